@@ -1,0 +1,229 @@
+//! Room codes and the credentials that open a room's socket.
+//!
+//! Credentials are derived from one server secret with HMAC-SHA256, so the
+//! server stores none of them and can show a room's facilitator link again
+//! at any time:
+//! - the facilitator key of a room is `HMAC(secret, "facilitator" ‖ code)`;
+//! - a participant token is `<participant id>.<HMAC(secret, "participant" ‖
+//!   code ‖ id)>`: a random pseudonymous id that the phone keeps, bound to
+//!   one room, which lets a reconnect be the same participant.
+//!
+//! Randomness is passed in by the caller; nothing here reads a clock.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use thiserror::Error;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Letters and digits that cannot be mistaken for one another when read off a
+/// projector or typed on a phone (no 0/O, 1/I/L, U/V).
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTWXYZ23456789";
+/// 29^10 ≈ 2^48.6 codes: joining is rate-limited, so guessing one is hopeless.
+pub const CODE_LEN: usize = 10;
+const PARTICIPANT_ID_BYTES: usize = 16;
+/// Truncated MACs keep tokens short; 128 bits is far beyond forgery reach.
+const TOKEN_MAC_BYTES: usize = 16;
+
+/// Why a room code is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RoomCodeError {
+    #[error("a room code has {CODE_LEN} letters and digits")]
+    WrongLength,
+    #[error("a room code uses only the letters and digits shown on the screen")]
+    InvalidCharacter,
+}
+
+/// A room's public code: shown on the projector, typed on phones, used in URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomCode(String);
+
+impl RoomCode {
+    /// Parses what a person typed: case, spaces and dashes are forgiven.
+    pub fn parse(input: &str) -> Result<Self, RoomCodeError> {
+        let mut code = String::with_capacity(CODE_LEN);
+        for c in input.chars().filter(|c| !matches!(c, ' ' | '-')) {
+            if code.len() == CODE_LEN {
+                return Err(RoomCodeError::WrongLength);
+            }
+            let c = c.to_ascii_uppercase();
+            if !c.is_ascii() || !CODE_ALPHABET.contains(&(c as u8)) {
+                return Err(RoomCodeError::InvalidCharacter);
+            }
+            code.push(c);
+        }
+        if code.len() != CODE_LEN {
+            return Err(RoomCodeError::WrongLength);
+        }
+        Ok(RoomCode(code))
+    }
+
+    /// Makes a code from caller-provided random bytes (one byte per character).
+    pub fn from_random(random: [u8; CODE_LEN]) -> Self {
+        // 29 does not divide 256, so the first characters are very slightly more
+        // likely; the loss is a fraction of a bit over the whole code.
+        let code = random.iter().map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char).collect();
+        RoomCode(code)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A participant's pseudonymous id: random, carries nothing about the person.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ParticipantId([u8; PARTICIPANT_ID_BYTES]);
+
+impl ParticipantId {
+    pub fn from_random(random: [u8; PARTICIPANT_ID_BYTES]) -> Self {
+        ParticipantId(random)
+    }
+}
+
+impl fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl fmt::Debug for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ParticipantId({self})")
+    }
+}
+
+/// Who is on the other end of a connection, as proven by its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Holds the room's facilitator key: may write the document.
+    Facilitator,
+    /// Holds a participant token: reads the document, contributes through intents.
+    Participant(ParticipantId),
+}
+
+impl Role {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Facilitator => "facilitator",
+            Role::Participant(_) => "participant",
+        }
+    }
+}
+
+/// The server's signing secret; never leaves the data directory.
+#[derive(Clone)]
+pub struct ServerSecret([u8; 32]);
+
+impl fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerSecret(..)")
+    }
+}
+
+impl ServerSecret {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        ServerSecret(bytes)
+    }
+
+    /// The facilitator key of a room.
+    pub fn facilitator_key(&self, code: &RoomCode) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(&[b"facilitator", code.as_str().as_bytes()]))
+    }
+
+    /// A token for a participant of a room.
+    pub fn participant_token(&self, code: &RoomCode, id: ParticipantId) -> String {
+        let mac = self.mac(&[b"participant", code.as_str().as_bytes(), &id.0]);
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(&mac[..TOKEN_MAC_BYTES]))
+    }
+
+    /// Who a credential belongs to in this room, if anyone. Comparisons take constant time.
+    pub fn authenticate(&self, code: &RoomCode, credential: &str) -> Option<Role> {
+        match credential.split_once('.') {
+            None => {
+                let expected = self.facilitator_key(code);
+                bool::from(expected.as_bytes().ct_eq(credential.as_bytes())).then_some(Role::Facilitator)
+            }
+            Some((id, mac)) => {
+                let id: [u8; PARTICIPANT_ID_BYTES] = URL_SAFE_NO_PAD.decode(id).ok()?.try_into().ok()?;
+                let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+                let expected = self.mac(&[b"participant", code.as_str().as_bytes(), &id]);
+                let valid = mac.len() == TOKEN_MAC_BYTES && bool::from(expected[..TOKEN_MAC_BYTES].ct_eq(&mac));
+                valid.then_some(Role::Participant(ParticipantId(id)))
+            }
+        }
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC accepts keys of any length");
+        for part in parts {
+            // Length-prefixing keeps ("ab","c") and ("a","bc") apart.
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> RoomCode {
+        RoomCode::parse(s).expect("valid code")
+    }
+
+    #[test]
+    fn parses_codes_as_people_type_them() {
+        for (input, expected) in [
+            ("ABCDEFGHJK", Ok("ABCDEFGHJK")),
+            ("abcde-fghjk", Ok("ABCDEFGHJK")),
+            (" abcde fghjk ", Ok("ABCDEFGHJK")),
+            ("ABCDEFGHJ", Err(RoomCodeError::WrongLength)),
+            ("ABCDEFGHJKM", Err(RoomCodeError::WrongLength)),
+            ("ABCDEFGHJ0", Err(RoomCodeError::InvalidCharacter)),
+            ("ABCDEFGHJ/", Err(RoomCodeError::InvalidCharacter)),
+            ("ABCDEFGHJÉ", Err(RoomCodeError::InvalidCharacter)),
+            ("", Err(RoomCodeError::WrongLength)),
+        ] {
+            assert_eq!(RoomCode::parse(input).as_ref().map(RoomCode::as_str), expected.as_ref().map(|s| *s), "{input}");
+        }
+    }
+
+    #[test]
+    fn random_codes_parse() {
+        let made = RoomCode::from_random([0, 28, 29, 255, 7, 100, 200, 13, 42, 99]);
+        assert_eq!(RoomCode::parse(made.as_str()), Ok(made));
+    }
+
+    #[test]
+    fn credentials_open_only_their_own_room() {
+        let secret = ServerSecret::from_bytes([7; 32]);
+        let other_secret = ServerSecret::from_bytes([8; 32]);
+        let (room, other_room) = (code("ABCDEFGHJK"), code("ABCDEFGHJM"));
+        let id = ParticipantId::from_random([3; 16]);
+        let token = secret.participant_token(&room, id);
+        let key = secret.facilitator_key(&room);
+
+        assert_eq!(secret.authenticate(&room, &key), Some(Role::Facilitator));
+        assert_eq!(secret.authenticate(&room, &token), Some(Role::Participant(id)));
+        assert_eq!(secret.authenticate(&other_room, &key), None);
+        assert_eq!(secret.authenticate(&other_room, &token), None);
+        assert_eq!(other_secret.authenticate(&room, &key), None);
+        assert_eq!(other_secret.authenticate(&room, &token), None);
+        for forged in ["", ".", "x.y", &token[..token.len() - 1], &format!("{token}A"), &key[1..]] {
+            assert_eq!(secret.authenticate(&room, forged), None, "{forged}");
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The y-websocket wire format: lib0 varints and the y-protocols messages.
+//!
+//! Every WebSocket frame carries exactly one message, in both directions,
+//! because the stock `y-websocket` v3 client decodes only the first message
+//! of a frame. Decoding borrows from the frame and checks every length
+//! against the bytes that are actually there, so a hostile length costs
+//! nothing. Payloads (state vectors, updates, awareness) are returned raw;
+//! their own checks live with their owners.
+
+use thiserror::Error;
+
+const MSG_SYNC: u64 = 0;
+const MSG_AWARENESS: u64 = 1;
+const MSG_AUTH: u64 = 2;
+const MSG_QUERY_AWARENESS: u64 = 3;
+const SYNC_STEP1: u64 = 0;
+const SYNC_STEP2: u64 = 1;
+const SYNC_UPDATE: u64 = 2;
+
+/// One message received from a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientMessage<'a> {
+    /// The client's state vector: it asks for what it is missing.
+    SyncStep1(&'a [u8]),
+    /// The answer to our state vector: what the client has that we lack.
+    SyncStep2(&'a [u8]),
+    /// An incremental update made by the client.
+    Update(&'a [u8]),
+    /// An awareness update (presence, cursors); see [`crate::awareness`].
+    Awareness(&'a [u8]),
+    /// The client asks for every awareness state we know.
+    QueryAwareness,
+}
+
+/// Why a frame is not a valid y-websocket message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProtocolError {
+    #[error("message is truncated")]
+    Truncated,
+    #[error("variable-length integer is too long")]
+    VarIntOverflow,
+    #[error("unknown message type {0}")]
+    UnknownMessageType(u64),
+    #[error("unknown sync message type {0}")]
+    UnknownSyncType(u64),
+    #[error("auth messages are sent by the server only")]
+    AuthFromClient,
+    #[error("frame carries bytes after its message")]
+    TrailingBytes,
+}
+
+/// Decodes one client frame; anything but exactly one well-formed message is refused.
+pub fn decode_client_frame(frame: &[u8]) -> Result<ClientMessage<'_>, ProtocolError> {
+    let mut reader = Reader::new(frame);
+    let message = match reader.var_uint()? {
+        MSG_SYNC => {
+            let sync_type = reader.var_uint()?;
+            let payload = reader.var_bytes()?;
+            match sync_type {
+                SYNC_STEP1 => ClientMessage::SyncStep1(payload),
+                SYNC_STEP2 => ClientMessage::SyncStep2(payload),
+                SYNC_UPDATE => ClientMessage::Update(payload),
+                other => return Err(ProtocolError::UnknownSyncType(other)),
+            }
+        }
+        MSG_AWARENESS => ClientMessage::Awareness(reader.var_bytes()?),
+        MSG_QUERY_AWARENESS => ClientMessage::QueryAwareness,
+        MSG_AUTH => return Err(ProtocolError::AuthFromClient),
+        other => return Err(ProtocolError::UnknownMessageType(other)),
+    };
+    if !reader.is_empty() {
+        return Err(ProtocolError::TrailingBytes);
+    }
+    Ok(message)
+}
+
+/// `[0, 0, state_vector]`: asks the peer for what we lack.
+pub fn encode_sync_step1(state_vector: &[u8]) -> Vec<u8> {
+    encode_sync(SYNC_STEP1, state_vector)
+}
+
+/// `[0, 1, update]`: the answer to a peer's state vector.
+pub fn encode_sync_step2(update: &[u8]) -> Vec<u8> {
+    encode_sync(SYNC_STEP2, update)
+}
+
+/// `[0, 2, update]`: an incremental update.
+pub fn encode_update(update: &[u8]) -> Vec<u8> {
+    encode_sync(SYNC_UPDATE, update)
+}
+
+/// `[1, awareness_update]`.
+pub fn encode_awareness(awareness_update: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(awareness_update.len() + 6);
+    write_var_uint(&mut out, MSG_AWARENESS);
+    write_var_bytes(&mut out, awareness_update);
+    out
+}
+
+fn encode_sync(sync_type: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 8);
+    write_var_uint(&mut out, MSG_SYNC);
+    write_var_uint(&mut out, sync_type);
+    write_var_bytes(&mut out, payload);
+    out
+}
+
+/// Appends a lib0 `varUint` (LEB128, least significant group first).
+pub fn write_var_uint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Appends a lib0 `varUint8Array`: the length, then the bytes.
+pub fn write_var_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_var_uint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// A cursor over untrusted bytes; every read is bounds-checked.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Reads a lib0 `varUint`; lib0 writes at most 53 significant bits, we accept up to 64.
+    pub fn var_uint(&mut self) -> Result<u64, ProtocolError> {
+        let mut value: u64 = 0;
+        for (i, &byte) in self.bytes.iter().enumerate().take(10) {
+            let group = u64::from(byte & 0x7f);
+            let shift = 7 * i as u32;
+            if shift == 63 && group > 1 {
+                return Err(ProtocolError::VarIntOverflow);
+            }
+            value |= group << shift;
+            if byte & 0x80 == 0 {
+                self.bytes = &self.bytes[i + 1..];
+                return Ok(value);
+            }
+        }
+        if self.bytes.len() >= 10 { Err(ProtocolError::VarIntOverflow) } else { Err(ProtocolError::Truncated) }
+    }
+
+    /// Reads a lib0 `varUint8Array`, borrowing it.
+    pub fn var_bytes(&mut self) -> Result<&'a [u8], ProtocolError> {
+        let len = self.var_uint()?;
+        let len = usize::try_from(len).map_err(|_| ProtocolError::Truncated)?;
+        if len > self.bytes.len() {
+            return Err(ProtocolError::Truncated);
+        }
+        let (head, tail) = self.bytes.split_at(len);
+        self.bytes = tail;
+        Ok(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(frame: &[u8], expected: Result<ClientMessage<'_>, ProtocolError>) {
+        assert_eq!(decode_client_frame(frame), expected, "frame {frame:?}");
+    }
+
+    #[test]
+    fn decodes_each_message_kind() {
+        check(&[0, 0, 1, 0], Ok(ClientMessage::SyncStep1(&[0])));
+        check(&[0, 1, 2, 0, 0], Ok(ClientMessage::SyncStep2(&[0, 0])));
+        check(&[0, 2, 2, 0, 0], Ok(ClientMessage::Update(&[0, 0])));
+        check(&[1, 3, 1, 2, 3], Ok(ClientMessage::Awareness(&[1, 2, 3])));
+        check(&[3], Ok(ClientMessage::QueryAwareness));
+    }
+
+    #[test]
+    fn refuses_malformed_frames() {
+        check(&[], Err(ProtocolError::Truncated));
+        check(&[0], Err(ProtocolError::Truncated));
+        check(&[0, 0], Err(ProtocolError::Truncated));
+        check(&[0, 0, 5, 1], Err(ProtocolError::Truncated));
+        check(&[0, 3, 0], Err(ProtocolError::UnknownSyncType(3)));
+        check(&[2, 0, 0], Err(ProtocolError::AuthFromClient));
+        check(&[9], Err(ProtocolError::UnknownMessageType(9)));
+        check(&[3, 0], Err(ProtocolError::TrailingBytes));
+        check(&[0, 0, 1, 0, 7], Err(ProtocolError::TrailingBytes));
+        // A length bomb: 2^62 bytes claimed, none present.
+        check(&[0, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40], Err(ProtocolError::Truncated));
+        check(&[0xff; 16], Err(ProtocolError::VarIntOverflow));
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let update = vec![7u8; 300];
+        assert_eq!(decode_client_frame(&encode_update(&update)), Ok(ClientMessage::Update(&update)));
+        assert_eq!(decode_client_frame(&encode_sync_step1(&[1, 2])), Ok(ClientMessage::SyncStep1(&[1, 2])));
+        assert_eq!(decode_client_frame(&encode_sync_step2(&[0, 0])), Ok(ClientMessage::SyncStep2(&[0, 0])));
+        assert_eq!(decode_client_frame(&encode_awareness(&[0])), Ok(ClientMessage::Awareness(&[0])));
+    }
+
+    #[test]
+    fn var_uint_round_trips_at_the_edges() {
+        for n in [0, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), (1 << 53) - 1, u64::MAX] {
+            let mut out = Vec::new();
+            write_var_uint(&mut out, n);
+            let mut reader = Reader::new(&out);
+            assert_eq!(reader.var_uint(), Ok(n));
+            assert!(reader.is_empty());
+        }
+    }
+}
