@@ -74,6 +74,25 @@ pub fn decode_client_frame(frame: &[u8]) -> Result<ClientMessage<'_>, ProtocolEr
     Ok(message)
 }
 
+/// Checks an encoded state vector (`varUint(n) • n × (client, clock)`) before `yrs` decodes it,
+/// so a claimed count larger than the bytes present is refused instead of reserved.
+pub fn check_state_vector(bytes: &[u8]) -> Result<(), ProtocolError> {
+    let mut reader = Reader::new(bytes);
+    let n_clients = reader.var_uint()?;
+    // Each entry takes at least two bytes.
+    if n_clients > (reader.bytes.len() / 2) as u64 {
+        return Err(ProtocolError::Truncated);
+    }
+    for _ in 0..n_clients {
+        reader.var_uint()?;
+        reader.var_uint()?;
+    }
+    if !reader.is_empty() {
+        return Err(ProtocolError::TrailingBytes);
+    }
+    Ok(())
+}
+
 /// `[0, 0, state_vector]`: asks the peer for what we lack.
 pub fn encode_sync_step1(state_vector: &[u8]) -> Vec<u8> {
     encode_sync(SYNC_STEP1, state_vector)
@@ -197,6 +216,16 @@ mod tests {
         // A length bomb: 2^62 bytes claimed, none present.
         check(&[0, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40], Err(ProtocolError::Truncated));
         check(&[0xff; 16], Err(ProtocolError::VarIntOverflow));
+    }
+
+    #[test]
+    fn checks_state_vectors() {
+        assert_eq!(check_state_vector(&[0]), Ok(()));
+        assert_eq!(check_state_vector(&[2, 1, 5, 0x80, 0x01, 3]), Ok(()));
+        assert_eq!(check_state_vector(&[]), Err(ProtocolError::Truncated));
+        assert_eq!(check_state_vector(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 1]), Err(ProtocolError::Truncated));
+        assert_eq!(check_state_vector(&[1, 1]), Err(ProtocolError::Truncated));
+        assert_eq!(check_state_vector(&[1, 1, 1, 1]), Err(ProtocolError::TrailingBytes));
     }
 
     #[test]

@@ -1,1 +1,210 @@
-//! wip
+//! The Touchpoint server: everything that touches the world.
+//!
+//! [`run`] takes a bound listener, a configuration and a shutdown future, so
+//! tests can start the real server on port 0 and stop it when they like.
+//! The shutdown order is: stop accepting, cancel every room and socket task
+//! (sockets close with 1001), let rooms compact into the store, wait for the
+//! tasks under a deadline, then let the store thread finish its queue.
+
+pub mod config;
+mod http;
+mod keys;
+mod metrics;
+mod rate;
+mod rooms;
+mod shutdown;
+mod store;
+pub mod telemetry;
+mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
+
+pub use crate::config::ServeConfig;
+pub use crate::shutdown::shutdown_signal;
+use crate::http::RoomCreated;
+use crate::metrics::Metrics;
+use crate::rooms::RoomRegistry;
+use crate::store::{RoomRecord, Store, StoreError};
+
+/// Shared by every request and task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<App>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.inner
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    config: ServeConfig,
+    /// Base of the links we hand out, without a trailing slash.
+    public_url: String,
+    secret: ServerSecret,
+    admin_token: String,
+    store: Store,
+    registry: RoomRegistry,
+    metrics: Metrics,
+    next_conn: AtomicU64,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+/// Opens the data directory and serves on `listener` until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let address = listener.local_addr().context("reading the listening address")?;
+    let (app, store_thread) = open(config, address)?;
+    serve(listener, app, store_thread, shutdown).await
+}
+
+/// The `serve` command: bind, make sure the demo room exists, print how to reach it, serve.
+pub async fn serve_command(config: ServeConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let address = listener.local_addr().context("reading the listening address")?;
+    let (app, store_thread) = open(config, address)?;
+    let demo = app.demo_room().await.context("preparing the demo room")?;
+    print_welcome(&app, &demo);
+    serve(listener, app, store_thread, shutdown_signal()).await
+}
+
+/// Prepares the data directory and everything shared; `address` is where the listener is bound.
+fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, std::thread::JoinHandle<()>)> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let secret = keys::load_or_create_secret(&config.data_dir)?;
+    let admin_token = keys::load_or_create_admin_token(&config.data_dir, config.admin_token.as_deref())?;
+    let metrics = Metrics::default();
+    let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let tracker = TaskTracker::new();
+    let shutdown = CancellationToken::new();
+    let registry = RoomRegistry::new(&config, store.clone(), metrics.clone(), tracker.clone(), shutdown.clone());
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let app = App {
+        config,
+        public_url,
+        secret,
+        admin_token,
+        store,
+        registry,
+        metrics,
+        next_conn: AtomicU64::new(1),
+        tracker,
+        shutdown,
+    };
+    Ok((AppState { inner: Arc::new(app) }, store_thread))
+}
+
+async fn serve(
+    listener: TcpListener,
+    app: AppState,
+    store_thread: std::thread::JoinHandle<()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tracing::info!(address = %app.public_url, "listening");
+    let cancel = app.shutdown.clone();
+    let result = axum::serve(listener, http::router(app.clone()))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // axum stops accepting here; upgraded sockets and rooms watch this token themselves.
+            cancel.cancel();
+        })
+        .await
+        .context("serving HTTP");
+    app.shutdown.cancel();
+    app.tracker.close();
+    let grace = app.config.shutdown_grace();
+    if tokio::time::timeout(grace, app.tracker.wait()).await.is_err() {
+        tracing::warn!(?grace, "some rooms or connections did not finish in time");
+    }
+    // The store thread ends once the last handle is gone and its queue is drained.
+    drop(app);
+    tokio::task::spawn_blocking(move || store_thread.join())
+        .await
+        .context("waiting for the store")?
+        .map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
+    tracing::info!("stopped");
+    result
+}
+
+impl App {
+    async fn create_room(&self, title: &str, is_demo: bool) -> Result<RoomRecord, StoreError> {
+        let created_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64);
+        let record = RoomRecord { code: RoomCode::from_random(rand::random::<[u8; CODE_LEN]>()), title: title.to_owned(), is_demo, created_at };
+        self.store.create_room(record.clone()).await?;
+        tracing::info!(room = %record.code, "room created");
+        Ok(record)
+    }
+
+    fn room_created(&self, record: &RoomRecord) -> RoomCreated {
+        let facilitator_key = self.secret.facilitator_key(&record.code);
+        RoomCreated {
+            code: record.code.to_string(),
+            title: record.title.clone(),
+            join_url: format!("{}/join/{}", self.public_url, record.code),
+            // The key travels in the fragment, which browsers never send to a server.
+            facilitator_url: format!("{}/facilitate/{}#key={facilitator_key}", self.public_url, record.code),
+            facilitator_key,
+        }
+    }
+
+    async fn demo_room(&self) -> Result<RoomCreated, StoreError> {
+        let record = match self.store.demo_room().await? {
+            Some(record) => record,
+            None => self.create_room("Demo workshop", true).await?,
+        };
+        Ok(self.room_created(&record))
+    }
+}
+
+fn print_welcome(app: &App, demo: &RoomCreated) {
+    let qr = qrcode::QrCode::new(demo.join_url.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::unicode::Dense1x2>()
+                .dark_color(qrcode::render::unicode::Dense1x2::Light)
+                .light_color(qrcode::render::unicode::Dense1x2::Dark)
+                .build()
+        })
+        .unwrap_or_default();
+    println!(
+        "\nTouchpoint is running at {url}\n\n\
+         Demo room \"{title}\", code {code}\n\
+         \x20 participants join: {join}\n\
+         \x20 facilitator:       {facilitate}\n\
+         \x20 admin token:       {admin}{kept}\n\n{qr}",
+        url = app.public_url,
+        title = demo.title,
+        code = demo.code,
+        join = demo.join_url,
+        facilitate = demo.facilitator_url,
+        admin = app.admin_token,
+        kept = match app.config.admin_token {
+            Some(_) => String::new(),
+            None => format!(" (kept in {})", app.config.data_dir.join("admin-token").display()),
+        },
+    );
+}

@@ -1,1 +1,2 @@
 //! wip
+mod sync;

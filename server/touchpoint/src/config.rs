@@ -1,0 +1,133 @@
+//! Command line and environment: parsed once in `main`, passed down explicitly.
+//!
+//! Every flag has a `TOUCHPOINT_*` environment twin and a default that runs
+//! with zero set-up. Every size and rate a stranger controls has its limit
+//! here, with the default documented in its help text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Touchpoint: a real-time workshop server for experience-led co-design.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (with a demo room ready on first start).
+    Serve(ServeConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "TOUCHPOINT_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Directory for the database and the server's keys; created if missing.
+    #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Admin token for creating rooms. If unset, one is generated and kept in the data directory.
+    #[arg(long, env = "TOUCHPOINT_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// The URL people reach this server at, used in join links and QR codes
+    /// (default: http://<addr>).
+    #[arg(long, env = "TOUCHPOINT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Extra origins (scheme://host[:port]) whose pages may open a WebSocket,
+    /// comma-separated. The server's own origin is always allowed.
+    #[arg(long, env = "TOUCHPOINT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Seconds an empty room stays in memory before it is compacted and unloaded.
+    #[arg(long, env = "TOUCHPOINT_ROOM_IDLE_SECS", default_value_t = 60)]
+    pub room_idle_secs: u64,
+
+    /// Seconds that shutdown waits for rooms to flush before giving up.
+    #[arg(long, env = "TOUCHPOINT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Bounds on what clients may send and hold.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Largest WebSocket message accepted, in bytes (library default: 64 MiB).
+    #[arg(long, env = "TOUCHPOINT_MAX_MESSAGE_BYTES", default_value_t = 1 << 20)]
+    pub max_message_bytes: usize,
+
+    /// Messages queued for one slow connection before it is closed (1013) to resync.
+    #[arg(long, env = "TOUCHPOINT_OUTBOUND_QUEUE", default_value_t = 1024)]
+    pub outbound_queue: usize,
+
+    /// Largest awareness (presence) state of one client, in bytes of JSON.
+    #[arg(long, env = "TOUCHPOINT_MAX_AWARENESS_BYTES", default_value_t = 8 << 10)]
+    pub max_awareness_bytes: usize,
+
+    /// Messages per second one connection may send, sustained (bursts up to five times more).
+    ///
+    /// The stock y-websocket client echoes every awareness change it sees, so in a room of
+    /// N clients each sends about N/15 messages a second without doing anything.
+    #[arg(long, env = "TOUCHPOINT_MAX_MESSAGES_PER_SEC", default_value_t = 200)]
+    pub max_messages_per_sec: u32,
+
+    /// Bytes per second one connection may send, sustained (bursts up to two messages of the largest size).
+    #[arg(long, env = "TOUCHPOINT_MAX_BYTES_PER_SEC", default_value_t = 1 << 20)]
+    pub max_bytes_per_sec: u32,
+
+    /// Open connections allowed in one room.
+    #[arg(long, env = "TOUCHPOINT_MAX_CONNECTIONS_PER_ROOM", default_value_t = 2000)]
+    pub max_connections_per_room: usize,
+
+    /// Deepest nesting of values accepted inside a document update.
+    #[arg(long, env = "TOUCHPOINT_MAX_UPDATE_DEPTH", default_value_t = 32)]
+    pub max_update_depth: usize,
+
+    /// Largest JSON body accepted by the HTTP API, in bytes.
+    #[arg(long, env = "TOUCHPOINT_MAX_BODY_BYTES", default_value_t = 64 << 10)]
+    pub max_body_bytes: usize,
+}
+
+impl ServeConfig {
+    /// Defaults for a server on `addr` keeping its data in `data_dir`, as if started with no flags.
+    pub fn new(addr: SocketAddr, data_dir: PathBuf) -> Self {
+        let mut config = Cli::try_parse_from(["touchpoint", "serve"])
+            .map(|cli| match cli.command {
+                Command::Serve(config) => config,
+            })
+            .expect("the defaults parse");
+        config.addr = addr;
+        config.data_dir = data_dir;
+        config
+    }
+
+    pub fn room_idle(&self) -> Duration {
+        Duration::from_secs(self.room_idle_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,13 @@
+//! The `touchpoint` command: parse the configuration once and hand it to the library.
+
+use clap::Parser;
+use touchpoint::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    touchpoint::telemetry::init("touchpoint=info");
+    match cli.command {
+        Command::Serve(config) => touchpoint::serve_command(config).await,
+    }
+}

@@ -1,0 +1,114 @@
+//! The real `touchpoint` binary in its own process, for tests that kill it.
+//!
+//! `CARGO_BIN_EXE_*` is only set for tests of the package that owns the
+//! binary, so the harness builds it once itself (a no-op when it is fresh).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::{ADMIN_TOKEN, Api, workspace_root};
+
+/// A server process with its data directory, which outlives kills and restarts.
+#[derive(Debug)]
+pub struct ProcessServer {
+    api: Api,
+    child: Child,
+    data_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for ProcessServer {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl ProcessServer {
+    pub async fn start() -> anyhow::Result<Self> {
+        let data_dir = tempfile::tempdir()?;
+        let (api, child) = spawn(&data_dir).await?;
+        Ok(ProcessServer { api, child, data_dir })
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no flush.
+    pub async fn kill9(&mut self) -> anyhow::Result<()> {
+        self.child.start_kill().context("sending SIGKILL")?;
+        self.child.wait().await.context("waiting for the killed server")?;
+        Ok(())
+    }
+
+    /// Starts the binary again on the same data directory.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        let (api, child) = spawn(&self.data_dir).await?;
+        self.api = api;
+        self.child = child;
+        Ok(())
+    }
+
+    /// Sends SIGTERM and waits for the process to exit by itself.
+    pub async fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let pid = self.child.id().context("the server has exited already")?;
+        let status = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await?;
+        anyhow::ensure!(status.success(), "kill -TERM failed");
+        Ok(self.child.wait().await?)
+    }
+}
+
+async fn spawn(data_dir: &tempfile::TempDir) -> anyhow::Result<(Api, Child)> {
+    let binary = binary()?;
+    let mut child = Command::new(binary)
+        .args(["serve", "--addr", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN, "--data-dir"])
+        .arg(data_dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server binary")?;
+    let stdout = child.stdout.take().context("the server's stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(url) = line.strip_prefix("Touchpoint is running at http://") {
+                return Ok(url.trim().parse()?);
+            }
+        }
+        bail!("the server exited before it was ready")
+    })
+    .await
+    .context("the server did not start in time")??;
+    // Keep reading so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((Api { addr }, child))
+}
+
+/// Builds the binary once per test run and returns its path.
+fn binary() -> anyhow::Result<PathBuf> {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            // The test executable lives in target/<profile>/deps/.
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let profile_dir = exe.parent().and_then(|deps| deps.parent()).ok_or("no target directory")?;
+            let release = profile_dir.file_name().is_some_and(|name| name == "release");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let mut build = std::process::Command::new(cargo);
+            build.current_dir(workspace_root()).args(["build", "--quiet", "-p", "touchpoint", "--bin", "touchpoint"]);
+            if release {
+                build.arg("--release");
+            }
+            let status = build.status().map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err("building the server binary failed".to_owned());
+            }
+            Ok(profile_dir.join("touchpoint"))
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
