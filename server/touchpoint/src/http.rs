@@ -194,8 +194,7 @@ async fn sync(
         .max_frame_size(limits.max_message_bytes)
         // Small buffers keep an idle connection cheap; they grow only while busy.
         .read_buffer_size(4 << 10)
-        .write_buffer_size(16 << 10)
-        .max_write_buffer_size(4 * limits.max_message_bytes);
+        .write_buffer_size(16 << 10);
     let tracker = app.tracker.clone();
     let span = tracing::info_span!("connection", room = %session.code, conn = session.conn, role = role.name());
     Ok(upgrade.on_upgrade(move |socket| {

@@ -31,6 +31,7 @@ pub struct Inner {
     pub store_commit_seconds: Histogram,
     pub messages_rejected: Family<Labels, Counter>,
     pub connections_closed: Family<Labels, Counter>,
+    pub evictions: Family<Labels, Counter>,
 }
 
 impl std::ops::Deref for Metrics {
@@ -65,6 +66,8 @@ impl Default for Metrics {
         registry.register("messages_rejected", "Client messages refused, by reason", messages_rejected.clone());
         let connections_closed = Family::<Labels, Counter>::default();
         registry.register("connections_closed", "Connections closed, by reason", connections_closed.clone());
+        let evictions = Family::<Labels, Counter>::default();
+        registry.register("evictions", "Connections a room told to leave, by reason", evictions.clone());
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -76,6 +79,7 @@ impl Default for Metrics {
                 store_commit_seconds,
                 messages_rejected,
                 connections_closed,
+                evictions,
             }),
         }
     }
@@ -88,6 +92,10 @@ impl Metrics {
 
     pub fn closed(&self, reason: &'static str) {
         self.connections_closed.get_or_create(&[("reason", reason)]).inc();
+    }
+
+    pub fn evicted(&self, reason: &'static str) {
+        self.evictions.get_or_create(&[("reason", reason)]).inc();
     }
 
     pub fn connections(&self, role: &'static str) -> Gauge {

@@ -69,6 +69,17 @@ pub enum Eviction {
     RoomFailed,
 }
 
+impl Eviction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Eviction::TooSlow => "too_slow",
+            Eviction::InvalidUpdate => "invalid_update",
+            Eviction::InvalidAwareness => "invalid_awareness",
+            Eviction::RoomFailed => "room_failed",
+        }
+    }
+}
+
 /// Why a connection could not join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JoinError {
@@ -210,7 +221,8 @@ impl RoomRegistry {
                 let (commands, queue) = mpsc::channel(ROOM_QUEUE);
                 let handle = RoomHandle { generation, commands };
                 let worker = RoomWorker::new(code.clone(), generation, self.shared.clone());
-                let span = tracing::info_span!("room", room = %code);
+                // A root span: the room outlives the connection whose join loaded it.
+                let span = tracing::info_span!(parent: None, "room", room = %code);
                 self.shared.tracker.spawn(worker.run_isolated(queue).instrument(span));
                 handle
             })
@@ -394,6 +406,7 @@ impl RoomWorker {
     fn remove(&mut self, conn: ConnId, eviction: Option<Eviction>, output: &mut Vec<(Target, Bytes)>) {
         let Some(member) = self.members.remove(&conn) else { return };
         if let Some(eviction) = eviction {
+            self.shared.metrics.evicted(eviction.name());
             let _ = member.eviction.send(eviction);
         }
         if let Some(removal) = self.awareness.remove_owner(conn) {
@@ -405,13 +418,18 @@ impl RoomWorker {
     /// and the removal of their presence is delivered in turn.
     fn deliver(&mut self, mut output: Vec<(Target, Bytes)>) {
         while !output.is_empty() {
-            let mut slow = Vec::new();
+            let mut gone: Vec<(ConnId, Option<Eviction>)> = Vec::new();
             for (target, frame) in output.drain(..) {
-                let mut send = |member: &Member| match member.outbound.try_send(frame.clone()) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => slow.push((member.conn, Some(Eviction::TooSlow))),
-                    // The socket task has ended; its Leave is on the way.
-                    Err(mpsc::error::TrySendError::Closed(_)) => slow.push((member.conn, None)),
+                let mut send = |member: &Member| {
+                    if gone.iter().any(|(conn, _)| *conn == member.conn) {
+                        return;
+                    }
+                    match member.outbound.try_send(frame.clone()) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => gone.push((member.conn, Some(Eviction::TooSlow))),
+                        // The socket task has ended; its Leave is on the way.
+                        Err(mpsc::error::TrySendError::Closed(_)) => gone.push((member.conn, None)),
+                    }
                 };
                 match target {
                     Target::One(conn) => self.members.get(&conn).into_iter().for_each(&mut send),
@@ -421,7 +439,7 @@ impl RoomWorker {
                     }
                 }
             }
-            for (conn, eviction) in slow {
+            for (conn, eviction) in gone {
                 if eviction.is_some() {
                     tracing::info!(conn, "evicting a connection that cannot keep up");
                 }
@@ -432,6 +450,7 @@ impl RoomWorker {
 
     fn evict_all(&mut self, eviction: Eviction) {
         for (_, member) in self.members.drain() {
+            self.shared.metrics.evicted(eviction.name());
             let _ = member.eviction.send(eviction);
         }
     }

@@ -1,2 +1,16 @@
-//! wip
+//! The integration tests: one binary, each module starting the real server
+//! on port 0 with a temporary data directory and talking to it over real sockets.
+//!
+//! - `api`: the HTTP API and its errors.
+//! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
+//! - `hostile`: malformed, oversized and abusive input; the server survives it.
+//! - `durability`: kill -9 of the real binary loses nothing that was relayed.
+//! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
+//! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
+
+mod api;
+mod durability;
+mod hostile;
+mod interop;
+mod shutdown;
 mod sync;

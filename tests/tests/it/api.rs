@@ -1,0 +1,84 @@
+//! The HTTP API: rooms, participants, health, metrics, and how refusals look.
+
+use serde_json::json;
+use touchpoint_tests::{ADMIN_TOKEN, TestServer};
+
+#[tokio::test]
+async fn health_and_metrics_answer() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let health = server.get("/healthz").await?;
+    assert_eq!((health.status, health.json()?), (200, json!({ "status": "ok" })));
+    let metrics = server.get("/metrics").await?;
+    assert_eq!(metrics.status, 200);
+    for name in [
+        "touchpoint_rooms_loaded",
+        "touchpoint_updates_applied_total",
+        "touchpoint_received_bytes_total",
+        "touchpoint_sent_bytes_total",
+        "touchpoint_store_commit_seconds_bucket",
+    ] {
+        assert!(metrics.body.contains(name), "{name} missing from /metrics");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn creating_a_room_returns_what_the_facilitator_needs() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let room = server.create_room("Co-design 1: current experience").await?;
+    assert_eq!(room.code.len(), 10);
+    assert_eq!(room.created["title"], "Co-design 1: current experience");
+    assert_eq!(room.created["join_url"], format!("{}/join/{}", server.base_url(), room.code));
+    let facilitator_url = room.created["facilitator_url"].as_str().unwrap_or_default();
+    assert!(facilitator_url.ends_with(&format!("#key={}", room.facilitator_key)), "{facilitator_url}");
+    let info = server.get(&format!("/api/rooms/{}", room.code.to_lowercase())).await?;
+    assert_eq!(info.json()?, json!({ "code": room.code, "title": "Co-design 1: current experience" }));
+    Ok(())
+}
+
+#[tokio::test]
+async fn refusals_carry_a_status_a_code_and_a_message() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| config.limits.max_body_bytes = 1024).await?;
+    let admin = format!("Bearer {ADMIN_TOKEN}");
+    let room = server.create_room("Room").await?;
+    let long_title = "x".repeat(201);
+    let huge = "x".repeat(2048);
+    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Option<serde_json::Value>, u16, &str)> = vec![
+        ("POST", "/api/rooms", vec![], Some(json!({ "title": "t" })), 401, "missing_token"),
+        ("POST", "/api/rooms", vec![("Authorization", "Bearer wrong")], Some(json!({ "title": "t" })), 403, "invalid_token"),
+        ("POST", "/api/rooms", vec![("Authorization", &admin)], Some(json!({ "title": "  " })), 422, "invalid_title"),
+        ("POST", "/api/rooms", vec![("Authorization", &admin)], Some(json!({ "title": long_title })), 422, "invalid_title"),
+        ("POST", "/api/rooms", vec![("Authorization", &admin)], Some(json!({ "title": "t", "template": "nope" })), 422, "unknown_template"),
+        ("POST", "/api/rooms", vec![("Authorization", &admin)], Some(json!({ "name": "t" })), 400, "invalid_json"),
+        ("POST", "/api/rooms", vec![("Authorization", &admin)], Some(json!({ "title": huge })), 413, "body_too_large"),
+        ("POST", "/api/rooms/ABCDEFGHJK/participants", vec![], None, 404, "room_not_found"),
+        ("POST", "/api/rooms/not-a-code/participants", vec![], None, 400, "invalid_room_code"),
+        ("GET", "/api/rooms/ABCDEFGHJK", vec![], None, 404, "room_not_found"),
+        ("GET", "/nothing/here", vec![], None, 404, "not_found"),
+    ];
+    for (method, path, headers, body, status, code) in cases {
+        let response = match method {
+            "GET" => server.get(path).await?,
+            _ => server.post(path, &headers, body.as_ref()).await?,
+        };
+        assert_eq!((response.status, response.error_code().as_deref()), (status, Some(code)), "{method} {path}");
+        let message = response.json()?["error"]["message"].as_str().map(str::len).unwrap_or_default();
+        assert!(message > 0, "{method} {path} has no message");
+    }
+    // The room made before is untouched by all that.
+    assert!(server.participant_token(&room.code).await?.contains('.'));
+    Ok(())
+}
+
+#[tokio::test]
+async fn participant_tokens_are_distinct_and_open_only_their_room() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (room, other) = (server.create_room("One").await?, server.create_room("Two").await?);
+    let first = server.participant_token(&room.code).await?;
+    let second = server.participant_token(&room.code).await?;
+    assert_ne!(first, second);
+    server.connect(&room.code, &first).await?;
+    let status = touchpoint_tests::YClient::refused_status(&server.sync_url(&other.code, &first)).await?;
+    assert_eq!(status, 403);
+    Ok(())
+}

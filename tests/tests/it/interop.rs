@@ -1,0 +1,21 @@
+//! The stock JavaScript client (npm `yjs` + `y-websocket`, unchanged) against the real server.
+
+use touchpoint_tests::{ADMIN_TOKEN, TestServer, node};
+
+#[tokio::test]
+async fn the_stock_yjs_client_syncs_writes_reads_and_shares_awareness() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let output = node::run_script("interop.mjs", &["--url", &server.base_url(), "--admin-token", ADMIN_TOKEN]).await?;
+    for check in [
+        "offline edit reaches a participant",
+        "update is dropped, counted, and reaches nobody",
+        "concurrent edits converge on every replica",
+        "a late joiner gets the full state",
+        "awareness arrives",
+        "awareness leaves when a connection drops",
+        "missing and wrong tokens are refused",
+    ] {
+        assert!(output.contains(check), "the interop script did not report {check:?}:\n{output}");
+    }
+    Ok(())
+}
