@@ -56,7 +56,12 @@ impl Api {
         http::request(self.addr, "GET", path, &[], None).await
     }
 
-    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> anyhow::Result<HttpResponse> {
+    pub async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> anyhow::Result<HttpResponse> {
         http::request(self.addr, "POST", path, headers, body.map(Value::to_string).as_deref()).await
     }
 

@@ -9,7 +9,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use touchpoint_core::protocol::{ClientMessage, decode_client_frame, encode_sync_step1, encode_sync_step2, encode_update};
+use touchpoint_core::protocol::{
+    ClientMessage, decode_client_frame, encode_sync_step1, encode_sync_step2, encode_update,
+};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, TransactionMut, Update};
@@ -103,9 +105,8 @@ impl YClient {
     /// Receives one message without acting on it.
     pub async fn receive_raw(&mut self) -> anyhow::Result<Received> {
         loop {
-            let message = tokio::time::timeout(RECEIVE_TIMEOUT, self.socket.next())
-                .await
-                .context("nothing received in time")?;
+            let message =
+                tokio::time::timeout(RECEIVE_TIMEOUT, self.socket.next()).await.context("nothing received in time")?;
             let frame = match message {
                 None => return Ok(Received::Close(None)),
                 Some(Err(error)) => bail!("socket error: {error}"),
@@ -151,11 +152,12 @@ impl YClient {
     }
 
     pub async fn close(mut self) -> anyhow::Result<()> {
-        self.socket.close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
-            code: CloseCode::Normal,
-            reason: "bye".into(),
-        }))
-        .await
-        .context("closing")
+        self.socket
+            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: CloseCode::Normal,
+                reason: "bye".into(),
+            }))
+            .await
+            .context("closing")
     }
 }

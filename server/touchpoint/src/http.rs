@@ -209,7 +209,11 @@ fn require_admin(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
     else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "send Authorization: Bearer <admin token>"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "send Authorization: Bearer <admin token>",
+        ));
     };
     if bool::from(given.trim().as_bytes().ct_eq(app.admin_token.as_bytes())) {
         Ok(())

@@ -30,10 +30,10 @@ use tokio_util::task::TaskTracker;
 use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
 
 pub use crate::config::ServeConfig;
-pub use crate::shutdown::shutdown_signal;
 use crate::http::RoomCreated;
 use crate::metrics::Metrics;
 use crate::rooms::RoomRegistry;
+pub use crate::shutdown::shutdown_signal;
 use crate::store::{RoomRecord, Store, StoreError};
 
 /// Shared by every request and task; cheap to clone.
@@ -98,12 +98,8 @@ fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, s
     let tracker = TaskTracker::new();
     let shutdown = CancellationToken::new();
     let registry = RoomRegistry::new(&config, store.clone(), metrics.clone(), tracker.clone(), shutdown.clone());
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"))
-        .trim_end_matches('/')
-        .to_owned();
+    let public_url =
+        config.public_url.clone().unwrap_or_else(|| format!("http://{address}")).trim_end_matches('/').to_owned();
     let app = App {
         config,
         public_url,
@@ -154,7 +150,12 @@ async fn serve(
 impl App {
     async fn create_room(&self, title: &str, is_demo: bool) -> Result<RoomRecord, StoreError> {
         let created_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64);
-        let record = RoomRecord { code: RoomCode::from_random(rand::random::<[u8; CODE_LEN]>()), title: title.to_owned(), is_demo, created_at };
+        let record = RoomRecord {
+            code: RoomCode::from_random(rand::random::<[u8; CODE_LEN]>()),
+            title: title.to_owned(),
+            is_demo,
+            created_at,
+        };
         self.store.create_room(record.clone()).await?;
         tracing::info!(room = %record.code, "room created");
         Ok(record)

@@ -22,10 +22,10 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 use touchpoint_core::awareness::RoomAwareness;
-use touchpoint_core::identity::{RoomCode, Role};
+use touchpoint_core::identity::{Role, RoomCode};
 use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_sync_step2};
+use tracing::Instrument;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
@@ -50,7 +50,11 @@ pub enum Inbound {
     /// The client's state vector: answer with what it lacks.
     SyncStep1(StateVector),
     /// A facilitator's update: `raw` is stored, `relay` (a `[0, 2, update]` frame) is sent to the others.
-    Update { update: Update, raw: Bytes, relay: Bytes },
+    Update {
+        update: Update,
+        raw: Bytes,
+        relay: Bytes,
+    },
     /// An awareness update (the payload of a `[1, …]` message).
     Awareness(Bytes),
     QueryAwareness,
@@ -461,7 +465,8 @@ impl RoomWorker {
 
     /// Folds the log into a snapshot off the room's path; the room goes on meanwhile.
     fn compact_in_background(&mut self) {
-        let (store, code, upto_seq, state) = (self.shared.store.clone(), self.code.clone(), self.last_seq, self.encode_state());
+        let (store, code, upto_seq, state) =
+            (self.shared.store.clone(), self.code.clone(), self.last_seq, self.encode_state());
         self.snapshot_seq = upto_seq;
         self.n_logged_since_snapshot = 0;
         self.shared.tracker.spawn(

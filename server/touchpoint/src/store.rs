@@ -153,7 +153,8 @@ impl Store {
                 doc.last_seq = seq;
                 doc.snapshot = Some(state);
             }
-            let mut statement = db.prepare_cached("SELECT seq, data FROM updates WHERE room = ?1 AND seq > ?2 ORDER BY seq")?;
+            let mut statement =
+                db.prepare_cached("SELECT seq, data FROM updates WHERE room = ?1 AND seq > ?2 ORDER BY seq")?;
             let mut rows = statement.query(params![code.as_str(), doc.last_seq])?;
             while let Some(row) = rows.next()? {
                 doc.last_seq = row.get(0)?;

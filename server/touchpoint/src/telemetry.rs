@@ -10,10 +10,5 @@ use tracing_subscriber::EnvFilter;
 /// Returns false if one was installed already (as when tests start several servers).
 pub fn init(default_filter: &str) -> bool {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .try_init()
-        .is_ok()
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init().is_ok()
 }

@@ -99,7 +99,8 @@ async fn a_flood_of_messages_is_cut_off() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn upgrades_without_the_right_credentials_or_origin_are_refused() -> anyhow::Result<()> {
-    let server = TestServer::start_with(|config| config.allowed_origins = vec!["https://allowed.example".to_owned()]).await?;
+    let server =
+        TestServer::start_with(|config| config.allowed_origins = vec!["https://allowed.example".to_owned()]).await?;
     let room = server.create_room("Room").await?;
     let other = server.create_room("Other").await?;
     let addr = server.addr;
@@ -115,7 +116,9 @@ async fn upgrades_without_the_right_credentials_or_origin_are_refused() -> anyho
         assert_eq!(YClient::refused_status(&url).await?, status, "{url}");
     }
     let url = server.sync_url(&room.code, &room.facilitator_key);
-    for (origin, status) in [("https://evil.example", Some(403)), ("https://allowed.example", None), (&server.base_url()[..], None)] {
+    for (origin, status) in
+        [("https://evil.example", Some(403)), ("https://allowed.example", None), (&server.base_url()[..], None)]
+    {
         let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str())?;
         request.headers_mut().insert("Origin", origin.parse()?);
         match (tokio_tungstenite::connect_async(request).await, status) {

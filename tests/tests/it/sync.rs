@@ -16,9 +16,11 @@ fn has_text(expected: &'static str) -> impl Fn(&Doc) -> bool {
 }
 
 fn awareness(entries: &[(u64, u64, &str)]) -> Vec<u8> {
-    let update = encode_awareness_update(
-        entries.iter().map(|&(client_id, clock, state)| AwarenessEntry { client_id, clock, state }),
-    );
+    let update = encode_awareness_update(entries.iter().map(|&(client_id, clock, state)| AwarenessEntry {
+        client_id,
+        clock,
+        state,
+    }));
     encode_awareness(&update)
 }
 
@@ -175,5 +177,36 @@ async fn a_client_that_cannot_keep_up_is_closed_to_resync() -> anyhow::Result<()
     server.wait_for_metric("touchpoint_updates_applied_total", "", |n| n >= 200.0).await?;
     let resynced = server.connect(&room.code, &server.participant_token(&room.code).await?).await?;
     assert_eq!(text(&resynced.doc).len(), 200 * chunk.len());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_busy_room_folds_its_log_into_a_snapshot_while_it_runs() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| config.limits.max_messages_per_sec = 100_000).await?;
+    let room = server.create_room("Room").await?;
+    let mut facilitator = server.connect(&room.code, &room.facilitator_key).await?;
+    let mut participant = server.connect(&room.code, &server.participant_token(&room.code).await?).await?;
+    let notes = facilitator.doc.get_or_insert_text("notes");
+    for _ in 0..1100 {
+        facilitator.edit(|txn| notes.push(txn, "x")).await?;
+    }
+    participant.receive_until(|doc| text(doc).len() == 1100).await?;
+
+    let db = rusqlite::Connection::open(server.data_dir().join("touchpoint.db"))?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let n_logged = loop {
+        let n_snapshots: i64 = db.query_row("SELECT count(*) FROM snapshots", [], |row| row.get(0))?;
+        if n_snapshots == 1 {
+            break db.query_row("SELECT count(*) FROM updates", [], |row| row.get::<_, i64>(0))?;
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "no snapshot was taken");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(n_logged < 1000, "the log still holds {n_logged} updates");
+    assert_eq!(server.metric("touchpoint_rooms_loaded", "").await?, 1.0, "the room stayed live");
+
+    let server = server.restart().await?;
+    let reloaded = server.connect(&room.code, &room.facilitator_key).await?;
+    assert_eq!(text(&reloaded.doc), "x".repeat(1100));
     Ok(())
 }
