@@ -144,6 +144,7 @@ impl TestServer {
         let data_dir = Arc::new(tempfile::tempdir().context("making a data directory")?);
         let mut config = ServeConfig::new(([127, 0, 0, 1], 0).into(), data_dir.path().to_path_buf());
         config.admin_token = Some(ADMIN_TOKEN.to_owned());
+        config.workshops_dir = workspace_root().join("workshops");
         configure(&mut config);
         Self::launch(config, data_dir).await
     }

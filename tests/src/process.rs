@@ -65,6 +65,8 @@ async fn spawn(data_dir: &tempfile::TempDir) -> anyhow::Result<(Api, Child)> {
     let mut child = Command::new(binary)
         .args(["serve", "--addr", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN, "--data-dir"])
         .arg(data_dir.path())
+        .arg("--workshops-dir")
+        .arg(workspace_root().join("workshops"))
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })

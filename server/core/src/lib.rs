@@ -9,6 +9,9 @@
 //! client input.
 
 pub mod awareness;
+pub mod board;
 pub mod identity;
+pub mod intent;
 pub mod protocol;
+pub mod template;
 pub mod update_check;

@@ -48,6 +48,10 @@ pub struct ServeConfig {
     #[arg(long, env = "TOUCHPOINT_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Directory of workshop templates (`*.toml`) offered when creating rooms.
+    #[arg(long, env = "TOUCHPOINT_WORKSHOPS_DIR", default_value = "./workshops")]
+    pub workshops_dir: PathBuf,
+
     /// Seconds an empty room stays in memory before it is compacted and unloaded.
     #[arg(long, env = "TOUCHPOINT_ROOM_IDLE_SECS", default_value_t = 60)]
     pub room_idle_secs: u64,
@@ -93,6 +97,16 @@ pub struct Limits {
     /// Deepest nesting of values accepted inside a document update.
     #[arg(long, env = "TOUCHPOINT_MAX_UPDATE_DEPTH", default_value_t = 32)]
     pub max_update_depth: usize,
+
+    /// Intents per second one participant may send, sustained (bursts up to fifteen times more;
+    /// facilitators, who type up paper cards, get ten times as many).
+    #[arg(long, env = "TOUCHPOINT_MAX_INTENTS_PER_SEC", default_value_t = 2)]
+    pub max_intents_per_sec: u32,
+
+    /// Participant joins per second across the server, sustained (bursts up to a hundred times more).
+    /// Bounds the guessing of room codes without locking out a venue that shares one address.
+    #[arg(long, env = "TOUCHPOINT_MAX_JOINS_PER_SEC", default_value_t = 20)]
+    pub max_joins_per_sec: u32,
 
     /// Largest JSON body accepted by the HTTP API, in bytes.
     #[arg(long, env = "TOUCHPOINT_MAX_BODY_BYTES", default_value_t = 64 << 10)]

@@ -7,6 +7,7 @@
 
 use std::sync::atomic::Ordering;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,11 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
-use touchpoint_core::identity::{CODE_LEN, ParticipantId, RoomCode};
+use touchpoint_core::identity::{CODE_LEN, ParticipantId, Role, RoomCode};
+use touchpoint_core::intent::{Actor, IntentError, IntentRequest, Profile};
+use touchpoint_core::template::{Template, validate};
 
 use crate::AppState;
+use crate::rooms::{IntentFailure, Query as RoomQuery};
 use crate::store::{RoomRecord, StoreError};
 use crate::ws::{self, Session};
 
@@ -30,9 +34,16 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/api/templates", get(list_templates))
         .route("/api/rooms", post(create_room))
         .route("/api/rooms/{code}", get(room_info))
         .route("/api/rooms/{code}/participants", post(create_participant))
+        .route("/api/rooms/{code}/intents", post(intent))
+        .route("/api/rooms/{code}/me", get(me))
+        .route("/api/rooms/{code}/activities/{activity}/results", get(results))
+        .route("/api/rooms/{code}/snapshots", get(snapshots))
+        .route("/api/rooms/{code}/qr.svg", get(qr_svg))
+        .route("/api/rooms/{code}/qr.png", get(qr_png))
         .route("/sync/{code}", get(sync))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
@@ -55,6 +66,30 @@ impl ApiError {
     fn internal(error: &dyn std::error::Error) -> Self {
         tracing::error!(%error, "request failed");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server")
+    }
+}
+
+impl From<IntentFailure> for ApiError {
+    fn from(failure: IntentFailure) -> Self {
+        let error = match failure {
+            IntentFailure::RateLimited => {
+                return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", failure.to_string());
+            }
+            IntentFailure::Unavailable => {
+                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string());
+            }
+            IntentFailure::Refused(error) => error,
+        };
+        let status = match &error {
+            IntentError::FacilitatorOnly | IntentError::ParticipantOnly | IntentError::NotYours => {
+                StatusCode::FORBIDDEN
+            }
+            IntentError::UnknownActivity(_) | IntentError::UnknownContribution(_) => StatusCode::NOT_FOUND,
+            IntentError::ActivityNotOpen | IntentError::ActivityStarted => StatusCode::CONFLICT,
+            IntentError::Corrupt(_) => return ApiError::internal(&error),
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, error.code(), error.to_string())
     }
 }
 
@@ -105,7 +140,15 @@ async fn not_found() -> ApiError {
 #[serde(deny_unknown_fields)]
 struct CreateRoom {
     title: String,
+    /// The id of a template from `GET /api/templates`.
+    #[serde(default)]
     template: Option<String>,
+    /// A whole template of one's own, in the same shape (validated the same way).
+    #[serde(default)]
+    template_definition: Option<Template>,
+    /// Rooms of one programme can be compared (current against desired, across events).
+    #[serde(default)]
+    programme: Option<String>,
 }
 
 /// What a facilitator needs to run a room; returned once, at creation.
@@ -113,9 +156,27 @@ struct CreateRoom {
 pub struct RoomCreated {
     pub code: String,
     pub title: String,
+    pub template: Option<String>,
+    pub programme: Option<String>,
     pub facilitator_key: String,
     pub join_url: String,
     pub facilitator_url: String,
+}
+
+async fn list_templates(State(app): State<AppState>) -> Json<Value> {
+    let templates: Vec<Value> = app
+        .templates
+        .values()
+        .map(|template| {
+            let activities: Vec<Value> = template
+                .activities
+                .iter()
+                .map(|activity| json!({ "id": activity.id(), "kind": activity.kind(), "title": activity.title() }))
+                .collect();
+            json!({ "id": template.id, "title": template.title, "description": template.description, "activities": activities })
+        })
+        .collect();
+    Json(json!({ "templates": templates }))
 }
 
 async fn create_room(
@@ -124,43 +185,193 @@ async fn create_room(
     ApiJson(request): ApiJson<CreateRoom>,
 ) -> Result<(StatusCode, Json<RoomCreated>), ApiError> {
     require_admin(&app, &headers)?;
+    let invalid = |code, message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
     let title = request.title.trim();
     if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_title",
-            format!("a room needs a title of 1 to {MAX_TITLE_CHARS} characters"),
-        ));
+        return Err(invalid("invalid_title", format!("a room needs a title of 1 to {MAX_TITLE_CHARS} characters")));
     }
-    if let Some(template) = request.template {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_template",
-            format!("there is no workshop template called {template:?}"),
-        ));
+    let programme = request.programme.as_deref().map(str::trim).filter(|programme| !programme.is_empty());
+    if programme.is_some_and(|programme| programme.chars().count() > MAX_TITLE_CHARS) {
+        return Err(invalid("invalid_programme", format!("a programme name has at most {MAX_TITLE_CHARS} characters")));
     }
-    let record = app.create_room(title, false).await?;
+    let template = match (request.template, request.template_definition) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "template_conflict",
+                "give a template id or a template definition, not both".to_owned(),
+            ));
+        }
+        (Some(id), None) => Some(
+            app.templates
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| invalid("unknown_template", format!("there is no workshop template called {id:?}")))?,
+        ),
+        (None, Some(definition)) => {
+            validate(&definition, "uploaded template")
+                .map_err(|error| invalid("invalid_template", error.to_string()))?;
+            Some(definition)
+        }
+        (None, None) => None,
+    };
+    let record = app.create_room(title, programme, template, false).await?;
     Ok((StatusCode::CREATED, Json(app.room_created(&record))))
 }
 
-async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
     let record = find_room(&app, &code).await?;
-    Ok(Json(json!({ "code": record.code.as_str(), "title": record.title })))
+    Ok(Json(json!({
+        "code": record.code.as_str(),
+        "title": record.title,
+        "template": record.template.as_ref().map(|template| &template.id),
+        "programme": record.programme,
+        "join_url": app.join_url(&record.code),
+    })))
 }
 
-#[derive(Debug, Serialize)]
-struct ParticipantCreated {
-    token: String,
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Join {
+    #[serde(default)]
+    profile: Profile,
 }
 
+/// Joins a room anonymously: no account, no name; the profile is optional and changeable.
 async fn create_participant(
     State(app): State<AppState>,
     Path(code): Path<String>,
-) -> Result<(StatusCode, Json<ParticipantCreated>), ApiError> {
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let join: Join = if body.iter().all(u8::is_ascii_whitespace) {
+        Join::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", error.to_string()))?
+    };
+    // Every join draws from one server-wide bucket: guessing codes stays slow, and a
+    // whole venue behind one address is never locked out the way a per-address limit would.
+    if !app.join_limiter.lock().map(|mut bucket| bucket.try_take(1.0, std::time::Instant::now())).unwrap_or(false) {
+        app.metrics.reject("join_rate");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "many people are joining; try again in a moment",
+        ));
+    }
     let record = find_room(&app, &code).await?;
     let id = ParticipantId::from_random(rand::random());
+    if record.template.is_some() {
+        app.registry.register(&record.code, id, join.profile.clone()).await?;
+    }
     let token = app.secret.participant_token(&record.code, id);
-    Ok((StatusCode::CREATED, Json(ParticipantCreated { token })))
+    Ok((StatusCode::CREATED, Json(json!({ "token": token, "profile": join.profile }))))
+}
+
+/// Applies an intent: `Authorization: Bearer <participant token or facilitator key>`.
+async fn intent(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<IntentRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let (record, role) = authenticate(&app, &code, &headers).await?;
+    if record.template.is_none() {
+        return Err(IntentFailure::Refused(IntentError::NoTemplate).into());
+    }
+    let actor = match role {
+        Role::Facilitator => Actor::Facilitator,
+        Role::Participant(id) => Actor::Participant(id),
+    };
+    Ok(Json(app.registry.intent(&record.code, actor, request).await?))
+}
+
+/// A participant's own profile, contributions and ballots.
+async fn me(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let (record, role) = authenticate(&app, &code, &headers).await?;
+    let Role::Participant(id) = role else {
+        return Err(IntentFailure::Refused(IntentError::ParticipantOnly).into());
+    };
+    Ok(Json(app.registry.read(&record.code, RoomQuery::Participant(id)).await?))
+}
+
+/// A vote's results for the facilitator, before or after they are revealed.
+async fn results(
+    State(app): State<AppState>,
+    Path((code, activity)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let record = authenticate_facilitator(&app, &code, &headers).await?;
+    Ok(Json(app.registry.read(&record.code, RoomQuery::Results(activity)).await?))
+}
+
+/// The room's named snapshots, oldest first.
+async fn snapshots(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let record = authenticate_facilitator(&app, &code, &headers).await?;
+    let snapshots: Vec<Value> = app
+        .store
+        .named_snapshots(&record.code)
+        .await?
+        .into_iter()
+        .map(|(name, taken_at, state)| json!({ "name": name, "taken_at": taken_at, "bytes": state.len() }))
+        .collect();
+    Ok(Json(json!({ "snapshots": snapshots })))
+}
+
+async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let record = find_room(&app, &code).await?;
+    let svg = crate::qr::svg(&app.join_url(&record.code)).ok_or_else(qr_too_long)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=3600")], svg)
+        .into_response())
+}
+
+async fn qr_png(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let record = find_room(&app, &code).await?;
+    let png = crate::qr::png(&app.join_url(&record.code)).ok_or_else(qr_too_long)?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=3600")], png).into_response())
+}
+
+fn qr_too_long() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", "the join link is too long for a QR code")
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The room and who the bearer credential says the caller is in it.
+async fn authenticate(app: &AppState, code: &str, headers: &HeaderMap) -> Result<(RoomRecord, Role), ApiError> {
+    let code = parse_code(code)?;
+    let Some(credential) = bearer(headers) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "send Authorization: Bearer <participant token or facilitator key>",
+        ));
+    };
+    let Some(role) = app.secret.authenticate(&code, credential) else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "invalid_token", "this token does not open this room"));
+    };
+    let record = app.store.room(&code).await?.ok_or_else(room_not_found)?;
+    Ok((record, role))
+}
+
+async fn authenticate_facilitator(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomRecord, ApiError> {
+    match authenticate(app, code, headers).await? {
+        (record, Role::Facilitator) => Ok(record),
+        _ => Err(IntentFailure::Refused(IntentError::FacilitatorOnly).into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]

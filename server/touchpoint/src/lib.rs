@@ -10,31 +10,40 @@ pub mod config;
 mod http;
 mod keys;
 mod metrics;
+mod qr;
 mod rate;
 mod rooms;
 mod shutdown;
 mod store;
 pub mod telemetry;
+mod workshops;
 mod ws;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use touchpoint_core::board::RoomDocs;
 use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
+use touchpoint_core::template::Template;
 
 pub use crate::config::ServeConfig;
 use crate::http::RoomCreated;
 use crate::metrics::Metrics;
-use crate::rooms::RoomRegistry;
+use crate::rate::TokenBucket;
+use crate::rooms::{RoomRegistry, unix_now};
 pub use crate::shutdown::shutdown_signal;
 use crate::store::{RoomRecord, Store, StoreError};
+
+/// The template the demo room runs, when it is installed.
+const DEMO_TEMPLATE: &str = "current-experience";
 
 /// Shared by every request and task; cheap to clone.
 #[derive(Debug, Clone)]
@@ -57,6 +66,9 @@ pub struct App {
     public_url: String,
     secret: ServerSecret,
     admin_token: String,
+    templates: BTreeMap<String, Template>,
+    /// Participant joins across the server (see `Limits::max_joins_per_sec`).
+    join_limiter: Mutex<TokenBucket>,
     store: Store,
     registry: RoomRegistry,
     metrics: Metrics,
@@ -92,6 +104,9 @@ fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, s
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let secret = keys::load_or_create_secret(&config.data_dir)?;
     let admin_token = keys::load_or_create_admin_token(&config.data_dir, config.admin_token.as_deref())?;
+    let templates = workshops::load(&config.workshops_dir);
+    let joins = f64::from(config.limits.max_joins_per_sec);
+    let join_limiter = Mutex::new(TokenBucket::new(joins, 100.0 * joins, Instant::now()));
     let metrics = Metrics::default();
     let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
@@ -105,6 +120,8 @@ fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, s
         public_url,
         secret,
         admin_token,
+        templates,
+        join_limiter,
         store,
         registry,
         metrics,
@@ -148,17 +165,29 @@ async fn serve(
 }
 
 impl App {
-    async fn create_room(&self, title: &str, is_demo: bool) -> Result<RoomRecord, StoreError> {
-        let created_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64);
+    async fn create_room(
+        &self,
+        title: &str,
+        programme: Option<&str>,
+        template: Option<Template>,
+        is_demo: bool,
+    ) -> Result<RoomRecord, StoreError> {
         let record = RoomRecord {
             code: RoomCode::from_random(rand::random::<[u8; CODE_LEN]>()),
             title: title.to_owned(),
             is_demo,
-            created_at,
+            created_at: unix_now() as i64,
+            template,
+            programme: programme.map(str::to_owned),
         };
-        self.store.create_room(record.clone()).await?;
-        tracing::info!(room = %record.code, "room created");
+        let layout = RoomDocs::default().initialise(title, programme, record.template.as_ref());
+        self.store.create_room(record.clone(), layout).await?;
+        tracing::info!(room = %record.code, template = ?record.template.as_ref().map(|t| &t.id), "room created");
         Ok(record)
+    }
+
+    fn join_url(&self, code: &RoomCode) -> String {
+        format!("{}/join/{code}", self.public_url)
     }
 
     fn room_created(&self, record: &RoomRecord) -> RoomCreated {
@@ -166,7 +195,9 @@ impl App {
         RoomCreated {
             code: record.code.to_string(),
             title: record.title.clone(),
-            join_url: format!("{}/join/{}", self.public_url, record.code),
+            template: record.template.as_ref().map(|template| template.id.clone()),
+            programme: record.programme.clone(),
+            join_url: self.join_url(&record.code),
             // The key travels in the fragment, which browsers never send to a server.
             facilitator_url: format!("{}/facilitate/{}#key={facilitator_key}", self.public_url, record.code),
             facilitator_key,
@@ -176,7 +207,10 @@ impl App {
     async fn demo_room(&self) -> Result<RoomCreated, StoreError> {
         let record = match self.store.demo_room().await? {
             Some(record) => record,
-            None => self.create_room("Demo workshop", true).await?,
+            None => {
+                let template = self.templates.get(DEMO_TEMPLATE).or_else(|| self.templates.values().next()).cloned();
+                self.create_room("Demo workshop", None, template, true).await?
+            }
         };
         Ok(self.room_created(&record))
     }

@@ -19,12 +19,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use dashmap::DashMap;
 use futures_util::FutureExt;
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use touchpoint_core::awareness::RoomAwareness;
-use touchpoint_core::identity::{Role, RoomCode};
-use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_sync_step2};
+use touchpoint_core::board::{Applied, Context, RoomDocs};
+use touchpoint_core::identity::{ParticipantId, Role, RoomCode};
+use touchpoint_core::intent::{Actor, IntentError, IntentRequest, Profile};
+use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_sync_step2, encode_update};
 use tracing::Instrument;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -32,7 +35,8 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError, StoredDoc};
+use crate::rate::TokenBucket;
+use crate::store::{DocKind, Record, Store, StoreError, StoredDoc, StoredRoom};
 
 /// Commands queued to one room before senders wait; bounds a room's memory.
 const ROOM_QUEUE: usize = 4096;
@@ -93,6 +97,17 @@ pub enum JoinError {
     Unavailable,
 }
 
+/// Why an intent got no answer from its room.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntentFailure {
+    #[error(transparent)]
+    Refused(#[from] IntentError),
+    #[error("too many requests; wait a moment")]
+    RateLimited,
+    #[error("the room is unavailable; try again")]
+    Unavailable,
+}
+
 /// A joined connection's side of the room: where to send, and what to receive.
 #[derive(Debug)]
 pub struct Membership {
@@ -123,11 +138,47 @@ impl RoomHandle {
     }
 }
 
+type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;
+
 #[derive(Debug)]
 enum Command {
-    Join { member: Member, reply: oneshot::Sender<Result<(), JoinError>> },
-    Message { conn: ConnId, inbound: Inbound },
-    Leave { conn: ConnId },
+    Join {
+        member: Member,
+        reply: oneshot::Sender<Result<(), JoinError>>,
+    },
+    Message {
+        conn: ConnId,
+        inbound: Inbound,
+    },
+    Leave {
+        conn: ConnId,
+    },
+    /// Apply an intent; answered once its changes are durable.
+    Intent {
+        actor: Actor,
+        request: IntentRequest,
+        reply: Reply<Value>,
+    },
+    /// Record a new participant and their profile; answered once durable.
+    Register {
+        participant: ParticipantId,
+        profile: Profile,
+        reply: Reply<Value>,
+    },
+    /// Read something from the room's documents.
+    Read {
+        query: Query,
+        reply: Reply<Value>,
+    },
+}
+
+/// What can be read from a room without changing it.
+#[derive(Debug, Clone)]
+pub enum Query {
+    /// A participant's own profile, contributions and ballots.
+    Participant(ParticipantId),
+    /// A vote's results, revealed or not (for the facilitator).
+    Results(String),
 }
 
 #[derive(Debug)]
@@ -145,6 +196,7 @@ struct RoomSettings {
     outbound_queue: usize,
     max_awareness_bytes: usize,
     max_connections: usize,
+    intents_per_sec: f64,
 }
 
 #[derive(Debug)]
@@ -177,6 +229,7 @@ impl RoomRegistry {
             outbound_queue: config.limits.outbound_queue,
             max_awareness_bytes: config.limits.max_awareness_bytes,
             max_connections: config.limits.max_connections_per_room,
+            intents_per_sec: f64::from(config.limits.max_intents_per_sec),
         };
         let shared = Shared {
             rooms: DashMap::new(),
@@ -216,6 +269,36 @@ impl RoomRegistry {
         Err(JoinError::Unavailable)
     }
 
+    /// Applies an intent in a room; resolves with its outcome once it is durable.
+    pub async fn intent(&self, code: &RoomCode, actor: Actor, request: IntentRequest) -> Result<Value, IntentFailure> {
+        self.ask(code, |reply| Command::Intent { actor, request, reply }).await
+    }
+
+    /// Registers a participant in a room's ledger and participation counts.
+    pub async fn register(
+        &self,
+        code: &RoomCode,
+        participant: ParticipantId,
+        profile: Profile,
+    ) -> Result<Value, IntentFailure> {
+        self.ask(code, |reply| Command::Register { participant, profile, reply }).await
+    }
+
+    pub async fn read(&self, code: &RoomCode, query: Query) -> Result<Value, IntentFailure> {
+        self.ask(code, |reply| Command::Read { query, reply }).await
+    }
+
+    /// Sends a command that expects an answer, loading the room if needed.
+    async fn ask<T>(&self, code: &RoomCode, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, IntentFailure> {
+        let room = self.get_or_spawn(code);
+        let (reply, answer) = oneshot::channel();
+        if room.commands.send(command(reply)).await.is_err() {
+            self.shared.rooms.remove_if(code, |_, live| live.generation == room.generation);
+            return Err(IntentFailure::Unavailable);
+        }
+        answer.await.unwrap_or(Err(IntentFailure::Unavailable))
+    }
+
     fn get_or_spawn(&self, code: &RoomCode) -> RoomHandle {
         self.shared
             .rooms
@@ -244,8 +327,10 @@ struct RoomWorker {
     code: RoomCode,
     generation: u64,
     shared: Arc<Shared>,
-    doc: Doc,
+    docs: RoomDocs,
     awareness: RoomAwareness<ConnId>,
+    /// Intent rates, per participant (and one for the facilitators).
+    rates: HashMap<Option<ParticipantId>, TokenBucket>,
     members: HashMap<ConnId, Member>,
     /// Sequence number of the last update stored for this room.
     last_seq: i64,
@@ -261,8 +346,9 @@ impl RoomWorker {
             code,
             generation,
             shared,
-            doc: Doc::new(),
+            docs: RoomDocs::default(),
             awareness,
+            rates: HashMap::new(),
             members: HashMap::new(),
             last_seq: 0,
             snapshot_seq: 0,
@@ -320,10 +406,15 @@ impl RoomWorker {
     async fn load(&mut self) -> Result<(), StoreError> {
         let stored = self.shared.store.load(&self.code).await?;
         self.last_seq = stored.last_seq;
-        self.snapshot_seq = if stored.updates.is_empty() { stored.last_seq } else { 0 };
-        self.n_logged_since_snapshot = stored.updates.len();
+        self.snapshot_seq = if stored.has_log { 0 } else { stored.last_seq };
+        self.n_logged_since_snapshot = stored.board.updates.len() + stored.ledger.updates.len();
         // Applying a large history is CPU work: keep it off the async workers.
-        self.doc = tokio::task::spawn_blocking(move || rebuild(stored)).await.map_err(|_| StoreError::Stopped)?;
+        self.docs = tokio::task::spawn_blocking(move || {
+            let StoredRoom { board, ledger, .. } = stored;
+            RoomDocs { board: rebuild(board), ledger: rebuild(ledger) }
+        })
+        .await
+        .map_err(|_| StoreError::Stopped)?;
         tracing::debug!(last_seq = self.last_seq, "room loaded");
         Ok(())
     }
@@ -331,7 +422,8 @@ impl RoomWorker {
     /// Applies a batch of commands, makes its updates durable, then delivers its output.
     async fn process(&mut self, batch: &mut Vec<Command>) -> Result<(), StoreError> {
         let mut output: Vec<(Target, Bytes)> = Vec::new();
-        let mut to_store: Vec<Bytes> = Vec::new();
+        let mut to_store: Vec<Record> = Vec::new();
+        let mut replies: Vec<(Reply<Value>, Result<Value, IntentFailure>)> = Vec::new();
         for command in batch.drain(..) {
             match command {
                 Command::Join { member, reply } => {
@@ -342,7 +434,7 @@ impl RoomWorker {
                     let conn = member.conn;
                     tracing::debug!(conn, role = member.role.name(), "joined");
                     self.members.insert(conn, member);
-                    let state_vector = self.doc.transact().state_vector().encode_v1();
+                    let state_vector = self.docs.board.transact().state_vector().encode_v1();
                     output.push((Target::One(conn), encode_sync_step1(&state_vector).into()));
                     if let Some(states) = self.awareness.encode_all() {
                         output.push((Target::One(conn), encode_awareness(&states).into()));
@@ -355,13 +447,36 @@ impl RoomWorker {
                     }
                 }
                 Command::Leave { conn } => self.remove(conn, None, &mut output),
+                Command::Intent { actor, request, reply } => {
+                    let result = self.apply_intent(actor, &request, &mut output, &mut to_store);
+                    replies.push((reply, result));
+                }
+                Command::Register { participant, profile, reply } => {
+                    let result = self
+                        .docs
+                        .register(&participant.to_string(), &profile, unix_now())
+                        .map(|applied| self.record(applied, &mut output, &mut to_store))
+                        .map_err(IntentFailure::from);
+                    replies.push((reply, result));
+                }
+                Command::Read { query, reply } => {
+                    let result = match query {
+                        Query::Participant(participant) => Ok(self.docs.participant_view(&participant.to_string())),
+                        Query::Results(activity) => self.docs.results(&activity).map_err(IntentFailure::from),
+                    };
+                    replies.push((reply, result));
+                }
             }
         }
         if !to_store.is_empty() {
-            let n_updates = to_store.len();
+            let n_records = to_store.len();
             self.last_seq = self.shared.store.append(&self.code, to_store).await?;
-            self.shared.metrics.updates_applied.inc_by(n_updates as u64);
-            self.n_logged_since_snapshot += n_updates;
+            self.shared.metrics.updates_applied.inc_by(n_records as u64);
+            self.n_logged_since_snapshot += n_records;
+        }
+        // Answers wait for the commit too: a refusal may rest on a change of this batch.
+        for (reply, result) in replies {
+            let _ = reply.send(result);
         }
         self.deliver(output);
         if self.n_logged_since_snapshot >= COMPACT_EVERY {
@@ -370,17 +485,23 @@ impl RoomWorker {
         Ok(())
     }
 
-    fn handle(&mut self, conn: ConnId, inbound: Inbound, output: &mut Vec<(Target, Bytes)>, to_store: &mut Vec<Bytes>) {
+    fn handle(
+        &mut self,
+        conn: ConnId,
+        inbound: Inbound,
+        output: &mut Vec<(Target, Bytes)>,
+        to_store: &mut Vec<Record>,
+    ) {
         match inbound {
             Inbound::SyncStep1(state_vector) => {
-                let update = self.doc.transact().encode_state_as_update_v1(&state_vector);
+                let update = self.docs.board.transact().encode_state_as_update_v1(&state_vector);
                 output.push((Target::One(conn), encode_sync_step2(&update).into()));
             }
             Inbound::Update { update, raw, relay } => {
-                let applied = self.doc.transact_mut().apply_update(update);
+                let applied = self.docs.board.transact_mut().apply_update(update);
                 match applied {
                     Ok(()) => {
-                        to_store.push(raw);
+                        to_store.push(Record::Update { doc: DocKind::Board, data: raw });
                         output.push((Target::AllExcept(conn), relay));
                     }
                     Err(error) => {
@@ -404,6 +525,53 @@ impl RoomWorker {
                 output.push((Target::One(conn), encode_awareness(&states).into()));
             }
         }
+    }
+
+    /// Applies an intent within the participant's rate; its records join the batch.
+    fn apply_intent(
+        &mut self,
+        actor: Actor,
+        request: &IntentRequest,
+        output: &mut Vec<(Target, Bytes)>,
+        to_store: &mut Vec<Record>,
+    ) -> Result<Value, IntentFailure> {
+        let now = std::time::Instant::now();
+        let (key, rate) = match actor {
+            Actor::Participant(participant) => (Some(participant), self.shared.settings.intents_per_sec),
+            // Facilitators type up paper cards in quick succession.
+            Actor::Facilitator => (None, 10.0 * self.shared.settings.intents_per_sec),
+        };
+        let bucket = self.rates.entry(key).or_insert_with(|| TokenBucket::new(rate, 15.0 * rate, now));
+        if !bucket.try_take(1.0, now) {
+            self.shared.metrics.reject("intent_rate");
+            return Err(IntentFailure::RateLimited);
+        }
+        let new_id = contribution_id();
+        let applied =
+            self.docs.apply(actor, request, Context { now: unix_now(), new_id: &new_id }).map_err(|error| {
+                if error.is_internal() {
+                    tracing::error!(%error, "an intent met a room in an unexpected state");
+                }
+                self.shared.metrics.reject(error.code());
+                IntentFailure::Refused(error)
+            })?;
+        Ok(self.record(applied, output, to_store))
+    }
+
+    /// Queues an applied change: its updates to store (and the board's to relay), its snapshot to keep.
+    fn record(&mut self, applied: Applied, output: &mut Vec<(Target, Bytes)>, to_store: &mut Vec<Record>) -> Value {
+        if let Some(update) = applied.board_update {
+            output.push((Target::All, encode_update(&update).into()));
+            to_store.push(Record::Update { doc: DocKind::Board, data: update.into() });
+        }
+        if let Some(update) = applied.ledger_update {
+            to_store.push(Record::Update { doc: DocKind::Ledger, data: update.into() });
+        }
+        if let Some(name) = applied.snapshot {
+            let state = self.docs.board.transact().encode_state_as_update_v1(&StateVector::default());
+            to_store.push(Record::Snapshot { name, taken_at: unix_now() as i64, state });
+        }
+        applied.outcome
     }
 
     /// Forgets a member (telling it why, if it is evicted) and announces that its presence left.
@@ -459,19 +627,20 @@ impl RoomWorker {
         }
     }
 
-    fn encode_state(&self) -> Vec<u8> {
-        self.doc.transact().encode_state_as_update_v1(&StateVector::default())
+    fn encode_states(&self) -> (Vec<u8>, Vec<u8>) {
+        let encode = |doc: &Doc| doc.transact().encode_state_as_update_v1(&StateVector::default());
+        (encode(&self.docs.board), encode(&self.docs.ledger))
     }
 
     /// Folds the log into a snapshot off the room's path; the room goes on meanwhile.
     fn compact_in_background(&mut self) {
-        let (store, code, upto_seq, state) =
-            (self.shared.store.clone(), self.code.clone(), self.last_seq, self.encode_state());
+        let (store, code, upto_seq) = (self.shared.store.clone(), self.code.clone(), self.last_seq);
+        let (board, ledger) = self.encode_states();
         self.snapshot_seq = upto_seq;
         self.n_logged_since_snapshot = 0;
         self.shared.tracker.spawn(
             async move {
-                if let Err(error) = store.compact(&code, upto_seq, state).await {
+                if let Err(error) = store.compact(&code, upto_seq, board, ledger).await {
                     tracing::warn!(%error, "background compaction failed; the log is kept");
                 }
             }
@@ -482,13 +651,25 @@ impl RoomWorker {
     /// Compacts the log before the room leaves memory, so the next load is quick.
     async fn flush(&mut self) {
         if self.last_seq > self.snapshot_seq {
-            let state = self.encode_state();
-            if let Err(error) = self.shared.store.compact(&self.code, self.last_seq, state).await {
+            let (board, ledger) = self.encode_states();
+            if let Err(error) = self.shared.store.compact(&self.code, self.last_seq, board, ledger).await {
                 tracing::warn!(%error, "final compaction failed; the log is kept");
             }
         }
         tracing::debug!("room closed");
     }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// A fresh id for a contribution: 16 random characters of [a-z0-9], about 82 bits.
+fn contribution_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let random: [u8; 16] = rand::random();
+    random.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
 /// Rebuilds a document from its stored snapshot and log.

@@ -1,7 +1,8 @@
 //! The durable store: one SQLite database in the data directory.
 //!
-//! A room's document lives as a snapshot (its whole state, encoded as one Yjs
-//! update) plus the log of updates accepted since. Every accepted update is
+//! Each of a room's two documents (the board everyone syncs and the ledger
+//! only the server reads) lives as a snapshot (its whole state, encoded as
+//! one Yjs update) plus the log of updates accepted since. Every accepted update is
 //! appended to the log and committed before the room relays it, so a crash
 //! loses nothing that anyone has seen. One thread owns the connection: it
 //! takes every append waiting in its queue and commits them in a single
@@ -17,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 use touchpoint_core::identity::RoomCode;
+use touchpoint_core::template::Template;
 
 use crate::metrics::Metrics;
 
@@ -34,28 +36,63 @@ pub enum StoreError {
     CommitFailed,
 }
 
-/// What is known of a room besides its document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What is known of a room besides its documents.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomRecord {
     pub code: RoomCode,
     pub title: String,
     pub is_demo: bool,
     pub created_at: i64,
+    /// The template the room was created from, as it was then.
+    pub template: Option<Template>,
+    pub programme: Option<String>,
 }
 
-/// A room's document as stored: apply the snapshot, then the updates in order.
+/// Which of a room's documents an update belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Board = 0,
+    Ledger = 1,
+}
+
+/// One thing to make durable for a room.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Update {
+        doc: DocKind,
+        data: Bytes,
+    },
+    /// A named copy of the board's whole state, kept for analysis.
+    Snapshot {
+        name: String,
+        taken_at: i64,
+        state: Vec<u8>,
+    },
+}
+
+/// A document as stored: apply the snapshot, then the updates in order.
 #[derive(Debug, Default)]
 pub struct StoredDoc {
     pub snapshot: Option<Vec<u8>>,
     pub updates: Vec<Vec<u8>>,
-    /// The sequence number of the last stored update (or of the snapshot), 0 if none.
+}
+
+/// Both documents of a room as stored.
+#[derive(Debug, Default)]
+pub struct StoredRoom {
+    pub board: StoredDoc,
+    pub ledger: StoredDoc,
+    /// The sequence number of the last stored update, 0 if none.
     pub last_seq: i64,
+    /// Whether updates were logged after the snapshots (a compaction would shorten the load).
+    pub has_log: bool,
 }
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+type Append = (RoomCode, Vec<Record>, oneshot::Sender<Result<i64, StoreError>>);
 
 enum Request {
-    Append { room: RoomCode, updates: Vec<Bytes>, reply: oneshot::Sender<Result<i64, StoreError>> },
+    Append(Append),
     Job(Job),
 }
 
@@ -68,7 +105,7 @@ pub struct Store {
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Request::Append { room, updates, .. } => write!(f, "Append({room}, {} updates)", updates.len()),
+            Request::Append((room, records, _)) => write!(f, "Append({room}, {} records)", records.len()),
             Request::Job(_) => f.write_str("Job"),
         }
     }
@@ -90,20 +127,35 @@ impl Store {
         Ok((Store { requests }, thread))
     }
 
-    /// Appends updates to a room's log; resolves once they are durable, with the last sequence number.
-    pub async fn append(&self, room: &RoomCode, updates: Vec<Bytes>) -> Result<i64, StoreError> {
+    /// Makes records durable; resolves once they are committed, with the last sequence number.
+    pub async fn append(&self, room: &RoomCode, records: Vec<Record>) -> Result<i64, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(Request::Append { room: room.clone(), updates, reply }).map_err(|_| StoreError::Stopped)?;
+        self.requests.send(Request::Append((room.clone(), records, reply))).map_err(|_| StoreError::Stopped)?;
         answer.await.map_err(|_| StoreError::Stopped)?
     }
 
-    pub async fn create_room(&self, record: RoomRecord) -> Result<(), StoreError> {
+    /// Creates a room with its board's first update (the layout from its template), at once.
+    pub async fn create_room(&self, record: RoomRecord, first_update: Vec<u8>) -> Result<(), StoreError> {
+        let template = record.template.as_ref().map(|template| serde_json::to_string(template).unwrap_or_default());
         self.call(move |db| {
-            db.execute(
-                "INSERT INTO rooms (code, title, is_demo, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![record.code.as_str(), record.title, record.is_demo, record.created_at],
+            let txn = db.transaction()?;
+            txn.execute(
+                "INSERT INTO rooms (code, title, is_demo, created_at, template, programme)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    record.code.as_str(),
+                    record.title,
+                    record.is_demo,
+                    record.created_at,
+                    template,
+                    record.programme
+                ],
             )?;
-            Ok(())
+            txn.execute(
+                "INSERT INTO updates (room, doc, data) VALUES (?1, ?2, ?3)",
+                params![record.code.as_str(), DocKind::Board as i64, first_update],
+            )?;
+            txn.commit()
         })
         .await
     }
@@ -111,79 +163,111 @@ impl Store {
     pub async fn room(&self, code: &RoomCode) -> Result<Option<RoomRecord>, StoreError> {
         let code = code.clone();
         self.call(move |db| {
-            db.query_row("SELECT title, is_demo, created_at FROM rooms WHERE code = ?1", [code.as_str()], |row| {
-                Ok(RoomRecord { code: code.clone(), title: row.get(0)?, is_demo: row.get(1)?, created_at: row.get(2)? })
-            })
+            db.query_row(
+                "SELECT code, title, is_demo, created_at, template, programme FROM rooms WHERE code = ?1",
+                [code.as_str()],
+                room_record,
+            )
             .optional()
         })
         .await
+        .map(Option::flatten)
     }
 
     /// The demo room made at first start, if there is one.
     pub async fn demo_room(&self) -> Result<Option<RoomRecord>, StoreError> {
         self.call(|db| {
             db.query_row(
-                "SELECT code, title, created_at FROM rooms WHERE is_demo = 1 ORDER BY created_at LIMIT 1",
+                "SELECT code, title, is_demo, created_at, template, programme FROM rooms
+                 WHERE is_demo = 1 ORDER BY created_at LIMIT 1",
                 [],
-                |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?)),
+                room_record,
             )
             .optional()
         })
         .await
-        .map(|row| {
-            row.and_then(|(code, title, created_at)| {
-                // Codes are validated before they are stored; a row that fails is not ours.
-                let code = RoomCode::parse(&code).ok()?;
-                Some(RoomRecord { code, title, is_demo: true, created_at })
-            })
-        })
+        .map(Option::flatten)
     }
 
-    /// Reads a room's document: its snapshot and the updates logged after it.
-    pub async fn load(&self, code: &RoomCode) -> Result<StoredDoc, StoreError> {
+    /// Reads a room's documents: their snapshots and the updates logged after them.
+    pub async fn load(&self, code: &RoomCode) -> Result<StoredRoom, StoreError> {
         let code = code.clone();
         self.call(move |db| {
-            let mut doc = StoredDoc::default();
-            if let Some((seq, state)) = db
-                .query_row("SELECT upto_seq, state FROM snapshots WHERE room = ?1", [code.as_str()], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
-                })
-                .optional()?
-            {
-                doc.last_seq = seq;
-                doc.snapshot = Some(state);
-            }
-            let mut statement =
-                db.prepare_cached("SELECT seq, data FROM updates WHERE room = ?1 AND seq > ?2 ORDER BY seq")?;
-            let mut rows = statement.query(params![code.as_str(), doc.last_seq])?;
+            let mut room = StoredRoom::default();
+            let mut covered = [0i64; 2];
+            let mut statement = db.prepare_cached("SELECT doc, upto_seq, state FROM snapshots WHERE room = ?1")?;
+            let mut rows = statement.query([code.as_str()])?;
             while let Some(row) = rows.next()? {
-                doc.last_seq = row.get(0)?;
-                doc.updates.push(row.get(1)?);
+                let (doc, seq, state): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                room.last_seq = room.last_seq.max(seq);
+                if doc == DocKind::Board as i64 {
+                    (room.board.snapshot, covered[0]) = (Some(state), seq);
+                } else {
+                    (room.ledger.snapshot, covered[1]) = (Some(state), seq);
+                }
             }
-            Ok(doc)
+            let mut statement = db.prepare_cached("SELECT seq, doc, data FROM updates WHERE room = ?1 ORDER BY seq")?;
+            let mut rows = statement.query([code.as_str()])?;
+            while let Some(row) = rows.next()? {
+                let (seq, doc, data): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                let (stored, covered) = if doc == DocKind::Board as i64 {
+                    (&mut room.board, covered[0])
+                } else {
+                    (&mut room.ledger, covered[1])
+                };
+                // Rows a snapshot covers remain only if a compaction raced an append; the snapshot has them.
+                if seq > covered {
+                    stored.updates.push(data);
+                    room.has_log = true;
+                }
+                room.last_seq = room.last_seq.max(seq);
+            }
+            Ok(room)
         })
         .await
     }
 
-    /// Replaces the log up to `upto_seq` with a snapshot of the state at that point.
+    /// Replaces the log up to `upto_seq` with snapshots of both documents at that point.
     ///
     /// An older snapshot never overwrites a newer one, so a room unloading late
     /// cannot undo the compaction of its successor.
-    pub async fn compact(&self, code: &RoomCode, upto_seq: i64, state: Vec<u8>) -> Result<(), StoreError> {
+    pub async fn compact(
+        &self,
+        code: &RoomCode,
+        upto_seq: i64,
+        board: Vec<u8>,
+        ledger: Vec<u8>,
+    ) -> Result<(), StoreError> {
         let code = code.clone();
         self.call(move |db| {
             let txn = db.transaction()?;
+            for (doc, state) in [(DocKind::Board, board), (DocKind::Ledger, ledger)] {
+                txn.execute(
+                    "INSERT INTO snapshots (room, doc, upto_seq, state) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (room, doc) DO UPDATE SET upto_seq = excluded.upto_seq, state = excluded.state
+                     WHERE excluded.upto_seq > snapshots.upto_seq",
+                    params![code.as_str(), doc as i64, upto_seq, state],
+                )?;
+            }
             txn.execute(
-                "INSERT INTO snapshots (room, upto_seq, state) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (room) DO UPDATE SET upto_seq = excluded.upto_seq, state = excluded.state
-                 WHERE excluded.upto_seq > snapshots.upto_seq",
-                params![code.as_str(), upto_seq, state],
-            )?;
-            txn.execute(
-                "DELETE FROM updates WHERE room = ?1 AND seq <= (SELECT upto_seq FROM snapshots WHERE room = ?1)",
+                "DELETE FROM updates WHERE room = ?1
+                 AND seq <= (SELECT min(upto_seq) FROM snapshots WHERE room = ?1)",
                 [code.as_str()],
             )?;
             txn.commit()
+        })
+        .await
+    }
+
+    /// The named snapshots of a room, oldest first: name, time taken, and the board's state.
+    pub async fn named_snapshots(&self, code: &RoomCode) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
+        let code = code.clone();
+        self.call(move |db| {
+            let mut statement = db.prepare_cached(
+                "SELECT name, taken_at, state FROM named_snapshots WHERE room = ?1 ORDER BY taken_at, rowid",
+            )?;
+            let rows = statement.query_map([code.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            rows.collect()
         })
         .await
     }
@@ -203,6 +287,26 @@ impl Store {
     }
 }
 
+/// A `rooms` row; `None` for a row that is not ours (a code or template that no longer parses).
+fn room_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<RoomRecord>> {
+    let code: String = row.get(0)?;
+    let template: Option<String> = row.get(4)?;
+    let Ok(code) = RoomCode::parse(&code) else { return Ok(None) };
+    let template = match template.map(|json| serde_json::from_str(&json)) {
+        Some(Err(_)) => return Ok(None),
+        Some(Ok(template)) => Some(template),
+        None => None,
+    };
+    Ok(Some(RoomRecord {
+        code,
+        title: row.get(1)?,
+        is_demo: row.get(2)?,
+        created_at: row.get(3)?,
+        template,
+        programme: row.get(5)?,
+    }))
+}
+
 fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
     // WAL lets readers proceed during commits; FULL makes each commit survive power loss, not
     // only a process crash. The busy timeout covers a second process, such as `touchpoint export`.
@@ -217,18 +321,30 @@ fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
                  code TEXT PRIMARY KEY,
                  title TEXT NOT NULL,
                  is_demo INTEGER NOT NULL DEFAULT 0,
-                 created_at INTEGER NOT NULL
+                 created_at INTEGER NOT NULL,
+                 template TEXT,
+                 programme TEXT
              );
              CREATE TABLE updates (
                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
                  room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
+                 doc INTEGER NOT NULL,
                  data BLOB NOT NULL
              );
              CREATE INDEX updates_by_room ON updates (room, seq);
              CREATE TABLE snapshots (
-                 room TEXT PRIMARY KEY REFERENCES rooms (code) ON DELETE CASCADE,
+                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
+                 doc INTEGER NOT NULL,
                  upto_seq INTEGER NOT NULL,
-                 state BLOB NOT NULL
+                 state BLOB NOT NULL,
+                 PRIMARY KEY (room, doc)
+             );
+             CREATE TABLE named_snapshots (
+                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
+                 name TEXT NOT NULL,
+                 taken_at INTEGER NOT NULL,
+                 state BLOB NOT NULL,
+                 PRIMARY KEY (room, name)
              );
              PRAGMA user_version = 1;
              COMMIT;",
@@ -250,7 +366,7 @@ fn serve(mut db: Connection, mut queue: mpsc::UnboundedReceiver<Request>, metric
         let mut appends = Vec::new();
         for request in batch.drain(..) {
             match request {
-                Request::Append { room, updates, reply } => appends.push((room, updates, reply)),
+                Request::Append(append) => appends.push(append),
                 Request::Job(job) => job(&mut db),
             }
         }
@@ -260,22 +376,28 @@ fn serve(mut db: Connection, mut queue: mpsc::UnboundedReceiver<Request>, metric
     }
 }
 
-fn commit_appends(
-    db: &mut Connection,
-    appends: Vec<(RoomCode, Vec<Bytes>, oneshot::Sender<Result<i64, StoreError>>)>,
-    metrics: &Metrics,
-) {
+fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) {
     let started = Instant::now();
     let result = (|| -> rusqlite::Result<Vec<i64>> {
         let txn = db.transaction()?;
         let mut last_seqs = Vec::with_capacity(appends.len());
         {
-            let mut insert = txn.prepare_cached("INSERT INTO updates (room, data) VALUES (?1, ?2)")?;
-            for (room, updates, _) in &appends {
+            let mut insert = txn.prepare_cached("INSERT INTO updates (room, doc, data) VALUES (?1, ?2, ?3)")?;
+            let mut keep = txn.prepare_cached(
+                "INSERT OR REPLACE INTO named_snapshots (room, name, taken_at, state) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (room, records, _) in &appends {
                 let mut last = 0;
-                for update in updates {
-                    insert.execute(params![room.as_str(), update.as_ref()])?;
-                    last = txn.last_insert_rowid();
+                for record in records {
+                    match record {
+                        Record::Update { doc, data } => {
+                            insert.execute(params![room.as_str(), *doc as i64, data.as_ref()])?;
+                            last = txn.last_insert_rowid();
+                        }
+                        Record::Snapshot { name, taken_at, state } => {
+                            keep.execute(params![room.as_str(), name, taken_at, state])?;
+                        }
+                    }
                 }
                 last_seqs.push(last);
             }
@@ -304,7 +426,18 @@ mod tests {
     use super::*;
 
     fn record(code: &RoomCode) -> RoomRecord {
-        RoomRecord { code: code.clone(), title: "Test".to_owned(), is_demo: false, created_at: 1 }
+        RoomRecord {
+            code: code.clone(),
+            title: "Test".to_owned(),
+            is_demo: false,
+            created_at: 1,
+            template: None,
+            programme: None,
+        }
+    }
+
+    fn board(data: &'static [u8]) -> Record {
+        Record::Update { doc: DocKind::Board, data: Bytes::from_static(data) }
     }
 
     #[tokio::test]
@@ -313,18 +446,39 @@ mod tests {
         let code = RoomCode::parse("ABCDEFGHJK")?;
         {
             let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
-            store.create_room(record(&code)).await?;
-            let first = store.append(&code, vec![Bytes::from_static(b"one"), Bytes::from_static(b"two")]).await?;
-            store.compact(&code, first, b"state-after-two".to_vec()).await?;
-            store.append(&code, vec![Bytes::from_static(b"three")]).await?;
+            store.create_room(record(&code), b"zero".to_vec()).await?;
+            let ledger = Record::Update { doc: DocKind::Ledger, data: Bytes::from_static(b"private") };
+            let first = store.append(&code, vec![board(b"one"), ledger, board(b"two")]).await?;
+            store.compact(&code, first, b"board-after-two".to_vec(), b"ledger-after-two".to_vec()).await?;
+            store.append(&code, vec![board(b"three")]).await?;
             // A stale snapshot (from a room that unloaded late) must not win.
-            store.compact(&code, first - 1, b"stale".to_vec()).await?;
+            store.compact(&code, first - 1, b"stale".to_vec(), b"stale".to_vec()).await?;
         }
         let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
-        let doc = store.load(&code).await?;
-        assert_eq!(doc.snapshot.as_deref(), Some(&b"state-after-two"[..]));
-        assert_eq!(doc.updates, vec![b"three".to_vec()]);
+        let room = store.load(&code).await?;
+        assert_eq!(room.board.snapshot.as_deref(), Some(&b"board-after-two"[..]));
+        assert_eq!(room.board.updates, vec![b"three".to_vec()]);
+        assert_eq!(room.ledger.snapshot.as_deref(), Some(&b"ledger-after-two"[..]));
+        assert!(room.ledger.updates.is_empty());
         assert_eq!(store.room(&code).await?, Some(record(&code)));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn named_snapshots_are_kept_in_order() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let code = RoomCode::parse("ABCDEFGHJK")?;
+        let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
+        store.create_room(record(&code), b"zero".to_vec()).await?;
+        let snapshot = |name: &str, taken_at| Record::Snapshot {
+            name: name.to_owned(),
+            taken_at,
+            state: name.as_bytes().to_vec(),
+        };
+        store.append(&code, vec![board(b"one"), snapshot("after the map", 10)]).await?;
+        store.append(&code, vec![snapshot("after the vote", 20)]).await?;
+        let names: Vec<_> = store.named_snapshots(&code).await?.into_iter().map(|(name, at, _)| (name, at)).collect();
+        assert_eq!(names, vec![("after the map".to_owned(), 10), ("after the vote".to_owned(), 20)]);
         Ok(())
     }
 }

@@ -32,7 +32,9 @@ async fn creating_a_room_returns_what_the_facilitator_needs() -> anyhow::Result<
     let facilitator_url = room.created["facilitator_url"].as_str().unwrap_or_default();
     assert!(facilitator_url.ends_with(&format!("#key={}", room.facilitator_key)), "{facilitator_url}");
     let info = server.get(&format!("/api/rooms/{}", room.code.to_lowercase())).await?;
-    assert_eq!(info.json()?, json!({ "code": room.code, "title": "Co-design 1: current experience" }));
+    let info = info.json()?;
+    assert_eq!((&info["code"], &info["title"]), (&json!(room.code), &json!("Co-design 1: current experience")));
+    assert_eq!(info["join_url"], room.created["join_url"]);
     Ok(())
 }
 

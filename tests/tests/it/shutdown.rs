@@ -23,7 +23,7 @@ async fn shutdown_closes_sockets_with_1001_and_compacts_every_room() -> anyhow::
     let db = Connection::open(server.data_dir().join("touchpoint.db"))?;
     let n_logged: i64 = db.query_row("SELECT count(*) FROM updates", [], |row| row.get(0))?;
     let n_snapshots: i64 = db.query_row("SELECT count(*) FROM snapshots", [], |row| row.get(0))?;
-    assert_eq!((n_logged, n_snapshots), (0, 1), "the room's log was folded into its snapshot");
+    assert_eq!((n_logged, n_snapshots), (0, 2), "the room's log was folded into its two documents' snapshots");
     Ok(())
 }
 

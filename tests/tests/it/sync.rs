@@ -196,7 +196,7 @@ async fn a_busy_room_folds_its_log_into_a_snapshot_while_it_runs() -> anyhow::Re
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     let n_logged = loop {
         let n_snapshots: i64 = db.query_row("SELECT count(*) FROM snapshots", [], |row| row.get(0))?;
-        if n_snapshots == 1 {
+        if n_snapshots == 2 {
             break db.query_row("SELECT count(*) FROM updates", [], |row| row.get::<_, i64>(0))?;
         }
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "no snapshot was taken");
