@@ -56,6 +56,12 @@ impl Api {
         http::request(self.addr, "GET", path, &[], None).await
     }
 
+    /// GET with a bearer credential.
+    pub async fn get_with(&self, path: &str, credential: &str) -> anyhow::Result<HttpResponse> {
+        let auth = format!("Bearer {credential}");
+        http::request(self.addr, "GET", path, &[("Authorization", &auth)], None).await
+    }
+
     pub async fn post(
         &self,
         path: &str,
@@ -67,12 +73,31 @@ impl Api {
 
     /// Creates a room as the admin.
     pub async fn create_room(&self, title: &str) -> anyhow::Result<TestRoom> {
+        self.create_room_with(&json!({ "title": title })).await
+    }
+
+    /// Creates a room as the admin from a request body (title, template or template definition...).
+    pub async fn create_room_with(&self, body: &Value) -> anyhow::Result<TestRoom> {
         let auth = format!("Bearer {ADMIN_TOKEN}");
-        let response = self.post("/api/rooms", &[("Authorization", &auth)], Some(&json!({ "title": title }))).await?;
+        let response = self.post("/api/rooms", &[("Authorization", &auth)], Some(body)).await?;
         anyhow::ensure!(response.status == 201, "creating a room: {response:?}");
         let created = response.json()?;
         let field = |name: &str| created[name].as_str().map(str::to_owned).context("a field of the created room");
         Ok(TestRoom { code: field("code")?, facilitator_key: field("facilitator_key")?, created: created.clone() })
+    }
+
+    /// Sends an intent with a bearer credential (a participant token or the facilitator key).
+    pub async fn intent(&self, code: &str, credential: &str, intent: &Value) -> anyhow::Result<HttpResponse> {
+        let auth = format!("Bearer {credential}");
+        self.post(&format!("/api/rooms/{code}/intents"), &[("Authorization", &auth)], Some(intent)).await
+    }
+
+    /// Joins a room with a profile; returns the token.
+    pub async fn join(&self, code: &str, profile: &Value) -> anyhow::Result<String> {
+        let response =
+            self.post(&format!("/api/rooms/{code}/participants"), &[], Some(&json!({ "profile": profile }))).await?;
+        anyhow::ensure!(response.status == 201, "joining as a participant: {response:?}");
+        response.json()?["token"].as_str().map(str::to_owned).context("a token")
     }
 
     /// Joins a room as an anonymous participant; returns the token.

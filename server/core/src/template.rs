@@ -354,7 +354,8 @@ fn explain_toml_error(source: &str, file: &str, error: &toml::de::Error) -> Temp
     // A document that parses has no syntax error, so the error is one of
     // shape or type, and its span can be found in the tree.
     let parsed = DeTable::parse(source).ok();
-    if let Some(document) = parsed.clone() {
+    let is_document = parsed.is_some();
+    if let Some(document) = parsed {
         let root = Spanned::new(document.span(), DeValue::Table(document.into_inner()));
         if let Some(field) = located.span.as_ref().and_then(|span| find_path(&root, span)) {
             located.field = field;
@@ -371,7 +372,7 @@ fn explain_toml_error(source: &str, file: &str, error: &toml::de::Error) -> Temp
     }
     let place = match located.span {
         // Only a field missing at the top level has no place in a document that parses.
-        Some(span) if span.is_empty() && parsed.is_some() => "at the top level of the file".to_owned(),
+        Some(span) if span.is_empty() && is_document => "at the top level of the file".to_owned(),
         Some(span) => position(source, span.start),
         None => "somewhere in the file".to_owned(),
     };
@@ -955,7 +956,7 @@ title = "Ideas"
             &edit(r#"description = "Ada is 80 and lives alone.""#, &format!("description = \"{}\"", "a".repeat(1001))),
             Err("activities[0].personas[0].description"),
         );
-        check(&edit(persona, &vec![persona; 11].join(", ")), Err("activities[0].personas"));
+        check(&edit(persona, &[persona; 11].join(", ")), Err("activities[0].personas"));
     }
 
     #[test]
@@ -1040,5 +1041,205 @@ title = "Ideas"
         let error = validate(&template, "upload").expect_err("a named colour");
         assert_eq!(error.field, "activities[0].emotions[0].colour");
         assert_eq!(error.file, "upload");
+    }
+
+    // The shipped templates in `workshops/`. Core does no I/O; only these
+    // tests read files, to keep the shipped data valid as the format moves.
+
+    /// Every `workshops/*.toml`, parsed, by file name; panics listing every broken file.
+    fn shipped() -> Vec<(String, Template)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workshops");
+        let entries = std::fs::read_dir(&dir).expect("workshops/ sits at the root of the repository");
+        let mut paths: Vec<_> = entries
+            .map(|entry| entry.expect("workshops/ can be listed").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        paths.sort();
+        let mut templates = Vec::new();
+        let mut errors = Vec::new();
+        for path in paths {
+            let file = path.file_name().expect("a listed file has a name").to_string_lossy().into_owned();
+            let source = std::fs::read_to_string(&path).expect("a shipped template is UTF-8 text");
+            match parse_template(&source, &file) {
+                Ok(template) => templates.push((file, template)),
+                Err(error) => errors.push(error.to_string()),
+            }
+        }
+        assert!(errors.is_empty(), "broken shipped templates:\n{}", errors.join("\n"));
+        templates
+    }
+
+    fn emotion_map<'a>(templates: &'a [(String, Template)], file: &str) -> &'a EmotionMap {
+        let (_, template) = templates.iter().find(|(name, _)| name == file).expect("the template is shipped");
+        template
+            .activities
+            .iter()
+            .find_map(|activity| match activity {
+                Activity::EmotionMap(map) => Some(map),
+                _ => None,
+            })
+            .expect("the template has an emotion map")
+    }
+
+    /// WCAG 2 relative luminance of `#rrggbb`.
+    fn relative_luminance(colour: &str) -> f64 {
+        let channel = |at: usize| {
+            let hex = colour.get(at..at + 2).expect("a validated colour has six hex digits");
+            let srgb = f64::from(u8::from_str_radix(hex, 16).expect("validated as hex")) / 255.0;
+            if srgb <= 0.04045 { srgb / 12.92 } else { ((srgb + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    /// WCAG 2 contrast ratio of white text on `colour`: (L1 + 0.05) / (L2 + 0.05).
+    fn contrast_with_white(colour: &str) -> f64 {
+        (1.0 + 0.05) / (relative_luminance(colour) + 0.05)
+    }
+
+    #[test]
+    fn contrast_formula_matches_known_ratios() {
+        assert!((contrast_with_white("#ffffff") - 1.0).abs() < 1e-9);
+        assert!((contrast_with_white("#000000") - 21.0).abs() < 1e-9);
+        // #767676 is the lightest grey that passes AA on white (4.54:1).
+        assert!((contrast_with_white("#767676") - 4.54).abs() < 0.01);
+    }
+
+    /// One template per event of a programme. Other files may sit beside them
+    /// (a programme's own templates): they are checked too, but not compared.
+    const SHIPPED: [&str; 5] = [
+        "current-experience.toml",
+        "desired-experience.toml",
+        "path-planning.toml",
+        "improvement-planning.toml",
+        "pledge-event.toml",
+    ];
+
+    #[test]
+    fn every_shipped_template_parses_and_validates() {
+        let templates = shipped();
+        for file in SHIPPED {
+            assert!(templates.iter().any(|(name, _)| name == file), "{file} is shipped");
+        }
+        for (file, template) in &templates {
+            assert_eq!(Some(template.id.as_str()), file.strip_suffix(".toml"), "a template's id is its file name");
+        }
+    }
+
+    #[test]
+    fn shipped_emotion_colours_carry_white_text() {
+        for (file, template) in shipped() {
+            for activity in &template.activities {
+                let Activity::EmotionMap(map) = activity else { continue };
+                for emotion in &map.emotions {
+                    let ratio = contrast_with_white(&emotion.colour);
+                    assert!(ratio >= 4.5, "{file}: {} {} is {ratio:.2}:1 against white", emotion.id, emotion.colour);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_vocabulary_is_the_validated_one_plus_the_deck() {
+        let templates = shipped();
+        let map = emotion_map(&templates, "current-experience.toml");
+        let words = |valence: Valence| -> Vec<String> {
+            let mut words: Vec<String> = map
+                .emotions
+                .iter()
+                .filter(|emotion| emotion.valence == valence)
+                .map(|emotion| emotion.label.to_lowercase())
+                .collect();
+            words.sort();
+            words
+        };
+        // Virginia Mason's words (less loyal, disgusted, hatred, jealous) and
+        // the deck's (listened to, reassured, anxious, lonely, confused), sorted.
+        let positive = [
+            "compassion",
+            "confident",
+            "empowered",
+            "enjoyment",
+            "enthusiastic",
+            "grateful",
+            "great",
+            "happy",
+            "hopeful",
+            "joyful",
+            "listened to",
+            "optimistic",
+            "peaceful",
+            "pleased",
+            "reassured",
+            "safe",
+            "satisfied",
+            "secure",
+            "sense of accomplishment",
+            "successful",
+            "valued",
+        ];
+        let negative = [
+            "afraid",
+            "angry",
+            "anxious",
+            "confused",
+            "depressed",
+            "disrespected",
+            "frustrated",
+            "guilty",
+            "hopeless",
+            "ignored",
+            "insecure",
+            "lonely",
+            "resentful",
+            "sad",
+        ];
+        assert_eq!(words(Valence::Positive), positive);
+        assert_eq!(words(Valence::Neutral), ["ok"]);
+        assert_eq!(words(Valence::Negative), negative);
+        assert!(map.own_word, "a blank card is always offered");
+    }
+
+    #[test]
+    fn shipped_current_and_desired_maps_compare_touchpoint_by_touchpoint() {
+        let templates = shipped();
+        let current = emotion_map(&templates, "current-experience.toml");
+        let desired = emotion_map(&templates, "desired-experience.toml");
+        assert_eq!(current.board, Board::Current);
+        assert_eq!(desired.board, Board::Desired);
+        assert_eq!(current.touchpoints, desired.touchpoints);
+        assert_eq!(current.emotions, desired.emotions);
+        assert_eq!(desired.personas.len(), 2);
+    }
+
+    #[test]
+    fn shipped_templates_share_perspectives_and_segments() {
+        let templates = shipped();
+        let ours: Vec<&(String, Template)> =
+            templates.iter().filter(|(file, _)| SHIPPED.contains(&file.as_str())).collect();
+        let (_, first) = ours.first().expect("templates are shipped");
+        for (file, template) in ours.iter().copied() {
+            assert_eq!(template.perspectives, first.perspectives, "{file}");
+            assert_eq!(template.segments, first.segments, "{file}");
+        }
+    }
+
+    #[test]
+    fn shipped_path_has_the_eight_sections_in_order() {
+        let templates = shipped();
+        let (_, template) = templates.iter().find(|(file, _)| file == "path-planning.toml").expect("PATH is shipped");
+        let Some(Activity::Path(path)) = template.activities.first() else {
+            panic!("PATH planning starts with a path")
+        };
+        let ids: Vec<&str> = path.sections.iter().map(|section| section.id.as_str()).collect();
+        assert_eq!(ids, ["north-star", "goal", "now", "enrol", "strength", "next-months", "next-month", "first-step"]);
+    }
+
+    #[test]
+    fn the_example_in_the_workshops_readme_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workshops/README.md");
+        let readme = std::fs::read_to_string(path).expect("workshops/README.md documents the format");
+        let (_, example) = readme.split_once("```toml\n").expect("the README has a TOML example");
+        let (example, _) = example.split_once("```").expect("the example block ends");
+        assert_eq!(parse_template(example, "README.md").map(|template| template.id), Ok("pharmacy-visit".to_owned()));
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! - `api`: the HTTP API and its errors.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
+//! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
@@ -11,6 +12,7 @@
 mod api;
 mod durability;
 mod hostile;
+mod intents;
 mod interop;
 mod shutdown;
 mod sync;
