@@ -476,6 +476,11 @@ impl Change<'_, '_> {
                 let word = clean_required(word, "word", MAX_WORD_CHARS)?;
                 self.add(Collection::Touchstones, json!({ "activity": activity, "word": word }), on_behalf_of)
             }
+            Intent::EraseContact { id } => {
+                self.own_contribution(id, Collection::Pledges)?;
+                let erased = self.ledger.get_or_insert_map(CONTACTS).remove(self.ledger, id).is_some();
+                Ok(json!({ "id": id, "erased": erased }))
+            }
             Intent::OpenActivity { activity } => self.set_stage(activity, Stage::Open),
             Intent::LockActivity { activity } => {
                 let outcome = self.set_stage(activity, Stage::Locked)?;

@@ -151,6 +151,10 @@ pub enum Intent {
         activity: String,
         word: String,
     },
+    /// Remove the follow-up contact from one's own pledge, keeping the pledge.
+    EraseContact {
+        id: String,
+    },
 
     // Facilitator controls.
     OpenActivity {
@@ -241,6 +245,7 @@ impl Intent {
             Intent::AddIdea { .. } => "add_idea",
             Intent::AddPledge { .. } => "add_pledge",
             Intent::AddTouchstone { .. } => "add_touchstone",
+            Intent::EraseContact { .. } => "erase_contact",
             Intent::OpenActivity { .. } => "open_activity",
             Intent::LockActivity { .. } => "lock_activity",
             Intent::RevealActivity { .. } => "reveal_activity",

@@ -38,6 +38,9 @@ async fn creating_a_room_returns_what_the_facilitator_needs() -> anyhow::Result<
     Ok(())
 }
 
+/// Method, path, headers, body, expected status, expected error code.
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Option<serde_json::Value>, u16, &'a str);
+
 #[tokio::test]
 async fn refusals_carry_a_status_a_code_and_a_message() -> anyhow::Result<()> {
     let server = TestServer::start_with(|config| config.limits.max_body_bytes = 1024).await?;
@@ -45,7 +48,7 @@ async fn refusals_carry_a_status_a_code_and_a_message() -> anyhow::Result<()> {
     let room = server.create_room("Room").await?;
     let long_title = "x".repeat(201);
     let huge = "x".repeat(2048);
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Option<serde_json::Value>, u16, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("POST", "/api/rooms", vec![], Some(json!({ "title": "t" })), 401, "missing_token"),
         (
             "POST",

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 use touchpoint_tests::{HttpResponse, TestRoom, TestServer, YClient};
 use yrs::types::ToJson;
-use yrs::{Doc, Map, Transact};
+use yrs::{Doc, Transact};
 
 /// A small template covering every kind of activity, sent whole with the room.
 fn template() -> Value {
@@ -536,6 +536,9 @@ async fn facilitators_moderate_lock_and_steer_the_room() -> anyhow::Result<()> {
     let event = Event::start().await?;
     let mut watcher = event.watch().await?;
     let person = event.join(json!({ "perspective": "person" })).await?;
+    // The budget can change while the vote has not opened.
+    check(&event.facilitator(json!({ "kind": "set_budget", "activity": "options", "budget": 5 })).await?, 200, None);
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["budget"] == 5).await?;
     event.open("map").await?;
     let card = id_of(
         &event
