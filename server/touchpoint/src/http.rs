@@ -45,6 +45,13 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rooms/{code}/qr.svg", get(qr_svg))
         .route("/api/rooms/{code}/qr.png", get(qr_png))
         .route("/sync/{code}", get(sync))
+        .route("/", get(page))
+        .route("/accessibility", get(page))
+        .route("/join/{code}", get(page))
+        .route("/facilitate/{code}", get(page))
+        .route("/projector/{code}", get(page))
+        .route("/remote/{code}", get(page))
+        .route("/assets/{*path}", get(asset))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(app)
@@ -132,8 +139,23 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
 }
 
-async fn not_found() -> ApiError {
+/// Every page of the web client is its `index.html`; the client routes by path.
+async fn page(headers: HeaderMap) -> Result<Response, ApiError> {
+    crate::assets::serve("index.html", &headers).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "client_not_built", "the web client was not built into this server")
+    })
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    crate::assets::serve(&format!("assets/{path}"), &headers).ok_or_else(not_found_error)
+}
+
+fn not_found_error() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is nothing at this address")
+}
+
+async fn not_found() -> ApiError {
+    not_found_error()
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 //! (sockets close with 1001), let rooms compact into the store, wait for the
 //! tasks under a deadline, then let the store thread finish its queue.
 
+mod assets;
 pub mod config;
 mod http;
 mod keys;

@@ -1,0 +1,85 @@
+//! Builds the web client in `client/` with npm and embeds its output, so the
+//! server stays one binary that needs nothing at run time.
+//!
+//! The client's build is `node build.mjs <out-dir>`; its files are embedded
+//! by `src/assets.rs`. Set `TOUCHPOINT_CLIENT_DIST` to embed a directory
+//! built elsewhere instead (for machines without Node.js).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let client = manifest.join("../../client");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo:rerun-if-env-changed=TOUCHPOINT_CLIENT_DIST");
+    for watched in ["src", "package.json", "package-lock.json", "build.mjs"] {
+        println!("cargo:rerun-if-changed={}", client.join(watched).display());
+    }
+    let dist = match env::var_os("TOUCHPOINT_CLIENT_DIST") {
+        Some(dist) => PathBuf::from(dist),
+        None => build_client(&client, &out.join("client")),
+    };
+    let mut files = Vec::new();
+    collect(&dist, &dist, &mut files);
+    files.sort();
+    let mut code = String::from("/// The web client's files: path, content type, bytes.\npub static FILES: &[(&str, &str, &[u8])] = &[\n");
+    for (path, file) in files {
+        let kind = content_type(&path);
+        let _ = writeln!(code, "    ({path:?}, {kind:?}, include_bytes!({:?})),", file.display().to_string());
+    }
+    code.push_str("];\n");
+    fs::write(out.join("assets.rs"), code).expect("writing assets.rs");
+}
+
+/// Runs the client's build into `dist`; an absent client embeds nothing.
+fn build_client(client: &Path, dist: &Path) -> PathBuf {
+    let _ = fs::remove_dir_all(dist);
+    fs::create_dir_all(dist).expect("creating the client's output directory");
+    if !client.join("package.json").exists() {
+        return dist.to_path_buf();
+    }
+    if !client.join("node_modules").exists() {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(client), "npm ci");
+    }
+    run(Command::new("node").arg("build.mjs").arg(dist).current_dir(client), "node build.mjs");
+    dist.to_path_buf()
+}
+
+fn run(command: &mut Command, what: &str) {
+    match command.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!("{what} failed in client/ ({status}); Node.js 20+ and npm are needed to build the web client"),
+        Err(error) => panic!("{what} could not start ({error}); Node.js 20+ and npm are needed to build the web client"),
+    }
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            files.push((name, path.canonicalize().unwrap_or(path)));
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") | Some("map") => "application/json",
+        Some("woff2") => "font/woff2",
+        Some("ico") => "image/x-icon",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}

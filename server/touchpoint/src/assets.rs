@@ -1,0 +1,33 @@
+//! The web client, embedded at build time (see `build.rs`) and served from memory.
+//!
+//! Every page of the client is the same `index.html`; the client reads the
+//! path to know which view to show. Files are revalidated on each load
+//! (`no-cache` with an `ETag`), so a new release is picked up at once and an
+//! unchanged file costs a 304.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+/// A client file by its path under the build output, e.g. `index.html` or `app.js`.
+pub fn serve(path: &str, request: &HeaderMap) -> Option<Response> {
+    let (_, kind, bytes) = FILES.iter().find(|(name, _, _)| *name == path)?;
+    let etag = format!("\"{:016x}\"", fnv1a(bytes));
+    if request.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()) == Some(etag.as_str()) {
+        return Some(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let mut response = (*bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    Some(response)
+}
+
+/// A fast, stable hash for ETags (not for security).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+}
