@@ -25,7 +25,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&dist, &dist, &mut files);
     files.sort();
-    let mut code = String::from("/// The web client's files: path, content type, bytes.\npub static FILES: &[(&str, &str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// The web client's files: path, content type, bytes.\npub static FILES: &[(&str, &str, &[u8])] = &[\n",
+    );
     for (path, file) in files {
         let kind = content_type(&path);
         let _ = writeln!(code, "    ({path:?}, {kind:?}, include_bytes!({:?})),", file.display().to_string());
@@ -51,8 +53,12 @@ fn build_client(client: &Path, dist: &Path) -> PathBuf {
 fn run(command: &mut Command, what: &str) {
     match command.status() {
         Ok(status) if status.success() => {}
-        Ok(status) => panic!("{what} failed in client/ ({status}); Node.js 20+ and npm are needed to build the web client"),
-        Err(error) => panic!("{what} could not start ({error}); Node.js 20+ and npm are needed to build the web client"),
+        Ok(status) => {
+            panic!("{what} failed in client/ ({status}); Node.js 20+ and npm are needed to build the web client")
+        }
+        Err(error) => {
+            panic!("{what} could not start ({error}); Node.js 20+ and npm are needed to build the web client")
+        }
     }
 }
 

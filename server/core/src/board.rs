@@ -98,6 +98,8 @@ pub struct Applied {
     pub ledger_update: Option<Vec<u8>>,
     /// A named snapshot of the board to keep, taken after this change.
     pub snapshot: Option<String>,
+    /// Contributions erased at a participant's request: every stored copy must lose them too.
+    pub erased: Vec<String>,
 }
 
 /// Facts an intent needs from outside: the time, and a fresh id should it create something.
@@ -173,22 +175,33 @@ impl RoomDocs {
         let intents = ledger.get_or_insert_map(INTENTS);
         if let Some(Out::Any(Any::String(outcome))) = intents.get(&ledger, &replay_key) {
             let outcome = serde_json::from_str(&outcome).map_err(|e| IntentError::Corrupt(e.to_string()))?;
-            return Ok(Applied { outcome, board_update: None, ledger_update: None, snapshot: None });
+            return Ok(Applied {
+                outcome,
+                board_update: None,
+                ledger_update: None,
+                snapshot: None,
+                erased: Vec::new(),
+            });
         }
         match (actor, request.intent.is_facilitator_control(), &request.on_behalf_of) {
             (Actor::Participant(_), true, _) => return Err(IntentError::FacilitatorOnly),
             (Actor::Participant(_), false, Some(_)) => return Err(IntentError::FacilitatorOnly),
             _ => {}
         }
-        let mut change = Change { board: &mut board, ledger: &mut ledger, actor, context, snapshot: None };
+        let mut change =
+            Change { board: &mut board, ledger: &mut ledger, actor, context, snapshot: None, erased: Vec::new() };
         let outcome = change.apply(&request.intent, request.on_behalf_of.as_ref())?;
-        let snapshot = change.snapshot.take();
-        intents.insert(&mut ledger, replay_key, outcome.to_string());
+        let (snapshot, erased) = (change.snapshot.take(), std::mem::take(&mut change.erased));
+        // An erasure leaves no trace of the person, not even the keys of what they asked.
+        if erased.is_empty() && !matches!(request.intent, Intent::EraseMe) {
+            intents.insert(&mut ledger, replay_key, outcome.to_string());
+        }
         Ok(Applied {
             outcome,
             board_update: non_empty(board.encode_update_v1()),
             ledger_update: non_empty(ledger.encode_update_v1()),
             snapshot,
+            erased,
         })
     }
 
@@ -197,14 +210,21 @@ impl RoomDocs {
         let mut board = self.board.transact_mut();
         let mut ledger = self.ledger.transact_mut();
         let context = Context { now, new_id: participant };
-        let mut change =
-            Change { board: &mut board, ledger: &mut ledger, actor: Actor::Facilitator, context, snapshot: None };
+        let mut change = Change {
+            board: &mut board,
+            ledger: &mut ledger,
+            actor: Actor::Facilitator,
+            context,
+            snapshot: None,
+            erased: Vec::new(),
+        };
         change.set_profile(participant, profile)?;
         Ok(Applied {
             outcome: json!({}),
             board_update: non_empty(board.encode_update_v1()),
             ledger_update: non_empty(ledger.encode_update_v1()),
             snapshot: None,
+            erased: Vec::new(),
         })
     }
 
@@ -248,6 +268,28 @@ impl RoomDocs {
         view.expect_kind("vote", "a vote")?;
         Ok(tally(&ledger, activity, &view.choices(&board)?))
     }
+}
+
+/// Removes contributions from an encoded board state (a named snapshot, say); `None` if none was there.
+///
+/// The removed values are dropped from the encoding, not only marked deleted, so nothing of
+/// them remains in what is stored.
+pub fn scrub_board(state: &[u8], ids: &[String]) -> Option<Vec<u8>> {
+    use yrs::updates::decoder::Decode;
+    let doc = Doc::new();
+    let update = yrs::Update::decode_v1(state).ok()?;
+    let mut txn = doc.transact_mut();
+    txn.apply_update(update).ok()?;
+    let mut removed = false;
+    for collection in Collection::ALL {
+        if let Some(map) = txn.get_map(collection.root()) {
+            for id in ids {
+                removed |= map.remove(&mut txn, id).is_some();
+            }
+        }
+    }
+    txn.commit();
+    removed.then(|| txn.encode_state_as_update_v1(&yrs::StateVector::default()))
 }
 
 fn actor_key(actor: Actor) -> String {
@@ -367,6 +409,7 @@ struct Change<'t, 'doc> {
     actor: Actor,
     context: Context<'t>,
     snapshot: Option<String>,
+    erased: Vec<String>,
 }
 
 impl Change<'_, '_> {
@@ -480,6 +523,10 @@ impl Change<'_, '_> {
                 self.own_contribution(id, Collection::Pledges)?;
                 let erased = self.ledger.get_or_insert_map(CONTACTS).remove(self.ledger, id).is_some();
                 Ok(json!({ "id": id, "erased": erased }))
+            }
+            Intent::EraseMe => {
+                let Actor::Participant(participant) = self.actor else { return Err(IntentError::ParticipantOnly) };
+                self.erase(&participant.to_string())
             }
             Intent::OpenActivity { activity } => self.set_stage(activity, Stage::Open),
             Intent::LockActivity { activity } => {
@@ -747,7 +794,7 @@ impl Change<'_, '_> {
 
     fn set_profile(&mut self, participant: &str, profile: &Profile) -> Result<(), IntentError> {
         self.check_perspective(profile.perspective.as_deref(), profile.role.as_deref())?;
-        let (perspectives, segments) = self.perspectives()?;
+        let (_, segments) = self.perspectives()?;
         for (segment, option) in &profile.segments {
             let known = segments
                 .iter()
@@ -759,7 +806,13 @@ impl Change<'_, '_> {
         }
         let participants = self.ledger.get_or_insert_map(PARTICIPANTS);
         participants.insert(self.ledger, participant, to_any(profile));
-        // Counts are recomputed from every profile, so they can never drift.
+        self.recount()
+    }
+
+    /// Recomputes participation from every profile, so the counts can never drift.
+    fn recount(&mut self) -> Result<(), IntentError> {
+        let (perspectives, _) = self.perspectives()?;
+        let participants = self.ledger.get_or_insert_map(PARTICIPANTS);
         let mut profiles = Vec::new();
         for (_, value) in participants.iter(self.ledger) {
             if let Out::Any(any) = value {
@@ -774,6 +827,53 @@ impl Change<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Removes everything of one participant: contributions (in any state), ballots, scores,
+    /// contacts, profile and remembered intents. Participation is recounted without them.
+    fn erase(&mut self, participant: &str) -> Result<Value, IntentError> {
+        let owners = self.ledger.get_or_insert_map(OWNERS);
+        let mut mine = Vec::new();
+        for (id, owner) in owners.iter(self.ledger) {
+            let owner = any_json(&owner.to_json(self.ledger));
+            if owner["owner"] == participant
+                && let Some(collection) = owner["collection"].as_str().and_then(Collection::from_root)
+            {
+                mine.push((id.to_owned(), collection));
+            }
+        }
+        for (id, collection) in &mine {
+            self.board.get_or_insert_map(collection.root()).remove(self.board, id);
+            owners.remove(self.ledger, id);
+            self.ledger.get_or_insert_map(CONTACTS).remove(self.ledger, id);
+        }
+        let suffix = format!(":{participant}");
+        let prefix = format!("{participant}/");
+        for (root, keep) in [(BALLOTS, false), (SCORES, false), (INTENTS, true)] {
+            let map = self.ledger.get_or_insert_map(root);
+            let keys: Vec<String> = map
+                .keys(self.ledger)
+                .filter(|key| if keep { key.starts_with(&prefix) } else { key.ends_with(&suffix) })
+                .map(str::to_owned)
+                .collect();
+            for key in keys {
+                map.remove(self.ledger, &key);
+            }
+        }
+        // Revealed results must forget the erased votes too.
+        if let Some(activities) = read_map(self.board, ACTIVITIES) {
+            let ids: Vec<String> = activities.keys(self.board).map(str::to_owned).collect();
+            for id in ids {
+                let view = ActivityView::read(self.board, &id)?;
+                if view.kind == "vote" {
+                    self.refresh_results(&view)?;
+                }
+            }
+        }
+        self.ledger.get_or_insert_map(PARTICIPANTS).remove(self.ledger, participant);
+        self.recount()?;
+        self.erased = mine.iter().map(|(id, _)| id.clone()).collect();
+        Ok(json!({ "erased": mine.len() }))
     }
 
     fn set_dots(&mut self, activity: &str, option: &str, dots: u32) -> Result<Value, IntentError> {

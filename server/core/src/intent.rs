@@ -155,6 +155,8 @@ pub enum Intent {
     EraseContact {
         id: String,
     },
+    /// Erase everything one has contributed and said about oneself, everywhere it is kept.
+    EraseMe,
 
     // Facilitator controls.
     OpenActivity {
@@ -246,6 +248,7 @@ impl Intent {
             Intent::AddPledge { .. } => "add_pledge",
             Intent::AddTouchstone { .. } => "add_touchstone",
             Intent::EraseContact { .. } => "erase_contact",
+            Intent::EraseMe => "erase_me",
             Intent::OpenActivity { .. } => "open_activity",
             Intent::LockActivity { .. } => "lock_activity",
             Intent::RevealActivity { .. } => "reveal_activity",

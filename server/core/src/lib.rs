@@ -8,8 +8,10 @@
 //! clock; randomness and secrets are passed in. Nothing here panics on
 //! client input.
 
+pub mod analysis;
 pub mod awareness;
 pub mod board;
+pub mod export;
 pub mod identity;
 pub mod intent;
 pub mod protocol;

@@ -22,6 +22,32 @@ pub struct Cli {
 pub enum Command {
     /// Start the server (with a demo room ready on first start).
     Serve(ServeConfig),
+    /// Write a room's data for analysis: one JSON file, or one CSV file per kind of contribution.
+    Export(ExportConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportConfig {
+    /// The room's code.
+    pub code: String,
+
+    /// `json` (complete, one file) or `csv` (one tidy file per kind of contribution).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+
+    /// Directory to write into; created if missing.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+
+    /// The server's data directory.
+    #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -117,8 +143,10 @@ impl ServeConfig {
     /// Defaults for a server on `addr` keeping its data in `data_dir`, as if started with no flags.
     pub fn new(addr: SocketAddr, data_dir: PathBuf) -> Self {
         let mut config = Cli::try_parse_from(["touchpoint", "serve"])
-            .map(|cli| match cli.command {
-                Command::Serve(config) => config,
+            .ok()
+            .and_then(|cli| match cli.command {
+                Command::Serve(config) => Some(config),
+                Command::Export(_) => None,
             })
             .expect("the defaults parse");
         config.addr = addr;

@@ -42,6 +42,9 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rooms/{code}/me", get(me))
         .route("/api/rooms/{code}/activities/{activity}/results", get(results))
         .route("/api/rooms/{code}/snapshots", get(snapshots))
+        .route("/api/rooms/{code}/snapshots/{name}", get(snapshot))
+        .route("/api/rooms/{code}/export.json", get(export_json))
+        .route("/api/rooms/{code}/export/{file}", get(export_csv))
         .route("/api/rooms/{code}/qr.svg", get(qr_svg))
         .route("/api/rooms/{code}/qr.png", get(qr_png))
         .route("/sync/{code}", get(sync))
@@ -347,6 +350,57 @@ async fn snapshots(
     Ok(Json(json!({ "snapshots": snapshots })))
 }
 
+/// The board exactly as it stood when a named snapshot was taken.
+async fn snapshot(
+    State(app): State<AppState>,
+    Path((code, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let code = authenticate_analyst(&app, &code, &headers).await?;
+    let board = crate::exports::snapshot_board(&app.store, &code, &name).await?;
+    let board = board.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "snapshot_not_found", "there is no snapshot by that name")
+    })?;
+    Ok(Json(json!({ "name": name, "board": board })))
+}
+
+/// Everything of a room, for analysis (schema: `server/core/EXPORT-SCHEMA.md`).
+async fn export_json(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let code = authenticate_analyst(&app, &code, &headers).await?;
+    let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(room_not_found)?;
+    let disposition = format!("attachment; filename=\"{code}.json\"");
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(dataset)).into_response())
+}
+
+/// One CSV file of a room's contributions, e.g. `cards.csv`.
+async fn export_csv(
+    State(app): State<AppState>,
+    Path((code, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let code = authenticate_analyst(&app, &code, &headers).await?;
+    let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(room_not_found)?;
+    let Some((name, contents)) =
+        touchpoint_core::export::csv_files(&dataset).into_iter().find(|(name, _)| *name == file)
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_export",
+            format!("there is no export called {file:?}"),
+        ));
+    };
+    let disposition = format!("attachment; filename=\"{code}-{name}\"");
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        contents,
+    )
+        .into_response())
+}
+
 async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
     let record = find_room(&app, &code).await?;
     let svg = crate::qr::svg(&app.join_url(&record.code)).ok_or_else(qr_too_long)?;
@@ -362,6 +416,17 @@ async fn qr_png(State(app): State<AppState>, Path(code): Path<String>) -> Result
 
 fn qr_too_long() -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", "the join link is too long for a QR code")
+}
+
+/// Exports are for the room's facilitator and for the admin.
+async fn authenticate_analyst(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomCode, ApiError> {
+    let room = parse_code(code)?;
+    if let Some(credential) = bearer(headers)
+        && bool::from(credential.as_bytes().ct_eq(app.admin_token.as_bytes()))
+    {
+        return Ok(room);
+    }
+    Ok(authenticate_facilitator(app, code, headers).await?.code)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -8,6 +8,7 @@
 
 mod assets;
 pub mod config;
+mod exports;
 mod http;
 mod keys;
 mod metrics;
@@ -36,6 +37,7 @@ use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
 use touchpoint_core::template::Template;
 
 pub use crate::config::ServeConfig;
+pub use crate::exports::export_command;
 use crate::http::RoomCreated;
 use crate::metrics::Metrics;
 use crate::rate::TokenBucket;

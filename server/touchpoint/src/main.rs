@@ -9,5 +9,6 @@ async fn main() -> anyhow::Result<()> {
     touchpoint::telemetry::init("touchpoint=info");
     match cli.command {
         Command::Serve(config) => touchpoint::serve_command(config).await,
+        Command::Export(config) => touchpoint::export_command(config).await,
     }
 }

@@ -29,14 +29,13 @@ use touchpoint_core::identity::{ParticipantId, Role, RoomCode};
 use touchpoint_core::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_sync_step2, encode_update};
 use tracing::Instrument;
-use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::rate::TokenBucket;
-use crate::store::{DocKind, Record, Store, StoreError, StoredDoc, StoredRoom};
+use crate::store::{DocKind, Record, Store, StoreError};
 
 /// Commands queued to one room before senders wait; bounds a room's memory.
 const ROOM_QUEUE: usize = 4096;
@@ -323,6 +322,17 @@ enum Target {
     AllExcept(ConnId),
 }
 
+/// What one batch of commands produces; nothing of it leaves the room before `records` are durable.
+#[derive(Default)]
+struct Batch {
+    /// Frames to deliver, and to whom.
+    output: Vec<(Target, Bytes)>,
+    /// What to store, in order.
+    records: Vec<Record>,
+    /// Contributions erased in this batch: every stored copy must lose them.
+    erased: Vec<String>,
+}
+
 struct RoomWorker {
     code: RoomCode,
     generation: u64,
@@ -409,20 +419,14 @@ impl RoomWorker {
         self.snapshot_seq = if stored.has_log { 0 } else { stored.last_seq };
         self.n_logged_since_snapshot = stored.board.updates.len() + stored.ledger.updates.len();
         // Applying a large history is CPU work: keep it off the async workers.
-        self.docs = tokio::task::spawn_blocking(move || {
-            let StoredRoom { board, ledger, .. } = stored;
-            RoomDocs { board: rebuild(board), ledger: rebuild(ledger) }
-        })
-        .await
-        .map_err(|_| StoreError::Stopped)?;
+        self.docs = tokio::task::spawn_blocking(move || stored.into_docs()).await.map_err(|_| StoreError::Stopped)?;
         tracing::debug!(last_seq = self.last_seq, "room loaded");
         Ok(())
     }
 
     /// Applies a batch of commands, makes its updates durable, then delivers its output.
     async fn process(&mut self, batch: &mut Vec<Command>) -> Result<(), StoreError> {
-        let mut output: Vec<(Target, Bytes)> = Vec::new();
-        let mut to_store: Vec<Record> = Vec::new();
+        let mut out = Batch::default();
         let mut replies: Vec<(Reply<Value>, Result<Value, IntentFailure>)> = Vec::new();
         for command in batch.drain(..) {
             match command {
@@ -435,27 +439,27 @@ impl RoomWorker {
                     tracing::debug!(conn, role = member.role.name(), "joined");
                     self.members.insert(conn, member);
                     let state_vector = self.docs.board.transact().state_vector().encode_v1();
-                    output.push((Target::One(conn), encode_sync_step1(&state_vector).into()));
+                    out.output.push((Target::One(conn), encode_sync_step1(&state_vector).into()));
                     if let Some(states) = self.awareness.encode_all() {
-                        output.push((Target::One(conn), encode_awareness(&states).into()));
+                        out.output.push((Target::One(conn), encode_awareness(&states).into()));
                     }
                     let _ = reply.send(Ok(()));
                 }
                 Command::Message { conn, inbound } => {
                     if self.members.contains_key(&conn) {
-                        self.handle(conn, inbound, &mut output, &mut to_store);
+                        self.handle(conn, inbound, &mut out);
                     }
                 }
-                Command::Leave { conn } => self.remove(conn, None, &mut output),
+                Command::Leave { conn } => self.remove(conn, None, &mut out.output),
                 Command::Intent { actor, request, reply } => {
-                    let result = self.apply_intent(actor, &request, &mut output, &mut to_store);
+                    let result = self.apply_intent(actor, &request, &mut out);
                     replies.push((reply, result));
                 }
                 Command::Register { participant, profile, reply } => {
                     let result = self
                         .docs
                         .register(&participant.to_string(), &profile, unix_now())
-                        .map(|applied| self.record(applied, &mut output, &mut to_store))
+                        .map(|applied| self.record(applied, &mut out))
                         .map_err(IntentFailure::from);
                     replies.push((reply, result));
                 }
@@ -468,11 +472,19 @@ impl RoomWorker {
                 }
             }
         }
-        if !to_store.is_empty() {
-            let n_records = to_store.len();
-            self.last_seq = self.shared.store.append(&self.code, to_store).await?;
+        let Batch { output, records, erased } = out;
+        if !records.is_empty() {
+            let n_records = records.len();
+            self.last_seq = self.shared.store.append(&self.code, records).await?;
             self.shared.metrics.updates_applied.inc_by(n_records as u64);
             self.n_logged_since_snapshot += n_records;
+        }
+        if !erased.is_empty() {
+            let (board, ledger) = self.encode_states();
+            self.shared.store.purge(&self.code, self.last_seq, board, ledger, erased).await?;
+            self.snapshot_seq = self.last_seq;
+            self.n_logged_since_snapshot = 0;
+            tracing::info!("a participant's contributions were erased from the room and its history");
         }
         // Answers wait for the commit too: a refusal may rest on a change of this batch.
         for (reply, result) in replies {
@@ -485,13 +497,8 @@ impl RoomWorker {
         Ok(())
     }
 
-    fn handle(
-        &mut self,
-        conn: ConnId,
-        inbound: Inbound,
-        output: &mut Vec<(Target, Bytes)>,
-        to_store: &mut Vec<Record>,
-    ) {
+    fn handle(&mut self, conn: ConnId, inbound: Inbound, out: &mut Batch) {
+        let output = &mut out.output;
         match inbound {
             Inbound::SyncStep1(state_vector) => {
                 let update = self.docs.board.transact().encode_state_as_update_v1(&state_vector);
@@ -501,7 +508,7 @@ impl RoomWorker {
                 let applied = self.docs.board.transact_mut().apply_update(update);
                 match applied {
                     Ok(()) => {
-                        to_store.push(Record::Update { doc: DocKind::Board, data: raw });
+                        out.records.push(Record::Update { doc: DocKind::Board, data: raw });
                         output.push((Target::AllExcept(conn), relay));
                     }
                     Err(error) => {
@@ -528,13 +535,7 @@ impl RoomWorker {
     }
 
     /// Applies an intent within the participant's rate; its records join the batch.
-    fn apply_intent(
-        &mut self,
-        actor: Actor,
-        request: &IntentRequest,
-        output: &mut Vec<(Target, Bytes)>,
-        to_store: &mut Vec<Record>,
-    ) -> Result<Value, IntentFailure> {
+    fn apply_intent(&mut self, actor: Actor, request: &IntentRequest, out: &mut Batch) -> Result<Value, IntentFailure> {
         let now = std::time::Instant::now();
         let (key, rate) = match actor {
             Actor::Participant(participant) => (Some(participant), self.shared.settings.intents_per_sec),
@@ -555,21 +556,22 @@ impl RoomWorker {
                 self.shared.metrics.reject(error.code());
                 IntentFailure::Refused(error)
             })?;
-        Ok(self.record(applied, output, to_store))
+        Ok(self.record(applied, out))
     }
 
     /// Queues an applied change: its updates to store (and the board's to relay), its snapshot to keep.
-    fn record(&mut self, applied: Applied, output: &mut Vec<(Target, Bytes)>, to_store: &mut Vec<Record>) -> Value {
+    fn record(&mut self, applied: Applied, out: &mut Batch) -> Value {
+        out.erased.extend(applied.erased);
         if let Some(update) = applied.board_update {
-            output.push((Target::All, encode_update(&update).into()));
-            to_store.push(Record::Update { doc: DocKind::Board, data: update.into() });
+            out.output.push((Target::All, encode_update(&update).into()));
+            out.records.push(Record::Update { doc: DocKind::Board, data: update.into() });
         }
         if let Some(update) = applied.ledger_update {
-            to_store.push(Record::Update { doc: DocKind::Ledger, data: update.into() });
+            out.records.push(Record::Update { doc: DocKind::Ledger, data: update.into() });
         }
         if let Some(name) = applied.snapshot {
             let state = self.docs.board.transact().encode_state_as_update_v1(&StateVector::default());
-            to_store.push(Record::Snapshot { name, taken_at: unix_now() as i64, state });
+            out.records.push(Record::Snapshot { name, taken_at: unix_now() as i64, state });
         }
         applied.outcome
     }
@@ -670,22 +672,4 @@ fn contribution_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let random: [u8; 16] = rand::random();
     random.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
-}
-
-/// Rebuilds a document from its stored snapshot and log.
-fn rebuild(stored: StoredDoc) -> Doc {
-    let doc = Doc::new();
-    {
-        let mut txn = doc.transact_mut();
-        for bytes in stored.snapshot.iter().chain(&stored.updates) {
-            // Every stored update passed the same checks on its way in; one that no longer
-            // decodes is reported and skipped rather than making the whole room unreadable.
-            match Update::decode_v1(bytes).map(|update| txn.apply_update(update)) {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(%error, "a stored update could not be applied"),
-                Err(error) => tracing::error!(%error, "a stored update could not be decoded"),
-            }
-        }
-    }
-    doc
 }

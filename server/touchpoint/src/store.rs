@@ -17,8 +17,11 @@ use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
+use touchpoint_core::board::RoomDocs;
 use touchpoint_core::identity::RoomCode;
 use touchpoint_core::template::Template;
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, Transact, Update};
 
 use crate::metrics::Metrics;
 
@@ -86,6 +89,32 @@ pub struct StoredRoom {
     pub last_seq: i64,
     /// Whether updates were logged after the snapshots (a compaction would shorten the load).
     pub has_log: bool,
+}
+
+impl StoredRoom {
+    /// Rebuilds both documents; CPU work for a large room, so callers keep it off async workers.
+    pub fn into_docs(self) -> RoomDocs {
+        RoomDocs { board: self.board.into_doc(), ledger: self.ledger.into_doc() }
+    }
+}
+
+impl StoredDoc {
+    fn into_doc(self) -> Doc {
+        let doc = Doc::new();
+        {
+            let mut txn = doc.transact_mut();
+            for bytes in self.snapshot.iter().chain(&self.updates) {
+                // Every stored update passed the same checks on its way in; one that no longer
+                // decodes is reported and skipped rather than making the whole room unreadable.
+                match Update::decode_v1(bytes).map(|update| txn.apply_update(update)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::error!(%error, "a stored update could not be applied"),
+                    Err(error) => tracing::error!(%error, "a stored update could not be decoded"),
+                }
+            }
+        }
+        doc
+    }
 }
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -259,6 +288,40 @@ impl Store {
         .await
     }
 
+    /// Makes an erasure reach every stored copy: both documents' logs are folded into fresh
+    /// snapshots, the erased contributions are removed from every named snapshot, and the
+    /// write-ahead log is emptied, so no page of the database file still holds them.
+    pub async fn purge(
+        &self,
+        code: &RoomCode,
+        upto_seq: i64,
+        board: Vec<u8>,
+        ledger: Vec<u8>,
+        erased: Vec<String>,
+    ) -> Result<(), StoreError> {
+        self.compact(code, upto_seq, board, ledger).await?;
+        let code = code.clone();
+        self.call(move |db| {
+            let txn = db.transaction()?;
+            let named: Vec<(String, Vec<u8>)> = {
+                let mut statement = txn.prepare("SELECT name, state FROM named_snapshots WHERE room = ?1")?;
+                let rows = statement.query_map([code.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for (name, state) in named {
+                if let Some(scrubbed) = touchpoint_core::board::scrub_board(&state, &erased) {
+                    txn.execute(
+                        "UPDATE named_snapshots SET state = ?3 WHERE room = ?1 AND name = ?2",
+                        params![code.as_str(), name, scrubbed],
+                    )?;
+                }
+            }
+            txn.commit()?;
+            db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        })
+        .await
+    }
+
     /// The named snapshots of a room, oldest first: name, time taken, and the board's state.
     pub async fn named_snapshots(&self, code: &RoomCode) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
         let code = code.clone();
@@ -312,6 +375,8 @@ fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
     // only a process crash. The busy timeout covers a second process, such as `touchpoint export`.
     db.pragma_update(None, "journal_mode", "WAL")?;
     db.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted and replaced content is overwritten, so an erasure leaves nothing in free pages.
+    db.pragma_update(None, "secure_delete", "ON")?;
     db.busy_timeout(Duration::from_secs(5))?;
     let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if version < SCHEMA_VERSION {

@@ -1,0 +1,106 @@
+//! Exports for analysts, over HTTP and from the command line.
+//!
+//! Both read the room from the store (everything acknowledged is there), so
+//! they work whether or not the room is live, and from a second process
+//! while the server runs (SQLite's WAL lets readers in during writes).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use touchpoint_core::analysis::{Dataset, RoomInfo, SnapshotInfo};
+use touchpoint_core::export::csv_files;
+use touchpoint_core::identity::RoomCode;
+use yrs::types::ToJson;
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, Transact, Update};
+
+use crate::config::{ExportConfig, ExportFormat};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// A room's dataset, or `None` if there is no such room.
+pub async fn dataset(store: &Store, code: &RoomCode) -> Result<Option<Dataset>, StoreError> {
+    let Some(record) = store.room(code).await? else { return Ok(None) };
+    let stored = store.load(code).await?;
+    let snapshots = store
+        .named_snapshots(code)
+        .await?
+        .into_iter()
+        .map(|(name, taken_at, _)| SnapshotInfo { name, taken_at })
+        .collect();
+    let room = RoomInfo {
+        code: record.code.to_string(),
+        title: record.title,
+        programme: record.programme,
+        template: record.template.map(|template| template.id),
+        created_at: record.created_at,
+    };
+    tokio::task::spawn_blocking(move || Some(Dataset::from_docs(&stored.into_docs(), room, snapshots)))
+        .await
+        .map_err(|_| StoreError::Stopped)
+}
+
+/// The board as it stood in a named snapshot, as JSON (each root of the board by name).
+pub async fn snapshot_board(
+    store: &Store,
+    code: &RoomCode,
+    name: &str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let Some((_, _, state)) = store.named_snapshots(code).await?.into_iter().find(|(n, _, _)| n == name) else {
+        return Ok(None);
+    };
+    Ok(Some(board_json(&state)))
+}
+
+/// A board's roots as JSON, from its encoded state.
+fn board_json(state: &[u8]) -> serde_json::Value {
+    let doc = Doc::new();
+    if let Ok(update) = Update::decode_v1(state) {
+        let _ = doc.transact_mut().apply_update(update);
+    }
+    let txn = doc.transact();
+    let mut roots = serde_json::Map::new();
+    for name in
+        ["room", "activities", "cards", "ideas", "path_notes", "pledges", "touchstones", "participation", "snapshots"]
+    {
+        if let Some(map) = txn.get_map(name) {
+            roots.insert(name.to_owned(), serde_json::to_value(map.to_json(&txn)).unwrap_or_default());
+        }
+    }
+    serde_json::Value::Object(roots)
+}
+
+/// The `export` command: writes a room's JSON or CSV files into a directory.
+pub async fn export_command(config: ExportConfig) -> anyhow::Result<()> {
+    let code = RoomCode::parse(&config.code).context("reading the room code")?;
+    let (store, thread) = Store::open(&config.data_dir, Metrics::default())
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let Some(dataset) = dataset(&store, &code).await? else { bail!("there is no room {code}") };
+    drop(store);
+    std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
+    let written = match config.format {
+        ExportFormat::Json => {
+            let path = config.out.join(format!("{code}.json"));
+            write(&path, &serde_json::to_string_pretty(&dataset)?)?;
+            vec![path]
+        }
+        ExportFormat::Csv => {
+            let mut written = Vec::new();
+            for (name, contents) in csv_files(&dataset) {
+                let path = config.out.join(format!("{code}-{name}"));
+                write(&path, &contents)?;
+                written.push(path);
+            }
+            written
+        }
+    };
+    for path in written {
+        println!("{}", path.display());
+    }
+    thread.join().map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
+    Ok(())
+}
+
+fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+}
