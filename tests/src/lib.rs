@@ -6,6 +6,7 @@
 //! with a deadline on every receive so that a broken server fails a test
 //! instead of hanging it. Set `TEST_LOG=1` to see the server's logs.
 
+pub mod event;
 pub mod http;
 pub mod node;
 pub mod process;
@@ -54,6 +55,12 @@ impl Api {
 
     pub async fn get(&self, path: &str) -> anyhow::Result<HttpResponse> {
         http::request(self.addr, "GET", path, &[], None).await
+    }
+
+    /// DELETE with a bearer credential.
+    pub async fn delete(&self, path: &str, credential: &str) -> anyhow::Result<HttpResponse> {
+        let auth = format!("Bearer {credential}");
+        http::request(self.addr, "DELETE", path, &[("Authorization", &auth)], None).await
     }
 
     /// GET with a bearer credential.

@@ -60,6 +60,24 @@ impl ProcessServer {
     }
 }
 
+/// Runs the binary's command line (`export`, ...) with `--out <out> --data-dir <data_dir>` appended.
+pub async fn run_cli(
+    args: &[&str],
+    out: &std::path::Path,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<std::process::Output> {
+    let output = Command::new(binary()?)
+        .args(args)
+        .arg(out)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .context("running the server binary")?;
+    Ok(output)
+}
+
 async fn spawn(data_dir: &tempfile::TempDir) -> anyhow::Result<(Api, Child)> {
     let binary = binary()?;
     let mut child = Command::new(binary)

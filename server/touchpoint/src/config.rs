@@ -82,6 +82,11 @@ pub struct ServeConfig {
     #[arg(long, env = "TOUCHPOINT_ROOM_IDLE_SECS", default_value_t = 60)]
     pub room_idle_secs: u64,
 
+    /// Days a room is kept after it was created; older rooms are deleted (checked hourly).
+    /// 0 keeps rooms until they are deleted by hand.
+    #[arg(long, env = "TOUCHPOINT_RETENTION_DAYS", default_value_t = 365)]
+    pub retention_days: u64,
+
     /// Seconds that shutdown waits for rooms to flush before giving up.
     #[arg(long, env = "TOUCHPOINT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -36,7 +36,7 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/templates", get(list_templates))
         .route("/api/rooms", post(create_room))
-        .route("/api/rooms/{code}", get(room_info))
+        .route("/api/rooms/{code}", get(room_info).delete(delete_room))
         .route("/api/rooms/{code}/participants", post(create_participant))
         .route("/api/rooms/{code}/intents", post(intent))
         .route("/api/rooms/{code}/me", get(me))
@@ -252,6 +252,18 @@ async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Res
         "programme": record.programme,
         "join_url": app.join_url(&record.code),
     })))
+}
+
+/// Deletes a room and everything kept of it (the admin, or the room's facilitator).
+async fn delete_room(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let code = authenticate_analyst(&app, &code, &headers).await?;
+    app.store.room(&code).await?.ok_or_else(room_not_found)?;
+    app.registry.delete(&code).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Default, Deserialize)]

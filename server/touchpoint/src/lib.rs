@@ -142,6 +142,7 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(address = %app.public_url, "listening");
+    app.tracker.spawn(retention(app.clone()));
     let cancel = app.shutdown.clone();
     let result = axum::serve(listener, http::router(app.clone()))
         .with_graceful_shutdown(async move {
@@ -165,6 +166,39 @@ async fn serve(
         .map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
     tracing::info!("stopped");
     result
+}
+
+/// Deletes rooms older than the retention period, at start and then hourly, until shutdown.
+async fn retention(app: AppState) {
+    let days = app.config.retention_days;
+    if days == 0 {
+        return;
+    }
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = app.shutdown.cancelled() => return,
+            _ = hourly.tick() => {}
+        }
+        let cutoff = unix_now().saturating_sub(days.saturating_mul(86_400)) as i64;
+        let expired = match app.store.rooms_created_before(cutoff).await {
+            Ok(expired) => expired,
+            Err(error) => {
+                tracing::error!(%error, "could not look for rooms past their retention period");
+                continue;
+            }
+        };
+        for code in expired {
+            match app.registry.delete(&code).await {
+                Ok(()) => {
+                    tracing::info!(room = %code, retention_days = days, "room deleted: past its retention period")
+                }
+                Err(error) => {
+                    tracing::error!(room = %code, %error, "could not delete a room past its retention period")
+                }
+            }
+        }
+    }
 }
 
 impl App {

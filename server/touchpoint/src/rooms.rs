@@ -74,6 +74,8 @@ pub enum Eviction {
     InvalidAwareness,
     /// The room could not store an update and is restarting.
     RoomFailed,
+    /// The room was deleted.
+    RoomDeleted,
 }
 
 impl Eviction {
@@ -83,6 +85,7 @@ impl Eviction {
             Eviction::InvalidUpdate => "invalid_update",
             Eviction::InvalidAwareness => "invalid_awareness",
             Eviction::RoomFailed => "room_failed",
+            Eviction::RoomDeleted => "room_deleted",
         }
     }
 }
@@ -169,6 +172,10 @@ enum Command {
         query: Query,
         reply: Reply<Value>,
     },
+    /// Close every connection and stop without writing anything more: the room is being deleted.
+    Close {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// What can be read from a room without changing it.
@@ -201,6 +208,8 @@ struct RoomSettings {
 #[derive(Debug)]
 struct Shared {
     rooms: DashMap<RoomCode, RoomHandle>,
+    /// Rooms deleted while the process runs: never loaded again, even by a join already on its way.
+    deleted: DashMap<RoomCode, ()>,
     next_generation: AtomicU64,
     store: Store,
     metrics: Metrics,
@@ -232,6 +241,7 @@ impl RoomRegistry {
         };
         let shared = Shared {
             rooms: DashMap::new(),
+            deleted: DashMap::new(),
             next_generation: AtomicU64::new(1),
             store,
             metrics,
@@ -250,7 +260,7 @@ impl RoomRegistry {
     /// Joins a connection to a room, loading the room first if needed.
     pub async fn join(&self, code: &RoomCode, conn: ConnId, role: Role) -> Result<Membership, JoinError> {
         for _ in 0..JOIN_ATTEMPTS {
-            let room = self.get_or_spawn(code);
+            let room = self.get_or_spawn(code).ok_or(JoinError::Unavailable)?;
             let (outbound_tx, outbound) = mpsc::channel(self.shared.settings.outbound_queue);
             let (eviction_tx, eviction) = oneshot::channel();
             let (reply, answer) = oneshot::channel();
@@ -289,7 +299,7 @@ impl RoomRegistry {
 
     /// Sends a command that expects an answer, loading the room if needed.
     async fn ask<T>(&self, code: &RoomCode, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, IntentFailure> {
-        let room = self.get_or_spawn(code);
+        let room = self.get_or_spawn(code).ok_or(IntentFailure::Unavailable)?;
         let (reply, answer) = oneshot::channel();
         if room.commands.send(command(reply)).await.is_err() {
             self.shared.rooms.remove_if(code, |_, live| live.generation == room.generation);
@@ -298,8 +308,28 @@ impl RoomRegistry {
         answer.await.unwrap_or(Err(IntentFailure::Unavailable))
     }
 
-    fn get_or_spawn(&self, code: &RoomCode) -> RoomHandle {
-        self.shared
+    /// Deletes a room: its connections are closed, then every stored trace of it removed.
+    pub async fn delete(&self, code: &RoomCode) -> Result<(), StoreError> {
+        self.shared.deleted.insert(code.clone(), ());
+        let live = self.shared.rooms.get(code).map(|room| room.clone());
+        if let Some(room) = live {
+            let (reply, done) = oneshot::channel();
+            if room.commands.send(Command::Close { reply }).await.is_ok() {
+                // A room that is gone already has nothing left to write.
+                let _ = done.await;
+            }
+        }
+        self.shared.store.delete_room(code).await?;
+        tracing::info!(room = %code, "room deleted");
+        Ok(())
+    }
+
+    fn get_or_spawn(&self, code: &RoomCode) -> Option<RoomHandle> {
+        if self.shared.deleted.contains_key(code) {
+            return None;
+        }
+        let room = self
+            .shared
             .rooms
             .entry(code.clone())
             .or_insert_with(|| {
@@ -312,7 +342,8 @@ impl RoomRegistry {
                 self.shared.tracker.spawn(worker.run_isolated(queue).instrument(span));
                 handle
             })
-            .clone()
+            .clone();
+        Some(room)
     }
 }
 
@@ -393,6 +424,12 @@ impl RoomWorker {
                     if n == 0 {
                         break;
                     }
+                    if let Some(reply) = take_close(&mut batch) {
+                        self.evict_all(Eviction::RoomDeleted);
+                        self.shared.rooms.remove_if(&self.code, |_, live| live.generation == self.generation);
+                        let _ = reply.send(());
+                        return;
+                    }
                     if let Err(error) = self.process(&mut batch).await {
                         tracing::error!(%error, "could not store updates; closing the room");
                         self.evict_all(Eviction::RoomFailed);
@@ -462,6 +499,10 @@ impl RoomWorker {
                         .map(|applied| self.record(applied, &mut out))
                         .map_err(IntentFailure::from);
                     replies.push((reply, result));
+                }
+                // Taken out of every batch before it is processed (see `take_close`).
+                Command::Close { reply } => {
+                    let _ = reply.send(());
                 }
                 Command::Read { query, reply } => {
                     let result = match query {
@@ -659,6 +700,18 @@ impl RoomWorker {
             }
         }
         tracing::debug!("room closed");
+    }
+}
+
+/// A request to close the room, if the batch has one; the rest of the batch is dropped with it,
+/// since nothing may be written for a room being deleted.
+fn take_close(batch: &mut Vec<Command>) -> Option<oneshot::Sender<()>> {
+    let position = batch.iter().position(|command| matches!(command, Command::Close { .. }))?;
+    let close = batch.swap_remove(position);
+    batch.clear();
+    match close {
+        Command::Close { reply } => Some(reply),
+        _ => None,
     }
 }
 

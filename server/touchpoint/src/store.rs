@@ -322,6 +322,31 @@ impl Store {
         .await
     }
 
+    /// Removes a room and everything stored of it.
+    pub async fn delete_room(&self, code: &RoomCode) -> Result<(), StoreError> {
+        let code = code.clone();
+        self.call(move |db| {
+            let txn = db.transaction()?;
+            for table in ["updates", "snapshots", "named_snapshots"] {
+                txn.execute(&format!("DELETE FROM {table} WHERE room = ?1"), [code.as_str()])?;
+            }
+            txn.execute("DELETE FROM rooms WHERE code = ?1", [code.as_str()])?;
+            txn.commit()?;
+            db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        })
+        .await
+    }
+
+    /// Codes of the rooms created before `cutoff` (seconds since the Unix epoch).
+    pub async fn rooms_created_before(&self, cutoff: i64) -> Result<Vec<RoomCode>, StoreError> {
+        self.call(move |db| {
+            let mut statement = db.prepare("SELECT code FROM rooms WHERE created_at < ?1")?;
+            let codes = statement.query_map([cutoff], |row| row.get::<_, String>(0))?;
+            Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
+        })
+        .await
+    }
+
     /// The named snapshots of a room, oldest first: name, time taken, and the board's state.
     pub async fn named_snapshots(&self, code: &RoomCode) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
         let code = code.clone();

@@ -70,6 +70,7 @@ impl Ending {
             }
             Ending::Evicted(Eviction::InvalidAwareness) => (close_code::INVALID, "invalid awareness update"),
             Ending::Evicted(Eviction::RoomFailed) => (close_code::ERROR, "room failed; reconnect to resync"),
+            Ending::Evicted(Eviction::RoomDeleted) => (close_code::NORMAL, "the room was deleted"),
             Ending::TextFrame => (close_code::UNSUPPORTED, "binary frames only"),
             Ending::Malformed => (close_code::INVALID, "malformed y-protocols message"),
             Ending::RateLimited => (close_code::POLICY, "rate limit exceeded"),

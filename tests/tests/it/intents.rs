@@ -2,110 +2,11 @@
 //! every intent accepted and refused by its rules, idempotent retries,
 //! budgets under concurrency, moderation, reveal, and what the board shows.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::{Value, json};
-use touchpoint_tests::{HttpResponse, TestRoom, TestServer, YClient};
+use touchpoint_tests::TestServer;
+use touchpoint_tests::event::{Event, check, id_of, keyed, root};
+use yrs::Transact;
 use yrs::types::ToJson;
-use yrs::{Doc, Transact};
-
-/// A small template covering every kind of activity, sent whole with the room.
-fn template() -> Value {
-    json!({
-        "id": "test-workshop",
-        "title": "Test workshop",
-        "perspectives": [
-            { "id": "person", "label": "Person using services", "group": "people" },
-            { "id": "carer", "label": "Family carer", "group": "people" },
-            { "id": "staff", "label": "Staff", "group": "professionals",
-              "roles": [{ "id": "gp", "label": "GP" }, { "id": "nurse", "label": "Practice nurse" }] }
-        ],
-        "segments": [{ "id": "age", "label": "Age band",
-                       "options": [{ "id": "60-74", "label": "60 to 74" }, { "id": "75-plus", "label": "75 and over" }] }],
-        "activities": [
-            { "kind": "emotion_map", "id": "map", "title": "How it feels today", "board": "current",
-              "touchpoints": [{ "id": "booking", "label": "Booking" }, { "id": "waiting", "label": "The waiting room" }],
-              "emotions": [
-                  { "id": "hopeful", "label": "Hopeful", "valence": "positive", "colour": "#1b5e20", "icon": "🌱" },
-                  { "id": "anxious", "label": "Anxious", "valence": "negative", "colour": "#b71c1c", "icon": "😟" }
-              ] },
-            { "kind": "vote", "id": "options", "title": "Options", "budget": 3, "max_per_option": 2,
-              "scale": true, "comments": true,
-              "options": [{ "id": "a", "label": "Option A" }, { "id": "b", "label": "Option B" }, { "id": "c", "label": "Option C" }] },
-            { "kind": "path", "id": "path", "title": "PATH",
-              "sections": [{ "id": "north-star", "label": "North star" }, { "id": "first-step", "label": "First step" }] },
-            { "kind": "pledge", "id": "pledges", "title": "Pledges", "touchstones": true },
-            { "kind": "ideas", "id": "ideas", "title": "Ideas" }
-        ]
-    })
-}
-
-fn key() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!("key-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// `intent` with a fresh key added.
-fn keyed(mut intent: Value) -> Value {
-    intent["key"] = json!(key());
-    intent
-}
-
-/// A root of the board, as JSON.
-fn root(doc: &Doc, name: &str) -> Value {
-    let map = doc.get_or_insert_map(name);
-    serde_json::to_value(map.to_json(&doc.transact())).unwrap_or(Value::Null)
-}
-
-/// A room running the test template, with the facilitator's credential.
-struct Event {
-    server: TestServer,
-    room: TestRoom,
-}
-
-impl Event {
-    async fn start() -> anyhow::Result<Self> {
-        Self::start_with(|_| {}).await
-    }
-
-    async fn start_with(configure: impl FnOnce(&mut touchpoint::ServeConfig)) -> anyhow::Result<Self> {
-        let server = TestServer::start_with(configure).await?;
-        let room = server.create_room_with(&json!({ "title": "Event", "template_definition": template() })).await?;
-        Ok(Event { server, room })
-    }
-
-    async fn facilitator(&self, intent: Value) -> anyhow::Result<HttpResponse> {
-        self.server.intent(&self.room.code, &self.room.facilitator_key, &keyed(intent)).await
-    }
-
-    async fn participant(&self, token: &str, intent: Value) -> anyhow::Result<HttpResponse> {
-        self.server.intent(&self.room.code, token, &keyed(intent)).await
-    }
-
-    async fn open(&self, activity: &str) -> anyhow::Result<()> {
-        let response = self.facilitator(json!({ "kind": "open_activity", "activity": activity })).await?;
-        anyhow::ensure!(response.status == 200, "opening {activity}: {response:?}");
-        Ok(())
-    }
-
-    async fn join(&self, profile: Value) -> anyhow::Result<String> {
-        self.server.join(&self.room.code, &profile).await
-    }
-
-    async fn watch(&self) -> anyhow::Result<YClient> {
-        let token = self.server.participant_token(&self.room.code).await?;
-        self.server.connect(&self.room.code, &token).await
-    }
-}
-
-/// Checks an intent's answer: status and, for a refusal, the error code.
-fn check(response: &HttpResponse, status: u16, code: Option<&str>) {
-    assert_eq!((response.status, response.error_code().as_deref()), (status, code), "{}", response.body);
-}
-
-fn id_of(response: &HttpResponse) -> String {
-    response.json().ok().and_then(|body| body["id"].as_str().map(str::to_owned)).unwrap_or_default()
-}
 
 #[tokio::test]
 async fn the_shipped_templates_are_offered_and_make_rooms() -> anyhow::Result<()> {

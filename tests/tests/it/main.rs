@@ -1,6 +1,7 @@
 //! The integration tests: one binary, each module starting the real server
 //! on port 0 with a temporary data directory and talking to it over real sockets.
 //!
+//! - `analysis`: exports, snapshots, erasure, deletion and retention.
 //! - `api`: the HTTP API and its errors.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
@@ -9,6 +10,7 @@
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
 
+mod analysis;
 mod api;
 mod durability;
 mod hostile;

@@ -1,0 +1,359 @@
+//! After the event: exports that hold every acknowledged contribution and
+//! nothing else, snapshots that show the board as it stood, and data
+//! protection that reaches every stored copy.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use touchpoint_tests::event::{Event, check, id_of, root};
+use touchpoint_tests::{ADMIN_TOKEN, TestServer, YClient};
+
+/// A scripted event: what each activity received, with the ids the server acknowledged.
+struct Scripted {
+    event: Event,
+    cards: Vec<String>,
+    withdrawn: String,
+    hidden: String,
+    paper: String,
+    notes: Vec<String>,
+    ideas: Vec<String>,
+    pledges: Vec<String>,
+    touchstones: Vec<String>,
+}
+
+async fn scripted_event() -> anyhow::Result<Scripted> {
+    let event = Event::start().await?;
+    let person = event.join(json!({ "perspective": "person", "segments": { "age": "75-plus" } })).await?;
+    let staff = event.join(json!({ "perspective": "staff", "role": "gp" })).await?;
+    for activity in ["map", "options", "path", "pledges", "ideas"] {
+        event.open(activity).await?;
+    }
+    let mut cards = Vec::new();
+    for (token, touchpoint, emotion) in
+        [(&person, "booking", "anxious"), (&person, "waiting", "hopeful"), (&staff, "booking", "anxious")]
+    {
+        let card = json!({ "kind": "add_card", "activity": "map", "touchpoint": touchpoint, "emotion": emotion, "note": "on hold, then cut off" });
+        cards.push(id_of(&event.participant(token, card).await?));
+    }
+    let withdrawn = id_of(
+        &event
+            .participant(
+                &staff,
+                json!({ "kind": "add_card", "activity": "map", "touchpoint": "waiting", "word": "rushed" }),
+            )
+            .await?,
+    );
+    check(&event.participant(&staff, json!({ "kind": "withdraw", "id": withdrawn })).await?, 200, None);
+    let hidden = cards[2].clone();
+    check(&event.facilitator(json!({ "kind": "set_hidden", "id": hidden, "hidden": true })).await?, 200, None);
+    let paper = id_of(
+        &event
+            .facilitator(json!({ "kind": "add_card", "activity": "map", "touchpoint": "waiting", "emotion": "hopeful",
+                                 "on_behalf_of": { "perspective": "carer" } }))
+            .await?,
+    );
+    cards.push(paper.clone());
+    check(
+        &event
+            .participant(&person, json!({ "kind": "set_dots", "activity": "options", "option": "a", "dots": 2 }))
+            .await?,
+        200,
+        None,
+    );
+    check(
+        &event
+            .participant(&staff, json!({ "kind": "set_dots", "activity": "options", "option": "b", "dots": 1 }))
+            .await?,
+        200,
+        None,
+    );
+    check(
+        &event
+            .participant(&person, json!({ "kind": "set_score", "activity": "options", "option": "a", "score": 5 }))
+            .await?,
+        200,
+        None,
+    );
+    let notes = vec![id_of(&event.participant(&person, json!({ "kind": "add_path_note", "activity": "path", "section": "north-star", "text": "=nobody waits alone" })).await?)];
+    let ideas = vec![
+        id_of(&event.participant(&staff, json!({ "kind": "add_idea", "activity": "ideas", "text": "Text reminders, \"please\"" })).await?),
+        id_of(&event.participant(&person, json!({ "kind": "add_idea", "activity": "options", "option": "a", "text": "Yes, with evening slots" })).await?),
+    ];
+    let pledges = vec![
+        id_of(
+            &event
+                .participant(
+                    &staff,
+                    json!({ "kind": "add_pledge", "activity": "pledges", "text": "I will call back", "name": "Dr Lee",
+                                               "contact": "lee@example.org", "contact_consent": true }),
+                )
+                .await?,
+        ),
+        id_of(
+            &event
+                .participant(
+                    &person,
+                    json!({ "kind": "add_pledge", "activity": "pledges", "text": "I will bring a friend" }),
+                )
+                .await?,
+        ),
+    ];
+    let touchstones = vec![id_of(
+        &event
+            .participant(&person, json!({ "kind": "add_touchstone", "activity": "pledges", "word": "kindness" }))
+            .await?,
+    )];
+    Ok(Scripted { event, cards, withdrawn, hidden, paper, notes, ideas, pledges, touchstones })
+}
+
+fn ids(rows: &Value) -> BTreeSet<String> {
+    rows.as_array().into_iter().flatten().filter_map(|row| row["id"].as_str().map(str::to_owned)).collect()
+}
+
+fn set(ids: &[String]) -> BTreeSet<String> {
+    ids.iter().cloned().collect()
+}
+
+/// The ids in the first column of a CSV file, header skipped.
+fn csv_ids(csv: &str) -> BTreeSet<String> {
+    csv.lines().skip(1).filter_map(|line| line.split(',').next()).map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn exports_hold_every_acknowledged_contribution_and_nothing_else() -> anyhow::Result<()> {
+    let s = scripted_event().await?;
+    let (server, room) = (&s.event.server, &s.event.room);
+    let json = server.get_with(&format!("/api/rooms/{}/export.json", room.code), &room.facilitator_key).await?;
+    assert_eq!(json.status, 200);
+    let export = json.json()?;
+    assert_eq!(export["schema"], "touchpoint.export/1");
+    assert_eq!(ids(&export["cards"]), set(&s.cards));
+    assert!(!ids(&export["cards"]).contains(&s.withdrawn));
+    assert_eq!(ids(&export["path_notes"]), set(&s.notes));
+    assert_eq!(ids(&export["ideas"]), set(&s.ideas));
+    assert_eq!(ids(&export["pledges"]), set(&s.pledges));
+    assert_eq!(ids(&export["touchstones"]), set(&s.touchstones));
+    assert_eq!(export["dots"].as_array().map(Vec::len), Some(2));
+    assert_eq!(export["scores"][0]["score"], 5);
+    assert_eq!(export["participants"].as_array().map(Vec::len), Some(2));
+
+    let card = |id: &str| {
+        export["cards"].as_array().into_iter().flatten().find(|c| c["id"] == id).cloned().unwrap_or_default()
+    };
+    assert_eq!(card(&s.cards[0])["segments"]["age"], "75-plus");
+    assert_eq!(card(&s.cards[0])["valence"], "negative");
+    assert_eq!(card(&s.hidden)["hidden"], true);
+    assert_eq!(
+        (card(&s.paper)["assisted"].clone(), card(&s.paper)["perspective"].clone()),
+        (json!(true), json!("carer"))
+    );
+    assert!(card(&s.paper)["participant"].is_null());
+    // Participants are labelled for the export, never by their token's id; contacts never leave the server.
+    let text = export.to_string();
+    assert!(!text.contains("lee@example.org"), "a pledge contact was exported");
+    assert!(card(&s.cards[0])["participant"].as_str().is_some_and(|label| label.starts_with('p') && label.len() < 5));
+    let anonymous = export["pledges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"] == s.pledges[1].as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert!(anonymous["name"].is_null());
+
+    // The CSV files hold the same rows.
+    for (file, expected) in [
+        ("cards.csv", set(&s.cards)),
+        ("path_notes.csv", set(&s.notes)),
+        ("ideas.csv", set(&s.ideas)),
+        ("pledges.csv", set(&s.pledges)),
+        ("touchstones.csv", set(&s.touchstones)),
+    ] {
+        let csv = server.get_with(&format!("/api/rooms/{}/export/{file}", room.code), ADMIN_TOKEN).await?;
+        assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")), "{file}");
+        assert_eq!(csv_ids(&csv.body), expected, "{file}");
+        assert!(csv.body.lines().next().is_some_and(|header| header.contains("segment_age")), "{file}");
+    }
+    let notes = server.get_with(&format!("/api/rooms/{}/export/path_notes.csv", room.code), ADMIN_TOKEN).await?.body;
+    assert!(notes.contains(",'=nobody waits alone,"), "a formula-like cell was not defused: {notes}");
+    let participant = s.event.join(json!({})).await?;
+    check(
+        &server.get_with(&format!("/api/rooms/{}/export.json", room.code), &participant).await?,
+        403,
+        Some("facilitator_only"),
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_command_line_writes_the_same_exports() -> anyhow::Result<()> {
+    let s = scripted_event().await?;
+    let out = tempfile::tempdir()?;
+    let data_dir = s.event.server.data_dir().to_path_buf();
+    for format in ["json", "csv"] {
+        let args = ["export", &s.event.room.code, "--format", format, "--out"];
+        let output = touchpoint_tests::process::run_cli(&args, out.path(), &data_dir).await?;
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let export: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join(format!("{}.json", s.event.room.code)))?)?;
+    assert_eq!(ids(&export["cards"]), set(&s.cards));
+    let cards = std::fs::read_to_string(out.path().join(format!("{}-cards.csv", s.event.room.code)))?;
+    assert_eq!(csv_ids(&cards), set(&s.cards));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_snapshot_shows_the_board_as_it_stood() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    event.open("map").await?;
+    let before = id_of(
+        &event
+            .participant(
+                &person,
+                json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" }),
+            )
+            .await?,
+    );
+    check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "map" })).await?, 200, None);
+    // A paper card typed up after the lock changes the live board, not the snapshot.
+    let after = id_of(
+        &event
+            .facilitator(json!({ "kind": "add_card", "activity": "map", "touchpoint": "waiting", "emotion": "anxious",
+                                 "on_behalf_of": { "perspective": "carer" } }))
+            .await?,
+    );
+    let path = format!("/api/rooms/{}/snapshots/How%20it%20feels%20today%20(locked)", event.room.code);
+    let snapshot = event.server.get_with(&path, &event.room.facilitator_key).await?.json()?;
+    let cards = snapshot["board"]["cards"].as_object().cloned().unwrap_or_default();
+    assert!(cards.contains_key(&before) && !cards.contains_key(&after), "{snapshot}");
+    assert_eq!(snapshot["board"]["activities"]["map"]["state"], "locked");
+    check(
+        &event
+            .server
+            .get_with(&format!("/api/rooms/{}/snapshots/nope", event.room.code), &event.room.facilitator_key)
+            .await?,
+        404,
+        Some("snapshot_not_found"),
+    );
+    Ok(())
+}
+
+/// Whether any file of the data directory still holds `marker`.
+fn stored_anywhere(dir: &std::path::Path, marker: &str) -> anyhow::Result<bool> {
+    for entry in std::fs::read_dir(dir)? {
+        let bytes = std::fs::read(entry?.path())?;
+        if bytes.windows(marker.len()).any(|window| window == marker.as_bytes()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[tokio::test]
+async fn erasure_leaves_no_trace_in_the_board_the_log_or_the_snapshots() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let mut watcher = event.watch().await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    let other = event.join(json!({ "perspective": "carer" })).await?;
+    for activity in ["map", "options", "pledges"] {
+        event.open(activity).await?;
+    }
+    let note = "my-unmistakable-note-7d1f";
+    let contact = "erase-me@example.org";
+    let card = id_of(&event.participant(&person, json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "anxious", "note": note })).await?);
+    let kept = id_of(
+        &event
+            .participant(
+                &other,
+                json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" }),
+            )
+            .await?,
+    );
+    check(&event.participant(&person, json!({ "kind": "add_pledge", "activity": "pledges", "text": "pledge-text-3c9a", "contact": contact, "contact_consent": true })).await?, 200, None);
+    check(
+        &event
+            .participant(&person, json!({ "kind": "set_dots", "activity": "options", "option": "a", "dots": 2 }))
+            .await?,
+        200,
+        None,
+    );
+    check(&event.facilitator(json!({ "kind": "reveal_activity", "activity": "options" })).await?, 200, None);
+    check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "map" })).await?, 200, None);
+    watcher.receive_until(|doc| root(doc, "cards").get(&card).is_some()).await?;
+    assert!(stored_anywhere(event.server.data_dir(), note)?, "the test's marker should be stored before erasure");
+
+    let erased = event.participant(&person, json!({ "kind": "erase_me" })).await?;
+    check(&erased, 200, None);
+    assert_eq!(erased.json()?["erased"], 2);
+
+    watcher.receive_until(|doc| root(doc, "cards").get(&card).is_none()).await?;
+    assert!(root(&watcher.doc, "cards").get(&kept).is_some(), "someone else's card went too");
+    // The watcher and the other participant remain.
+    assert_eq!(root(&watcher.doc, "participation")["total"], 2);
+    assert_eq!(root(&watcher.doc, "activities")["options"]["results"]["a"]["dots"], 0);
+    let snapshot = event
+        .server
+        .get_with(
+            &format!("/api/rooms/{}/snapshots/How%20it%20feels%20today%20(locked)", event.room.code),
+            &event.room.facilitator_key,
+        )
+        .await?
+        .json()?;
+    assert!(snapshot["board"]["cards"].get(&card).is_none(), "the snapshot still shows the erased card");
+    for marker in [note, contact, "pledge-text-3c9a"] {
+        assert!(!stored_anywhere(event.server.data_dir(), marker)?, "{marker} is still stored");
+    }
+    let export = event.server.get_with(&format!("/api/rooms/{}/export.json", event.room.code), ADMIN_TOKEN).await?.body;
+    assert!(!export.contains(note) && export.contains(&kept));
+    // It stays erased after a restart.
+    let server = event.server.restart().await?;
+    let reloaded = server.connect(&event.room.code, &event.room.facilitator_key).await?;
+    assert!(root(&reloaded.doc, "cards").get(&card).is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_room_closes_it_and_removes_everything() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let mut watcher = event.watch().await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    event.open("map").await?;
+    let note = "delete-marker-91b2";
+    check(&event.participant(&person, json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "anxious", "note": note })).await?, 200, None);
+    let path = format!("/api/rooms/{}", event.room.code);
+    let refused = event.server.delete(&path, &person).await?;
+    check(&refused, 403, Some("facilitator_only"));
+
+    let deleted = event.server.delete(&path, &event.room.facilitator_key).await?;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(watcher.expect_close().await?, (1000, "the room was deleted".to_owned()));
+    check(&event.server.get(&path).await?, 404, Some("room_not_found"));
+    let url = event.server.sync_url(&event.room.code, &person);
+    assert_eq!(YClient::refused_status(&url).await?, 404);
+    assert!(!stored_anywhere(event.server.data_dir(), note)?, "the deleted room's note is still stored");
+    Ok(())
+}
+
+#[tokio::test]
+async fn rooms_past_their_retention_period_are_deleted() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| config.retention_days = 30).await?;
+    let (old, recent) = (server.create_room("Old").await?, server.create_room("Recent").await?);
+    let mut server = server;
+    server.shutdown().await?;
+    let db = rusqlite::Connection::open(server.data_dir().join("touchpoint.db"))?;
+    let forty_days_ago =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 - 40 * 86_400;
+    db.execute("UPDATE rooms SET created_at = ?1 WHERE code = ?2", rusqlite::params![forty_days_ago, old.code])?;
+    drop(db);
+
+    let server = server.restart().await?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while server.get(&format!("/api/rooms/{}", old.code)).await?.status != 404 {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the old room was not deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.get(&format!("/api/rooms/{}", recent.code)).await?.status, 200);
+    Ok(())
+}
