@@ -17,7 +17,9 @@ fn js_dir() -> PathBuf {
 fn ensure_packages() -> anyhow::Result<()> {
     static INSTALLED: Mutex<bool> = Mutex::new(false);
     let mut installed = INSTALLED.lock().map_err(|_| anyhow::anyhow!("an earlier install panicked"))?;
-    if *installed || js_dir().join("node_modules").join("y-websocket").exists() {
+    // Every package the scripts import directly: a node_modules from before one was added is refreshed.
+    let modules = js_dir().join("node_modules");
+    if *installed || ["y-websocket", "playwright-core", "axe-core"].iter().all(|package| modules.join(package).exists()) {
         *installed = true;
         return Ok(());
     }

@@ -1,0 +1,106 @@
+// Reading the room document (server/core/ROOM-DOCUMENT.md) into plain
+// objects for the views. Hidden (moderated) contributions are dropped here,
+// unless a view asks for them (the facilitator's moderation queue).
+
+export const COLLECTIONS = ['cards', 'ideas', 'path_notes', 'pledges', 'touchstones']
+
+export function readRoom(doc) {
+  const room = doc.getMap('room').toJSON()
+  const activities = Object.values(doc.getMap('activities').toJSON())
+    .sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
+  const participation = doc.getMap('participation').toJSON()
+  return {
+    title: room.title || '',
+    programme: room.programme || null,
+    template: room.template || null,
+    perspectives: room.perspectives || [],
+    segments: room.segments || [],
+    current: room.current || null,
+    timer: room.timer || null,
+    activities,
+    participation,
+  }
+}
+
+export function activity(room, id) {
+  return room.activities.find((a) => a.id === id) || null
+}
+
+// Contributions are plain values today; a nested Y.Map would read the same.
+const plain = (value) => (value && typeof value.toJSON === 'function' ? value.toJSON() : value)
+
+/** Contributions of one collection, oldest first, for one activity (or all). */
+export function contributions(doc, collection, activityId, { withHidden = false } = {}) {
+  const out = []
+  doc.getMap(collection).forEach((raw, id) => {
+    const value = plain(raw)
+    if (!value || typeof value !== 'object') return
+    if (activityId && value.activity !== activityId) return
+    if (value.hidden && !withHidden) return
+    out.push({ ...value, id, collection })
+  })
+  return out.sort((a, b) => (a.at || 0) - (b.at || 0) || (a.id < b.id ? -1 : 1))
+}
+
+export function contribution(doc, collection, id) {
+  const value = plain(doc.getMap(collection).get(id))
+  return value ? { ...value, id, collection } : null
+}
+
+/** The choices a facilitator can edit live, whatever the kind. */
+export function choicesOf(a) {
+  if (!a) return []
+  return a.touchpoints || a.options || a.sections || []
+}
+
+export function groupOf(room, perspectiveId) {
+  const p = room.perspectives.find((x) => x.id === perspectiveId)
+  return p ? p.group : null
+}
+
+export function perspectiveLabel(room, id) {
+  const p = room.perspectives.find((x) => x.id === id)
+  return p ? p.label : 'Not said'
+}
+
+export function roleLabel(room, perspectiveId, roleId) {
+  const p = room.perspectives.find((x) => x.id === perspectiveId)
+  const r = p && (p.roles || []).find((x) => x.id === roleId)
+  return r ? r.label : ''
+}
+
+export const KIND_WORDS = {
+  emotion_map: 'Emotional map',
+  vote: 'Vote',
+  path: 'PATH',
+  pledge: 'Pledges',
+  ideas: 'Ideas',
+}
+
+export const VALENCE = {
+  positive: { word: 'Good', arrow: '▲' },
+  neutral: { word: 'Neutral', arrow: '●' },
+  negative: { word: 'Bad', arrow: '▼' },
+}
+
+/** Seconds left on the room's timer, or null when none runs. */
+export function timeLeft(room, skew = 0) {
+  if (!room.timer || !room.timer.ends_at) return null
+  return Math.max(0, Math.round(room.timer.ends_at - (Date.now() / 1000 + skew)))
+}
+
+export function clock(seconds) {
+  const m = Math.floor(seconds / 60)
+  const s = seconds % 60
+  return `${m}:${String(s).padStart(2, '0')}`
+}
+
+/** "3 minutes 5 seconds", for screen readers. */
+export function spokenTime(seconds) {
+  const m = Math.floor(seconds / 60)
+  const s = seconds % 60
+  const parts = []
+  if (m) parts.push(`${m} minute${m === 1 ? '' : 's'}`)
+  if (s || !m) parts.push(`${s} second${s === 1 ? '' : 's'}`)
+  return parts.join(' ')
+}

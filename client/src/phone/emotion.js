@@ -1,0 +1,163 @@
+// The emotional map on a phone: choose a moment of the journey, then how it
+// felt (icon, word and colour, grouped as good, neutral and bad so that the
+// colour is never the only signal), then an optional note. Each step folds
+// away once answered, and focus moves on to the next, so an old phone with
+// large text scrolls as little as possible.
+import { h, focusLater } from '../dom.js'
+import { contribution, VALENCE } from '../board.js'
+
+const NOTE_MAX = 280
+const WORD_MAX = 30
+
+export function emotionView(ctx, a, locked) {
+  const d = ctx.draft(a.id)
+  const touchpoint = (a.touchpoints || []).find((t) => t.id === d.touchpoint)
+  const emotion = (a.emotions || []).find((e) => e.id === d.emotion)
+  const ownWord = d.emotion === '__own'
+  const editing = d.editing ? contribution(ctx.board.doc, 'cards', d.editing) : null
+  const mine = myCards(ctx, a)
+  const changed = () => ctx.saveDrafts()
+
+  if (locked) return mine.length ? cardList(ctx, a, mine, true) : null
+
+  const step1 = touchpoint
+    ? h('div', { class: 'step-done' },
+      h('p', null, h('span', { class: 'step-label' }, 'Moment: '), h('strong', null, touchpoint.label)),
+      h('button', { type: 'button', class: 'link-button', 'aria-label': `Change the moment (now ${touchpoint.label})`, onclick: () => { d.touchpoint = null; changed(); focusLater('#touchpoints legend') } }, 'Change'))
+    : h('fieldset', { class: 'choices', id: 'touchpoints' },
+      h('legend', { tabindex: '-1' }, h('span', { class: 'step-number' }, '1'), 'Choose a moment in the journey'),
+      (a.touchpoints || []).map((t) => h('label', { class: 'choice', key: `tp-${t.id}` },
+        h('input', { type: 'radio', name: `tp-${a.id}`, value: t.id, checked: false,
+          onchange: () => { d.touchpoint = t.id; changed(); focusLater(d.emotion ? '#note' : '#emotions legend') } }),
+        h('span', null, t.label, t.hint ? h('span', { class: 'hint' }, t.hint) : null))))
+
+  const step2 = !touchpoint ? null : (emotion || ownWord)
+    ? h('div', { class: 'step-done' },
+      ownWord
+        ? h('p', null, h('span', { class: 'step-label' }, 'Feeling, in your own word: '), h('strong', null, d.word || '(not written yet)'))
+        : h('p', null, h('span', { class: 'step-label' }, 'Feeling: '), emotionChip(emotion)),
+      h('button', { type: 'button', class: 'link-button', 'aria-label': 'Change the feeling', onclick: () => { d.emotion = null; changed(); focusLater('#emotions legend') } }, 'Change'))
+    : h('fieldset', { class: 'choices emotions', id: 'emotions' },
+      h('legend', { tabindex: '-1' }, h('span', { class: 'step-number' }, '2'), `How did “${touchpoint.label}” feel?`),
+      ['positive', 'neutral', 'negative'].map((valence) => {
+        const words = (a.emotions || []).filter((e) => e.valence === valence)
+        if (!words.length) return null
+        return h('div', { class: `valence-group ${valence}`, key: `v-${valence}`, role: 'group', 'aria-labelledby': `vh-${valence}` },
+          h('p', { class: 'valence-heading', id: `vh-${valence}` },
+            h('span', { 'aria-hidden': 'true' }, VALENCE[valence].arrow + ' '),
+            valence === 'positive' ? 'Good feelings' : valence === 'negative' ? 'Bad feelings' : 'Neither good nor bad'),
+          h('div', { class: 'emotion-grid' }, words.map((e) => h('label', {
+            class: 'emotion-card', key: `em-${e.id}`, style: { 'background-color': e.colour },
+          },
+          h('input', { type: 'radio', name: `em-${a.id}`, value: e.id, checked: false,
+            onchange: () => { d.emotion = e.id; changed(); focusLater('#note') } }),
+          h('span', { class: 'icon', 'aria-hidden': 'true' }, e.icon), h('span', null, e.label)))))
+      }),
+      a.own_word !== false ? h('label', { class: 'choice own-word', key: 'own' },
+        h('input', { type: 'radio', name: `em-${a.id}`, value: '__own', checked: false,
+          onchange: () => { d.emotion = '__own'; changed(); focusLater('#own-word') } }),
+        h('span', null, 'None of these: my own word')) : null)
+
+  const step3 = !touchpoint || !(emotion || ownWord) ? null : [
+    ownWord ? h('div', { class: 'field' },
+      h('label', { for: 'own-word' }, 'Your word for how it felt'),
+      h('input', { id: 'own-word', type: 'text', maxlength: WORD_MAX, autocomplete: 'off', value: d.word || '',
+        oninput: (e) => { d.word = e.target.value; changed() } })) : null,
+    h('div', { class: 'field' },
+      h('label', { for: 'note' }, h('span', { class: 'step-number' }, '3'), 'Add a short note (optional)'),
+      h('p', { class: 'hint', id: 'note-hint' }, 'What happened? Please do not write names.'),
+      h('textarea', { id: 'note', rows: 3, maxlength: NOTE_MAX, 'aria-describedby': 'note-hint note-count', value: d.note || '',
+        oninput: (e) => { d.note = e.target.value; changed() } }),
+      h('p', { class: 'hint count', id: 'note-count' }, `${(d.note || '').length} of ${NOTE_MAX} characters`)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'button primary' }, editing ? 'Save the changes' : 'Place my card'),
+      editing ? h('button', { type: 'button', class: 'button secondary', onclick: () => { clear(d); changed() } }, 'Cancel') : null),
+  ]
+
+  const submit = () => {
+    if (ownWord && !(d.word || '').trim()) {
+      ctx.say('Please write your word, or choose one of the cards.', 'error')
+      focusLater('#own-word')
+      return
+    }
+    const fields = { touchpoint: d.touchpoint, note: (d.note || '').trim() }
+    if (ownWord) fields.word = d.word.trim()
+    else fields.emotion = d.emotion
+    const feeling = ownWord ? fields.word : emotion.label
+    const restore = { activity: a.id, fields: { touchpoint: d.touchpoint, emotion: d.emotion, word: d.word, note: d.note, editing: d.editing } }
+    if (editing) {
+      ctx.send({ kind: 'edit_card', id: d.editing, ...fields, note: fields.note }, `your changed card “${feeling}” at “${touchpoint.label}”`, { restore })
+    } else {
+      ctx.send({ kind: 'add_card', activity: a.id, ...fields, note: fields.note || undefined },
+        `your card “${feeling}” at “${touchpoint.label}”`, { collection: 'cards', restore })
+    }
+    clear(d)
+    changed()
+    focusLater('#notice')
+  }
+
+  return h('div', null,
+    h('form', { class: 'card-form', onsubmit: submit, 'aria-label': editing ? 'Change your card' : 'Place an emotion card' },
+      editing ? h('p', { class: 'notice info' }, 'You are changing one of your cards.') : null,
+      step1, step2, step3),
+    mine.length ? cardList(ctx, a, mine, false) : null)
+}
+
+function clear(d) {
+  d.touchpoint = null
+  d.emotion = null
+  d.word = ''
+  d.note = ''
+  d.editing = null
+}
+
+export function emotionChip(e) {
+  if (!e) return h('span', null, '?')
+  return h('span', { class: 'chip', style: { 'background-color': e.colour } },
+    h('span', { 'aria-hidden': 'true' }, e.icon + ' '), e.label,
+    h('span', { class: 'visually-hidden' }, ` (${VALENCE[e.valence] ? VALENCE[e.valence].word.toLowerCase() : ''})`))
+}
+
+function myCards(ctx, a) {
+  const ids = new Set(ctx.me.contributions.filter((c) => c.collection === 'cards').map((c) => c.id))
+  const out = []
+  for (const id of ids) {
+    const card = contribution(ctx.board.doc, 'cards', id)
+    if (card && card.activity === a.id) out.push(card)
+  }
+  return out
+}
+
+function cardList(ctx, a, cards, locked) {
+  return h('section', { class: 'my-list', 'aria-labelledby': 'my-cards' },
+    h('h2', { id: 'my-cards' }, 'Your cards on this map'),
+    h('ul', null, cards.map((card) => {
+      const t = (a.touchpoints || []).find((x) => x.id === card.touchpoint)
+      const e = (a.emotions || []).find((x) => x.id === card.emotion)
+      return h('li', { key: card.id, class: 'my-item' },
+        h('p', null, h('strong', null, t ? t.label : card.touchpoint), ': ', card.word ? h('span', { class: 'chip own' }, card.word) : emotionChip(e)),
+        card.note ? h('p', { class: 'note' }, card.note) : null,
+        card.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this card from the board.') : null,
+        locked ? null : h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'button small secondary', 'aria-label': `Change your card at ${t ? t.label : ''}`, onclick: () => {
+            const d = ctx.draft(a.id)
+            Object.assign(d, { editing: card.id, touchpoint: card.touchpoint, emotion: card.word ? '__own' : card.emotion, word: card.word || '', note: card.note || '' })
+            ctx.saveDrafts()
+            focusLater('#note')
+          } }, 'Change'),
+          withdrawButton(ctx, card, `your card at “${t ? t.label : ''}”`)))
+    })))
+}
+
+export function withdrawButton(ctx, c, what) {
+  return h('button', {
+    type: 'button',
+    class: 'button small danger',
+    'aria-label': `Take back ${what}`,
+    onclick: () => {
+      if (!window.confirm(`Take back ${what}? It will be removed from the board.`)) return
+      ctx.send({ kind: 'withdraw', id: c.id }, `taking back ${what}`)
+      focusLater('#notice')
+    },
+  }, 'Take back')
+}

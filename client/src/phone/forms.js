@@ -1,0 +1,141 @@
+// The written contributions on a phone: PATH notes by section, ideas,
+// pledges (a name only if chosen; a contact only with its own consent) and
+// touchstone words. Each form keeps its draft until the outbox has it.
+import { h, focusLater } from '../dom.js'
+import { contribution } from '../board.js'
+import { withdrawButton } from './emotion.js'
+
+const TEXT_MAX = 500
+
+function textField(id, label, value, oninput, { hint, rows = 4, max = TEXT_MAX, input = false } = {}) {
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
+    input
+      ? h('input', { id, type: 'text', maxlength: max, value: value || '', autocomplete: 'off', 'aria-describedby': hint ? `${id}-hint` : null, oninput: (e) => oninput(e.target.value) })
+      : h('textarea', { id, rows, maxlength: max, value: value || '', 'aria-describedby': hint ? `${id}-hint` : null, oninput: (e) => oninput(e.target.value) }))
+}
+
+/** My saved contributions of one collection in this activity, and those still on their way. */
+export function mineIn(ctx, a, collection) {
+  const out = []
+  for (const c of ctx.me.contributions) {
+    if (c.collection !== collection) continue
+    const full = contribution(ctx.board.doc, collection, c.id)
+    if (full && full.activity === a.id) out.push(full)
+  }
+  return out
+}
+
+function pendingIn(ctx, a, collection) {
+  return ctx.outbox.pending().filter((item) => item.collection === collection && item.body.activity === a.id)
+}
+
+function list(ctx, title, saved, pending, render, locked) {
+  if (!saved.length && !pending.length) return null
+  const id = 'mine-' + title.replace(/\W+/g, '-').toLowerCase()
+  return h('section', { class: 'my-list', 'aria-labelledby': id },
+    h('h2', { id }, title),
+    h('ul', null,
+      pending.map((item) => h('li', { key: item.key, class: 'my-item pending' },
+        h('p', null, render(item.body)), h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself.'))),
+      saved.map((c) => h('li', { key: c.id, class: 'my-item' },
+        h('p', null, render(c)),
+        c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
+        locked ? null : h('div', { class: 'actions' }, withdrawButton(ctx, c, 'this'))))))
+}
+
+function sendText(ctx, a, kind, fields, label, collection, restoreFields) {
+  ctx.send({ kind, activity: a.id, ...fields }, label, { collection, restore: { activity: a.id, fields: restoreFields } })
+  focusLater('#notice')
+}
+
+export function pathView(ctx, a, locked) {
+  const d = ctx.draft(a.id)
+  const sections = a.sections || []
+  const section = sections.find((s) => s.id === d.section)
+  const submit = () => {
+    if (!section) { ctx.say('Please choose a part of the PATH first.', 'error'); focusLater('#sections legend'); return }
+    if (!(d.text || '').trim()) { ctx.say('Please write your note first.', 'error'); focusLater('#path-text'); return }
+    sendText(ctx, a, 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, 'path_notes', { section: d.section, text: d.text })
+    d.text = ''
+    ctx.saveDrafts()
+  }
+  const label = (note) => {
+    const s = sections.find((x) => x.id === note.section)
+    return [h('strong', null, (s ? s.label : note.section) + ': '), note.text]
+  }
+  return h('div', null,
+    locked ? null : h('form', { onsubmit: submit, 'aria-label': 'Add a note to the PATH' },
+      h('fieldset', { class: 'choices', id: 'sections' },
+        h('legend', { tabindex: '-1' }, 'Which part of the PATH is your note for?'),
+        sections.map((s, i) => h('label', { class: `choice${d.section === s.id ? ' is-checked' : ''}`, key: s.id },
+          h('input', { type: 'radio', name: `section-${a.id}`, value: s.id, checked: d.section === s.id,
+            onchange: () => { d.section = s.id; ctx.saveDrafts() } }),
+          h('span', null, `${i + 1}. ${s.label}`, d.section === s.id && s.hint ? h('span', { class: 'hint' }, s.hint) : null)))),
+      textField('path-text', section ? `Your note for “${section.label}”` : 'Your note', d.text, (v) => { d.text = v; ctx.saveDrafts() }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Add my note'))),
+    list(ctx, 'Your notes', mineIn(ctx, a, 'path_notes'), pendingIn(ctx, a, 'path_notes'), label, locked))
+}
+
+export function ideasView(ctx, a, locked) {
+  const d = ctx.draft(a.id)
+  const submit = () => {
+    if (!(d.text || '').trim()) { ctx.say('Please write something first.', 'error'); focusLater('#idea-text'); return }
+    sendText(ctx, a, 'add_idea', { text: d.text.trim() }, 'your idea', 'ideas', { text: d.text })
+    d.text = ''
+    ctx.saveDrafts()
+  }
+  return h('div', null,
+    locked ? null : h('form', { onsubmit: submit, 'aria-label': 'Add an idea' },
+      textField('idea-text', 'Your words', d.text, (v) => { d.text = v; ctx.saveDrafts() }, { hint: 'Please do not write anyone’s name.' }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Send'))),
+    list(ctx, 'What you wrote', mineIn(ctx, a, 'ideas'), pendingIn(ctx, a, 'ideas'), (c) => c.text, locked))
+}
+
+export function pledgeView(ctx, a, locked) {
+  const d = ctx.draft(a.id)
+  const set = (k) => (v) => { d[k] = v; ctx.saveDrafts() }
+  const submit = () => {
+    if (!(d.pledge || '').trim()) { ctx.say('Please write your pledge first.', 'error'); focusLater('#pledge-text'); return }
+    const contact = d.wantsContact ? (d.contact || '').trim() : ''
+    if (contact && !d.consent) { ctx.say('To leave a contact, please tick the box to agree that we keep it.', 'error'); focusLater('#pledge-consent'); return }
+    const fields = { text: d.pledge.trim() }
+    if (d.showName && (d.name || '').trim()) fields.name = d.name.trim()
+    if ((d.organisation || '').trim()) fields.organisation = d.organisation.trim()
+    if (contact) { fields.contact = contact; fields.contact_consent = true }
+    sendText(ctx, a, 'add_pledge', fields, 'your pledge', 'pledges', { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent })
+    Object.assign(d, { pledge: '', contact: '', consent: false, wantsContact: false })
+    ctx.saveDrafts()
+  }
+  const submitWord = () => {
+    if (!(d.touchstone || '').trim()) { ctx.say('Please write a word first.', 'error'); focusLater('#touchstone'); return }
+    sendText(ctx, a, 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, 'touchstones', { touchstone: d.touchstone })
+    d.touchstone = ''
+    ctx.saveDrafts()
+  }
+  return h('div', null,
+    locked ? null : h('form', { onsubmit: submit, 'aria-label': 'Make a pledge', class: 'pledge-form' },
+      textField('pledge-text', 'My pledge', d.pledge, set('pledge'), { hint: 'One thing you will do, and when.' }),
+      h('label', { class: 'check' },
+        h('input', { type: 'checkbox', checked: !!d.showName, onchange: (e) => set('showName')(e.target.checked) }),
+        h('span', null, 'Show my name with my pledge')),
+      d.showName ? textField('pledge-name', 'My name, as it will be shown', d.name, set('name'), { input: true, max: 80 }) : null,
+      textField('pledge-org', 'My organisation or team (optional)', d.organisation, set('organisation'), { input: true, max: 80 }),
+      h('label', { class: 'check' },
+        h('input', { type: 'checkbox', checked: !!d.wantsContact, onchange: (e) => set('wantsContact')(e.target.checked) }),
+        h('span', null, 'I would like a reminder about my pledge in a few months')),
+      d.wantsContact ? h('div', { class: 'contact' },
+        textField('pledge-contact', 'Email or phone number for the reminder', d.contact, set('contact'), { input: true, max: 80, hint: 'Only the organisers see this. It is never shown on the board.' }),
+        h('label', { class: 'check' },
+          h('input', { id: 'pledge-consent', type: 'checkbox', checked: !!d.consent, onchange: (e) => set('consent')(e.target.checked) }),
+          h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge later. I can ask them to delete it at any time.'))) : null,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge'))),
+    list(ctx, 'Your pledges', mineIn(ctx, a, 'pledges'), pendingIn(ctx, a, 'pledges'), (c) => [c.text, c.name ? ` (${c.name})` : ''], locked),
+    a.touchstones ? h('section', { class: 'touchstones', 'aria-labelledby': 'ts-heading' },
+      h('h2', { id: 'ts-heading' }, 'Words for the word cloud'),
+      locked ? null : h('form', { onsubmit: submitWord, 'aria-label': 'Add a word to the word cloud' },
+        textField('touchstone', a.touchstone_prompt || 'What matters most to you?', d.touchstone, set('touchstone'), { input: true, max: 30 }),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'Add my word'))),
+      list(ctx, 'Your words', mineIn(ctx, a, 'touchstones'), pendingIn(ctx, a, 'touchstones'), (c) => c.word, locked)) : null)
+}

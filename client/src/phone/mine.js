@@ -1,0 +1,65 @@
+// "My contributions": everything this phone added to the room, saved or
+// still on its way, with a way to change or take back each one while its
+// activity is still open.
+import { h, focusLater } from '../dom.js'
+import { contribution, KIND_WORDS } from '../board.js'
+import { emotionChip, withdrawButton } from './emotion.js'
+
+const WHAT = { cards: 'Emotion card', ideas: 'Idea or comment', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word for the word cloud' }
+
+function text(ctx, c, a) {
+  if (c.collection === 'cards') {
+    const t = a && (a.touchpoints || []).find((x) => x.id === c.touchpoint)
+    const e = a && (a.emotions || []).find((x) => x.id === c.emotion)
+    return [h('strong', null, (t ? t.label : c.touchpoint) + ': '), c.word ? h('span', { class: 'chip own' }, c.word) : emotionChip(e), c.note ? ` “${c.note}”` : '']
+  }
+  if (c.collection === 'touchstones') return c.word
+  if (c.collection === 'path_notes') {
+    const s = a && (a.sections || []).find((x) => x.id === c.section)
+    return [h('strong', null, (s ? s.label : c.section) + ': '), c.text]
+  }
+  if (c.collection === 'ideas' && c.option) {
+    const o = a && (a.options || []).find((x) => x.id === c.option)
+    return [h('strong', null, `On “${o ? o.label : c.option}”: `), c.text]
+  }
+  return c.text
+}
+
+export function mineView(ctx) {
+  const room = ctx.room
+  const saved = ctx.me.contributions
+    .map((c) => contribution(ctx.board.doc, c.collection, c.id))
+    .filter(Boolean)
+  const pending = ctx.outbox.pending()
+  const byActivity = room.activities.map((a) => ({
+    a,
+    saved: saved.filter((c) => c.activity === a.id),
+    pending: pending.filter((item) => item.body.activity === a.id && item.collection),
+  })).filter((g) => g.saved.length || g.pending.length)
+
+  return h('div', null,
+    h('h1', { id: 'activity-heading', tabindex: '-1' }, 'My contributions'),
+    h('p', { class: 'lead' }, 'Everything you added today. Only you see this list: the board never shows who wrote what.'),
+    ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
+    !byActivity.length ? h('p', null, 'Nothing yet. What you add will appear here.') : null,
+    byActivity.map(({ a, saved, pending }) => h('section', { key: a.id, class: 'my-list', 'aria-labelledby': `mine-${a.id}` },
+      h('h2', { id: `mine-${a.id}` }, a.title, h('span', { class: 'hint' }, ` · ${KIND_WORDS[a.kind] || ''}${a.state === 'locked' ? ' · closed' : ''}`)),
+      h('ul', null,
+        pending.map((item) => h('li', { key: item.key, class: 'my-item pending' },
+          h('p', null, WHAT[item.collection] + ' – ', item.label),
+          h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself when there is a connection.'))),
+        saved.map((c) => h('li', { key: c.id, class: 'my-item' },
+          h('p', { class: 'hint' }, WHAT[c.collection]),
+          h('p', null, text(ctx, c, a)),
+          c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
+          a.state === 'locked' ? null : h('div', { class: 'actions' },
+            c.collection === 'cards' ? h('button', { type: 'button', class: 'button small secondary', onclick: () => {
+              const d = ctx.draft(a.id)
+              Object.assign(d, { editing: c.id, touchpoint: c.touchpoint, emotion: c.word ? '__own' : c.emotion, word: c.word || '', note: c.note || '' })
+              ctx.saveDrafts()
+              ctx.screen = 'activity'
+              ctx.viewing = a.id
+              focusLater('#note')
+            } }, 'Change') : null,
+            withdrawButton(ctx, c, WHAT[c.collection].toLowerCase()))))))))
+}

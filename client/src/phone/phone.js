@@ -1,0 +1,293 @@
+// The participant's phone (and, with `remote`, the remote attendee's screen):
+// join anonymously, say who you are if you like, follow the activity the
+// facilitator has opened, and contribute through the outbox.
+import { h, mount, focusLater, plural } from '../dom.js'
+import { call, roomApi, store, clockSkew } from '../api.js'
+import { connectBoard } from '../sync.js'
+import { createOutbox } from '../intents.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, contribution } from '../board.js'
+import { announce, alertNow } from '../a11y.js'
+import { profileView, profileSummary } from './profile.js'
+import { emotionView } from './emotion.js'
+import { voteView } from './vote.js'
+import { pathView, ideasView, pledgeView } from './forms.js'
+import { mineView } from './mine.js'
+import { boardView } from '../projector/board.js'
+import { watchBoard } from '../projector/announce.js'
+
+export async function startPhone(root, code, { remote }) {
+  document.title = remote ? 'Join online – Touchpoint' : 'Join – Touchpoint'
+  const ctx = {
+    code,
+    remote,
+    token: store.get(`tp:token:${code}`),
+    info: null,
+    board: null,
+    room: null,
+    me: { profile: {}, contributions: [], dots: {}, scores: {} },
+    outbox: null,
+    drafts: store.get(`tp:drafts:${code}`, {}),
+    // 'activity' follows the room; 'profile' and 'mine' are the person's own pages.
+    screen: store.get(`tp:profiled:${code}`) ? 'activity' : 'profile',
+    viewing: null,
+    notice: null,
+    fatal: null,
+  }
+  let app = null
+  const schedule = () => app && app.schedule()
+  ctx.schedule = schedule
+
+  ctx.draft = (id) => ctx.drafts[id] || (ctx.drafts[id] = {})
+  let draftTimer = null
+  ctx.saveDrafts = () => {
+    clearTimeout(draftTimer)
+    draftTimer = setTimeout(() => store.set(`tp:drafts:${code}`, ctx.drafts), 300)
+  }
+  /** A message under the activity: saved, waiting, or refused (with the server's reason). */
+  ctx.say = (text, kind = 'info') => {
+    ctx.notice = { text, kind, at: Date.now() }
+    if (kind === 'error') alertNow(text)
+    else announce(text)
+    schedule()
+  }
+  ctx.send = (body, label, extra) => ctx.outbox.send(body, label, extra)
+
+  app = mount(root, () => view(ctx))
+
+  try {
+    ctx.info = await call('GET', roomApi(code))
+  } catch (error) {
+    ctx.fatal = error.status === 404 || error.status === 400
+      ? 'There is no room with this code. Check the code on the big screen and try again.'
+      : null
+    if (!ctx.fatal) ctx.info = { title: '' }
+  }
+  if (ctx.fatal) return schedule()
+  await ensureToken(ctx)
+  if (ctx.fatal) return schedule()
+  start(ctx)
+}
+
+async function ensureToken(ctx) {
+  for (let attempt = 0; !ctx.token; attempt++) {
+    try {
+      const profile = ctx.remote ? { remote: true } : {}
+      const joined = await call('POST', `${roomApi(ctx.code)}/participants`, { body: { profile } })
+      ctx.token = joined.token
+      store.set(`tp:token:${ctx.code}`, ctx.token)
+    } catch (error) {
+      if (!error.retry) {
+        ctx.fatal = error.message
+        return
+      }
+      ctx.notice = { text: 'Joining the room… ' + error.message, kind: 'wait' }
+      ctx.schedule()
+      await new Promise((resolve) => setTimeout(resolve, Math.min(20000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)))
+    }
+  }
+  ctx.notice = null
+}
+
+function start(ctx) {
+  const { code } = ctx
+  let lastCurrent
+  let watcher = null
+  ctx.board = connectBoard(code, ctx.token, () => {
+    ctx.room = readRoom(ctx.board.doc)
+    const current = ctx.room.current
+    if (ctx.board.synced && current !== lastCurrent) {
+      if (lastCurrent !== undefined) followCurrent(ctx, current)
+      lastCurrent = current
+    }
+    if (ctx.remote && ctx.board.synced) {
+      watcher = watcher || watchBoard(ctx.board.doc)
+      watcher.check()
+    }
+    ctx.schedule()
+  })
+  ctx.outbox = createOutbox(code, ctx.token, (event) => onOutbox(ctx, event))
+  refreshMe(ctx)
+  // The timer on screen counts down by itself.
+  setInterval(() => ctx.room && ctx.room.timer && ctx.schedule(), 1000)
+}
+
+/** The facilitator moved everyone on: follow, unless that would take away a half-written card. */
+function followCurrent(ctx, current) {
+  const next = current && findActivity(ctx.room, current)
+  const busy = ctx.screen === 'activity' && ctx.viewing && hasDraft(ctx.drafts[ctx.viewing])
+  if (busy) {
+    ctx.say(`The facilitator has moved on to “${next ? next.title : 'the welcome screen'}”. Your unsent text is kept; go there when you are ready.`)
+    return
+  }
+  ctx.viewing = null
+  if (ctx.screen === 'activity') {
+    announce(next ? `Now: ${next.title}.` : 'Back to the welcome screen.')
+    focusLater('#activity-heading')
+  }
+}
+
+function hasDraft(draft) {
+  if (!draft) return false
+  return ['note', 'text', 'word', 'pledge', 'comment', 'touchstone'].some((k) => typeof draft[k] === 'string' && draft[k].trim())
+}
+
+async function refreshMe(ctx) {
+  try {
+    ctx.me = await call('GET', `${roomApi(ctx.code)}/me`, { token: ctx.token })
+    ctx.schedule()
+  } catch (error) {
+    if (error.code === 'invalid_token') {
+      // The room was made anew under the same code: join again.
+      store.set(`tp:token:${ctx.code}`, null)
+      location.reload()
+    }
+  }
+}
+
+function onOutbox(ctx, event) {
+  const { item } = event
+  if (event.type === 'saved') {
+    const id = event.result && event.result.id
+    if (id && item.collection && !event.result.withdrawn) {
+      ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([{ id, collection: item.collection }])
+    }
+    if (event.result && event.result.withdrawn) {
+      ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id)
+    }
+    if (item.body.kind === 'set_dots') ctx.me.dots[item.body.activity] = event.result.dots
+    if (item.body.kind === 'set_score') ctx.me.scores[item.body.activity] = event.result.scores
+    if (item.body.kind === 'set_profile') ctx.me.profile = event.result.profile
+    if (item.quiet) announce(`Saved: ${item.label}.`)
+    else ctx.say(`Saved: ${item.label}.`, 'saved')
+    refreshMeSoon(ctx)
+  } else if (event.type === 'refused') {
+    // Give back what they wrote, so that nothing typed is lost.
+    if (item.restore) {
+      Object.assign(ctx.draft(item.restore.activity), item.restore.fields)
+      ctx.saveDrafts()
+    }
+    ctx.say(`Not saved: ${item.label}. ${event.error.message}`, 'error')
+    refreshMeSoon(ctx)
+  } else if (event.type === 'waiting') {
+    ctx.notice = { text: `Not sent yet: ${item.label}. ${event.error.status === 0 ? 'Waiting for a connection' : event.error.message} It will be sent by itself; you can carry on.`, kind: 'wait' }
+  }
+  ctx.schedule()
+}
+
+let meTimer = null
+function refreshMeSoon(ctx) {
+  clearTimeout(meTimer)
+  meTimer = setTimeout(() => refreshMe(ctx), 400)
+}
+
+function view(ctx) {
+  if (ctx.fatal) {
+    return h('main', { class: 'page phone', id: 'main' },
+      h('h1', { id: 'activity-heading' }, 'Touchpoint'),
+      h('p', { class: 'notice error' }, ctx.fatal),
+      h('p', null, h('a', { href: '/', class: 'button' }, 'Type a room code')))
+  }
+  const room = ctx.room
+  const phone = h('div', { class: 'phone-column' },
+    statusBar(ctx),
+    h('main', { id: 'main', class: 'page phone', tabindex: '-1' },
+      !room ? h('div', null, h('h1', { id: 'activity-heading' }, ctx.info && ctx.info.title ? ctx.info.title : 'Joining the room…'),
+        h('p', { class: 'notice wait' }, ctx.notice ? ctx.notice.text : 'Connecting to the room…'))
+        : ctx.screen === 'profile' ? profileView(ctx)
+          : ctx.screen === 'mine' ? mineView(ctx)
+            : activityScreen(ctx)),
+    nav(ctx))
+  if (!ctx.remote) return phone
+  // The remote attendee: the board the room sees, and the controls, on one screen.
+  return h('div', { class: 'remote' },
+    h('a', { class: 'skip', href: '#main' }, 'Skip to your controls'),
+    h('div', { class: 'remote-grid' },
+      h('section', { class: 'remote-board', 'aria-labelledby': 'board-heading' },
+        h('h1', { id: 'board-heading', class: 'remote-board-title' }, 'The board the room sees'),
+        room ? boardView(ctx.board.doc, room, { compact: true, code: ctx.code, level: 2 }) : h('p', null, 'Connecting…')),
+      h('div', { class: 'remote-controls' }, phone)))
+}
+
+function statusBar(ctx) {
+  const room = ctx.room
+  const pending = ctx.outbox ? ctx.outbox.pending().length : 0
+  const status = !ctx.board ? 'connecting' : ctx.board.status
+  const words = {
+    online: 'Connected',
+    connecting: 'Connecting…',
+    offline: 'No connection: keep going, we will send when it is back',
+  }
+  const left = room && timeLeft(room, clockSkew)
+  return h('header', { class: 'status-bar' },
+    h('span', { class: 'room-name' }, (room && room.title) || (ctx.info && ctx.info.title) || 'Touchpoint'),
+    h('span', { class: `pill ${status}` }, h('span', { 'aria-hidden': 'true' }, status === 'online' ? '● ' : '○ '), words[status] || words.connecting),
+    pending ? h('span', { class: 'pill wait' }, `${plural(pending, 'change')} not sent yet`) : null,
+    left != null ? h('span', { class: 'pill timer', role: 'timer', 'aria-label': `Time left: ${spokenTime(left)}` },
+      h('span', { 'aria-hidden': 'true' }, `⏱ ${clock(left)}`)) : null)
+}
+
+function nav(ctx) {
+  const item = (screen, label) => h('button', {
+    type: 'button',
+    class: 'nav-button',
+    'aria-current': ctx.screen === screen ? 'page' : null,
+    onclick: () => {
+      ctx.screen = screen
+      ctx.notice = null
+      if (screen === 'activity') ctx.viewing = null
+      focusLater('#activity-heading')
+    },
+  }, label)
+  if (!ctx.room) return null
+  return h('nav', { class: 'phone-nav', 'aria-label': 'Your pages' },
+    item('activity', 'Now'),
+    item('mine', 'My contributions'),
+    item('profile', 'About you'))
+}
+
+function activityScreen(ctx) {
+  const room = ctx.room
+  const id = ctx.viewing || room.current
+  const a = id && findActivity(room, id)
+  const notice = ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null
+  const backToCurrent = ctx.viewing && ctx.viewing !== room.current
+    ? h('p', null, h('button', { type: 'button', class: 'link-button', onclick: () => { ctx.viewing = null; focusLater('#activity-heading') } },
+      room.current ? `Go to what the room is doing now: ${(findActivity(room, room.current) || {}).title || ''}` : 'Go to the welcome screen'))
+    : null
+  if (!a) {
+    return h('div', null,
+      h('h1', { id: 'activity-heading', tabindex: '-1' }, `Welcome to ${room.title}`),
+      h('p', { class: 'lead' }, 'You are in. The facilitator will start the first activity soon, and this page will change by itself.'),
+      h('p', null, 'Nobody will ask your name. What you add is anonymous.'),
+      profileSummary(ctx),
+      notice)
+  }
+  // Remember which activity a draft belongs to, so a move by the facilitator does not take it away.
+  ctx.viewing = a.id
+  const head = [
+    h('p', { class: 'kicker' }, KIND_WORDS[a.kind] || ''),
+    h('h1', { id: 'activity-heading', tabindex: '-1' }, a.title),
+    a.prompt ? h('p', { class: 'lead' }, a.prompt) : null,
+  ]
+  let body
+  if (a.state === 'pending') {
+    body = h('p', { class: 'notice info' }, 'This activity has not started yet. This page will change by itself when it opens.')
+  } else {
+    const locked = a.state === 'locked'
+    body = [
+      locked ? h('p', { class: 'notice info' }, 'This activity is closed now. Thank you for taking part. You can see what you added below.') : null,
+      a.kind === 'emotion_map' ? emotionView(ctx, a, locked)
+        : a.kind === 'vote' ? voteView(ctx, a, locked)
+          : a.kind === 'path' ? pathView(ctx, a, locked)
+            : a.kind === 'pledge' ? pledgeView(ctx, a, locked)
+              : ideasView(ctx, a, locked),
+    ]
+  }
+  return h('div', null, backToCurrent, head, notice, body)
+}
+
+/** The text of one of my contributions, for lists and messages. */
+export function describe(ctx, c) {
+  const full = contribution(ctx.board.doc, c.collection, c.id)
+  return full
+}

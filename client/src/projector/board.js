@@ -1,0 +1,153 @@
+// What the room sees on the big screen, also shown to remote attendees:
+// the room code and QR code while people join, who is here, the timer, and
+// the board of the activity in progress. Hidden contributions never appear.
+import { h, plural } from '../dom.js'
+import { clockSkew } from '../api.js'
+import { activity as findActivity, contributions, timeLeft, clock, spokenTime, KIND_WORDS } from '../board.js'
+import { heatmapView } from './heatmap.js'
+import { resultsView } from './votes.js'
+
+export function formatCode(code) {
+  return code.length === 10 ? `${code.slice(0, 5)} ${code.slice(5)}` : code
+}
+
+/** The join address as people type it: without the scheme. */
+export function joinAddress(code) {
+  return `${location.host}/join/${code}`
+}
+
+export function participationView(room) {
+  const p = room.participation || {}
+  const total = p.total || 0
+  const people = p.people || 0
+  const pros = p.professionals || 0
+  const unsaid = p.unspecified || 0
+  const share = (n) => (total ? `${Math.round((n / total) * 100)}%` : '0%')
+  return h('div', { class: 'participation' },
+    h('p', { class: 'count' }, h('strong', null, String(total)), ` ${total === 1 ? 'person has' : 'people have'} joined`,
+      p.remote ? h('span', { class: 'hint' }, ` (${p.remote} online)`) : null),
+    total ? h('div', { class: 'balance-bar', 'aria-hidden': 'true' },
+      h('span', { class: 'people', style: { width: share(people) } }),
+      h('span', { class: 'pros', style: { width: share(pros) } }),
+      h('span', { class: 'unsaid', style: { width: share(unsaid) } })) : null,
+    total ? h('ul', { class: 'balance-legend' },
+      h('li', { class: 'people' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '■'), ` ${people} people using services and carers`),
+      h('li', { class: 'pros' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '▨'), ` ${pros} staff`),
+      unsaid ? h('li', { class: 'unsaid' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '□'), ` ${unsaid} not said`) : null) : null)
+}
+
+export function timerView(room) {
+  const left = timeLeft(room, clockSkew)
+  if (left == null) return null
+  return h('div', { class: `timer${left === 0 ? ' done' : left <= 30 ? ' soon' : ''}`, role: 'timer', 'aria-label': left ? `Time left: ${spokenTime(left)}` : 'Time is up' },
+    h('span', { 'aria-hidden': 'true' }, left ? `⏱ ${clock(left)}` : 'Time is up'))
+}
+
+export function joinPanel(code, { big }) {
+  return h('div', { class: `join-panel${big ? ' big' : ''}` },
+    h('img', { class: 'qr', src: `/api/rooms/${code}/qr.svg`, alt: `QR code to join this room: ${joinAddress(code)}`, width: big ? 360 : 140, height: big ? 360 : 140 }),
+    h('div', { class: 'join-words' },
+      big ? h('p', { class: 'join-step' }, 'Scan the code with your phone camera, or go to') : h('p', { class: 'join-step' }, 'Join at'),
+      h('p', { class: 'join-url' }, joinAddress(code)),
+      h('p', { class: 'join-step' }, 'Room code'),
+      h('p', { class: 'room-code' }, formatCode(code))))
+}
+
+/** The board of the current activity (or the welcome screen), at heading `level`. */
+export function boardView(doc, room, { compact = false, code, level = 1 } = {}) {
+  const a = room.current && findActivity(room, room.current)
+  const H = `h${level}`
+  const head = h('div', { class: 'board-head' },
+    h('div', { class: 'board-title' },
+      a ? h('p', { class: 'kicker' }, `${KIND_WORDS[a.kind] || ''}${a.state === 'locked' ? ' · closed' : a.state === 'pending' ? ' · starting soon' : ''}`) : null,
+      h(H, { class: 'board-heading', id: 'board-now' }, a ? a.title : room.title)),
+    timerView(room),
+    !compact && a ? joinPanel(code, { big: false }) : null)
+  if (!a) {
+    return h('div', { class: 'board lobby' }, head,
+      compact ? h('p', { class: 'lead' }, 'Welcome. The facilitator will start soon.')
+        : h('div', { class: 'lobby-grid' }, joinPanel(code, { big: true }),
+          h('div', null, h('p', { class: 'lead' }, 'Join anonymously from your phone. Nobody will ask your name.'), participationView(room))),
+      compact ? participationView(room) : null)
+  }
+  const L = level + 1
+  let body
+  if (a.kind === 'emotion_map') body = heatmapView(doc, room, a, { level: L })
+  else if (a.kind === 'vote') body = voteBoard(doc, a, L)
+  else if (a.kind === 'path') body = pathBoard(doc, a, L)
+  else if (a.kind === 'pledge') body = pledgeBoard(doc, a, L)
+  else body = ideaWall(contributions(doc, 'ideas', a.id), L, 'Ideas')
+  return h('div', { class: `board kind-${a.kind}` }, head,
+    a.prompt && !compact ? h('p', { class: 'board-prompt' }, a.prompt) : null,
+    body,
+    h('div', { class: 'board-foot' }, participationView(room)))
+}
+
+function voteBoard(doc, a, level) {
+  if (a.revealed && a.results) return resultsView(a, { level })
+  const comments = contributions(doc, 'ideas', a.id)
+  return h('div', null,
+    h('p', { class: 'notice info' }, a.state === 'locked' ? 'Voting has closed. The results will be shown in a moment.' : 'The results stay hidden until everyone has voted.'),
+    h('ol', { class: 'option-board' }, (a.options || []).map((o) => {
+      const n = comments.filter((c) => c.option === o.id).length
+      return h('li', { key: o.id },
+        h(`h${level}`, null, o.label),
+        o.hint ? h('p', { class: 'hint' }, o.hint) : null,
+        a.comments ? h('p', { class: 'hint' }, plural(n, 'comment')) : null)
+    })))
+}
+
+function pathBoard(doc, a, level) {
+  const notes = contributions(doc, 'path_notes', a.id)
+  return h('ol', { class: 'path-board' }, (a.sections || []).map((s, i) => {
+    const mine = notes.filter((n) => n.section === s.id)
+    return h('li', { key: s.id, class: 'path-section' },
+      h(`h${level}`, null, h('span', { class: 'step-number' }, String(i + 1)), s.label),
+      mine.length ? h('ul', { class: 'path-notes' }, mine.map((n) => h('li', { key: n.id }, n.text)))
+        : h('p', { class: 'hint' }, 'No notes yet'))
+  }))
+}
+
+function pledgeBoard(doc, a, level) {
+  const pledges = contributions(doc, 'pledges', a.id)
+  const words = contributions(doc, 'touchstones', a.id)
+  return h('div', { class: 'pledge-board' },
+    h('section', { 'aria-labelledby': 'pledge-wall-h' },
+      h(`h${level}`, { id: 'pledge-wall-h' }, `Pledges (${pledges.length})`),
+      pledges.length ? h('ul', { class: 'pledge-wall' }, pledges.slice().reverse().map((p) => h('li', { key: p.id, class: 'pledge' },
+        h('p', { class: 'pledge-text' }, p.text),
+        p.name || p.organisation ? h('p', { class: 'pledge-by' }, '— ', [p.name, p.organisation].filter(Boolean).join(', ')) : null)))
+        : h('p', { class: 'hint' }, 'Pledges appear here as people make them.')),
+    a.touchstones ? h('section', { 'aria-labelledby': 'cloud-h' },
+      h(`h${level}`, { id: 'cloud-h' }, a.touchstone_prompt || 'What matters most'),
+      wordCloud(words)) : null)
+}
+
+/** Touchstones as a word cloud: the more people gave a word, the bigger it is. */
+export function wordCloud(words) {
+  if (!words.length) return h('p', { class: 'hint' }, 'Words appear here as people add them.')
+  const counts = new Map()
+  for (const w of words) {
+    const key = w.word.trim().toLowerCase()
+    const entry = counts.get(key) || { word: w.word.trim(), n: 0 }
+    entry.n++
+    counts.set(key, entry)
+  }
+  const sorted = [...counts.values()].sort((x, y) => y.n - x.n || x.word.localeCompare(y.word))
+  const max = sorted[0].n
+  // Biggest in the middle, the rest alternating either side: it reads as a cloud.
+  const placed = []
+  sorted.forEach((w, i) => (i % 2 ? placed.push(w) : placed.unshift(w)))
+  return h('ul', { class: 'word-cloud' }, placed.map((w, i) => h('li', {
+    key: w.word.toLowerCase(),
+    class: `word tone-${i % 4}`,
+    style: { 'font-size': `${(1 + (max > 1 ? (w.n - 1) / (max - 1) : 0) * 2.2).toFixed(2)}em` },
+  }, w.word, h('span', { class: 'visually-hidden' }, ` (${plural(w.n, 'person', 'people')})`))))
+}
+
+export function ideaWall(ideas, level, title) {
+  return h('section', { 'aria-labelledby': 'ideas-h' },
+    h(`h${level}`, { id: 'ideas-h' }, `${title} (${ideas.length})`),
+    ideas.length ? h('ul', { class: 'idea-wall' }, ideas.slice().reverse().map((i) => h('li', { key: i.id, class: 'idea' }, i.text)))
+      : h('p', { class: 'hint' }, 'What people write appears here.'))
+}

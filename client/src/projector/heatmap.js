@@ -1,0 +1,106 @@
+// The emotional map as the room sees it: touchpoints across, the emotions
+// people chose down the side (good ones above, bad ones below, as cards are
+// raised and lowered on paper), and for each touchpoint the counts of each
+// side of the room next to each other, so people's and staff's experience
+// can be compared. Every cell shows its number; the shading only backs it up.
+import { h } from '../dom.js'
+import { contributions, VALENCE } from '../board.js'
+
+// Light tints with dark text (contrast above 7:1 at every step).
+const SHADES = {
+  positive: ['#f0fdf4', '#dcfce7', '#bbf7d0', '#86efac', '#4ade80'],
+  neutral: ['#f8fafc', '#e2e8f0', '#cbd5e1', '#b6c2d1', '#94a3b8'],
+  negative: ['#fff7ed', '#ffedd5', '#fed7aa', '#fdba74', '#fb923c'],
+  own: ['#faf5ff', '#f3e8ff', '#e9d5ff', '#d8b4fe', '#c084fc'],
+}
+
+/** The sides of the room compared: the template's groups, and "not said" when someone did not say. */
+export function sides(room, cards) {
+  const groups = [
+    { id: 'people', label: labelFor(room, 'people', 'People and carers'), test: (c) => groupOfCard(room, c) === 'people' },
+    { id: 'professionals', label: labelFor(room, 'professionals', 'Staff'), test: (c) => groupOfCard(room, c) === 'professionals' },
+  ]
+  if (cards.some((c) => !groupOfCard(room, c))) groups.push({ id: 'unsaid', label: 'Not said', test: (c) => !groupOfCard(room, c) })
+  return groups
+}
+
+function groupOfCard(room, c) {
+  const p = room.perspectives.find((x) => x.id === c.perspective)
+  return p ? p.group : null
+}
+
+function labelFor(room, group, fallback) {
+  const labels = room.perspectives.filter((p) => p.group === group).map((p) => p.label.replace(/^Member of /, ''))
+  if (!labels.length) return fallback
+  return labels.length > 2 ? fallback : labels.join(' / ')
+}
+
+export function heatmapView(doc, room, a, { level = 2 } = {}) {
+  const cards = contributions(doc, 'cards', a.id)
+  const touchpoints = a.touchpoints || []
+  const emotions = a.emotions || []
+  const groups = sides(room, cards)
+  const H = `h${level}`
+  if (!cards.length) {
+    return h('div', { class: 'map-empty' },
+      h(H, null, 'The map is empty so far'),
+      h('p', null, 'Cards appear here as people place them.'))
+  }
+  // Rows: the emotions in use, good to bad; then people's own words.
+  const used = new Set(cards.map((c) => c.emotion).filter(Boolean))
+  const rows = ['positive', 'neutral', 'negative'].flatMap((v) => emotions.filter((e) => e.valence === v && used.has(e.id)))
+  const ownWords = [...new Set(cards.filter((c) => c.word).map((c) => c.word.toLowerCase()))]
+  const count = (test) => cards.filter(test).length
+  const max = Math.max(1, ...touchpoints.flatMap((t) => groups.flatMap((g) =>
+    rows.map((e) => count((c) => c.touchpoint === t.id && c.emotion === e.id && g.test(c))))))
+  const shade = (valence, n) => (n ? SHADES[valence][Math.min(4, 1 + Math.floor((n / max) * 3.999))] : SHADES[valence][0])
+  const cell = (valence, n, key) => h('td', { key, class: n ? 'hot' : 'cold', style: { 'background-color': shade(valence, n) } }, n ? String(n) : [h('span', { class: 'zero', 'aria-hidden': 'true' }, '·'), h('span', { class: 'visually-hidden' }, 'none')])
+
+  const tally = (t, g, valence) => count((c) => c.touchpoint === t.id && g.test(c) && (emotions.find((e) => e.id === c.emotion) || {}).valence === valence)
+
+  return h('div', { class: 'heatmap-wrap' },
+    h('table', { class: `heatmap${rows.length + ownWords.length > 12 ? ' dense' : ''}` },
+      h('caption', null, `${a.title}: ${cards.length} card${cards.length === 1 ? '' : 's'}, by moment and feeling, ${groups.map((g) => g.label).join(' compared with ')}`),
+      h('thead', null,
+        h('tr', null,
+          h('th', { scope: 'col', rowspan: 2, class: 'corner' }, 'Feeling'),
+          touchpoints.map((t) => h('th', { scope: 'colgroup', colspan: groups.length, key: t.id, class: 'tp' }, t.label))),
+        h('tr', null, touchpoints.map((t) => groups.map((g) => h('th', { scope: 'col', key: `${t.id}-${g.id}`, class: `side ${g.id}` }, g.label))))),
+      h('tbody', null,
+        // The balance of each moment, first: how many good and bad cards from each side.
+        h('tr', { class: 'balance' },
+          h('th', { scope: 'row' }, 'Good ▲ / bad ▼'),
+          touchpoints.map((t) => groups.map((g) => {
+            const up = tally(t, g, 'positive')
+            const down = tally(t, g, 'negative')
+            return h('td', { key: `${t.id}-${g.id}` },
+              up || down ? h('span', { 'aria-hidden': 'true' }, h('span', { class: 'up' }, `▲${up}`), ' ', h('span', { class: 'down' }, `▼${down}`)) : h('span', { 'aria-hidden': 'true' }, '·'),
+              h('span', { class: 'visually-hidden' }, ` (${up} good, ${down} bad)`))
+          }))),
+        rows.map((e) => h('tr', { key: e.id, class: e.valence },
+          h('th', { scope: 'row' },
+            h('span', { class: 'swatch', style: { 'background-color': e.colour }, 'aria-hidden': 'true' }, e.icon),
+            ' ', e.label, ' ', h('span', { class: 'valence-mark', 'aria-hidden': 'true' }, VALENCE[e.valence].arrow), h('span', { class: 'visually-hidden' }, ` (${VALENCE[e.valence].word.toLowerCase()})`)),
+          touchpoints.map((t) => groups.map((g) =>
+            cell(e.valence, count((c) => c.touchpoint === t.id && c.emotion === e.id && g.test(c)), `${t.id}-${g.id}`))))),
+        ownWords.map((w) => h('tr', { key: `own-${w}`, class: 'own' },
+          h('th', { scope: 'row' }, h('span', { class: 'swatch own', 'aria-hidden': 'true' }, '✎'), ' ', `“${w}”`, h('span', { class: 'hint' }, ' own word')),
+          touchpoints.map((t) => groups.map((g) =>
+            cell('own', count((c) => c.touchpoint === t.id && c.word && c.word.toLowerCase() === w && g.test(c)), `${t.id}-${g.id}`))))))),
+    notesView(room, a, cards, level))
+}
+
+/** The latest notes people wrote on their cards. */
+function notesView(room, a, cards, level) {
+  const noted = cards.filter((c) => c.note).slice(-6).reverse()
+  if (!noted.length) return null
+  return h('section', { class: 'notes', 'aria-labelledby': `notes-${a.id}` },
+    h(`h${level + 1}`, { id: `notes-${a.id}` }, 'Latest notes'),
+    h('ul', { class: 'note-wall' }, noted.map((c) => {
+      const t = (a.touchpoints || []).find((x) => x.id === c.touchpoint)
+      const e = (a.emotions || []).find((x) => x.id === c.emotion)
+      return h('li', { key: c.id, class: `note-card ${e ? e.valence : 'own'}` },
+        h('p', { class: 'note-text' }, `“${c.note}”`),
+        h('p', { class: 'note-meta' }, e ? `${e.icon} ${e.label}` : c.word, ' · ', t ? t.label : c.touchpoint))
+    })))
+}

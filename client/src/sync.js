@@ -1,0 +1,109 @@
+// The room's board, kept in step with the server over the standard
+// y-websocket protocol. Read-only: no client here writes the document (phones
+// may not, and the facilitator acts through intents too), so local changes
+// are never sent. Reconnects with exponential backoff plus jitter, so fifty
+// phones that lost the venue Wi-Fi together do not all come back at once.
+import * as Y from 'yjs'
+import * as syncProtocol from 'y-protocols/sync'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+
+const MESSAGE_SYNC = 0
+const MESSAGE_AWARENESS = 1
+const MESSAGE_QUERY_AWARENESS = 3
+
+/**
+ * Connects to `/sync/{code}`; `onChange()` runs after every remote change and
+ * every change of connection status (`status`: connecting | online | offline | refused).
+ */
+export function connectBoard(code, token, onChange) {
+  const doc = new Y.Doc()
+  const state = { doc, status: 'connecting', synced: false, refusal: null, close }
+  let socket = null
+  let attempt = 0
+  let retryTimer = null
+  let closed = false
+
+  doc.on('update', () => onChange())
+
+  function setStatus(status) {
+    state.status = status
+    onChange()
+  }
+
+  function open() {
+    clearTimeout(retryTimer)
+    if (closed) return
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+    const url = `${scheme}://${location.host}/sync/${encodeURIComponent(code)}?token=${encodeURIComponent(token)}`
+    let ws
+    try {
+      ws = new WebSocket(url)
+    } catch {
+      return retry()
+    }
+    socket = ws
+    ws.binaryType = 'arraybuffer'
+    ws.onopen = () => {
+      // Ask for everything we have not seen; the server sends its own step 1 too.
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, MESSAGE_SYNC)
+      syncProtocol.writeSyncStep1(encoder, doc)
+      ws.send(encoding.toUint8Array(encoder))
+    }
+    ws.onmessage = (event) => {
+      const decoder = decoding.createDecoder(new Uint8Array(event.data))
+      const type = decoding.readVarUint(decoder)
+      if (type === MESSAGE_SYNC) {
+        const encoder = encoding.createEncoder()
+        encoding.writeVarUint(encoder, MESSAGE_SYNC)
+        const kind = syncProtocol.readSyncMessage(decoder, encoder, doc, 'server')
+        // Our answer to the server's step 1: an empty update, since we write nothing.
+        if (encoding.length(encoder) > 1) ws.send(encoding.toUint8Array(encoder))
+        if (kind === syncProtocol.messageYjsSyncStep2 && !state.synced) {
+          state.synced = true
+          attempt = 0
+          setStatus('online')
+        }
+      } else if (type === MESSAGE_AWARENESS || type === MESSAGE_QUERY_AWARENESS) {
+        // Presence is not used by this client.
+      }
+    }
+    ws.onclose = (event) => {
+      if (socket !== ws) return
+      socket = null
+      state.synced = false
+      if (closed) return
+      retry(event.code)
+    }
+    ws.onerror = () => {}
+  }
+
+  function retry(closeCode) {
+    attempt++
+    // 1 s, 2 s, 4 s... up to 30 s, each scaled by a random 50-100 %.
+    const base = Math.min(30000, 1000 * 2 ** Math.min(attempt - 1, 5))
+    const delay = base * (0.5 + Math.random() / 2)
+    setStatus(attempt > 2 || closeCode === 1013 ? 'offline' : 'connecting')
+    retryTimer = setTimeout(open, delay)
+  }
+
+  function close() {
+    closed = true
+    clearTimeout(retryTimer)
+    if (socket) socket.close()
+  }
+
+  // Back online, or back to the page: try at once rather than wait out the backoff.
+  const now = () => {
+    if (!socket && !closed) {
+      attempt = 0
+      open()
+    }
+  }
+  window.addEventListener('online', now)
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && now())
+
+  open()
+  return state
+}

@@ -1,0 +1,116 @@
+// Shared helpers for the browser tests: Debian's Chromium driven by
+// playwright-core, axe-core checks, rooms made through the real API, and
+// screenshots kept in tests/artifacts for people to look at.
+import { chromium } from 'playwright-core'
+import { readFileSync, mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const artifacts = path.join(here, '..', 'artifacts')
+mkdirSync(artifacts, { recursive: true })
+
+export function options() {
+  const { values } = parseArgs({
+    options: { url: { type: 'string' }, 'admin-token': { type: 'string' } },
+  })
+  if (!values.url || !values['admin-token']) {
+    console.error('usage: node e2e-….mjs --url http://127.0.0.1:PORT --admin-token TOKEN')
+    process.exit(2)
+  }
+  return { base: values.url.replace(/\/$/, ''), admin: values['admin-token'] }
+}
+
+export function ok(what) {
+  console.log(`ok - ${what}`)
+}
+
+export function fail(what) {
+  throw new Error(what)
+}
+
+export function check(condition, what) {
+  if (!condition) fail(what)
+}
+
+/**
+ * Chromium, headless. Playwright's launch() gives every run a fresh temporary
+ * profile (its --user-data-dir); the background-networking flags keep
+ * Chromium from stalling on a closed network.
+ */
+export async function browser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  })
+}
+
+export async function api(base, method, route, { token, body } = {}) {
+  const headers = {}
+  if (token) headers.Authorization = `Bearer ${token}`
+  if (body) headers['Content-Type'] = 'application/json'
+  const response = await fetch(base + route, { method, headers, body: body ? JSON.stringify(body) : undefined })
+  const data = await response.json().catch(() => null)
+  if (!response.ok) fail(`${method} ${route}: ${response.status} ${JSON.stringify(data)}`)
+  return data
+}
+
+export async function createRoom(base, admin, template, title = 'Test event') {
+  return api(base, 'POST', '/api/rooms', { token: admin, body: { title, template } })
+}
+
+export function facilitator(base, room) {
+  let n = 0
+  return (kind, fields = {}) => api(base, 'POST', `/api/rooms/${room.code}/intents`, {
+    token: room.facilitator_key,
+    body: { key: `fac-${Date.now()}-${n++}-${Math.random()}`, kind, ...fields },
+  })
+}
+
+const axeSource = readFileSync(path.join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
+
+/** Runs axe-core (WCAG 2.0-2.2 A and AA) on the page as it is; fails on any violation. */
+export async function axe(page, state) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: axeSource })
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    resultTypes: ['violations'],
+  }))
+  if (result.violations.length) {
+    const lines = result.violations.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n` +
+      v.nodes.slice(0, 4).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\n/g, ' ')}`).join('\n'))
+    fail(`axe found ${result.violations.length} violation(s) on ${state}:\n${lines.join('\n')}`)
+  }
+  ok(`axe: no WCAG 2.2 AA violations on ${state}`)
+}
+
+export async function shot(page, name, options = {}) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), ...options })
+}
+
+/** Waits until `fn` (run in the page) returns truthy. */
+export async function until(page, fn, arg, what, timeout = 10000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 100 })
+  } catch {
+    fail(`timed out waiting for ${what}`)
+  }
+}
+
+export async function main(run) {
+  const started = Date.now()
+  try {
+    await run()
+    console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    process.exit(0)
+  } catch (error) {
+    console.error(`not ok - ${error.message}`)
+    process.exit(1)
+  }
+}
