@@ -43,6 +43,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rooms/{code}/activities/{activity}/results", get(results))
         .route("/api/rooms/{code}/snapshots", get(snapshots))
         .route("/api/rooms/{code}/snapshots/{name}", get(snapshot))
+        .route("/api/rooms/{code}/history", get(history))
         .route("/api/rooms/{code}/export.json", get(export_json))
         .route("/api/rooms/{code}/export/{file}", get(export_csv))
         .route("/api/rooms/{code}/qr.svg", get(qr_svg))
@@ -374,6 +375,25 @@ async fn snapshot(
         ApiError::new(StatusCode::NOT_FOUND, "snapshot_not_found", "there is no snapshot by that name")
     })?;
     Ok(Json(json!({ "name": name, "board": board })))
+}
+
+/// The board's history for replay: every update in order, with the second it was stored.
+async fn history(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    use base64::Engine;
+    let code = authenticate_analyst(&app, &code, &headers).await?;
+    app.store.room(&code).await?.ok_or_else(room_not_found)?;
+    let updates: Vec<Value> = app
+        .store
+        .history(&code)
+        .await?
+        .into_iter()
+        .map(|(seq, at, update)| json!({ "seq": seq, "at": at, "update": base64::engine::general_purpose::STANDARD.encode(update) }))
+        .collect();
+    Ok(Json(json!({ "updates": updates })))
 }
 
 /// Everything of a room, for analysis (schema: `server/core/EXPORT-SCHEMA.md`).

@@ -7,6 +7,7 @@
 //! tasks under a deadline, then let the store thread finish its queue.
 
 mod assets;
+mod clock;
 pub mod config;
 mod exports;
 mod http;
@@ -36,12 +37,13 @@ use touchpoint_core::board::RoomDocs;
 use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
 use touchpoint_core::template::Template;
 
+use crate::clock::unix_now;
 pub use crate::config::ServeConfig;
 pub use crate::exports::export_command;
 use crate::http::RoomCreated;
 use crate::metrics::Metrics;
 use crate::rate::TokenBucket;
-use crate::rooms::{RoomRegistry, unix_now};
+use crate::rooms::RoomRegistry;
 pub use crate::shutdown::shutdown_signal;
 use crate::store::{RoomRecord, Store, StoreError};
 

@@ -32,6 +32,7 @@ use tracing::Instrument;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
+use crate::clock::unix_now;
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::rate::TokenBucket;
@@ -713,11 +714,6 @@ fn take_close(batch: &mut Vec<Command>) -> Option<oneshot::Sender<()>> {
         Command::Close { reply } => Some(reply),
         _ => None,
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// A fresh id for a contribution: 16 random characters of [a-z0-9], about 82 bits.

@@ -23,6 +23,7 @@ use touchpoint_core::template::Template;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
 
+use crate::clock::unix_now;
 use crate::metrics::Metrics;
 
 /// The most appends committed in one transaction; bounds the latency of the batch.
@@ -181,8 +182,8 @@ impl Store {
                 ],
             )?;
             txn.execute(
-                "INSERT INTO updates (room, doc, data) VALUES (?1, ?2, ?3)",
-                params![record.code.as_str(), DocKind::Board as i64, first_update],
+                "INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)",
+                params![record.code.as_str(), DocKind::Board as i64, first_update, record.created_at],
             )?;
             txn.commit()
         })
@@ -256,10 +257,12 @@ impl Store {
         .await
     }
 
-    /// Replaces the log up to `upto_seq` with snapshots of both documents at that point.
+    /// Writes snapshots of both documents as of `upto_seq`, so a load reads only what came after.
     ///
-    /// An older snapshot never overwrites a newer one, so a room unloading late
-    /// cannot undo the compaction of its successor.
+    /// The ledger's log up to that point is dropped. The board's log is kept: it is the room's
+    /// history, replayed by analysts; only an erasure truncates it (see [`Store::purge`]).
+    /// An older snapshot never overwrites a newer one, so a room unloading late cannot undo
+    /// the compaction of its successor.
     pub async fn compact(
         &self,
         code: &RoomCode,
@@ -279,9 +282,9 @@ impl Store {
                 )?;
             }
             txn.execute(
-                "DELETE FROM updates WHERE room = ?1
-                 AND seq <= (SELECT min(upto_seq) FROM snapshots WHERE room = ?1)",
-                [code.as_str()],
+                "DELETE FROM updates WHERE room = ?1 AND doc = ?2
+                 AND seq <= (SELECT upto_seq FROM snapshots WHERE room = ?1 AND doc = ?2)",
+                params![code.as_str(), DocKind::Ledger as i64],
             )?;
             txn.commit()
         })
@@ -289,8 +292,9 @@ impl Store {
     }
 
     /// Makes an erasure reach every stored copy: both documents' logs are folded into fresh
-    /// snapshots, the erased contributions are removed from every named snapshot, and the
-    /// write-ahead log is emptied, so no page of the database file still holds them.
+    /// snapshots, the board's history restarts from its erased state, the erased contributions
+    /// are removed from every named snapshot, and the write-ahead log is emptied, so no page of
+    /// the database file still holds them.
     pub async fn purge(
         &self,
         code: &RoomCode,
@@ -299,10 +303,16 @@ impl Store {
         ledger: Vec<u8>,
         erased: Vec<String>,
     ) -> Result<(), StoreError> {
-        self.compact(code, upto_seq, board, ledger).await?;
+        self.compact(code, upto_seq, board.clone(), ledger).await?;
         let code = code.clone();
         self.call(move |db| {
             let txn = db.transaction()?;
+            txn.execute("DELETE FROM updates WHERE room = ?1 AND seq <= ?2", params![code.as_str(), upto_seq])?;
+            // History goes on from the erased state: replaying it from here is still whole.
+            txn.execute(
+                "INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)",
+                params![code.as_str(), DocKind::Board as i64, board, now()],
+            )?;
             let named: Vec<(String, Vec<u8>)> = {
                 let mut statement = txn.prepare("SELECT name, state FROM named_snapshots WHERE room = ?1")?;
                 let rows = statement.query_map([code.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
@@ -318,6 +328,20 @@ impl Store {
             }
             txn.commit()?;
             db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        })
+        .await
+    }
+
+    /// The board's history: each logged update in order, with the second it was stored.
+    pub async fn history(&self, code: &RoomCode) -> Result<Vec<(i64, i64, Vec<u8>)>, StoreError> {
+        let code = code.clone();
+        self.call(move |db| {
+            let mut statement =
+                db.prepare("SELECT seq, at, data FROM updates WHERE room = ?1 AND doc = ?2 ORDER BY seq")?;
+            let rows = statement.query_map(params![code.as_str(), DocKind::Board as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+            rows.collect()
         })
         .await
     }
@@ -375,6 +399,11 @@ impl Store {
     }
 }
 
+/// Seconds since the Unix epoch, as stored.
+fn now() -> i64 {
+    unix_now() as i64
+}
+
 /// A `rooms` row; `None` for a row that is not ours (a code or template that no longer parses).
 fn room_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<RoomRecord>> {
     let code: String = row.get(0)?;
@@ -419,7 +448,8 @@ fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
                  room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
                  doc INTEGER NOT NULL,
-                 data BLOB NOT NULL
+                 data BLOB NOT NULL,
+                 at INTEGER NOT NULL DEFAULT 0
              );
              CREATE INDEX updates_by_room ON updates (room, seq);
              CREATE TABLE snapshots (
@@ -472,7 +502,8 @@ fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) 
         let txn = db.transaction()?;
         let mut last_seqs = Vec::with_capacity(appends.len());
         {
-            let mut insert = txn.prepare_cached("INSERT INTO updates (room, doc, data) VALUES (?1, ?2, ?3)")?;
+            let mut insert = txn.prepare_cached("INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)")?;
+            let at = now();
             let mut keep = txn.prepare_cached(
                 "INSERT OR REPLACE INTO named_snapshots (room, name, taken_at, state) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -481,7 +512,7 @@ fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) 
                 for record in records {
                     match record {
                         Record::Update { doc, data } => {
-                            insert.execute(params![room.as_str(), *doc as i64, data.as_ref()])?;
+                            insert.execute(params![room.as_str(), *doc as i64, data.as_ref(), at])?;
                             last = txn.last_insert_rowid();
                         }
                         Record::Snapshot { name, taken_at, state } => {

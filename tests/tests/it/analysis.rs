@@ -357,3 +357,38 @@ async fn rooms_past_their_retention_period_are_deleted() -> anyhow::Result<()> {
     assert_eq!(server.get(&format!("/api/rooms/{}", recent.code)).await?.status, 200);
     Ok(())
 }
+
+#[tokio::test]
+async fn replaying_the_history_reaches_the_live_board() -> anyhow::Result<()> {
+    use base64::Engine;
+    use yrs::updates::decoder::Decode;
+    use yrs::{Doc, Transact, Update};
+
+    let s = scripted_event().await?;
+    let (server, room) = (&s.event.server, &s.event.room);
+    let history = server.get_with(&format!("/api/rooms/{}/history", room.code), &room.facilitator_key).await?.json()?;
+    let updates = history["updates"].as_array().cloned().unwrap_or_default();
+    assert!(updates.len() > 15, "only {} steps of history", updates.len());
+    let replay = Doc::new();
+    let mut n_cards_seen = Vec::new();
+    for step in &updates {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(step["update"].as_str().unwrap_or_default())?;
+        replay.transact_mut().apply_update(Update::decode_v1(&bytes)?)?;
+        n_cards_seen.push(root(&replay, "cards").as_object().map_or(0, serde_json::Map::len));
+    }
+    // The board grows card by card, and a withdrawal takes one away again.
+    assert_eq!(n_cards_seen.first(), Some(&0));
+    assert!(n_cards_seen.windows(2).any(|pair| pair[1] == pair[0] + 1));
+    let live = server.connect(&room.code, &room.facilitator_key).await?;
+    for name in ["room", "activities", "cards", "ideas", "path_notes", "pledges", "touchstones", "participation"] {
+        assert_eq!(root(&replay, name), root(&live.doc, name), "{name} differs after replay");
+    }
+    check(
+        &server
+            .get_with(&format!("/api/rooms/{}/history", room.code), &server.participant_token(&room.code).await?)
+            .await?,
+        403,
+        Some("facilitator_only"),
+    );
+    Ok(())
+}

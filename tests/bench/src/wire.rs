@@ -1,0 +1,440 @@
+//! The y-websocket wire format, as far as a load generator needs it.
+//!
+//! lib0 variable-length integers and byte arrays, the y-protocols messages
+//! (sync step 1/2, update, awareness, auth, query-awareness), and the
+//! timing markers that writers embed in every entry so that a reader can time
+//! an entry with a byte scan instead of decoding the Yjs update.
+//!
+//! The document layout and marker format mirror the Node load generator
+//! (`loadgen.mjs`): a `Y.Array` named `entries` holding maps
+//! `{w: writer id, s: seq, t: sent-at ms, p: "~E~w~s~t~xxxx…"}`.
+
+use std::fmt;
+
+/// Top-level message tags (y-protocols `PROTOCOL.md`).
+pub const MSG_SYNC: u64 = 0;
+pub const MSG_AWARENESS: u64 = 1;
+pub const MSG_AUTH: u64 = 2;
+pub const MSG_QUERY_AWARENESS: u64 = 3;
+/// Sync sub-message tags.
+pub const SYNC_STEP1: u64 = 0;
+pub const SYNC_STEP2: u64 = 1;
+pub const SYNC_UPDATE: u64 = 2;
+
+/// Name of the shared array every writer appends to (same as the Node tool).
+pub const ARRAY_NAME: &str = "entries";
+
+/// An empty update v1: zero structs, zero delete-set clients. What a client
+/// without a document answers to the server's SyncStep1.
+pub const EMPTY_UPDATE_V1: [u8; 2] = [0, 0];
+/// An empty state vector (zero clients): what a client without a document sends
+/// as its SyncStep1, asking for the whole document.
+pub const EMPTY_STATE_VECTOR: [u8; 1] = [0];
+
+/// Why a frame could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The buffer ended inside a value.
+    Truncated,
+    /// A varUint longer than 64 bits.
+    Overflow,
+    /// A length or string that does not fit or is not UTF-8.
+    Invalid(&'static str),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Truncated => f.write_str("truncated message"),
+            DecodeError::Overflow => f.write_str("varUint overflows 64 bits"),
+            DecodeError::Invalid(what) => write!(f, "invalid {what}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Appends `n` as a lib0 varUint (LEB128: 7 bits per byte, low group first).
+pub fn write_var_uint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        // Truncation is the point: keep the low 7 bits, flag "more".
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Appends a lib0 varUint8Array: length, then the bytes.
+pub fn write_var_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_var_uint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Appends a lib0 varString (UTF-8 bytes with a varUint length).
+pub fn write_var_string(out: &mut Vec<u8>, s: &str) {
+    write_var_bytes(out, s.as_bytes());
+}
+
+/// A cursor over a received frame. Never panics on malformed input.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    pub fn read_var_uint(&mut self) -> Result<u64, DecodeError> {
+        let mut n: u64 = 0;
+        let mut shift = 0u32;
+        loop {
+            let b = *self.buf.get(self.pos).ok_or(DecodeError::Truncated)?;
+            self.pos += 1;
+            let group = u64::from(b & 0x7f);
+            if shift >= 64 || (shift > 57 && group >> (64 - shift) != 0) {
+                return Err(DecodeError::Overflow);
+            }
+            n |= group << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+            shift += 7;
+        }
+    }
+
+    pub fn read_var_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = usize::try_from(self.read_var_uint()?).map_err(|_| DecodeError::Invalid("length"))?;
+        let end = self.pos.checked_add(len).ok_or(DecodeError::Invalid("length"))?;
+        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated)?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    pub fn read_var_string(&mut self) -> Result<&'a str, DecodeError> {
+        std::str::from_utf8(self.read_var_bytes()?).map_err(|_| DecodeError::Invalid("utf-8"))
+    }
+
+    /// Everything not read yet.
+    #[cfg(test)]
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+}
+
+/// One decoded y-protocols message; payloads borrow from the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// `[0,0,sv]`: the peer's state vector.
+    SyncStep1(&'a [u8]),
+    /// `[0,1,update]`: the answer to our SyncStep1; marks the client synced.
+    SyncStep2(&'a [u8]),
+    /// `[0,2,update]`: an incremental update.
+    Update(&'a [u8]),
+    /// `[1,awarenessUpdate]`.
+    Awareness(&'a [u8]),
+    /// `[2,0,reason]`: permission denied.
+    AuthDenied(&'a str),
+    /// `[2,n,…]` with n != 0 (yrs defines 1 = granted).
+    AuthOther(u64),
+    /// `[3]`: asks for every known awareness state.
+    QueryAwareness,
+    /// A sync sub-type we do not know.
+    UnknownSync(u64),
+    /// Any other top-level tag (custom messages such as y-sweet's 102).
+    Unknown(u64),
+}
+
+impl<'a> Message<'a> {
+    /// Decodes one message from one frame (y-websocket sends one per frame).
+    pub fn decode(frame: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(frame);
+        match r.read_var_uint()? {
+            MSG_SYNC => match r.read_var_uint()? {
+                SYNC_STEP1 => Ok(Message::SyncStep1(r.read_var_bytes()?)),
+                SYNC_STEP2 => Ok(Message::SyncStep2(r.read_var_bytes()?)),
+                SYNC_UPDATE => Ok(Message::Update(r.read_var_bytes()?)),
+                other => Ok(Message::UnknownSync(other)),
+            },
+            MSG_AWARENESS => Ok(Message::Awareness(r.read_var_bytes()?)),
+            MSG_AUTH => match r.read_var_uint()? {
+                0 => Ok(Message::AuthDenied(r.read_var_string()?)),
+                other => Ok(Message::AuthOther(other)),
+            },
+            MSG_QUERY_AWARENESS => Ok(Message::QueryAwareness),
+            other => Ok(Message::Unknown(other)),
+        }
+    }
+}
+
+fn sync_frame(sub: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 8);
+    write_var_uint(&mut out, MSG_SYNC);
+    write_var_uint(&mut out, sub);
+    write_var_bytes(&mut out, payload);
+    out
+}
+
+/// `[0,0,sv]`.
+pub fn encode_sync_step1(state_vector: &[u8]) -> Vec<u8> {
+    sync_frame(SYNC_STEP1, state_vector)
+}
+
+/// `[0,1,update]`.
+pub fn encode_sync_step2(update: &[u8]) -> Vec<u8> {
+    sync_frame(SYNC_STEP2, update)
+}
+
+/// `[0,2,update]`.
+pub fn encode_update(update: &[u8]) -> Vec<u8> {
+    sync_frame(SYNC_UPDATE, update)
+}
+
+/// `[1, varByteArray(n=1 • clientID • clock • varString(json))]`: one awareness
+/// entry; `json = "null"` announces that the client went away.
+pub fn encode_awareness(client_id: u64, clock: u64, json: &str) -> Vec<u8> {
+    let mut inner = Vec::with_capacity(json.len() + 16);
+    write_var_uint(&mut inner, 1);
+    write_var_uint(&mut inner, client_id);
+    write_var_uint(&mut inner, clock);
+    write_var_string(&mut inner, json);
+    let mut out = Vec::with_capacity(inner.len() + 4);
+    write_var_uint(&mut out, MSG_AWARENESS);
+    write_var_bytes(&mut out, &inner);
+    out
+}
+
+/// Start of every timing marker.
+pub const MARK: &[u8] = b"~E~";
+
+/// The text that starts every entry's `p` field: `~E~{writer}~{seq}~{sentAtMs}~`.
+/// `sent_at_ms` is printed like JavaScript prints a number with at most three
+/// decimals (Rust's shortest round-trip `Display` of an f64 agrees with it for
+/// these values), so both tools write byte-identical markers.
+pub fn marker(writer: &str, seq: u64, sent_at_ms: f64) -> String {
+    format!("~E~{writer}~{seq}~{sent_at_ms}~")
+}
+
+/// The `p` field: the marker padded with `x` to `payload` bytes (never cut).
+pub fn payload_text(marker: &str, payload: usize) -> String {
+    let mut p = String::with_capacity(payload.max(marker.len()));
+    p.push_str(marker);
+    while p.len() < payload {
+        p.push('x');
+    }
+    p
+}
+
+/// One marker found in an update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Marker<'a> {
+    pub writer: &'a [u8],
+    pub seq: &'a [u8],
+    /// `None` when the time field is not a number.
+    pub sent_at_ms: Option<f64>,
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let hay_rest = hay.get(from..)?;
+    if needle.is_empty() || hay_rest.len() < needle.len() {
+        return None;
+    }
+    // Markers are rare in the bytes and the first byte '~' rarer still, so a
+    // first-byte scan beats anything cleverer for ~100-byte updates.
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay_rest.len() {
+        match hay_rest[i..].iter().position(|&b| b == first) {
+            None => return None,
+            Some(off) => {
+                let at = i + off;
+                if hay_rest.get(at..at + needle.len()) == Some(needle) {
+                    return Some(from + at);
+                }
+                i = at + 1;
+            }
+        }
+    }
+    None
+}
+
+/// Iterates the markers in an update's raw bytes, like the Node raw client's
+/// `scanEntries`: find `~E~`, then the next three `~`.
+#[derive(Debug)]
+pub struct Markers<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+pub fn scan_markers(buf: &[u8]) -> Markers<'_> {
+    Markers { buf, pos: 0 }
+}
+
+impl<'a> Iterator for Markers<'a> {
+    type Item = Marker<'a>;
+
+    fn next(&mut self) -> Option<Marker<'a>> {
+        let i = find(self.buf, MARK, self.pos)?;
+        let a1 = i + MARK.len();
+        let a2 = find(self.buf, b"~", a1)?;
+        let a3 = find(self.buf, b"~", a2 + 1)?;
+        let a4 = find(self.buf, b"~", a3 + 1)?;
+        self.pos = a4;
+        let sent_at_ms = std::str::from_utf8(&self.buf[a3 + 1..a4])
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|v| v.is_finite());
+        Some(Marker { writer: &self.buf[a1..a2], seq: &self.buf[a2 + 1..a3], sent_at_ms })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(n: u64) -> Vec<u8> {
+        let mut v = Vec::new();
+        write_var_uint(&mut v, n);
+        v
+    }
+
+    #[test]
+    fn var_uint_known_vectors() {
+        assert_eq!(enc(0), [0]);
+        assert_eq!(enc(1), [1]);
+        assert_eq!(enc(127), [0x7f]);
+        assert_eq!(enc(128), [0x80, 0x01]);
+        assert_eq!(enc(300), [0xac, 0x02]);
+        assert_eq!(enc(16_384), [0x80, 0x80, 0x01]);
+        // 2^53 - 1, the largest lib0 promises to round-trip through JS numbers.
+        assert_eq!(enc((1 << 53) - 1), [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    }
+
+    #[test]
+    fn var_uint_round_trips() {
+        for n in [0, 1, 127, 128, 255, 256, 65_535, 1 << 32, (1 << 53) - 1, u64::MAX] {
+            let v = enc(n);
+            let mut r = Reader::new(&v);
+            assert_eq!(r.read_var_uint(), Ok(n));
+            assert!(r.rest().is_empty());
+        }
+    }
+
+    #[test]
+    fn var_uint_rejects_truncated_and_overflowing() {
+        assert_eq!(Reader::new(&[]).read_var_uint(), Err(DecodeError::Truncated));
+        assert_eq!(Reader::new(&[0x80]).read_var_uint(), Err(DecodeError::Truncated));
+        assert_eq!(Reader::new(&[0xff; 11]).read_var_uint(), Err(DecodeError::Overflow));
+        // Ten bytes whose last group sets bits above 64.
+        let mut too_big = vec![0xff; 9];
+        too_big.push(0x02);
+        assert_eq!(Reader::new(&too_big).read_var_uint(), Err(DecodeError::Overflow));
+    }
+
+    #[test]
+    fn var_bytes_bounds_are_checked() {
+        // Claims 5 bytes, has 2.
+        assert_eq!(Reader::new(&[5, 1, 2]).read_var_bytes(), Err(DecodeError::Truncated));
+        // A huge length must not overflow the position arithmetic.
+        let mut huge = enc(u64::MAX);
+        huge.push(0);
+        assert!(Reader::new(&huge).read_var_bytes().is_err());
+        assert_eq!(Reader::new(&[2, 0xff, 0xfe]).read_var_string(), Err(DecodeError::Invalid("utf-8")));
+    }
+
+    #[test]
+    fn sync_frames_encode_and_decode() {
+        let step1 = encode_sync_step1(&EMPTY_STATE_VECTOR);
+        assert_eq!(step1, [0, 0, 1, 0]);
+        assert_eq!(Message::decode(&step1), Ok(Message::SyncStep1(&[0])));
+        let step2 = encode_sync_step2(&EMPTY_UPDATE_V1);
+        assert_eq!(step2, [0, 1, 2, 0, 0]);
+        assert_eq!(Message::decode(&step2), Ok(Message::SyncStep2(&[0, 0])));
+        let upd = encode_update(&[9; 200]);
+        assert_eq!(&upd[..4], &[0, 2, 0xc8, 0x01]);
+        assert_eq!(Message::decode(&upd), Ok(Message::Update(&[9; 200][..])));
+    }
+
+    #[test]
+    fn other_messages_decode() {
+        assert_eq!(Message::decode(&[3]), Ok(Message::QueryAwareness));
+        assert_eq!(Message::decode(&[1, 2, 7, 8]), Ok(Message::Awareness(&[7, 8])));
+        let mut denied = vec![2, 0];
+        write_var_string(&mut denied, "read-only");
+        assert_eq!(Message::decode(&denied), Ok(Message::AuthDenied("read-only")));
+        assert_eq!(Message::decode(&[2, 1]), Ok(Message::AuthOther(1)));
+        assert_eq!(Message::decode(&[0x66, 0]), Ok(Message::Unknown(102)));
+        assert_eq!(Message::decode(&[0, 9]), Ok(Message::UnknownSync(9)));
+        assert_eq!(Message::decode(&[]), Err(DecodeError::Truncated));
+        assert_eq!(Message::decode(&[0, 2, 3, 1]), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn awareness_frame_layout() {
+        let f = encode_awareness(300, 1, "{}");
+        // [1, len=7, n=1, id=300 (2 bytes), clock=1, strlen=2, '{', '}']
+        assert_eq!(f, [1, 7, 1, 0xac, 0x02, 1, 2, b'{', b'}']);
+        let Ok(Message::Awareness(inner)) = Message::decode(&f) else { panic!("not awareness") };
+        let mut r = Reader::new(inner);
+        assert_eq!(r.read_var_uint(), Ok(1));
+        assert_eq!(r.read_var_uint(), Ok(300));
+        assert_eq!(r.read_var_uint(), Ok(1));
+        assert_eq!(r.read_var_string(), Ok("{}"));
+    }
+
+    #[test]
+    fn marker_text_matches_javascript_formatting() {
+        assert_eq!(marker("r-0#3", 7, 1234.5), "~E~r-0#3~7~1234.5~");
+        assert_eq!(marker("r-0#3", 0, 1234.0), "~E~r-0#3~0~1234~");
+        assert_eq!(marker("a", 1, 0.125), "~E~a~1~0.125~");
+        let p = payload_text("~E~a~1~2~", 16);
+        assert_eq!(p, "~E~a~1~2~xxxxxxx");
+        // A payload shorter than the marker keeps the whole marker.
+        assert_eq!(payload_text("~E~a~1~2~", 4), "~E~a~1~2~");
+    }
+
+    #[test]
+    fn scan_finds_markers_in_raw_bytes() {
+        let mut buf = b"\x00\x01junk~~E~".to_vec();
+        buf.extend_from_slice(marker("room-1#0", 5, 17.25).as_bytes());
+        buf.extend_from_slice(b"xxxx\x77\x10");
+        buf.extend_from_slice(marker("room-1#2", 6, 18.0).as_bytes());
+        let found: Vec<_> = scan_markers(&buf).collect();
+        // The leading "~~E~" is an incomplete marker that swallows bytes up to
+        // the next three '~', exactly like the Node scan; writers never emit it.
+        assert!(found.iter().any(|m| m.writer == b"room-1#2" && m.sent_at_ms == Some(18.0)));
+        let one = marker("w", 1, 2.5);
+        let clean: Vec<_> = scan_markers(one.as_bytes()).collect();
+        assert_eq!(clean, [Marker { writer: b"w", seq: b"1", sent_at_ms: Some(2.5) }]);
+        assert_eq!(scan_markers(b"~E~w~1~").count(), 0);
+        assert_eq!(scan_markers(b"~E~w~1~nan~").next().map(|m| m.sent_at_ms), Some(None));
+    }
+
+    #[test]
+    fn scan_finds_markers_in_a_real_yrs_update() {
+        use std::collections::HashMap;
+        use std::sync::Arc;
+        use yrs::{Any, Array, Doc, Number, Transact};
+
+        let doc = Doc::new();
+        let arr = doc.get_or_insert_array(ARRAY_NAME);
+        let mut txn = doc.transact_mut();
+        for seq in 0..3u64 {
+            let t = 100.125 + seq as f64;
+            let m = marker("bench-0#1", seq, t);
+            let mut map = HashMap::new();
+            map.insert("w".to_owned(), Any::from("bench-0#1"));
+            map.insert("s".to_owned(), Any::Number(Number::Int(seq as i64)));
+            map.insert("t".to_owned(), Any::Number(Number::Float(t)));
+            map.insert("p".to_owned(), Any::from(payload_text(&m, 64)));
+            arr.push_back(&mut txn, Any::Map(Arc::new(map)));
+        }
+        let update = txn.encode_update_v1();
+        drop(txn);
+        let times: Vec<_> = scan_markers(&update).map(|m| m.sent_at_ms).collect();
+        assert_eq!(times, [Some(100.125), Some(101.125), Some(102.125)]);
+        assert!(scan_markers(&update).all(|m| m.writer == b"bench-0#1"));
+    }
+}
