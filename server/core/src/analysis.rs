@@ -5,7 +5,7 @@
 //! activity, time (to the minute), perspective, segments and moderation
 //! state. Participants appear only under labels made for the export (`p1`,
 //! `p2`...), never under their token's id; pledge contacts never appear. The
-//! JSON export is this dataset as it is (its schema is `EXPORT-SCHEMA.md`);
+//! JSON export is this dataset as it is (its schema is `server/core/EXPORT-SCHEMA.md`);
 //! the CSV files are its rows; the insights report is drawn from it.
 
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ use yrs::{ReadTxn, Transact};
 
 use crate::board::RoomDocs;
 use crate::intent::Profile;
-use crate::template::{Choice, Emotion, Perspective, Segment, Valence};
+use crate::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
 
 /// The version of the export's shape; bumped on any change that breaks a reader.
 pub const SCHEMA: &str = "touchpoint.export/1";
@@ -27,6 +27,8 @@ pub const SCHEMA: &str = "touchpoint.export/1";
 pub struct Dataset {
     pub schema: String,
     pub room: RoomInfo,
+    /// The template the room was created from, as it was then (activities' final choices are below).
+    pub template: Option<Template>,
     pub perspectives: Vec<Perspective>,
     pub segments: Vec<Segment>,
     pub activities: Vec<ActivityInfo>,
@@ -197,8 +199,8 @@ struct Stored {
 }
 
 impl Dataset {
-    /// Reads a room's documents. `room` and `snapshots` come from the store, which knows them.
-    pub fn from_docs(docs: &RoomDocs, room: RoomInfo, snapshots: Vec<SnapshotInfo>) -> Self {
+    /// Reads a room's documents. `room`, `template` and `snapshots` come from the store, which knows them.
+    pub fn from_docs(docs: &RoomDocs, room: RoomInfo, template: Option<Template>, snapshots: Vec<SnapshotInfo>) -> Self {
         let board = docs.board.transact();
         let ledger = docs.ledger.transact();
         let root = |txn: &yrs::Transaction<'_>, name: &str| -> Value {
@@ -363,6 +365,7 @@ impl Dataset {
         Dataset {
             schema: SCHEMA.to_owned(),
             room,
+            template,
             perspectives,
             segments,
             activities,

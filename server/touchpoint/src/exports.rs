@@ -32,10 +32,11 @@ pub async fn dataset(store: &Store, code: &RoomCode) -> Result<Option<Dataset>, 
         code: record.code.to_string(),
         title: record.title,
         programme: record.programme,
-        template: record.template.map(|template| template.id),
+        template: record.template.as_ref().map(|template| template.id.clone()),
         created_at: record.created_at,
     };
-    tokio::task::spawn_blocking(move || Some(Dataset::from_docs(&stored.into_docs(), room, snapshots)))
+    let template = record.template;
+    tokio::task::spawn_blocking(move || Some(Dataset::from_docs(&stored.into_docs(), room, template, snapshots)))
         .await
         .map_err(|_| StoreError::Stopped)
 }
