@@ -97,7 +97,10 @@ impl From<IntentFailure> for ApiError {
             }
             IntentError::UnknownActivity(_) | IntentError::UnknownContribution(_) => StatusCode::NOT_FOUND,
             IntentError::ActivityNotOpen | IntentError::ActivityStarted => StatusCode::CONFLICT,
-            IntentError::Corrupt(_) => return ApiError::internal(&error),
+            // Logged by the room without its message, which may quote contribution text.
+            IntentError::Corrupt(_) => {
+                return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server");
+            }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, error.code(), error.to_string())

@@ -593,7 +593,8 @@ impl RoomWorker {
         let applied =
             self.docs.apply(actor, request, Context { now: unix_now(), new_id: &new_id }).map_err(|error| {
                 if error.is_internal() {
-                    tracing::error!(%error, "an intent met a room in an unexpected state");
+                    // The message may quote stored values, which can be contribution text: not for logs.
+                    tracing::error!(intent = request.intent.name(), "an intent met a room in an unexpected state");
                 }
                 self.shared.metrics.reject(error.code());
                 IntentFailure::Refused(error)
