@@ -1,4 +1,260 @@
-import { h, mount } from '../dom.js'
-export function startConsole(root) {
-  mount(root, () => h('main', { class: 'page' }, h('h1', null, 'Facilitator console')))
+// The facilitator's console: run the event from a laptop. Move the room from
+// one activity to the next, open, close and reveal, keep time, hide a card,
+// change the journey or the options live, type in paper cards quickly, take
+// snapshots and download the data. Every action is an intent sent with the
+// facilitator key, through the same outbox as the phones (not kept across
+// reloads: a facilitator's click is only worth repeating while it is fresh).
+import { h, mount, focusLater } from '../dom.js'
+import { call, roomApi, store, clockSkew } from '../api.js'
+import { connectBoard } from '../sync.js'
+import { createOutbox } from '../intents.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS } from '../board.js'
+import { announce, alertNow } from '../a11y.js'
+import { participationView, joinAddress, formatCode } from '../projector/board.js'
+import { activityPanel } from './activity.js'
+import { moderationView } from './moderation.js'
+
+export function startConsole(root, code, key) {
+  document.title = 'Facilitator console – Touchpoint'
+  const saved = store.get(`tp:key:${code}`)
+  if (!key && saved) key = saved
+  const ctx = {
+    code,
+    key,
+    keyDraft: '',
+    keyError: '',
+    board: null,
+    room: null,
+    selected: null,
+    tab: 'run',
+    notice: null,
+    snapshots: null,
+    snapshotName: '',
+    timerMinutes: '5',
+    results: {},
+    drafts: {},
+  }
+  let app = null
+  ctx.schedule = () => app && app.schedule()
+  ctx.say = (text, kind = 'info') => {
+    ctx.notice = { text, kind }
+    if (kind === 'error') alertNow(text)
+    else announce(text)
+    ctx.schedule()
+  }
+  ctx.act = (body, label) => ctx.outbox.send(body, label)
+  app = mount(root, () => view(ctx))
+  if (key) begin(ctx)
+}
+
+async function begin(ctx) {
+  try {
+    // Checks the key (only a facilitator may list snapshots) before anything else.
+    ctx.snapshots = (await call('GET', `${roomApi(ctx.code)}/snapshots`, { token: ctx.key })).snapshots
+  } catch (error) {
+    if (!error.retry) {
+      ctx.keyError = error.status === 404 ? 'There is no room with this code.' : 'This key does not open this room. Check the facilitator link you were given.'
+      ctx.key = ''
+      store.set(`tp:key:${ctx.code}`, null)
+      ctx.schedule()
+      return
+    }
+  }
+  store.set(`tp:key:${ctx.code}`, ctx.key)
+  if (!location.hash.includes('key=')) history.replaceState(null, '', `#key=${encodeURIComponent(ctx.key)}`)
+  ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { persist: false })
+  ctx.board = connectBoard(ctx.code, ctx.key, () => {
+    ctx.room = readRoom(ctx.board.doc)
+    ctx.schedule()
+  })
+  setInterval(() => {
+    if (ctx.room && ctx.room.timer) ctx.schedule()
+  }, 1000)
+  // Results of a vote are not on the board until revealed: ask for them while one is open.
+  setInterval(() => refreshResults(ctx), 3000)
+  ctx.schedule()
+}
+
+export async function refreshResults(ctx) {
+  if (!ctx.room) return
+  const a = findActivity(ctx.room, ctx.selected || ctx.room.current)
+  if (!a || a.kind !== 'vote' || a.state === 'pending') return
+  try {
+    ctx.results[a.id] = await call('GET', `${roomApi(ctx.code)}/activities/${a.id}/results`, { token: ctx.key })
+    ctx.schedule()
+  } catch {
+    // The next tick tries again.
+  }
+}
+
+async function refreshSnapshots(ctx) {
+  try {
+    ctx.snapshots = (await call('GET', `${roomApi(ctx.code)}/snapshots`, { token: ctx.key })).snapshots
+    ctx.schedule()
+  } catch {
+    // Shown as before.
+  }
+}
+
+function onOutbox(ctx, event) {
+  if (event.type === 'saved') {
+    ctx.say(`Done: ${event.item.label}.`, 'saved')
+    if (['lock_activity', 'take_snapshot'].includes(event.item.body.kind)) refreshSnapshots(ctx)
+    if (event.item.onSaved) event.item.onSaved(event.result)
+  } else if (event.type === 'refused') {
+    ctx.say(`Could not ${event.item.label}: ${event.error.message}`, 'error')
+  } else if (event.type === 'waiting') {
+    ctx.notice = { text: `Waiting to ${event.item.label}: ${event.error.message}`, kind: 'wait' }
+  }
+  ctx.schedule()
+}
+
+function view(ctx) {
+  if (!ctx.key) return keyForm(ctx)
+  const room = ctx.room
+  if (!room) {
+    return h('main', { class: 'page console', id: 'main' }, h('h1', null, 'Facilitator console'), h('p', { class: 'notice wait' }, 'Connecting to the room…'))
+  }
+  const tab = (id, label) => h('button', {
+    type: 'button', class: 'tab', 'aria-pressed': ctx.tab === id ? 'true' : 'false',
+    onclick: () => { ctx.tab = id; focusLater(`#tab-${id}`) },
+  }, label)
+  return h('div', { class: 'console-wrap' },
+    h('a', { class: 'skip', href: '#main' }, 'Skip to the controls'),
+    h('header', { class: 'console-head' },
+      h('div', null,
+        h('p', { class: 'kicker' }, 'Facilitator console'),
+        h('p', { class: 'console-title' }, room.title)),
+      h('p', { class: 'console-code' }, 'Room code ', h('strong', null, formatCode(ctx.code)), h('br'), h('span', { class: 'hint' }, joinAddress(ctx.code))),
+      h('div', { class: 'console-links' },
+        h('a', { class: 'button primary', href: `/projector/${ctx.code}#key=${encodeURIComponent(ctx.key)}`, target: 'touchpoint-projector', rel: 'noopener' }, 'Open the projector'),
+        h('a', { class: 'button secondary', href: `/join/${ctx.code}`, target: '_blank', rel: 'noopener' }, 'Open a phone view')),
+      h('span', { class: `pill ${ctx.board.status}` }, ctx.board.status === 'online' ? '● Connected' : '○ Reconnecting…')),
+    h('main', { id: 'main', class: 'console', tabindex: '-1' },
+      h('h1', { class: 'visually-hidden' }, `Facilitator console: ${room.title}`),
+      ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
+      h('nav', { class: 'tabs', 'aria-label': 'Console sections' },
+        tab('run', 'Run the event'), tab('moderate', 'Moderate'), tab('data', 'Snapshots and data')),
+      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : dataView(ctx)))
+}
+
+function keyForm(ctx) {
+  const submit = () => {
+    const value = ctx.keyDraft.trim().replace(/^.*#key=/, '')
+    if (!value) return
+    ctx.key = value
+    ctx.keyError = ''
+    begin(ctx)
+  }
+  return h('main', { class: 'page', id: 'main' },
+    h('h1', null, 'Facilitator console'),
+    h('p', null, `Room ${formatCode(ctx.code)}. Paste the facilitator key, or the whole facilitator link, that came with the room.`),
+    ctx.keyError ? h('p', { class: 'notice error' }, ctx.keyError) : null,
+    h('form', { onsubmit: submit, 'aria-label': 'Facilitator key' },
+      h('div', { class: 'field' },
+        h('label', { for: 'key' }, 'Facilitator key or link'),
+        h('input', { id: 'key', type: 'password', autocomplete: 'off', value: ctx.keyDraft, oninput: (e) => { ctx.keyDraft = e.target.value } })),
+      h('button', { type: 'submit', class: 'button primary' }, 'Open the console')),
+    h('p', null, h('a', { href: '/' }, 'Create a new room')))
+}
+
+function runView(ctx) {
+  const room = ctx.room
+  const selected = findActivity(room, ctx.selected) || findActivity(room, room.current) || room.activities[0]
+  return h('div', { class: 'console-grid', id: 'tab-run', tabindex: '-1' },
+    h('section', { class: 'panel activities', 'aria-labelledby': 'activities-h' },
+      h('h2', { id: 'activities-h' }, 'Activities'),
+      h('p', { class: 'hint' }, room.current ? `Phones show: ${(findActivity(room, room.current) || {}).title}` : 'Phones show the welcome screen.'),
+      h('ol', { class: 'activity-list' }, room.activities.map((a) => activityRow(ctx, a, selected))),
+      h('button', { type: 'button', class: 'button secondary small', disabled: !room.current, onclick: () => ctx.act({ kind: 'set_current', activity: null }, 'show the welcome screen on phones') }, 'Show the welcome screen on phones'),
+      timerView(ctx),
+      h('h2', null, 'Who is here'),
+      participationView(room)),
+    selected ? activityPanel(ctx, selected) : null)
+}
+
+const STATE_WORDS = { pending: 'Not started', open: 'Open', locked: 'Closed' }
+
+function activityRow(ctx, a, selected) {
+  const room = ctx.room
+  const current = room.current === a.id
+  const act = (body, label) => ctx.act(body, label)
+  return h('li', { key: a.id, class: `activity-row${selected && selected.id === a.id ? ' selected' : ''}` },
+    h('div', { class: 'activity-name' },
+      h('button', { type: 'button', class: 'link-button strong', 'aria-pressed': selected && selected.id === a.id ? 'true' : 'false', onclick: () => { ctx.selected = a.id; refreshResults(ctx) } },
+        a.title),
+      h('span', { class: 'hint' }, ` ${KIND_WORDS[a.kind]} · `),
+      h('span', { class: `state ${a.state}` }, STATE_WORDS[a.state] || a.state),
+      current ? h('span', { class: 'now-badge' }, ' ◉ On phones now') : null,
+      a.kind === 'vote' && a.revealed ? h('span', { class: 'hint' }, ' · results shown') : null),
+    h('div', { class: 'row-actions' },
+      a.state !== 'open' ? h('button', { type: 'button', class: 'button small primary', onclick: () => {
+        act({ kind: 'open_activity', activity: a.id }, `open “${a.title}”`)
+        if (!current) act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`)
+        ctx.selected = a.id
+      } }, a.state === 'locked' ? 'Reopen' : 'Open and show') : null,
+      a.state === 'open' && !current ? h('button', { type: 'button', class: 'button small secondary', onclick: () => act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`) }, 'Show on phones') : null,
+      a.state === 'open' ? h('button', { type: 'button', class: 'button small secondary', onclick: () => act({ kind: 'lock_activity', activity: a.id }, `close “${a.title}”`) }, 'Close') : null,
+      a.kind === 'vote' && a.state !== 'pending' ? h('button', { type: 'button', class: 'button small secondary', onclick: () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the results of “${a.title}”` : `reveal the results of “${a.title}”`) }, a.revealed ? 'Hide results' : 'Reveal results') : null))
+}
+
+function timerView(ctx) {
+  const left = timeLeft(ctx.room, clockSkew)
+  const start = (seconds) => ctx.act({ kind: 'start_timer', seconds }, `start a timer of ${spokenTime(seconds)}`)
+  return h('section', { class: 'timer-panel', 'aria-labelledby': 'timer-h' },
+    h('h2', { id: 'timer-h' }, 'Timer'),
+    left != null ? h('p', { class: 'timer-now', role: 'timer', 'aria-label': `Time left: ${spokenTime(left)}` }, h('span', { 'aria-hidden': 'true' }, left ? `⏱ ${clock(left)} left` : 'Time is up')) : h('p', { class: 'hint' }, 'No timer running. Phones never lose what people are writing when time is up.'),
+    h('div', { class: 'row-actions' },
+      [1, 2, 5, 10].map((m) => h('button', { type: 'button', class: 'button small secondary', key: `t${m}`, onclick: () => start(m * 60) }, `${m} min`)),
+      left != null ? h('button', { type: 'button', class: 'button small danger', onclick: () => ctx.act({ kind: 'stop_timer' }, 'stop the timer') }, 'Stop') : null),
+    h('form', { class: 'inline-form', 'aria-label': 'Timer in minutes', onsubmit: () => {
+      const minutes = parseFloat(ctx.timerMinutes)
+      if (minutes > 0) start(Math.round(minutes * 60))
+    } },
+    h('label', { for: 'timer-minutes' }, 'Minutes'),
+    h('input', { id: 'timer-minutes', type: 'text', inputmode: 'decimal', value: ctx.timerMinutes, oninput: (e) => { ctx.timerMinutes = e.target.value } }),
+    h('button', { type: 'submit', class: 'button small secondary' }, 'Start')))
+}
+
+function dataView(ctx) {
+  const download = async (path, name) => {
+    try {
+      const response = await fetch(`${roomApi(ctx.code)}/${path}`, { headers: { Authorization: `Bearer ${ctx.key}` } })
+      if (!response.ok) throw new Error(`The server answered ${response.status}.`)
+      const url = URL.createObjectURL(await response.blob())
+      const a = document.createElement('a')
+      a.href = url
+      a.download = name
+      document.body.append(a)
+      a.click()
+      a.remove()
+      setTimeout(() => URL.revokeObjectURL(url), 10000)
+      ctx.say(`Downloaded ${name}.`, 'saved')
+    } catch (error) {
+      ctx.say(`Could not download ${name}: ${error.message}`, 'error')
+    }
+  }
+  const files = ['cards', 'dots', 'scores', 'ideas', 'path_notes', 'pledges', 'touchstones', 'participants']
+  return h('div', { class: 'console-grid', id: 'tab-data', tabindex: '-1' },
+    h('section', { class: 'panel', 'aria-labelledby': 'snap-h' },
+      h('h2', { id: 'snap-h' }, 'Snapshots'),
+      h('p', { class: 'hint' }, 'A snapshot keeps the board exactly as it is now. One is taken each time an activity closes.'),
+      h('form', { class: 'inline-form', 'aria-label': 'Take a snapshot', onsubmit: () => {
+        const name = ctx.snapshotName.trim() || `Snapshot at ${new Date().toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`
+        ctx.act({ kind: 'take_snapshot', name }, `take the snapshot “${name}”`)
+        ctx.snapshotName = ''
+      } },
+      h('label', { for: 'snapshot-name' }, 'Name (optional)'),
+      h('input', { id: 'snapshot-name', type: 'text', maxlength: 120, value: ctx.snapshotName, oninput: (e) => { ctx.snapshotName = e.target.value } }),
+      h('button', { type: 'submit', class: 'button small primary' }, 'Take a snapshot')),
+      ctx.snapshots && ctx.snapshots.length
+        ? h('ul', { class: 'snapshot-list' }, ctx.snapshots.slice().reverse().map((s) => h('li', { key: s.name },
+          h('strong', null, s.name), h('span', { class: 'hint' }, ` · ${new Date((s.taken_at || 0) * 1000).toLocaleString('en-GB')}`))))
+        : h('p', null, 'No snapshots yet.')),
+    h('section', { class: 'panel', 'aria-labelledby': 'export-h' },
+      h('h2', { id: 'export-h' }, 'Download the data'),
+      h('p', { class: 'hint' }, 'For the analysts: everything said, by group, never by person. Pledge contacts are not included.'),
+      h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'button small primary', onclick: () => download('export.json', `${ctx.code}.json`) }, 'Everything (JSON)'),
+        files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`)))))
 }

@@ -30,7 +30,8 @@ function groupOfCard(room, c) {
 }
 
 function labelFor(room, group, fallback) {
-  const labels = room.perspectives.filter((p) => p.group === group).map((p) => p.label.replace(/^Member of /, ''))
+  const labels = room.perspectives.filter((p) => p.group === group)
+    .map((p) => p.label.replace(/^Member of (\w)/, (_, c) => c.toUpperCase()))
   if (!labels.length) return fallback
   return labels.length > 2 ? fallback : labels.join(' / ')
 }

@@ -12,6 +12,7 @@
 
 mod analysis;
 mod api;
+mod browser;
 mod durability;
 mod hostile;
 mod intents;

@@ -1,0 +1,184 @@
+// One activity in the console: its live results (votes, even before the
+// reveal), its touchpoints, options or sections (add, rename, move: buttons,
+// never dragging), and the quick form for paper cards.
+import { h, focusLater, plural } from '../dom.js'
+import { choicesOf, contributions, KIND_WORDS } from '../board.js'
+import { resultsView } from '../projector/votes.js'
+import { heatmapView } from '../projector/heatmap.js'
+
+export function activityPanel(ctx, a) {
+  return h('section', { class: 'panel activity-panel', 'aria-labelledby': 'panel-h', key: `panel-${a.id}` },
+    h('p', { class: 'kicker' }, KIND_WORDS[a.kind]),
+    h('h2', { id: 'panel-h' }, a.title),
+    a.prompt ? h('p', { class: 'hint' }, a.prompt) : null,
+    summary(ctx, a),
+    assistedEntry(ctx, a),
+    choicesEditor(ctx, a))
+}
+
+function summary(ctx, a) {
+  const doc = ctx.board.doc
+  if (a.kind === 'vote') {
+    const results = ctx.results[a.id]
+    return h('div', { class: 'console-results' },
+      a.revealed ? h('p', { class: 'notice info' }, 'The results are shown on the projector and the phones.') : h('p', { class: 'notice info' }, 'Only you see these results until you reveal them.'),
+      results ? resultsView(a, { level: 3, results }) : h('p', { class: 'hint' }, a.state === 'pending' ? 'Open the vote to see results as they come in.' : 'Loading the results…'),
+      budgetEditor(ctx, a))
+  }
+  if (a.kind === 'emotion_map') {
+    return h('details', { class: 'map-preview' }, h('summary', null, `The map (${plural(contributions(doc, 'cards', a.id).length, 'card')})`), heatmapView(doc, ctx.room, a, { level: 3 }))
+  }
+  const counts = { path: 'path_notes', pledge: 'pledges', ideas: 'ideas' }
+  const n = contributions(doc, counts[a.kind], a.id).length
+  return h('p', null, plural(n, a.kind === 'pledge' ? 'pledge' : a.kind === 'path' ? 'note' : 'idea'), ' so far.')
+}
+
+function budgetEditor(ctx, a) {
+  if (a.state !== 'pending') return h('p', { class: 'hint' }, `${plural(a.budget || 0, 'dot')} each${a.max_per_option ? `, at most ${a.max_per_option} on one option` : ''}.`)
+  const d = ctx.drafts[`budget-${a.id}`] ??= { value: String(a.budget || 0) }
+  return h('form', { class: 'inline-form', 'aria-label': 'Dots per person', onsubmit: () => {
+    const budget = parseInt(d.value, 10)
+    if (budget >= 0) ctx.act({ kind: 'set_budget', activity: a.id, budget }, `give everyone ${plural(budget, 'dot')}`)
+  } },
+  h('label', { for: `budget-${a.id}` }, 'Dots per person'),
+  h('input', { id: `budget-${a.id}`, type: 'text', inputmode: 'numeric', value: d.value, oninput: (e) => { d.value = e.target.value } }),
+  h('button', { type: 'submit', class: 'button small secondary' }, 'Set'))
+}
+
+const CHOICE_WORDS = { emotion_map: ['touchpoint', 'Touchpoints of the journey'], vote: ['option', 'Options'], path: ['section', 'Sections of the PATH'] }
+
+function choicesEditor(ctx, a) {
+  const words = CHOICE_WORDS[a.kind]
+  if (!words) return null
+  const [noun, title] = words
+  const choices = choicesOf(a)
+  const edits = ctx.drafts[`choices-${a.id}`] ??= { adding: '', renaming: {} }
+  const move = (c, to) => {
+    ctx.act({ kind: 'move_choice', activity: a.id, id: c.id, to }, `move “${c.label}” to place ${to + 1}`)
+    // Focus follows the moved row's same button, so a keyboard user can keep moving it.
+    focusLater(`#move-${to < choices.indexOf(c) ? 'up' : 'down'}-${c.id}`)
+  }
+  return h('section', { class: 'choices-editor', 'aria-labelledby': `choices-h-${a.id}` },
+    h('h3', { id: `choices-h-${a.id}` }, title),
+    h('p', { class: 'hint' }, 'Changes show on every phone and on the projector at once.'),
+    h('ol', { class: 'choice-list' }, choices.map((c, i) => {
+      const renaming = edits.renaming[c.id]
+      return h('li', { key: c.id },
+        renaming != null
+          ? h('form', { class: 'inline-form', 'aria-label': `Rename ${c.label}`, onsubmit: () => {
+            if (renaming.trim()) ctx.act({ kind: 'rename_choice', activity: a.id, id: c.id, label: renaming.trim() }, `rename “${c.label}” to “${renaming.trim()}”`)
+            delete edits.renaming[c.id]
+            focusLater(`#rename-${c.id}`)
+          } },
+          h('label', { class: 'visually-hidden', for: `rename-input-${c.id}` }, `New name for ${c.label}`),
+          h('input', { id: `rename-input-${c.id}`, type: 'text', maxlength: 120, value: renaming, oninput: (e) => { edits.renaming[c.id] = e.target.value } }),
+          h('button', { type: 'submit', class: 'button small primary' }, 'Save'),
+          h('button', { type: 'button', class: 'button small secondary', onclick: () => { delete edits.renaming[c.id]; focusLater(`#rename-${c.id}`) } }, 'Cancel'))
+          : h('div', { class: 'choice-row' },
+            h('span', { class: 'choice-label' }, `${i + 1}. ${c.label}`),
+            h('span', { class: 'row-actions' },
+              h('button', { type: 'button', id: `rename-${c.id}`, class: 'button small secondary', 'aria-label': `Rename “${c.label}”`, onclick: () => { edits.renaming[c.id] = c.label; focusLater(`#rename-input-${c.id}`) } }, 'Rename'),
+              h('button', { type: 'button', id: `move-up-${c.id}`, class: 'button small secondary', disabled: i === 0, 'aria-label': `Move “${c.label}” up`, onclick: () => move(c, i - 1) }, '↑ Up'),
+              h('button', { type: 'button', id: `move-down-${c.id}`, class: 'button small secondary', disabled: i === choices.length - 1, 'aria-label': `Move “${c.label}” down`, onclick: () => move(c, i + 1) }, '↓ Down'))))
+    })),
+    h('form', { class: 'inline-form', 'aria-label': `Add a ${noun}`, onsubmit: () => {
+      const label = edits.adding.trim()
+      if (!label) return
+      ctx.act({ kind: 'add_choice', activity: a.id, label }, `add the ${noun} “${label}”`)
+      edits.adding = ''
+      focusLater(`#add-choice-${a.id}`)
+    } },
+    h('label', { for: `add-choice-${a.id}` }, `New ${noun}`),
+    h('input', { id: `add-choice-${a.id}`, type: 'text', maxlength: 120, value: edits.adding, oninput: (e) => { edits.adding = e.target.value } }),
+    h('button', { type: 'submit', class: 'button small primary' }, `Add ${noun}`)))
+}
+
+/**
+ * Paper cards, typed in quickly: the perspective and the last choices stay
+ * set between cards, the text clears, and focus goes back to the first field.
+ */
+function assistedEntry(ctx, a) {
+  if (a.kind === 'vote' && !a.comments) return null
+  const room = ctx.room
+  const d = ctx.drafts[`paper-${a.id}`] ??= { perspective: '', role: '', touchpoint: '', emotion: '', word: '', note: '', text: '', section: '', option: '', name: '', organisation: '', count: 0 }
+  const perspective = room.perspectives.find((p) => p.id === d.perspective)
+  const set = (k) => (e) => { d[k] = e.target.value }
+  const select = (id, label, value, onchange, options, { groups } = {}) => h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('select', { id, value, onchange },
+      groups
+        ? [h('option', { value: '', key: 'none' }, '— choose —'), groups.map((g) => h('optgroup', { label: g.label, key: g.label }, g.options.map((o) => h('option', { value: o.id, key: o.id, selected: value === o.id }, o.label))))]
+        : options.map((o) => h('option', { value: o.id, key: o.id || 'none', selected: value === o.id }, o.label))))
+  const text = (id, label, k, { input = false, max = 500 } = {}) => h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    input ? h('input', { id, type: 'text', maxlength: max, value: d[k], oninput: set(k) }) : h('textarea', { id, rows: 2, maxlength: max, value: d[k], oninput: set(k) }))
+  const none = { id: '', label: 'Not said' }
+  const first = `paper-first-${a.id}`
+  let fields
+  let body
+  if (a.kind === 'emotion_map') {
+    const emotions = a.emotions || []
+    const groups = [['positive', 'Good feelings ▲'], ['neutral', 'Neither ●'], ['negative', 'Bad feelings ▼']]
+      .map(([v, label]) => ({ label, options: emotions.filter((e) => e.valence === v) })).filter((g) => g.options.length)
+    if (a.own_word !== false) groups.push({ label: 'Other', options: [{ id: '__own', label: 'Their own word…' }] })
+    fields = [
+      select(first, 'Touchpoint', d.touchpoint, set('touchpoint'), [{ id: '', label: '— choose —' }].concat(a.touchpoints || [])),
+      select(`paper-emotion-${a.id}`, 'Feeling', d.emotion, set('emotion'), null, { groups }),
+      d.emotion === '__own' ? text(`paper-word-${a.id}`, 'Their word', 'word', { input: true, max: 30 }) : null,
+      text(`paper-note-${a.id}`, 'Note (optional)', 'note', { max: 280 }),
+    ]
+    body = () => {
+      if (!d.touchpoint || !d.emotion) return null
+      const card = { kind: 'add_card', activity: a.id, touchpoint: d.touchpoint, note: d.note.trim() || undefined }
+      if (d.emotion === '__own') card.word = d.word.trim()
+      else card.emotion = d.emotion
+      return card
+    }
+  } else if (a.kind === 'vote') {
+    fields = [
+      select(first, 'Option', d.option, set('option'), [{ id: '', label: '— choose —' }].concat(a.options || [])),
+      text(`paper-text-${a.id}`, 'Comment', 'text'),
+    ]
+    body = () => d.option && d.text.trim() ? { kind: 'add_idea', activity: a.id, option: d.option, text: d.text.trim() } : null
+  } else if (a.kind === 'path') {
+    fields = [
+      select(first, 'Section', d.section, set('section'), [{ id: '', label: '— choose —' }].concat(a.sections || [])),
+      text(`paper-text-${a.id}`, 'Note', 'text'),
+    ]
+    body = () => d.section && d.text.trim() ? { kind: 'add_path_note', activity: a.id, section: d.section, text: d.text.trim() } : null
+  } else if (a.kind === 'pledge') {
+    fields = [
+      text(first, 'Pledge', 'text'),
+      text(`paper-name-${a.id}`, 'Name, only if they want it shown', 'name', { input: true, max: 80 }),
+      text(`paper-org-${a.id}`, 'Organisation (optional)', 'organisation', { input: true, max: 80 }),
+    ]
+    body = () => d.text.trim() ? { kind: 'add_pledge', activity: a.id, text: d.text.trim(), name: d.name.trim() || undefined, organisation: d.organisation.trim() || undefined } : null
+  } else {
+    fields = [text(first, 'Idea', 'text')]
+    body = () => d.text.trim() ? { kind: 'add_idea', activity: a.id, text: d.text.trim() } : null
+  }
+  const submit = () => {
+    const intent = body()
+    if (!intent) {
+      ctx.say('Fill in the card first: every field except the optional ones.', 'error')
+      focusLater(`#${first}`)
+      return
+    }
+    const on_behalf_of = {}
+    if (d.perspective) on_behalf_of.perspective = d.perspective
+    if (d.role) on_behalf_of.role = d.role
+    ctx.act({ ...intent, on_behalf_of }, 'add a paper card')
+    d.count++
+    Object.assign(d, { note: '', text: '', word: '', name: '', organisation: '' })
+    focusLater(`#${first}`)
+  }
+  return h('details', { class: 'paper-entry', open: a.state === 'open' ? true : null },
+    h('summary', null, 'Type in a paper card'),
+    a.state === 'pending' ? h('p', { class: 'hint' }, 'Open the activity first.') : h('form', { onsubmit: submit, 'aria-label': 'Paper card' },
+      h('div', { class: 'paper-who' },
+        select(`paper-perspective-${a.id}`, 'From', d.perspective, (e) => { d.perspective = e.target.value; d.role = '' }, [none].concat(room.perspectives)),
+        perspective && (perspective.roles || []).length ? select(`paper-role-${a.id}`, 'Role', d.role, set('role'), [none].concat(perspective.roles)) : null),
+      fields,
+      h('button', { type: 'submit', class: 'button primary' }, 'Add the paper card'),
+      d.count ? h('span', { class: 'hint' }, ` ${plural(d.count, 'paper card')} typed in here.`) : null))
+}

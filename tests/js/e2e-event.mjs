@@ -1,0 +1,273 @@
+// A whole event in real Chromium: a facilitator, a projector and several
+// phones (one remote, one that loses its connection and one whose intents
+// cannot reach the server across a reload) run an emotional map, a vote with
+// reveal and a pledge round, and the projector shows the right result.
+//
+//   node e2e-event.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
+import { options, browser, api, facilitator, ok, check, shot, until, main } from './e2e-lib.mjs'
+
+const { base, admin } = options()
+
+// One template with the three kinds of activity the scenario needs.
+const template = {
+  id: 'e2e-event',
+  title: 'End-to-end event',
+  perspectives: [
+    { id: 'person', label: 'Person using services', group: 'people' },
+    { id: 'carer', label: 'Family carer', group: 'people' },
+    { id: 'staff', label: 'Member of staff', group: 'professionals', roles: [{ id: 'gp', label: 'GP' }, { id: 'receptionist', label: 'Receptionist' }] },
+  ],
+  segments: [{ id: 'age-band', label: 'How old are you?', options: [{ id: '60-74', label: '60 to 74' }, { id: '75-and-over', label: '75 and over' }, { id: 'prefer-not-to-say', label: 'Prefer not to say' }] }],
+  activities: [
+    {
+      kind: 'emotion_map', id: 'map', title: 'How care feels today', board: 'current', own_word: true,
+      prompt: 'Choose a moment, then how it felt.',
+      touchpoints: [
+        { id: 'booking', label: 'Booking an appointment' },
+        { id: 'seeing-the-gp', label: 'Seeing the GP' },
+        { id: 'results', label: 'Results' },
+      ],
+      emotions: [
+        { id: 'reassured', label: 'Reassured', valence: 'positive', colour: '#166534', icon: '😌' },
+        { id: 'ok', label: 'OK', valence: 'neutral', colour: '#546e7a', icon: '😐' },
+        { id: 'anxious', label: 'Anxious', valence: 'negative', colour: '#a4262c', icon: '😰' },
+        { id: 'frustrated', label: 'Frustrated', valence: 'negative', colour: '#b93800', icon: '😤' },
+      ],
+    },
+    {
+      kind: 'vote', id: 'options', title: 'The options for change', budget: 3, max_per_option: 2, scale: true, comments: true,
+      prompt: 'Place your 3 dots.',
+      options: [
+        { id: 'callback', label: 'A same-day callback' },
+        { id: 'coordinator', label: 'A named care coordinator' },
+        { id: 'results-explained', label: 'Results explained to you' },
+      ],
+    },
+    { kind: 'pledge', id: 'pledges', title: 'My pledge', touchstones: true, touchstone_prompt: 'What matters most in care?' },
+  ],
+}
+
+main(async () => {
+  const room = await api(base, 'POST', '/api/rooms', { token: admin, body: { title: 'Co-design 1: North locality', template_definition: template } })
+  const fac = facilitator(base, room)
+  const b = await browser()
+  const errors = []
+  const newPhone = async (name, width = 360) => {
+    const context = await b.newContext({ viewport: { width, height: 760 } })
+    const page = await context.newPage()
+    page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`))
+    page.on('dialog', (d) => d.accept())
+    return { context, page }
+  }
+
+  // The projector, as the facilitator opens it.
+  const projector = await b.newPage({ viewport: { width: 1920, height: 1080 } })
+  projector.on('pageerror', (e) => errors.push(`projector: ${e.message}`))
+  await projector.goto(`${base}/projector/${room.code}#key=${room.facilitator_key}`)
+  await projector.getByText('Room code').first().waitFor()
+  const qr = await projector.locator('img.qr').evaluate((img) => img.complete && img.naturalWidth > 0)
+  check(qr, 'the projector shows the QR code')
+  check((await projector.locator('.room-code').first().innerText()).replace(/\s/g, '') === room.code, 'the projector shows the room code')
+  ok('the projector shows the QR code and the room code in the lobby')
+
+  // Three phones in the room and one remote attendee join and describe themselves.
+  const ann = await newPhone('ann')
+  const gp = await newPhone('gp')
+  const carer = await newPhone('carer')
+  const remote = await newPhone('remote', 1280)
+  const join = async ({ page }, perspective, role, path = 'join') => {
+    await page.goto(`${base}/${path}/${room.code}`)
+    await page.getByRole('heading', { name: 'About you' }).waitFor()
+    if (perspective) {
+      await page.getByLabel(perspective).check()
+      if (role) await page.getByLabel(role, { exact: true }).check()
+      await page.getByRole('button', { name: 'Save and continue' }).click()
+    } else {
+      await page.getByRole('button', { name: 'Skip these questions' }).click()
+    }
+    await page.getByRole('heading', { name: /Welcome to/ }).waitFor()
+  }
+  await join(ann, 'Person using services')
+  await shot(ann.page, 'phone-lobby', { fullPage: true })
+  await join(gp, 'Member of staff', 'GP')
+  await join(carer, 'Family carer')
+  await join(remote, 'Person using services', null, 'remote')
+  await until(ann.page, () => document.body.innerText.includes('You joined as: Person using services'), null, 'the profile to be saved')
+  ok('four participants joined, three of them with a perspective, none with a name')
+  await until(projector, () => /4\s+people have joined/.test(document.body.innerText), null, 'the projector count of 4')
+  await until(projector, () => document.body.innerText.includes('3 people using services and carers') && document.body.innerText.includes('1 staff'), null, 'the balance of people and staff')
+  await shot(projector, 'projector-lobby')
+  ok('the projector counts the room live: 3 people and carers, 1 staff')
+
+  // The emotional map.
+  await fac('open_activity', { activity: 'map' })
+  await fac('set_current', { activity: 'map' })
+  for (const p of [ann, gp, carer, remote]) await p.page.locator('#activity-heading', { hasText: 'How care feels today' }).waitFor()
+  ok('every phone follows the facilitator to the emotional map')
+
+  const placeCard = async (page, touchpoint, emotion, note) => {
+    // These choices fold away once made (the next step takes focus): click, not check.
+    await page.getByLabel(touchpoint).click()
+    await page.getByRole('radio', { name: emotion, exact: true }).click()
+    if (note) await page.getByLabel('Add a short note').fill(note)
+    await page.getByRole('button', { name: 'Place my card' }).click()
+  }
+  await placeCard(ann.page, 'Booking an appointment', 'Anxious', 'On hold for 40 minutes')
+  await ann.page.getByText('Saved: your card “Anxious” at “Booking an appointment”').waitFor()
+  ok('a card is placed and the phone says saved once the server has it')
+  await shot(ann.page, 'phone-map-saved', { fullPage: true })
+
+  await placeCard(gp.page, 'Booking an appointment', 'Frustrated')
+  await gp.page.getByText('Saved: your card “Frustrated”').waitFor()
+
+  // The carer's phone loses its connection, places a card, and comes back.
+  await carer.context.setOffline(true)
+  await placeCard(carer.page, 'Seeing the GP', 'Reassured', 'The GP listened to us both')
+  await carer.page.getByText(/Not sent yet: your card “Reassured”/).first().waitFor()
+  await carer.page.getByText('1 change not sent yet').waitFor()
+  await shot(carer.page, 'phone-offline', { fullPage: true })
+  const queued = await carer.page.evaluate((code) => JSON.parse(localStorage.getItem(`tp:outbox:${code}`) || '[]'), room.code)
+  check(queued.length === 1 && queued[0].body.kind === 'add_card' && queued[0].key, 'the offline card waits in local storage with its key')
+  ok('offline: the card waits on the phone with its intent key, and the phone says it is not sent yet')
+  await carer.context.setOffline(false)
+  await carer.page.getByText('Saved: your card “Reassured” at “Seeing the GP”').waitFor({ timeout: 20000 })
+  await until(carer.page, () => document.querySelector('.pill.online'), null, 'the phone to reconnect', 40000)
+  ok('back online: the card is sent by itself and the phone reconnects')
+
+  // The remote attendee's intents cannot reach the server; they reload; nothing is lost.
+  await remote.page.route('**/intents', (route) => route.abort('internetdisconnected'))
+  await placeCard(remote.page, 'Results', 'OK', 'Waited two weeks')
+  await remote.page.getByText('1 change not sent yet').waitFor()
+  await remote.page.reload()
+  await remote.page.getByText('1 change not sent yet').waitFor()
+  await remote.page.unroute('**/intents')
+  await remote.page.evaluate(() => window.dispatchEvent(new Event('online')))
+  await until(remote.page, () => !document.body.innerText.includes('not sent yet'), null, 'the queued card to be sent after the reload', 40000)
+  ok('a reload with a card not yet sent keeps it, and sends it when the server can be reached')
+
+  // The projector's map: touchpoints by feeling, people and staff side by side.
+  const cell = (tp, side, emotion) => projector.evaluate(([tp, side, emotion]) => {
+    const table = document.querySelector('table.heatmap')
+    if (!table) return null
+    const heads = [...table.querySelectorAll('thead tr:nth-child(2) th')].map((th) => th.textContent)
+    const tps = [...table.querySelectorAll('thead th.tp')].map((th) => th.textContent)
+    const column = tps.indexOf(tp) * (heads.length / tps.length) + heads.slice(0, heads.length / tps.length).indexOf(side)
+    const row = [...table.querySelectorAll('tbody tr')].find((tr) => tr.querySelector('th').textContent.includes(emotion))
+    return row ? row.querySelectorAll('td')[column].textContent : null
+  }, [tp, side, emotion])
+  await until(projector, () => document.querySelectorAll('table.heatmap td.hot').length >= 4, null, 'four cards on the projector map')
+  check(await cell('Booking an appointment', 'Person using services / Family carer', 'Anxious') === '1', 'Ann\'s card is counted for people at Booking')
+  check(await cell('Booking an appointment', 'Staff', 'Frustrated') === '1', 'the GP\'s card is counted for staff at Booking')
+  check(await cell('Seeing the GP', 'Person using services / Family carer', 'Reassured') === '1', 'the carer\'s offline card reached the map')
+  check(await cell('Results', 'Person using services / Family carer', 'OK') === '1', 'the remote card reached the map')
+  check((await cell('Booking an appointment', 'Staff', 'Anxious')).endsWith('none'), 'empty cells say none')
+  await projector.getByText('“On hold for 40 minutes”').waitFor()
+  await shot(projector, 'projector-map')
+  ok('the projector map counts each card at its touchpoint, people and staff side by side, with the notes')
+
+  // Moderation: a hidden card leaves the board.
+  const me = await api(base, 'GET', `/api/rooms/${room.code}/me`, { token: await ann.page.evaluate((c) => JSON.parse(localStorage.getItem(`tp:token:${c}`)), room.code) })
+  const annCard = me.contributions.find((c) => c.collection === 'cards').id
+  await fac('set_hidden', { id: annCard, hidden: true })
+  await until(projector, () => !document.body.innerText.includes('On hold for 40 minutes'), null, 'the hidden card to leave the projector')
+  await ann.page.getByRole('button', { name: 'My contributions' }).click()
+  await ann.page.getByText('The facilitator has hidden this from the board.').waitFor()
+  await fac('set_hidden', { id: annCard, hidden: false })
+  ok('a hidden card disappears from the projector; its author is told')
+
+  // Edit and withdraw from "My contributions".
+  await gp.page.getByRole('button', { name: 'My contributions' }).click()
+  await gp.page.getByRole('button', { name: 'Take back emotion card' }).click()
+  await gp.page.getByText('Saved: taking back emotion card').waitFor()
+  await until(projector, () => !document.querySelector('table.heatmap tr.negative th')?.parentElement?.textContent.includes('Frustrated') || !document.body.innerText.includes('Frustrated'), null, 'the withdrawn card to leave the map')
+  await placeCard(await (async () => { await gp.page.getByRole('button', { name: 'Now' }).click(); return gp.page })(), 'Booking an appointment', 'Frustrated')
+  await gp.page.getByText('Saved: your card “Frustrated”').waitFor()
+  ok('a participant takes back a card and places it again')
+  await fac('lock_activity', { activity: 'map' })
+  await ann.page.getByRole('button', { name: 'Now' }).click()
+  await ann.page.getByText('This activity is closed now').waitFor()
+  ok('locking the map closes it on the phones')
+
+  // The vote.
+  await fac('open_activity', { activity: 'options' })
+  await fac('set_current', { activity: 'options' })
+  for (const p of [ann, gp, carer]) await p.page.locator('#activity-heading', { hasText: 'The options for change' }).waitFor()
+  const dot = (page, option) => page.getByRole('button', { name: `Put a dot on “${option}”` }).click()
+  await ann.page.getByText('You have 3 of 3 dots left').waitFor()
+  await dot(ann.page, 'A same-day callback')
+  await dot(ann.page, 'A same-day callback')
+  await ann.page.getByText('You have 1 of 3 dots left').waitFor()
+  check(await ann.page.getByRole('button', { name: 'Put a dot on “A same-day callback”' }).isDisabled(), 'at most 2 dots on one option')
+  await dot(ann.page, 'A named care coordinator')
+  await ann.page.getByText('You have 0 of 3 dots left').waitFor()
+  check(await ann.page.getByRole('button', { name: 'Put a dot on “Results explained to you”' }).isDisabled(), 'no dots left: no more can be placed')
+  // A change of mind.
+  await ann.page.getByRole('button', { name: 'Take a dot off “A named care coordinator”' }).click()
+  await dot(ann.page, 'Results explained to you')
+  await ann.page.getByRole('group', { name: /Your score for “A same-day callback”/ }).getByText('5').click()
+  await until(ann.page, () => !document.body.innerText.includes('not sent yet') && !document.body.innerText.includes('(sending)'), null, 'the votes to be saved')
+  await shot(ann.page, 'phone-vote', { fullPage: true })
+  await dot(gp.page, 'A same-day callback')
+  await dot(gp.page, 'Results explained to you')
+  await gp.page.getByLabel('How could “A same-day callback” be better?').fill('Say roughly when the call will come')
+  await gp.page.getByRole('button', { name: 'Send comment' }).first().click()
+  await gp.page.getByText('Saved: your comment on “A same-day callback”').waitFor()
+  await dot(carer.page, 'A same-day callback')
+  await until(gp.page, () => !document.body.innerText.includes('not sent yet') && !document.body.innerText.includes('(sending)'), null, 'the GP votes to be saved')
+  await until(carer.page, () => !document.body.innerText.includes('not sent yet') && !document.body.innerText.includes('(sending)'), null, 'the carer votes to be saved')
+  ok('dots show the remaining budget, respect the per-option limit, and can be moved until the vote locks')
+
+  check(!(await projector.locator('.results').count()), 'no results on the projector before the reveal')
+  await projector.getByText('The results stay hidden').waitFor()
+  await shot(projector, 'projector-vote-hidden')
+  ok('the projector hides vote results until they are revealed')
+  await fac('lock_activity', { activity: 'options' })
+  await fac('reveal_activity', { activity: 'options' })
+  await projector.locator('.results').waitFor()
+  const ranking = await projector.locator('.result').allInnerTexts()
+  check(ranking[0].includes('A same-day callback') && ranking[0].includes('4 dots from 3 people') && ranking[0].includes('average score 5'), `the winner is the callback with 4 dots: ${ranking[0]}`)
+  check(ranking[1].includes('Results explained to you') && ranking[1].includes('2 dots from 2 people'), `second: results explained: ${ranking[1]}`)
+  check(ranking[2].includes('A named care coordinator') && ranking[2].includes('0 dots'), `third: coordinator: ${ranking[2]}`)
+  await shot(projector, 'projector-vote-results')
+  await ann.page.locator('.results').waitFor()
+  ok('after the reveal the projector and the phones show the ranking: callback 4 dots, results 2, coordinator 0')
+
+  // The pledge round.
+  await fac('open_activity', { activity: 'pledges' })
+  await fac('set_current', { activity: 'pledges' })
+  await ann.page.locator('#activity-heading', { hasText: 'My pledge' }).waitFor()
+  await ann.page.getByRole('textbox', { name: 'My pledge' }).fill('I will tell my neighbours about the carers group.')
+  await ann.page.getByLabel('Show my name with my pledge').check()
+  await ann.page.getByLabel('My name, as it will be shown').fill('Ann')
+  await ann.page.getByRole('button', { name: 'Make my pledge' }).click()
+  await ann.page.getByText('Saved: your pledge').waitFor()
+  await gp.page.getByRole('textbox', { name: 'My pledge' }).fill('I will call back every patient the same day by March.')
+  await gp.page.getByLabel('My organisation or team').fill('Riverside Surgery')
+  await gp.page.getByLabel('I would like a reminder').check()
+  await gp.page.getByLabel('Email or phone number for the reminder').fill('gp@example.org')
+  await gp.page.getByRole('button', { name: 'Make my pledge' }).click()
+  await gp.page.getByText('To leave a contact, please tick the box').waitFor()
+  await gp.page.getByLabel('I agree that the organisers keep this contact').check()
+  await gp.page.getByRole('button', { name: 'Make my pledge' }).click()
+  await gp.page.getByText('Saved: your pledge').waitFor()
+  ok('pledges: a name only when chosen, a contact only with its own consent')
+  for (const [p, word] of [[ann, 'Kindness'], [gp, 'Time'], [carer, 'kindness'], [remote, 'Being heard']]) {
+    await p.page.getByRole('textbox', { name: 'What matters most in care?' }).fill(word)
+    await p.page.getByRole('button', { name: 'Add my word' }).click()
+    await p.page.getByText(`Saved: your word “${word}”`).waitFor()
+  }
+  await shot(gp.page, 'phone-pledge', { fullPage: true })
+  await until(projector, () => document.querySelectorAll('.pledge').length === 2 && document.querySelectorAll('.word-cloud .word').length === 3, null, 'two pledges and three words on the projector')
+  const pledges = await projector.locator('.pledge').allInnerTexts()
+  check(pledges.some((p) => p.includes('carers group') && p.includes('— Ann')), 'Ann\'s pledge shows her name')
+  check(pledges.some((p) => p.includes('same day by March') && p.includes('Riverside Surgery') && !p.includes('gp@example.org')), 'the contact never reaches the board')
+  const biggest = await projector.evaluate(() => [...document.querySelectorAll('.word-cloud .word')].sort((a, b) => parseFloat(b.style.fontSize) - parseFloat(a.style.fontSize))[0].textContent)
+  check(biggest.toLowerCase().startsWith('kindness'), `the word two people gave is the biggest: ${biggest}`)
+  await shot(projector, 'projector-pledges')
+  await shot(remote.page, 'remote-pledges', { fullPage: true })
+  ok('the projector shows the pledge wall and the word cloud, the contact stays private')
+
+  check(!errors.length, `no script errors in any page:\n${errors.join('\n')}`)
+  ok('no script errors in any page')
+  await b.close()
+})
