@@ -124,7 +124,9 @@ dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; font-size: .9em; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: .25rem 0; }
-th, td { border: 1px solid #555; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid #555; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+td { overflow-wrap: anywhere; }
+table.narrow { width: auto; min-width: 60%; }
 thead th { background: #eee; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 1rem 0; break-inside: avoid; page-break-inside: avoid; }
@@ -196,7 +198,9 @@ impl Page {
     }
 
     fn table(&mut self, table: &Table) {
-        self.html.push_str(&format!("<table>\n<caption>{}</caption>\n<thead><tr>", escape(&table.caption)));
+        // Two columns read better close together than spread across the page.
+        let class = if table.columns.len() <= 2 { " class=\"narrow\"" } else { "" };
+        self.html.push_str(&format!("<table{class}>\n<caption>{}</caption>\n<thead><tr>", escape(&table.caption)));
         for column in &table.columns {
             self.html.push_str(&format!("<th scope=\"col\">{}</th>", escape(column)));
         }
@@ -213,14 +217,15 @@ impl Page {
     }
 
     /// A chart: an SVG with `role="img"` and a title, in a figure; a table of its numbers must follow it.
-    fn figure(&mut self, title: &str, width: u32, height: u32, body: &str) {
+    /// `caption` is what the page shows above the chart; `title` names the chart on its own, for screen readers.
+    fn figure(&mut self, title: &str, caption: &str, width: u32, height: u32, body: &str) {
         let id = self.id("chart");
-        let title = escape(title);
+        let (title, caption) = (escape(title), escape(caption));
         self.html.push_str(&format!(
-            "<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"{id}\" \
+            "<figure>\n<figcaption>{caption}</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"{id}\" \
              viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
              font-family=\"Segoe UI, Arial, Helvetica, sans-serif\" font-size=\"13\">\n<title id=\"{id}\">{title}</title>\n\
-             {body}</svg>\n<figcaption>{title}</figcaption>\n</figure>\n"
+             {body}</svg>\n</figure>\n"
         ));
     }
 
@@ -369,8 +374,8 @@ fn summary(page: &mut Page, scope: &Scope<'_>, insights: &Insights) {
         && let Some(gap) = widest.gap.filter(|gap| gap.abs() >= 0.005)
     {
         points.push(format!(
-            "The current experience is furthest from the one people want at {}: {} of cards were negative now, \
-                 against {} on the desired map ({} points apart).",
+            "The experience today is furthest from the one people want at \u{201c}{}\u{201d}: {} of cards were \
+             bad today, against {} on the map of the experience people want ({} points apart).",
             widest.label,
             percent(widest.first.share_negative()),
             percent(widest.second.share_negative()),
@@ -445,21 +450,22 @@ fn balance_sentence(page: &Page, balance: &Breakdown) -> String {
                 .zip(&counts)
                 .filter(|(_, n)| **n > 0)
                 .map(|(row, n)| {
-                    format!("{} {} ({})", row.label.to_lowercase(), n, percent(Some(*n as f64 / total as f64)))
+                    format!("{}: {} ({})", row.label.to_lowercase(), n, percent(Some(*n as f64 / total as f64)))
                 })
                 .collect();
-            format!("{}. Co-design aims at about half each.", capitalise(&join_and(&parts)))
+            format!("{}. Co-design aims at about half each.", capitalise(&parts.join("; ")))
         }
         _ if total == 0 && balance.total.exact().is_some() => "Nobody took part.".to_owned(),
         _ => format!(
             "{}. Co-design aims at about half each; the exact balance is not shown, to protect small numbers.",
-            capitalise(&join_and(
+            capitalise(
                 &balance
                     .rows
                     .iter()
                     .map(|row| format!("{}: {}", row.label.to_lowercase(), page.count(row.count)))
                     .collect::<Vec<_>>()
-            ))
+                    .join("; ")
+            )
         ),
     }
 }
@@ -571,48 +577,84 @@ fn shows_perspective(map: &EmotionMapInsight, view: &MapView) -> bool {
     n_in_group > 1
 }
 
+/// The most columns one heat map shows: more would shrink the words below reading size on A4.
+const MOST_COLUMNS: usize = 12;
+
+/// A view's heat map, split by good, neutral and bad words when the map used too many words to fit a page.
 fn heat_map(page: &mut Page, map: &EmotionMapInsight, view: &MapView) {
+    let all: Vec<usize> = (0..map.columns.len()).collect();
+    if all.len() <= MOST_COLUMNS {
+        return heat_map_part(page, map, view, &all, None);
+    }
+    // Good words, then neutral and own words, then bad words, as on the single map.
+    let kind = |column: &insights::EmotionColumn| match (column.emotion.is_some(), column.valence) {
+        (true, Some(Valence::Positive)) => 0,
+        (true, Some(Valence::Negative)) => 2,
+        _ => 1,
+    };
+    for (k, name) in ["good words", "neutral and own words", "bad words"].into_iter().enumerate() {
+        let part: Vec<usize> = all.iter().copied().filter(|c| kind(&map.columns[*c]) == k).collect();
+        let chunks: Vec<&[usize]> = part.chunks(MOST_COLUMNS).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let name =
+                if chunks.len() > 1 { format!("{name}, part {} of {}", i + 1, chunks.len()) } else { name.to_owned() };
+            heat_map_part(page, map, view, chunk, Some(&name));
+        }
+    }
+}
+
+/// One heat map: the touchpoints as rows, the columns of `part` as columns.
+fn heat_map_part(page: &mut Page, map: &EmotionMapInsight, view: &MapView, part: &[usize], name: Option<&str>) {
+    let columns: Vec<(usize, &insights::EmotionColumn)> =
+        part.iter().filter_map(|c| map.columns.get(*c).map(|column| (*c, column))).collect();
     const LABEL_W: u32 = 220;
     const CELL_W: u32 = 46;
     const CELL_H: u32 = 32;
-    const HEADER_H: u32 = 130;
-    let n_columns = map.columns.len() as u32;
+    const MARK_H: u32 = 24;
+    // Column labels are turned 50 degrees: about 5.4 pixels up and 4.5 across for each character.
+    let longest = columns.iter().map(|(_, c)| c.label.chars().count().min(24)).max().unwrap_or(0) as u32;
+    let labels_h = longest * 11 / 2 + 14;
+    let top = labels_h + MARK_H;
+    let n_columns = columns.len() as u32;
     let n_rows = map.touchpoints.len() as u32;
-    let width = LABEL_W + n_columns * CELL_W + 120;
-    let height = HEADER_H + n_rows * CELL_H + 36;
+    // Shades compare with the whole view, so parts of one map read alike.
+    // At least wide enough for the legend below the grid.
+    let width = (LABEL_W + n_columns * CELL_W + (longest * 9 / 2).max(40) + 20).max(380);
+    let height = top + n_rows * CELL_H + 52;
     let max = view.counts.iter().flatten().copied().max().unwrap_or(0).max(1);
 
     let mut body = String::new();
-    for (j, column) in map.columns.iter().enumerate() {
+    for (j, (_, column)) in columns.iter().enumerate() {
         let x = LABEL_W + j as u32 * CELL_W + CELL_W / 2;
-        let label =
-            format!("{} {}", column_mark(column.emotion.is_none(), column.valence), truncate(&column.label, 24));
         body.push_str(&format!(
-            "<text transform=\"translate({x},{}) rotate(-50)\" font-size=\"12\">{}</text>\n",
-            HEADER_H - 6,
-            escape(&label)
+            "<text transform=\"translate({},{}) rotate(-50)\" font-size=\"12\">{}</text>\n\
+             <text x=\"{x}\" y=\"{}\" text-anchor=\"middle\" font-size=\"14\">{}</text>\n",
+            x - 4,
+            labels_h - 4,
+            escape(&truncate(&column.label, 24)),
+            labels_h + 18,
+            column_mark(column.emotion.is_none(), column.valence)
         ));
         // A heavier line between good, neutral, bad and own words: position tells them apart, not colour.
-        let previous = j.checked_sub(1).and_then(|p| map.columns.get(p));
+        let previous = j.checked_sub(1).and_then(|p| columns.get(p)).map(|(_, c)| c);
         if previous.is_some_and(|p| (p.valence, p.emotion.is_none()) != (column.valence, column.emotion.is_none())) {
             let x = LABEL_W + j as u32 * CELL_W;
             body.push_str(&format!(
-                "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#111\" stroke-width=\"3\"/>\n",
-                HEADER_H - 20,
-                HEADER_H + n_rows * CELL_H
+                "<line x1=\"{x}\" y1=\"{labels_h}\" x2=\"{x}\" y2=\"{}\" stroke=\"#111\" stroke-width=\"3\"/>\n",
+                top + n_rows * CELL_H
             ));
         }
     }
     for (i, touchpoint) in map.touchpoints.iter().enumerate() {
-        let y = HEADER_H + i as u32 * CELL_H;
+        let y = top + i as u32 * CELL_H;
         body.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n",
             LABEL_W - 8,
             y + CELL_H / 2 + 5,
             escape(&truncate(&touchpoint.label, 30))
         ));
-        for (j, column) in map.columns.iter().enumerate() {
-            let n = view.counts.get(i).and_then(|row| row.get(j)).copied().unwrap_or(0);
+        for (j, (c, column)) in columns.iter().enumerate() {
+            let n = view.counts.get(i).and_then(|row| row.get(*c)).copied().unwrap_or(0);
             let x = LABEL_W + j as u32 * CELL_W;
             let fill = heat_colour(column.valence, column.emotion.is_none(), n, max);
             body.push_str(&format!(
@@ -628,30 +670,34 @@ fn heat_map(page: &mut Page, map: &EmotionMapInsight, view: &MapView) {
             }
         }
     }
+    let legend = top + n_rows * CELL_H + 22;
     body.push_str(&format!(
-        "<text x=\"{LABEL_W}\" y=\"{}\" font-size=\"12\">\u{25b2} good  \u{25cf} neutral  \u{25bc} bad  \u{270e} own word. \
-         Darker squares have more cards.</text>\n",
-        HEADER_H + n_rows * CELL_H + 24
+        "<text x=\"8\" y=\"{legend}\" font-size=\"12\">\u{25b2} good   \u{25cf} neutral   \u{25bc} bad   \u{270e} own word</text>\n\
+         <text x=\"8\" y=\"{}\" font-size=\"12\">Darker squares have more cards; empty squares have none.</text>\n",
+        legend + 18
     ));
-    let name = page.activity_title(&map.room, &map.title);
+    let map_name = page.activity_title(&map.room, &map.title);
+    let part = name.map(|name| format!(", {name}")).unwrap_or_default();
     let title = format!(
-        "{name}, {}: cards at each touchpoint by emotion ({})",
+        "{map_name}, {}{part}: cards at each touchpoint by emotion ({})",
         view.label,
         plural(view.n_cards, "card", "cards")
     );
-    page.figure(&title, width, height, &body);
+    let caption = format!("Cards at each touchpoint by emotion{part} ({})", plural(view.n_cards, "card", "cards"));
+    page.figure(&title, &caption, width, height, &body);
 
-    let mut columns: Vec<String> = vec!["Touchpoint".to_owned()];
-    columns.extend(map.columns.iter().map(|c| format!("{} {}", column_mark(c.emotion.is_none(), c.valence), c.label)));
-    columns.push("All cards".to_owned());
+    let mut headers: Vec<String> = vec!["Touchpoint".to_owned()];
+    headers.extend(columns.iter().map(|(_, c)| format!("{} {}", column_mark(c.emotion.is_none(), c.valence), c.label)));
+    headers.push("All cards".to_owned());
     let mut table = Table {
-        caption: format!("{name}, {}: the heat map's numbers", view.label),
-        columns,
+        caption: format!("{map_name}, {}{part}: the heat map's numbers", view.label),
+        columns: headers,
         rows: Vec::new(),
-        numeric: vec![true; map.columns.len() + 1],
+        numeric: vec![true; columns.len() + 1],
     };
     for (touchpoint, counts) in map.touchpoints.iter().zip(&view.counts) {
-        let mut cells: Vec<String> = counts.iter().map(usize::to_string).collect();
+        let mut cells: Vec<String> =
+            columns.iter().map(|(c, _)| counts.get(*c).copied().unwrap_or(0).to_string()).collect();
         cells.push(counts.iter().sum::<usize>().to_string());
         table.rows.push((touchpoint.label.clone(), cells));
     }
@@ -715,7 +761,8 @@ fn valence_chart(page: &mut Page, map: &EmotionMapInsight) {
         height - 4
     ));
     let name = page.activity_title(&map.room, &map.title);
-    page.figure(&format!("{name}: bad and good cards from everyone at each touchpoint"), width, height, &body);
+    let title = format!("{name}: bad and good cards from everyone at each touchpoint");
+    page.figure(&title, &title, width, height, &body);
 
     let mut table = Table::new(
         format!("{name}: good, neutral and bad cards from everyone at each touchpoint"),
@@ -856,7 +903,8 @@ fn comparison(page: &mut Page, name: &str, rows: &[Comparison], (first, second):
             body.push_str(&format!("<text x=\"{x}\" y=\"{}\">{}</text>\n", y + 14, escape(&text)));
         }
     }
-    page.figure(&format!("{name}: share of bad cards, {first} and {second}, at each touchpoint"), width, height, &body);
+    let title = format!("{name}: share of bad cards, {first} and {second}, at each touchpoint");
+    page.figure(&title, &title, width, height, &body);
 
     let mut table = Table::new(
         format!("{name}: bad cards at each touchpoint, {first} and {second}, where they differ most first"),
@@ -1103,7 +1151,7 @@ fn bar_chart(page: &mut Page, title: &str, bars: &[(String, usize, usize, String
             escape(text)
         ));
     }
-    page.figure(title, width, height, &body);
+    page.figure(title, title, width, height, &body);
 }
 
 // ---------------------------------------------------------------------------
@@ -1208,7 +1256,8 @@ fn word_cloud(page: &mut Page, words: &[WordCount]) {
         }
     }
     let height = (y + 10.0).round() as u32;
-    page.figure("Touchstones word cloud: what matters most", WIDTH as u32, height, &body);
+    let title = "Touchstones word cloud: what matters most";
+    page.figure(title, title, WIDTH as u32, height, &body);
 }
 
 // ---------------------------------------------------------------------------
@@ -1310,7 +1359,8 @@ fn balance_chart(page: &mut Page, balance: &Breakdown) {
         ));
     }
     let height = 90 + labels.len() as u32 * 24;
-    page.figure("The balance of people and professionals who took part", LEFT + BAR + 40, height, &body);
+    let title = "The balance of people and professionals who took part";
+    page.figure(title, title, LEFT + BAR + 40, height, &body);
 }
 
 // ---------------------------------------------------------------------------
@@ -1320,24 +1370,38 @@ fn hot_spot_words(spots: &[insights::HotSpot]) -> String {
     let items: Vec<String> = spots
         .iter()
         .map(|s| {
-            format!("{} ({} of {} cards bad, {})", s.label, s.negative, s.valenced, percent(Some(s.share_negative)))
+            format!(
+                "\u{201c}{}\u{201d} ({} of {} bad, {})",
+                s.label,
+                s.negative,
+                plural(s.valenced, "card", "cards"),
+                percent(Some(s.share_negative))
+            )
         })
         .collect();
     join_and(&items)
 }
 
+/// Where people and carers and staff differ most, as a sentence.
 fn people_vs_staff_words(widest: &Comparison) -> String {
     let Some(gap) = widest.gap else { return String::new() };
+    let (people, staff) = (percent(widest.first.share_negative()), percent(widest.second.share_negative()));
     if gap.abs() < 0.005 {
-        return format!("at {}, people and carers and staff felt the same.", widest.label);
+        return format!(
+            "People and carers and staff felt the same at every touchpoint they both rated: at \u{201c}{}\u{201d}, \
+             {people} of cards from each were bad.",
+            widest.label
+        );
     }
-    let (more, less) = if gap > 0.0 { ("people and carers", "staff") } else { ("staff", "people and carers") };
+    let more = if gap > 0.0 {
+        "People and carers were more negative than staff"
+    } else {
+        "Staff were more negative than people and carers"
+    };
     format!(
-        "people and carers and staff differ most at {}: {more} were more negative than {less} ({} of people's \
-         and carers' cards were bad, against {} of staff's; {} points apart).",
+        "{more} at \u{201c}{}\u{201d}, where they differ most: {people} of people's and carers' cards were bad, \
+         against {staff} of staff's ({} points apart).",
         widest.label,
-        percent(widest.first.share_negative()),
-        percent(widest.second.share_negative()),
         points_apart(gap)
     )
 }
@@ -1491,4 +1555,350 @@ fn date_range(first: Option<i64>, last: Option<i64>) -> Option<String> {
     } else {
         format!("{} to {}", date(first), date(last))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{CardRow, Source};
+    use crate::insights::tests::{SCRIPT_NOTE, T, scripted_desired_room, scripted_room};
+    use crate::template::Emotion;
+
+    fn options(min_count: usize) -> ReportOptions {
+        ReportOptions { min_count, generated_at: "3 April 2025, 14:05".to_owned() }
+    }
+
+    /// The levels of the page's headings, in order.
+    fn heading_levels(html: &str) -> Vec<u32> {
+        html.match_indices("<h").filter_map(|(i, _)| html[i + 2..].chars().next()?.to_digit(10)).collect()
+    }
+
+    /// Checks what every report must be, whatever its content; `name` says which report failed.
+    fn check_structure(name: &str, html: &str) {
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en-GB\">"), "{name}: HTML5 with a language");
+        assert!(html.trim_end().ends_with("</html>"), "{name}: the document is complete");
+
+        let levels = heading_levels(html);
+        assert_eq!(levels.iter().filter(|level| **level == 1).count(), 1, "{name}: one h1");
+        assert_eq!(levels.first(), Some(&1), "{name}: the h1 comes first");
+        for pair in levels.windows(2) {
+            assert!(pair[1] <= pair[0] + 1, "{name}: a heading skips a level: {levels:?}");
+        }
+
+        let n_tables = html.matches("<table").count();
+        assert!(n_tables > 0, "{name}: has tables");
+        for (i, _) in html.match_indices("<table") {
+            let rest = &html[i..];
+            let end = rest.find('>').expect("a table tag closes");
+            assert!(rest[end + 1..].starts_with("\n<caption>"), "{name}: a table without a caption at {i}");
+        }
+        assert_eq!(html.matches("<th>").count(), 0, "{name}: a header cell without scope");
+        for (i, _) in html.match_indices("<th ") {
+            let tag = &html[i..i + html[i..].find('>').expect("a th tag closes")];
+            assert!(tag.starts_with("<th scope=\"col\"") || tag.starts_with("<th scope=\"row\""), "{name}: {tag}");
+        }
+
+        for (i, _) in html.match_indices("<svg") {
+            let rest = &html[i..];
+            let end = rest.find('>').expect("an svg tag closes");
+            assert!(rest[..end].contains("role=\"img\""), "{name}: an svg without role=img at {i}");
+            assert!(rest[..end].contains("aria-labelledby=\"chart-"), "{name}: an svg without a label at {i}");
+            assert!(rest[end + 1..].starts_with("\n<title id=\"chart-"), "{name}: an svg without a title at {i}");
+            let svg = &rest[..rest.find("</svg>").expect("an svg closes")];
+            let figure_end = rest.find("</figure>").expect("a chart sits in a figure");
+            assert!(
+                rest[figure_end..].trim_start_matches("</figure>\n").starts_with("<table"),
+                "{name}: no table after a chart at {i}"
+            );
+            assert!(!svg.contains("<script"), "{name}: script in an svg");
+        }
+
+        // Self-contained: no script, no external resource (the SVG namespace is a name, not a fetch).
+        for banned in ["<script", "<img", "<link", "@import", "<iframe", "<object", "<embed", "<audio", "<video"] {
+            assert!(!html.contains(banned), "{name}: contains {banned}");
+        }
+        assert_eq!(html.matches("url(").count(), html.matches("url(#").count(), "{name}: a url() outside the page");
+        assert_eq!(
+            html.matches("\"http").count(),
+            html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+            "{name}: an address other than the SVG namespace"
+        );
+        for rule in ["@page { size: A4;", "@media print", "break-before: page", "break-inside: avoid"] {
+            assert!(html.contains(rule), "{name}: print rule {rule}");
+        }
+    }
+
+    #[test]
+    fn every_report_is_self_contained_accessible_and_printable() {
+        let room = scripted_room();
+        check_structure("room", &room_report(&room, &options(5)));
+        check_structure("room, no suppression", &room_report(&room, &options(1)));
+        check_structure(
+            "programme",
+            &programme_report("Programme", &[room.clone(), scripted_desired_room()], &options(5)),
+        );
+        let empty = Dataset::default();
+        let html = room_report(&empty, &ReportOptions::default());
+        assert!(html.contains("There was no emotional map"), "an empty room says so");
+        assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+        assert_eq!(heading_levels(&html).iter().filter(|level| **level == 1).count(), 1);
+        let html = programme_report("Nothing yet", &[], &ReportOptions::default());
+        assert!(html.contains("0 rooms"), "{html}");
+    }
+
+    #[test]
+    fn escapes_text_for_html_and_svg() {
+        let check = |text: &str, expected: &str| assert_eq!(escape(text), expected, "{text}");
+        check("plain words", "plain words");
+        check("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
+        check("Tom & Jerry's \"cafe\"", "Tom &amp; Jerry&#39;s &quot;cafe&quot;");
+        check("&amp;", "&amp;amp;");
+        check("line\nbreak\ttab", "line\nbreak\ttab");
+        check("bell\u{7}null\u{0}", "bell\u{fffd}null\u{fffd}");
+        check("caf\u{e9} \u{1f600}", "caf\u{e9} \u{1f600}");
+    }
+
+    #[test]
+    fn participant_text_is_shown_as_text_never_run() {
+        let mut room = scripted_room();
+        room.room.title = "Room \"A\" <i>".to_owned();
+        room.pledges[1].text = "<img src=x onerror=alert(1)>".to_owned();
+        room.touchstones[2].word = "<svg onload=alert(2)>".to_owned();
+        room.path_notes[0].text = "</li></ul><h1>Not a heading</h1>".to_owned();
+        let html = room_report(&room, &options(5));
+        assert_eq!(room.cards[0].note.as_deref(), Some(SCRIPT_NOTE), "the fixture carries the script");
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; on hold for 40 minutes"));
+        assert!(html.contains("Room &quot;A&quot; &lt;i&gt;"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("&lt;svg onload=alert(2)&gt;"));
+        assert!(html.contains("&lt;/li&gt;&lt;/ul&gt;&lt;h1&gt;Not a heading&lt;/h1&gt;"));
+        for raw in ["<script", "<img", "<svg onload", "<i>", "<h1>Not"] {
+            assert!(!html.contains(raw), "{raw} reached the page");
+        }
+        check_structure("hostile text", &html);
+    }
+
+    #[test]
+    fn leaves_hidden_contributions_out_and_says_how_many() {
+        let html = room_report(&scripted_room(), &options(5));
+        // (hidden text that must not appear, visible text of the same kind that must)
+        for (hidden, visible) in [
+            ("a hidden note", "Felt rushed"),
+            ("Same-day answers for all", "Everyone is listened to"),
+            ("a hidden comment", "Make it someone we already know"),
+            ("a hidden idea", "A phone line for carers"),
+            ("a hidden pledge", "I will tell my neighbours"),
+            ("Hidden Name", "Dr Khan"),
+            ("a hidden word", "being listened to"),
+        ] {
+            assert!(!html.contains(hidden), "hidden {hidden:?} is in the report");
+            assert!(html.contains(visible), "visible {visible:?} is missing");
+        }
+        for said in [
+            "1 card was hidden by the facilitator and left out.",
+            "1 note was hidden by the facilitator and left out.",
+            "1 comment was hidden by the facilitator and left out.",
+            "1 pledge was hidden by the facilitator and left out.",
+            "1 word was hidden by the facilitator and left out.",
+            "11 cards were counted.",
+        ] {
+            assert!(html.contains(said), "missing: {said}");
+        }
+    }
+
+    #[test]
+    fn names_hot_spots_differences_and_winners_in_words() {
+        let html = room_report(&scripted_room(), &options(5));
+        for words in [
+            "the hardest moments for everyone were \u{201c}Booking an appointment\u{201d} (4 of 5 cards bad, 80%) and \
+             \u{201c}The waiting room\u{201d} (2 of 4 cards bad, 50%).",
+            "Staff and professionals: \u{201c}The waiting room\u{201d} (1 of 1 card bad, 100%) and \
+             \u{201c}Booking an appointment\u{201d} (1 of 2 cards bad, 50%).",
+            "Staff were more negative than people and carers at \u{201c}The waiting room\u{201d}, where they differ \
+             most: 33% of people&#39;s and carers&#39; cards were bad, against 100% of staff&#39;s (67 points apart).",
+            "most dots went to \u{201c}A same-day callback\u{201d} (6 dots from 4 people).",
+            "the best feedback went to \u{201c}A named care coordinator\u{201d} (an average of 4.2 out of 5 from 5 scores).",
+            "2 pledges were made.",
+        ] {
+            assert!(html.contains(words), "missing: {words}");
+        }
+        // Ranked by dots: the callback (6 from 4 people) before the coordinator (6 from 3) before longer appointments.
+        let at = |text: &str| html.find(text).unwrap_or_else(|| panic!("missing {text}"));
+        assert!(at(">1. A same-day callback<") < at(">2. A named care coordinator<"));
+        assert!(at(">2. A named care coordinator<") < at(">3. Longer appointments<"));
+        assert!(at(">1. A named care coordinator<") < at(">2. A same-day callback<"), "ranked by score");
+    }
+
+    /// The text of a table row: its header, then each cell.
+    fn row(header: &str, cells: &[&str]) -> String {
+        let mut row = format!("<tr><th scope=\"row\">{header}</th>");
+        for cell in cells {
+            row.push_str(&format!("<td class=\"n\">{cell}</td>"));
+        }
+        row.push_str("</tr>");
+        row
+    }
+
+    #[test]
+    fn suppresses_small_counts_and_says_what_the_threshold_is() {
+        // (min_count, sentence, rows that must appear)
+        let check = |min_count: usize, sentence: &str, rows: &[String]| {
+            let html = room_report(&scripted_room(), &options(min_count));
+            assert!(html.contains(sentence), "min {min_count}: missing {sentence}");
+            for row in rows {
+                assert!(html.contains(row.as_str()), "min {min_count}: missing {row}");
+            }
+        };
+        check(
+            5,
+            "any number of people from 1 to 4 is shown as \u{201c}fewer than 5\u{201d}",
+            &[
+                row("Person using services", &["fewer than 5"]),
+                row("Joining remotely", &["fewer than 5"]),
+                row("Total", &["6"]),
+                // 30 contributions: people's 9 and carers' 10 stay, staff's 9 and 2 without a perspective... the
+                // 2 are suppressed, so the smallest other (person, 9) is withheld.
+                row("Person using services", &["not shown"]),
+                row("Family carer", &["10"]),
+            ],
+        );
+        check(
+            3,
+            "any number of people from 1 to 2 is shown as \u{201c}fewer than 3\u{201d}",
+            &[row("People using services and carers", &["3"]), row("Staff and professionals", &["fewer than 3"])],
+        );
+        check(
+            1,
+            "Every count of people is shown exactly",
+            &[row("Person using services", &["2"]), row("Joining remotely", &["1"]), row("Member of staff", &["9"])],
+        );
+        let html = room_report(&scripted_room(), &options(5));
+        assert!(html.contains("Participants</dt><dd>6</dd>"), "six took part: not small");
+        let html = room_report(&scripted_room(), &options(7));
+        assert!(html.contains("Participants</dt><dd>fewer than 7</dd>"));
+        assert!(html.contains("not shown (fewer than 7 people)"), "the vote spread of a small group is hidden");
+    }
+
+    #[test]
+    fn sizes_touchstone_words_by_how_many_gave_them() {
+        let html = room_report(&scripted_room(), &options(5));
+        let size_of = |word: &str| -> String {
+            let end = html.find(&format!("</title>{word}</text>")).unwrap_or_else(|| panic!("{word} is in the cloud"));
+            let start = html[..end].rfind("<text ").expect("inside a text element");
+            let element = &html[start..end];
+            let size = element.split("font-size=\"").nth(1).expect("a size");
+            size[..size.find('"').expect("quoted")].to_owned()
+        };
+        // 3, 2 and 1 people: the sizes run from 14 to 48.
+        assert_eq!([size_of("kindness"), size_of("being listened to"), size_of("time")], ["48", "31", "14"]);
+    }
+
+    #[test]
+    fn heat_map_numbers_are_readable_on_every_shade() {
+        fn luminance(colour: &str) -> f64 {
+            let channel = |at: usize| {
+                let srgb = f64::from(u8::from_str_radix(&colour[at..at + 2], 16).expect("hex")) / 255.0;
+                if srgb <= 0.04045 { srgb / 12.92 } else { ((srgb + 0.055) / 1.055).powf(2.4) }
+            };
+            0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+        }
+        let contrast = |a: &str, b: &str| {
+            let (a, b) = (luminance(a), luminance(b));
+            (a.max(b) + 0.05) / (a.min(b) + 0.05)
+        };
+        for (valence, own_word) in [
+            (Some(Valence::Positive), false),
+            (Some(Valence::Neutral), false),
+            (Some(Valence::Negative), false),
+            (None, true),
+        ] {
+            for n in 1..=12 {
+                let fill = heat_colour(valence, own_word, n, 12);
+                let text = if text_on(&fill) == "#000" { "#000000" } else { "#ffffff" };
+                let ratio = contrast(&fill, text);
+                assert!(ratio >= 4.5, "{valence:?} {n}: {text} on {fill} is {ratio:.2}:1");
+            }
+        }
+    }
+
+    #[test]
+    fn splits_a_heat_map_that_used_too_many_words() {
+        let mut room = scripted_room();
+        let words: Vec<Emotion> = (0..14)
+            .map(|i| Emotion {
+                id: format!("good-{i}"),
+                label: format!("good word {i}"),
+                valence: Valence::Positive,
+                colour: "#1f4e8c".to_owned(),
+                icon: "+".to_owned(),
+            })
+            .collect();
+        room.activities[0].emotions.extend(words);
+        for i in 0..14 {
+            room.cards.push(CardRow {
+                id: format!("extra-{i}"),
+                activity: "current-map".to_owned(),
+                touchpoint: "G".to_owned(),
+                emotion: Some(format!("good-{i}")),
+                valence: Some(Valence::Positive),
+                at: T,
+                source: Source::default(),
+                ..CardRow::default()
+            });
+        }
+        let html = room_report(&room, &options(5));
+        check_structure("many words", &html);
+        for caption in [
+            "Cards at each touchpoint by emotion, good words, part 1 of 2 (25 cards)",
+            "Cards at each touchpoint by emotion, good words, part 2 of 2 (25 cards)",
+            "Cards at each touchpoint by emotion, neutral and own words (25 cards)",
+            "Cards at each touchpoint by emotion, bad words (25 cards)",
+        ] {
+            assert!(html.contains(caption), "missing {caption}");
+        }
+        let (_, first_part) = html.split_once("good words, part 1 of 2 (25 cards)").expect("the first part");
+        let svg = &first_part[..first_part.find("</svg>").expect("its chart")];
+        assert_eq!(svg.matches("<rect").count(), 3 * MOST_COLUMNS, "three touchpoints by twelve words");
+    }
+
+    #[test]
+    fn compares_rooms_of_a_programme() {
+        let html =
+            programme_report("Primary care, 60 and over", &[scripted_room(), scripted_desired_room()], &options(5));
+        for words in [
+            "<h1>Insights report: Primary care, 60 and over</h1>",
+            "in 2 rooms of the programme \u{201c}Primary care, 60 and over\u{201d}, from 12 to 19 March 2025.",
+            "<caption>The rooms of this programme</caption>",
+            "<h3>Co-design 1: How care feels today</h3>",
+            "<h3>Co-design 2: How care should feel</h3>",
+            "<h3>The experience today compared with the experience people want</h3>",
+            "The experience today is furthest from the one people want at \u{201c}Booking an appointment\u{201d}: 80% of \
+             cards were bad today, against 0% on the map of the experience people want (80 points apart).",
+            "Places taken",
+        ] {
+            assert!(html.contains(words), "missing: {words}");
+        }
+        let today =
+            html.find(">Booking an appointment</th><td class=\"n\">4 of 5 (80%)</td><td class=\"n\">0 of 2 (0%)");
+        assert!(today.is_some(), "the comparison table has the numbers");
+        let room = room_report(&scripted_room(), &options(5));
+        assert!(!room.contains("compared with the experience people want"), "one board alone has nothing to compare");
+    }
+
+    #[test]
+    fn writes_dates_as_people_read_them() {
+        let check = |seconds: i64, expected: &str| assert_eq!(date(seconds), expected, "{seconds}");
+        check(0, "1 January 1970");
+        check(-43_200, "31 December 1969");
+        check(1_709_251_140, "29 February 2024");
+        check(T, "12 March 2025");
+        let check = |first: Option<i64>, last: Option<i64>, expected: Option<&str>| {
+            assert_eq!(date_range(first, last).as_deref(), expected, "{first:?} {last:?}");
+        };
+        check(Some(T), Some(T + 3600), Some("12 March 2025"));
+        check(Some(T), Some(T + 7 * 86_400), Some("12 to 19 March 2025"));
+        check(Some(T), Some(T + 30 * 86_400), Some("12 March 2025 to 11 April 2025"));
+        check(Some(T), None, Some("12 March 2025"));
+        check(None, Some(T), None);
+    }
 }
