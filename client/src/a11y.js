@@ -46,3 +46,15 @@ export function announceNow(text) {
 export function alertNow(text) {
   speak(assertive, text)
 }
+
+// Arrow keys move through a radio group and check each radio on the way: a
+// choice made that way must not fold the list and move focus, or a keyboard
+// user could never get past the first option. Space, Enter and taps confirm.
+let lastKey = null
+if (typeof document !== 'undefined') {
+  document.addEventListener('keydown', (event) => { lastKey = event.key }, true)
+  document.addEventListener('pointerdown', () => { lastKey = null }, true)
+}
+export function changedByArrow() {
+  return /^Arrow/.test(lastKey || '')
+}

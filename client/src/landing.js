@@ -7,7 +7,8 @@ import { call, normaliseCode, store } from './api.js'
 export function startLanding(root) {
   document.title = 'Touchpoint'
   const state = { code: '', error: '', admin: store.get('tp:admin', ''), title: '', programme: '', template: '', templates: null, creating: false, createError: '', created: null }
-  const app = mount(root, () => view(state, app))
+  const app = { schedule: () => {} }
+  Object.assign(app, mount(root, () => view(state, app)))
 
   call('GET', '/api/templates').then((data) => {
     state.templates = data.templates || []

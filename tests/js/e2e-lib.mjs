@@ -114,3 +114,51 @@ export async function main(run) {
     process.exit(1)
   }
 }
+
+/** One template with every kind of activity, small enough to read in a test. */
+export const eventTemplate = {
+  id: 'e2e-event',
+  title: 'End-to-end event',
+  perspectives: [
+    { id: 'person', label: 'Person using services', group: 'people' },
+    { id: 'carer', label: 'Family carer', group: 'people' },
+    { id: 'staff', label: 'Member of staff', group: 'professionals', roles: [{ id: 'gp', label: 'GP' }, { id: 'receptionist', label: 'Receptionist' }] },
+  ],
+  segments: [{ id: 'age-band', label: 'How old are you?', options: [{ id: '60-74', label: '60 to 74' }, { id: '75-and-over', label: '75 and over' }, { id: 'prefer-not-to-say', label: 'Prefer not to say' }] }],
+  activities: [
+    {
+      kind: 'emotion_map', id: 'map', title: 'How care feels today', board: 'current', own_word: true,
+      prompt: 'Choose a moment, then how it felt.',
+      touchpoints: [
+        { id: 'booking', label: 'Booking an appointment' },
+        { id: 'seeing-the-gp', label: 'Seeing the GP' },
+        { id: 'results', label: 'Results' },
+      ],
+      emotions: [
+        { id: 'reassured', label: 'Reassured', valence: 'positive', colour: '#166534', icon: '😌' },
+        { id: 'ok', label: 'OK', valence: 'neutral', colour: '#546e7a', icon: '😐' },
+        { id: 'anxious', label: 'Anxious', valence: 'negative', colour: '#a4262c', icon: '😰' },
+        { id: 'frustrated', label: 'Frustrated', valence: 'negative', colour: '#b93800', icon: '😤' },
+      ],
+    },
+    {
+      kind: 'vote', id: 'options', title: 'The options for change', budget: 3, max_per_option: 2, scale: true, comments: true,
+      prompt: 'Place your 3 dots.',
+      options: [
+        { id: 'callback', label: 'A same-day callback' },
+        { id: 'coordinator', label: 'A named care coordinator' },
+        { id: 'results-explained', label: 'Results explained to you' },
+      ],
+    },
+    { kind: 'pledge', id: 'pledges', title: 'My pledge', touchstones: true, touchstone_prompt: 'What matters most in care?' },
+    {
+      kind: 'path', id: 'path', title: 'Our PATH', prompt: 'Start with the dream.',
+      sections: [
+        { id: 'north-star', label: 'The north star', hint: 'Dream big.' },
+        { id: 'now', label: 'Where we are now' },
+        { id: 'first-step', label: 'The first bold step' },
+      ],
+    },
+    { kind: 'ideas', id: 'ideas', title: 'Anything else to tell us?', prompt: 'Write anything the map missed.' },
+  ],
+}

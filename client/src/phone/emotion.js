@@ -5,6 +5,7 @@
 // large text scrolls as little as possible.
 import { h, focusLater } from '../dom.js'
 import { contribution, VALENCE } from '../board.js'
+import { changedByArrow } from '../a11y.js'
 
 const NOTE_MAX = 280
 const WORD_MAX = 30
@@ -17,6 +18,18 @@ export function emotionView(ctx, a, locked) {
   const editing = d.editing ? contribution(ctx.board.doc, 'cards', d.editing) : null
   const mine = myCards(ctx, a)
   const changed = () => ctx.saveDrafts()
+  const confirmTouchpoint = () => {
+    d.touchpoint = d.tentativeTouchpoint
+    d.tentativeTouchpoint = null
+    changed()
+    focusLater(d.emotion ? '#note' : '#emotions legend')
+  }
+  const confirmEmotion = () => {
+    d.emotion = d.tentativeEmotion
+    d.tentativeEmotion = null
+    changed()
+    focusLater(d.emotion === '__own' ? '#own-word' : '#note')
+  }
 
   if (locked) return mine.length ? cardList(ctx, a, mine, true) : null
 
@@ -26,10 +39,12 @@ export function emotionView(ctx, a, locked) {
       h('button', { type: 'button', class: 'link-button', 'aria-label': `Change the moment (now ${touchpoint.label})`, onclick: () => { d.touchpoint = null; changed(); focusLater('#touchpoints legend') } }, 'Change'))
     : h('fieldset', { class: 'choices', id: 'touchpoints' },
       h('legend', { tabindex: '-1' }, h('span', { class: 'step-number' }, '1'), 'Choose a moment in the journey'),
-      (a.touchpoints || []).map((t) => h('label', { class: 'choice', key: `tp-${t.id}` },
-        h('input', { type: 'radio', name: `tp-${a.id}`, value: t.id, checked: false,
-          onchange: () => { d.touchpoint = t.id; changed(); focusLater(d.emotion ? '#note' : '#emotions legend') } }),
-        h('span', null, t.label, t.hint ? h('span', { class: 'hint' }, t.hint) : null))))
+      (a.touchpoints || []).map((t) => h('label', { class: `choice${d.tentativeTouchpoint === t.id ? ' is-checked' : ''}`, key: `tp-${t.id}` },
+        h('input', { type: 'radio', name: `tp-${a.id}`, value: t.id, checked: d.tentativeTouchpoint === t.id,
+          onchange: () => { d.tentativeTouchpoint = t.id; if (!changedByArrow()) confirmTouchpoint() },
+          onkeydown: (e) => { if (e.key === 'Enter') { e.preventDefault(); d.tentativeTouchpoint = t.id; confirmTouchpoint() } } }),
+        h('span', null, t.label, t.hint ? h('span', { class: 'hint' }, t.hint) : null))),
+      d.tentativeTouchpoint ? h('button', { type: 'button', class: 'button secondary', onclick: confirmTouchpoint }, 'Continue') : null)
 
   const step2 = !touchpoint ? null : (emotion || ownWord)
     ? h('div', { class: 'step-done' },
@@ -47,16 +62,18 @@ export function emotionView(ctx, a, locked) {
             h('span', { 'aria-hidden': 'true' }, VALENCE[valence].arrow + ' '),
             valence === 'positive' ? 'Good feelings' : valence === 'negative' ? 'Bad feelings' : 'Neither good nor bad'),
           h('div', { class: 'emotion-grid' }, words.map((e) => h('label', {
-            class: 'emotion-card', key: `em-${e.id}`, style: { 'background-color': e.colour },
+            class: `emotion-card${d.tentativeEmotion === e.id ? ' is-checked' : ''}`, key: `em-${e.id}`, style: { 'background-color': e.colour },
           },
-          h('input', { type: 'radio', name: `em-${a.id}`, value: e.id, checked: false,
-            onchange: () => { d.emotion = e.id; changed(); focusLater('#note') } }),
+          h('input', { type: 'radio', name: `em-${a.id}`, value: e.id, checked: d.tentativeEmotion === e.id,
+            onchange: () => { d.tentativeEmotion = e.id; if (!changedByArrow()) confirmEmotion() },
+            onkeydown: (k) => { if (k.key === 'Enter') { k.preventDefault(); d.tentativeEmotion = e.id; confirmEmotion() } } }),
           h('span', { class: 'icon', 'aria-hidden': 'true' }, e.icon), h('span', null, e.label)))))
       }),
-      a.own_word !== false ? h('label', { class: 'choice own-word', key: 'own' },
-        h('input', { type: 'radio', name: `em-${a.id}`, value: '__own', checked: false,
-          onchange: () => { d.emotion = '__own'; changed(); focusLater('#own-word') } }),
-        h('span', null, 'None of these: my own word')) : null)
+      a.own_word !== false ? h('label', { class: `choice own-word${d.tentativeEmotion === '__own' ? ' is-checked' : ''}`, key: 'own' },
+        h('input', { type: 'radio', name: `em-${a.id}`, value: '__own', checked: d.tentativeEmotion === '__own',
+          onchange: () => { d.tentativeEmotion = '__own'; if (!changedByArrow()) confirmEmotion() } }),
+        h('span', null, 'None of these: my own word')) : null,
+      d.tentativeEmotion ? h('button', { type: 'button', class: 'button secondary', onclick: confirmEmotion }, 'Continue') : null)
 
   const step3 = !touchpoint || !(emotion || ownWord) ? null : [
     ownWord ? h('div', { class: 'field' },
@@ -75,6 +92,8 @@ export function emotionView(ctx, a, locked) {
   ]
 
   const submit = () => {
+    if (!touchpoint) { if (d.tentativeTouchpoint) confirmTouchpoint(); return }
+    if (!emotion && !ownWord) { if (d.tentativeEmotion) confirmEmotion(); return }
     if (ownWord && !(d.word || '').trim()) {
       ctx.say('Please write your word, or choose one of the cards.', 'error')
       focusLater('#own-word')
@@ -104,6 +123,8 @@ export function emotionView(ctx, a, locked) {
 }
 
 function clear(d) {
+  d.tentativeTouchpoint = null
+  d.tentativeEmotion = null
   d.touchpoint = null
   d.emotion = null
   d.word = ''

@@ -36,6 +36,9 @@ export async function startPhone(root, code, { remote }) {
   let app = null
   const schedule = () => app && app.schedule()
   ctx.schedule = schedule
+  // Back after a reload in the middle of a card: to that card, not to wherever the room went.
+  const was = store.get(`tp:viewing:${code}`)
+  if (was && hasDraft(ctx.drafts[was])) ctx.viewing = was
 
   ctx.draft = (id) => ctx.drafts[id] || (ctx.drafts[id] = {})
   let draftTimer = null
@@ -264,6 +267,11 @@ function activityScreen(ctx) {
   }
   // Remember which activity a draft belongs to, so a move by the facilitator does not take it away.
   ctx.viewing = a.id
+  const busy = hasDraft(ctx.drafts[a.id])
+  if (busy !== !!ctx.rememberedViewing) {
+    ctx.rememberedViewing = busy
+    store.set(`tp:viewing:${ctx.code}`, busy ? a.id : null)
+  }
   const head = [
     h('p', { class: 'kicker' }, KIND_WORDS[a.kind] || ''),
     h('h1', { id: 'activity-heading', tabindex: '-1' }, a.title),
