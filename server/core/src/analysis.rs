@@ -200,7 +200,12 @@ struct Stored {
 
 impl Dataset {
     /// Reads a room's documents. `room`, `template` and `snapshots` come from the store, which knows them.
-    pub fn from_docs(docs: &RoomDocs, room: RoomInfo, template: Option<Template>, snapshots: Vec<SnapshotInfo>) -> Self {
+    pub fn from_docs(
+        docs: &RoomDocs,
+        room: RoomInfo,
+        template: Option<Template>,
+        snapshots: Vec<SnapshotInfo>,
+    ) -> Self {
         let board = docs.board.transact();
         let ledger = docs.ledger.transact();
         let root = |txn: &yrs::Transaction<'_>, name: &str| -> Value {

@@ -24,6 +24,30 @@ pub enum Command {
     Serve(ServeConfig),
     /// Write a room's data for analysis: one JSON file, or one CSV file per kind of contribution.
     Export(ExportConfig),
+    /// Write the insights report (HTML, prints to PDF) of a room or of a whole programme.
+    Report(ReportConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportConfig {
+    /// The room's code; or, with `--programme`, the programme's name.
+    pub room_or_programme: String,
+
+    /// Report on every room of the programme with this name instead of one room.
+    #[arg(long)]
+    pub programme: bool,
+
+    /// The HTML file to write.
+    #[arg(long, default_value = "report.html")]
+    pub out: PathBuf,
+
+    /// Counts of people below this are shown as "fewer than N", so no one can be singled out.
+    #[arg(long, env = "TOUCHPOINT_REPORT_MIN_COUNT", default_value_t = 5)]
+    pub min_count: usize,
+
+    /// The server's data directory.
+    #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -86,6 +110,11 @@ pub struct ServeConfig {
     /// 0 keeps rooms until they are deleted by hand.
     #[arg(long, env = "TOUCHPOINT_RETENTION_DAYS", default_value_t = 365)]
     pub retention_days: u64,
+
+    /// In reports, counts of people below this are shown as "fewer than N" (5: with groups this
+    /// small, a count of 1 to 4 can identify someone).
+    #[arg(long, env = "TOUCHPOINT_REPORT_MIN_COUNT", default_value_t = 5)]
+    pub report_min_count: usize,
 
     /// Seconds that shutdown waits for rooms to flush before giving up.
     #[arg(long, env = "TOUCHPOINT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
@@ -151,7 +180,7 @@ impl ServeConfig {
             .ok()
             .and_then(|cli| match cli.command {
                 Command::Serve(config) => Some(config),
-                Command::Export(_) => None,
+                Command::Export(_) | Command::Report(_) => None,
             })
             .expect("the defaults parse");
         config.addr = addr;

@@ -14,7 +14,10 @@ use yrs::types::ToJson;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update};
 
-use crate::config::{ExportConfig, ExportFormat};
+use touchpoint_core::report::{ReportOptions, programme_report, room_report};
+
+use crate::clock::{readable_utc, unix_now};
+use crate::config::{ExportConfig, ExportFormat, ReportConfig};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -39,6 +42,28 @@ pub async fn dataset(store: &Store, code: &RoomCode) -> Result<Option<Dataset>, 
     tokio::task::spawn_blocking(move || Some(Dataset::from_docs(&stored.into_docs(), room, template, snapshots)))
         .await
         .map_err(|_| StoreError::Stopped)
+}
+
+/// What a report is about: one room, or every room of a programme.
+#[derive(Debug, Clone)]
+pub enum ReportScope {
+    Room(RoomCode),
+    Programme(String),
+}
+
+/// The insights report as HTML, or `None` if there is no such room (or no room in the programme).
+pub async fn report(store: &Store, scope: &ReportScope, min_count: usize) -> Result<Option<String>, StoreError> {
+    let options = ReportOptions { min_count, generated_at: readable_utc(unix_now()) };
+    match scope {
+        ReportScope::Room(code) => Ok(dataset(store, code).await?.map(|dataset| room_report(&dataset, &options))),
+        ReportScope::Programme(name) => {
+            let mut datasets = Vec::new();
+            for code in store.programme_rooms(name).await? {
+                datasets.extend(dataset(store, &code).await?);
+            }
+            Ok((!datasets.is_empty()).then(|| programme_report(name, &datasets, &options)))
+        }
+    }
 }
 
 /// The board as it stood in a named snapshot, as JSON (each root of the board by name).
@@ -98,6 +123,25 @@ pub async fn export_command(config: ExportConfig) -> anyhow::Result<()> {
     for path in written {
         println!("{}", path.display());
     }
+    thread.join().map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
+    Ok(())
+}
+
+/// The `report` command: writes the insights report of a room or a programme.
+pub async fn report_command(config: ReportConfig) -> anyhow::Result<()> {
+    let scope = if config.programme {
+        ReportScope::Programme(config.room_or_programme.clone())
+    } else {
+        ReportScope::Room(RoomCode::parse(&config.room_or_programme).context("reading the room code")?)
+    };
+    let (store, thread) = Store::open(&config.data_dir, Metrics::default())
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let Some(html) = report(&store, &scope, config.min_count).await? else {
+        bail!("there is no room {}", config.room_or_programme)
+    };
+    drop(store);
+    write(&config.out, &html)?;
+    println!("{}", config.out.display());
     thread.join().map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
     Ok(())
 }

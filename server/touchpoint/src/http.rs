@@ -45,6 +45,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rooms/{code}/snapshots/{name}", get(snapshot))
         .route("/api/rooms/{code}/history", get(history))
         .route("/api/rooms/{code}/export.json", get(export_json))
+        .route("/api/rooms/{code}/report.html", get(room_report))
+        .route("/api/programmes/{programme}/report.html", get(programme_report))
         .route("/api/rooms/{code}/export/{file}", get(export_csv))
         .route("/api/rooms/{code}/qr.svg", get(qr_svg))
         .route("/api/rooms/{code}/qr.png", get(qr_png))
@@ -99,7 +101,11 @@ impl From<IntentFailure> for ApiError {
             IntentError::ActivityNotOpen | IntentError::ActivityStarted => StatusCode::CONFLICT,
             // Logged by the room without its message, which may quote contribution text.
             IntentError::Corrupt(_) => {
-                return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server");
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on the server",
+                );
             }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
@@ -409,6 +415,33 @@ async fn export_json(
     let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(room_not_found)?;
     let disposition = format!("attachment; filename=\"{code}.json\"");
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(dataset)).into_response())
+}
+
+/// The insights report of a room: HTML that prints well to PDF.
+async fn room_report(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let code = authenticate_analyst(&app, &code, &headers).await?;
+    let scope = crate::exports::ReportScope::Room(code);
+    let html =
+        crate::exports::report(&app.store, &scope, app.config.report_min_count).await?.ok_or_else(room_not_found)?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+/// The insights report of every room of a programme (the admin only: it spans rooms).
+async fn programme_report(
+    State(app): State<AppState>,
+    Path(programme): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_admin(&app, &headers)?;
+    let scope = crate::exports::ReportScope::Programme(programme);
+    let html = crate::exports::report(&app.store, &scope, app.config.report_min_count).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "programme_not_found", "no room belongs to a programme of that name")
+    })?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
 /// One CSV file of a room's contributions, e.g. `cards.csv`.

@@ -39,7 +39,7 @@ use touchpoint_core::template::Template;
 
 use crate::clock::unix_now;
 pub use crate::config::ServeConfig;
-pub use crate::exports::export_command;
+pub use crate::exports::{export_command, report_command};
 use crate::http::RoomCreated;
 use crate::metrics::Metrics;
 use crate::rate::TokenBucket;

@@ -10,5 +10,6 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => touchpoint::serve_command(config).await,
         Command::Export(config) => touchpoint::export_command(config).await,
+        Command::Report(config) => touchpoint::report_command(config).await,
     }
 }

@@ -361,6 +361,17 @@ impl Store {
         .await
     }
 
+    /// Codes of the rooms of a programme, oldest first.
+    pub async fn programme_rooms(&self, programme: &str) -> Result<Vec<RoomCode>, StoreError> {
+        let programme = programme.to_owned();
+        self.call(move |db| {
+            let mut statement = db.prepare("SELECT code FROM rooms WHERE programme = ?1 ORDER BY created_at, code")?;
+            let codes = statement.query_map([programme], |row| row.get::<_, String>(0))?;
+            Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
+        })
+        .await
+    }
+
     /// Codes of the rooms created before `cutoff` (seconds since the Unix epoch).
     pub async fn rooms_created_before(&self, cutoff: i64) -> Result<Vec<RoomCode>, StoreError> {
         self.call(move |db| {

@@ -392,3 +392,59 @@ async fn replaying_the_history_reaches_the_live_board() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_insights_report_tells_what_happened_without_singling_anyone_out() -> anyhow::Result<()> {
+    let s = scripted_event().await?;
+    let (server, room) = (&s.event.server, &s.event.room);
+    let response = server.get_with(&format!("/api/rooms/{}/report.html", room.code), &room.facilitator_key).await?;
+    assert_eq!((response.status, response.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    let html = response.body;
+    assert!(
+        html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"),
+        "{}",
+        &html[..80.min(html.len())]
+    );
+    for expected in ["Event", "Hot spots", "Booking", "The waiting room", "Option A", "I will call back", "kindness"] {
+        assert!(html.contains(expected), "the report does not mention {expected:?}");
+    }
+    // Two people took part: every count of people is suppressed below the default threshold of 5.
+    assert!(html.contains("fewer than 5"));
+    // A hidden (moderated) card's words and a withheld contact stay out; a name given by choice is in.
+    assert!(!html.contains("lee@example.org"));
+    assert!(html.contains("Dr Lee"));
+    check(
+        &server.get_with(&format!("/api/rooms/{}/report.html", room.code), &s.event.join(json!({})).await?).await?,
+        403,
+        Some("facilitator_only"),
+    );
+
+    // The command line writes the same report.
+    let out = tempfile::tempdir()?;
+    let file = out.path().join("report.html");
+    let args = ["report", &room.code, "--out"];
+    let output = touchpoint_tests::process::run_cli(&args, &file, server.data_dir()).await?;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(std::fs::read_to_string(&file)?.contains("Hot spots"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_programme_report_compares_its_rooms() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    for template in ["current-experience", "desired-experience"] {
+        let body = json!({ "title": template, "template": template, "programme": "North locality" });
+        server.create_room_with(&body).await?;
+    }
+    let path = "/api/programmes/North%20locality/report.html";
+    let report = server.get_with(path, ADMIN_TOKEN).await?;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(report.body.contains("North locality"));
+    check(
+        &server.get_with("/api/programmes/Nowhere/report.html", ADMIN_TOKEN).await?,
+        404,
+        Some("programme_not_found"),
+    );
+    check(&server.get("/api/programmes/North%20locality/report.html").await?, 401, Some("missing_token"));
+    Ok(())
+}
