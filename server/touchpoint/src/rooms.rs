@@ -528,11 +528,12 @@ impl RoomWorker {
             self.n_logged_since_snapshot = 0;
             tracing::info!("a participant's contributions were erased from the room and its history");
         }
-        // Answers wait for the commit too: a refusal may rest on a change of this batch.
+        // Answers wait for the commit too (a refusal may rest on a change of this batch), and
+        // follow the relay, so a client that hears "saved" finds its change already on the way.
+        self.deliver(output);
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
-        self.deliver(output);
         if self.n_logged_since_snapshot >= COMPACT_EVERY {
             self.compact_in_background();
         }
