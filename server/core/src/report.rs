@@ -43,7 +43,9 @@ impl Default for ReportOptions {
 /// The insights report of one room.
 pub fn room_report(dataset: &Dataset, options: &ReportOptions) -> String {
     let insights = insights::insights(std::slice::from_ref(dataset), options.min_count);
-    render(&Scope::Room(&dataset.room.title), &insights, options)
+    // A room without a title is still named, by its code.
+    let name = if dataset.room.title.trim().is_empty() { &dataset.room.code } else { &dataset.room.title };
+    render(&Scope::Room(name), &insights, options)
 }
 
 /// The insights report of a programme: its rooms side by side, and the current experience against the desired one.
@@ -128,7 +130,7 @@ th, td { border: 1px solid #555; padding: .25rem .4rem; text-align: left; vertic
 td { overflow-wrap: anywhere; }
 table.narrow { width: auto; min-width: 60%; }
 thead th { background: #eee; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; break-inside: avoid; page-break-inside: avoid; }
 figcaption { font-weight: bold; margin-bottom: .25rem; }
 svg { display: block; max-width: 100%; height: auto; }
@@ -856,7 +858,12 @@ fn triangulation(page: &mut Page, insights: &Insights) {
             join_and(&current_vs_desired.current),
             join_and(&current_vs_desired.desired)
         ));
-        comparison(page, "Today and wanted", &current_vs_desired.touchpoints, ("Today", "Wanted"));
+        comparison(
+            page,
+            "The experience today and the one people want",
+            &current_vs_desired.touchpoints,
+            ("Today", "Wanted"),
+        );
     }
     if !any {
         page.paragraph(
@@ -903,11 +910,11 @@ fn comparison(page: &mut Page, name: &str, rows: &[Comparison], (first, second):
             body.push_str(&format!("<text x=\"{x}\" y=\"{}\">{}</text>\n", y + 14, escape(&text)));
         }
     }
-    let title = format!("{name}: share of bad cards, {first} and {second}, at each touchpoint");
+    let title = format!("{name}: share of bad cards at each touchpoint ({first} against {second})");
     page.figure(&title, &title, width, height, &body);
 
     let mut table = Table::new(
-        format!("{name}: bad cards at each touchpoint, {first} and {second}, where they differ most first"),
+        format!("{name}: bad cards at each touchpoint ({first} against {second}), where they differ most first"),
         &["Touchpoint", &format!("{first}: bad cards"), &format!("{second}: bad cards"), "Difference", "More negative"],
     )
     .numeric(&[true, true, true, false]);
