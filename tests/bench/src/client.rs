@@ -14,7 +14,7 @@
 //! Every wait is bounded: the initial sync by the connect timeout, the closing
 //! handshake by [`CLOSE_TIMEOUT`]; the run loop ends when the phase says so.
 
-use crate::wire::{self, Message};
+use crate::wire::{self, HpMessage, Message, Protocol};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::{BTreeMap, HashMap};
@@ -81,6 +81,45 @@ pub struct Traffic {
     pub bytes_in: AtomicU64,
     pub msgs_out: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Hocuspocus `SyncStatus` acknowledgements received.
+    pub acks: AtomicU64,
+}
+
+/// What `--reconnect` observed: every time the server closed a synced
+/// client, and how that client came back.
+#[derive(Debug, Default)]
+pub struct ResyncLog {
+    /// Process-clock ms of every server-side close of a synced connection.
+    pub closed_at_ms: Vec<f64>,
+    /// Process-clock ms of every reconnect attempt (successful or not).
+    pub attempt_at_ms: Vec<f64>,
+    /// Attempts that failed (refused, handshake error, no sync in time).
+    pub failed_attempts: u64,
+    /// Per client and per outage: close → synced again, ms.
+    pub resync_ms: Vec<f64>,
+    /// Process-clock ms at which each client was synced again.
+    pub synced_at_ms: Vec<f64>,
+    /// Attempts each client needed to come back (1 = first try).
+    pub attempts_per_resync: Vec<f64>,
+    /// Clients that gave up (the run ended before they were back).
+    pub gave_up: u64,
+}
+
+/// Reconnect schedule of `--reconnect`: the Touchpoint web client's
+/// (`client/src/sync.js`): attempt n waits min(cap, base·2^(n-1)) scaled by a
+/// random 50-100 %, so a room's phones come back spread over time.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Backoff {
+    /// The wait before attempt `n` (1-based), with `unit` uniform in [0, 1).
+    pub fn delay(&self, n: u32, unit: f64) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << n.saturating_sub(1).min(16));
+        exp.min(self.cap).mul_f64(0.5 + unit / 2.0)
+    }
 }
 
 /// State every client task updates. The runtime has one thread, so the
@@ -106,6 +145,7 @@ pub struct Shared {
     pub traffic: Traffic,
     pub errors: Mutex<ErrorLog>,
     pub rooms: Vec<RoomCounters>,
+    pub resync: Mutex<ResyncLog>,
 }
 
 /// Locks a mutex even if a panicking holder poisoned it: the data are plain
@@ -132,6 +172,7 @@ impl Shared {
             traffic: Traffic::default(),
             errors: Mutex::new(ErrorLog::default()),
             rooms: (0..rooms).map(|_| RoomCounters::default()).collect(),
+            resync: Mutex::new(ResyncLog::default()),
         }
     }
 
@@ -189,6 +230,14 @@ pub struct ClientConfig {
     pub awareness: Option<u64>,
     pub connect_timeout: Duration,
     pub writer: Option<WriterPlan>,
+    /// Framing; with Hocuspocus, `doc_name` goes in-band and `token` authenticates.
+    pub protocol: Protocol,
+    pub doc_name: String,
+    pub token: String,
+    /// Come back after the server closes the connection (`--reconnect`).
+    pub reconnect: Option<Backoff>,
+    /// Seed of this client's backoff jitter.
+    pub seed: u64,
 }
 
 /// Connect and sync times, ms on the shared clock.
@@ -221,6 +270,11 @@ struct State {
     awareness: Option<u64>,
     awareness_clock: u64,
     shared: Arc<Shared>,
+    /// Hocuspocus: `varString(document name)`, written before every frame.
+    prefix: Option<Vec<u8>>,
+    doc_name: String,
+    /// `--reconnect`: a server-side close is expected.
+    reconnect: bool,
 }
 
 impl std::fmt::Debug for State {
@@ -245,13 +299,70 @@ impl State {
         let sh = &self.shared;
         sh.traffic.msgs_in.fetch_add(1, Relaxed);
         sh.traffic.bytes_in.fetch_add(data.len() as u64, Relaxed);
-        let msg = match Message::decode(data) {
+        let decoded = if self.prefix.is_some() {
+            match wire::decode_hocuspocus(data) {
+                // Another document's frame: not ours (the bench opens one per socket).
+                Ok((name, _)) if name != self.doc_name => return None,
+                Ok((_, HpMessage::Y(m))) => Ok(m),
+                Ok((_, other)) => {
+                    self.on_hocuspocus(other);
+                    return None;
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            Message::decode(data)
+        };
+        let msg = match decoded {
             Ok(m) => m,
             Err(e) => {
                 sh.error("protocol_error", &format!("{}: {e}", self.id));
                 return None;
             }
         };
+        let reply = self.on_message(msg, at)?;
+        Some(self.framed(reply))
+    }
+
+    /// The server closed this connection: an error, unless `--reconnect`
+    /// expects it (a restart), in which case it is logged for the resync figures.
+    fn lost(&self, kind: &str, detail: &str) {
+        if self.reconnect {
+            lock(&self.shared.resync).closed_at_ms.push(self.shared.ms_at(Instant::now()));
+        } else {
+            self.shared.error(kind, &format!("{}: {detail}", self.id));
+        }
+    }
+
+    /// Hocuspocus' own messages.
+    fn on_hocuspocus(&self, msg: HpMessage<'_>) {
+        let sh = &self.shared;
+        match msg {
+            HpMessage::SyncStatus => {
+                sh.traffic.acks.fetch_add(1, Relaxed);
+            }
+            HpMessage::Denied(reason) => sh.error("permission_denied", &format!("{}: {reason}", self.id)),
+            HpMessage::Close(reason) => sh.error("server_close_message", &format!("{}: {reason}", self.id)),
+            HpMessage::Authenticated | HpMessage::Ignored(_) | HpMessage::Y(_) => {}
+        }
+    }
+
+    /// Puts a y-protocols message in this connection's framing.
+    fn framed(&self, msg: Vec<u8>) -> Vec<u8> {
+        match &self.prefix {
+            Some(p) => {
+                let mut out = Vec::with_capacity(p.len() + msg.len());
+                out.extend_from_slice(p);
+                out.extend_from_slice(&msg);
+                out
+            }
+            None => msg,
+        }
+    }
+
+    /// Handles one y-protocols message; returns the reply, unframed.
+    fn on_message(&mut self, msg: Message<'_>, at: Instant) -> Option<Vec<u8>> {
+        let sh = &self.shared;
         match msg {
             Message::SyncStep1(sv) => Some(wire::encode_sync_step2(&self.diff_for(sv))),
             Message::SyncStep2(update) => {
@@ -367,7 +478,7 @@ impl State {
         ]);
         let mut txn = doc.transact_mut();
         arr.push_back(&mut txn, Any::Map(Arc::new(entry)));
-        Some(wire::encode_update(&txn.encode_update_v1()))
+        Some(self.framed(wire::encode_update(&txn.encode_update_v1())))
     }
 }
 
@@ -401,10 +512,17 @@ pub async fn connect_and_sync(cfg: &ClientConfig, shared: &Arc<Shared>) -> Resul
             awareness: cfg.awareness,
             awareness_clock: 1,
             shared: shared.clone(),
+            prefix: (cfg.protocol == Protocol::Hocuspocus).then(|| wire::hocuspocus_prefix(&cfg.doc_name)),
+            doc_name: cfg.doc_name.clone(),
+            reconnect: cfg.reconnect.is_some(),
         };
-        send(&mut ws, shared, wire::encode_sync_step1(&st.state_vector())).await?;
+        if st.prefix.is_some() {
+            // Hocuspocus queues everything for a document until its Auth frame.
+            send(&mut ws, shared, st.framed(wire::encode_hocuspocus_auth(&cfg.token))).await?;
+        }
+        send(&mut ws, shared, st.framed(wire::encode_sync_step1(&st.state_vector()))).await?;
         if let Some(id) = st.awareness {
-            send(&mut ws, shared, wire::encode_awareness(id, st.awareness_clock, AWARENESS_STATE)).await?;
+            send(&mut ws, shared, st.framed(wire::encode_awareness(id, st.awareness_clock, AWARENESS_STATE))).await?;
         }
         while !st.synced {
             match ws.next().await {
@@ -470,7 +588,18 @@ pub fn spawn(
                     shared.active_writers.fetch_add(1, Relaxed);
                 }
                 let _ = report.send(Ok(timings));
-                conn.run(plan, phase).await;
+                let mut conn = conn;
+                let mut plan = plan;
+                let mut phase = phase;
+                // A writer writes on its first connection only; `--reconnect`
+                // is for idle clients, which come back and resync.
+                while let Ended::Lost(at) = conn.run(plan.take(), phase.clone()).await {
+                    let Some(backoff) = cfg.reconnect else { return };
+                    match come_back(&cfg, &shared, backoff, at, &mut phase).await {
+                        Some(c) => conn = c,
+                        None => return,
+                    }
+                }
             }
             Err(e) => {
                 drop(permit);
@@ -503,7 +632,7 @@ impl Conn {
     /// Follows the phases: writes on schedule during `Load`, handles frames
     /// throughout, and closes on `Close` or when the server goes away.
     /// `plan` is `Some` for a writer counted in `active_writers`.
-    pub async fn run(mut self, plan: Option<WriterPlan>, mut phase: watch::Receiver<Phase>) {
+    pub async fn run(mut self, plan: Option<WriterPlan>, mut phase: watch::Receiver<Phase>) -> Ended {
         let shared = self.st.shared.clone();
         let mut pending_writer = plan.is_some();
         let far = Instant::now() + Duration::from_secs(86_400 * 365);
@@ -520,7 +649,7 @@ impl Conn {
                 (Phase::Close, _) => {
                     release_writer(&shared, &mut pending_writer);
                     self.close().await;
-                    return;
+                    return Ended::Closed;
                 }
                 (Phase::Load { start, deadline }, Some(plan)) if pending_writer && schedule.is_none() => {
                     let s = Schedule { plan, start, deadline, seq: 0 };
@@ -539,7 +668,7 @@ impl Conn {
                             }
                         }
                         Some(Ok(WsMessage::Close(frame))) => {
-                            shared.error("unexpected_close", &format!("{}: {frame:?}", self.st.id));
+                            self.st.lost("unexpected_close", &format!("{frame:?}"));
                             false
                         }
                         Some(Ok(WsMessage::Text(t))) => {
@@ -548,18 +677,18 @@ impl Conn {
                         }
                         Some(Ok(_)) => true,
                         Some(Err(e)) => {
-                            shared.error("ws_error", &format!("{}: {e}", self.st.id));
+                            self.st.lost("ws_error", &e.to_string());
                             false
                         }
                         None => {
-                            shared.error("unexpected_close", &format!("{}: stream ended", self.st.id));
+                            self.st.lost("unexpected_close", "stream ended");
                             false
                         }
                     };
                     if !ok {
                         shared.open.fetch_sub(1, Relaxed);
                         release_writer(&shared, &mut pending_writer);
-                        return;
+                        return Ended::Lost(Instant::now());
                     }
                 }
                 changed = phase.changed() => {
@@ -582,7 +711,7 @@ impl Conn {
                 () = &mut renew_timer => {
                     if let Some(id) = self.st.awareness {
                         self.st.awareness_clock += 1;
-                        let frame = wire::encode_awareness(id, self.st.awareness_clock, AWARENESS_STATE);
+                        let frame = self.st.framed(wire::encode_awareness(id, self.st.awareness_clock, AWARENESS_STATE));
                         let _ = send(&mut self.ws, &shared, frame).await;
                     }
                     renew_timer.as_mut().reset((Instant::now() + AWARENESS_RENEW).into());
@@ -632,7 +761,7 @@ impl Conn {
         let shared = self.st.shared.clone();
         let closing = async {
             if let Some(id) = self.st.awareness {
-                let frame = wire::encode_awareness(id, self.st.awareness_clock + 1, "null");
+                let frame = self.st.framed(wire::encode_awareness(id, self.st.awareness_clock + 1, "null"));
                 let _ = send(&mut self.ws, &shared, frame).await;
             }
             if self.ws.close(None).await.is_err() {
@@ -642,6 +771,68 @@ impl Conn {
         };
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
     }
+}
+
+/// How a connection's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The run is over and we closed it.
+    Closed,
+    /// The server closed it (or the socket failed) at this instant.
+    Lost(Instant),
+}
+
+/// Uniform in [0, 1) from a splitmix64 state: jitter without a dependency.
+fn unit(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `--reconnect`: waits out the backoff and reconnects until synced again
+/// (with the same document, so a replica asks only for what it lacks), or
+/// gives up when the run closes. Every attempt and the time back are logged.
+async fn come_back(
+    cfg: &ClientConfig,
+    shared: &Arc<Shared>,
+    backoff: Backoff,
+    lost_at: Instant,
+    phase: &mut watch::Receiver<Phase>,
+) -> Option<Conn> {
+    let mut rng = cfg.seed;
+    for n in 1u32.. {
+        let wait = backoff.delay(n, unit(&mut rng));
+        let closing = async {
+            loop {
+                if *phase.borrow_and_update() == Phase::Close || phase.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = closing => {
+                lock(&shared.resync).gave_up += 1;
+                return None;
+            }
+        }
+        lock(&shared.resync).attempt_at_ms.push(shared.ms_at(Instant::now()));
+        match connect_and_sync(cfg, shared).await {
+            Ok((conn, _)) => {
+                let now = Instant::now();
+                shared.open.fetch_add(1, Relaxed);
+                let mut log = lock(&shared.resync);
+                log.resync_ms.push(now.duration_since(lost_at).as_secs_f64() * 1000.0);
+                log.synced_at_ms.push(shared.ms_at(now));
+                log.attempts_per_resync.push(f64::from(n));
+                return Some(conn);
+            }
+            Err(_) => lock(&shared.resync).failed_attempts += 1,
+        }
+    }
+    None
 }
 
 /// Marks a writer as done for the orchestrator's wait, once.

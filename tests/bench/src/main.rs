@@ -46,6 +46,36 @@ pub struct Args {
     #[arg(long, env = "TOUCHPOINT_ADMIN_TOKEN", hide_env_values = true)]
     #[serde(skip)]
     pub admin_token: Option<String>,
+    /// Touchpoint mode: join this existing room instead of creating one
+    /// (readers still get participant tokens; writers need --facilitator-key).
+    #[arg(long, value_name = "CODE")]
+    pub touchpoint_room: Option<String>,
+    /// The facilitator key of --touchpoint-room, for writers.
+    #[arg(long, env = "TOUCHPOINT_FACILITATOR_KEY", hide_env_values = true)]
+    #[serde(skip)]
+    pub facilitator_key: Option<String>,
+    /// Framing of every message: y-websocket, or Hocuspocus (the document
+    /// name in front of every message, and an Auth frame first).
+    #[arg(long, value_enum, default_value_t = wire::Protocol::YWebsocket)]
+    pub protocol: wire::Protocol,
+    /// Hocuspocus: the token of the Auth frame (a server without an
+    /// `onAuthenticate` hook accepts any).
+    #[arg(long, default_value = "")]
+    #[serde(skip)]
+    pub token: String,
+    /// With --idle: when the server closes a connection (a restart), the
+    /// client reconnects with the Touchpoint web client's backoff (1 s, 2 s,
+    /// 4 s… up to 30 s, each scaled by a random 50-100 %) and resyncs; the
+    /// report's `resync` section times it.
+    #[arg(long)]
+    pub reconnect: bool,
+    /// First reconnect delay before jitter, ms (the web client's: 1000).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub reconnect_base_ms: u64,
+    /// Create this file once every client has connected and synced (so a
+    /// script knows when to restart the server under --reconnect).
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
     /// Rooms.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub rooms: u32,
@@ -116,7 +146,26 @@ impl Args {
             anyhow::bail!("--writers ({writers}) must be at most --clients ({})", self.clients);
         }
         self.writers = Some(writers);
-        if self.touchpoint.is_some() {
+        if self.protocol == wire::Protocol::Hocuspocus && self.touchpoint.is_some() {
+            anyhow::bail!("--protocol hocuspocus cannot be combined with --touchpoint");
+        }
+        if self.reconnect && !self.idle {
+            anyhow::bail!("--reconnect needs --idle (writers do not resume after a reconnect)");
+        }
+        if let Some(code) = &self.touchpoint_room {
+            if self.touchpoint.is_none() {
+                anyhow::bail!("--touchpoint-room needs --touchpoint");
+            }
+            if self.rooms != 1 {
+                anyhow::bail!("--touchpoint-room joins one room: --rooms must be 1");
+            }
+            if code.is_empty() {
+                anyhow::bail!("--touchpoint-room is empty");
+            }
+            if writers > 0 && self.facilitator_key.as_deref().is_none_or(str::is_empty) {
+                anyhow::bail!("writers in --touchpoint-room need --facilitator-key (or TOUCHPOINT_FACILITATOR_KEY)");
+            }
+        } else if self.touchpoint.is_some() {
             if self.admin_token.as_deref().is_none_or(str::is_empty) {
                 anyhow::bail!("--touchpoint needs --admin-token (or TOUCHPOINT_ADMIN_TOKEN)");
             }

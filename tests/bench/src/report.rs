@@ -22,6 +22,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle: Option<Idle>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub resync: Option<Resync>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<Load>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub convergence: Option<Convergence>,
@@ -51,6 +53,8 @@ pub struct Env {
 pub struct Setup {
     pub mode: &'static str,
     pub rooms_created: usize,
+    /// The rooms used (created, or given with --touchpoint-room).
+    pub room_codes: Vec<String>,
     pub participants: usize,
     /// 429 answers to participant joins that were waited out.
     pub rate_limited_retries: u64,
@@ -65,6 +69,10 @@ pub struct Connect {
     pub wall_s: f64,
     pub open_ms: Summary,
     pub open_and_sync_ms: Summary,
+    /// Bytes and messages received up to the end of the connect phase (the
+    /// initial syncs: how big the room is on the wire).
+    pub bytes_in: u64,
+    pub msgs_in: u64,
     pub cpu: Option<CpuBetween>,
 }
 
@@ -83,6 +91,27 @@ pub struct Idle {
     pub cpu: Option<CpuBetween>,
 }
 
+/// `--reconnect`: how clients came back after the server closed them.
+#[derive(Debug, Default, Serialize)]
+pub struct Resync {
+    /// Server-side closes of synced connections during the hold.
+    pub closes: usize,
+    /// Clients synced again / still away at the end.
+    pub resynced: usize,
+    pub gave_up: u64,
+    pub attempts: usize,
+    pub failed_attempts: u64,
+    /// From the first close to the last client synced again, ms.
+    pub wall_ms: Option<f64>,
+    /// Per client: its close → synced again, ms.
+    pub resync_ms: Summary,
+    /// Attempts each client needed (1 = the first worked).
+    pub attempts_per_client: Summary,
+    /// Reconnect attempts per 100 ms bucket after the first close: the shape
+    /// of the herd (a storm would be one tall bucket, or many failed rounds).
+    pub attempts_per_100ms: Vec<u32>,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct LagSummary {
     pub p50: Option<f64>,
@@ -97,7 +126,7 @@ pub struct TrafficReport {
     pub bytes_in: u64,
     pub msgs_out: u64,
     pub bytes_out: u64,
-    /// Hocuspocus sync-status acks in the Node tool; always 0 here.
+    /// Hocuspocus `SyncStatus` acknowledgements (0 for y-websocket servers).
     pub acks: u64,
 }
 
@@ -371,6 +400,19 @@ pub fn table(r: &Report, shape: &str) -> String {
             i.rss_kb_after.map_or_else(|| "n/a".to_owned(), |v| v.to_string()),
             opt(i.rss_per_conn_kb),
             opt(i.rss_per_conn_kb_hold_avg)
+        );
+    }
+    if let Some(x) = &r.resync {
+        let _ = writeln!(
+            t,
+            "  resync       {} closes, {} back ({} gave up) in {} ms; attempts {} ({} failed); per client ms {}",
+            x.closes,
+            x.resynced,
+            x.gave_up,
+            opt(x.wall_ms),
+            x.attempts,
+            x.failed_attempts,
+            pct(&x.resync_ms)
         );
     }
     if let Some(s) = &r.server {

@@ -7,9 +7,9 @@ mod setup;
 mod verify;
 
 use crate::Args;
-use crate::client::{self, ClientConfig, Kind, Phase, Shared, Timings, WriterPlan, lock};
+use crate::client::{self, Backoff, ClientConfig, Kind, Phase, Shared, Timings, WriterPlan, lock};
 use crate::measure::{self, Sampler, Snap, min_avg_max, round, summarize};
-use crate::report::{self, Connect, Env, Idle, LagSummary, Load, Report, TrafficReport};
+use crate::report::{self, Connect, Env, Idle, LagSummary, Load, Report, Resync, TrafficReport};
 use crate::target::{Endpoint, room_url};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
@@ -315,6 +315,14 @@ impl Bench {
                 awareness: self.args.awareness.then(|| self.awareness_id(m)),
                 connect_timeout: timeout,
                 writer: plan,
+                protocol: self.args.protocol,
+                doc_name: room.name.clone(),
+                token: self.args.token.clone(),
+                reconnect: self.args.reconnect.then(|| Backoff {
+                    base: Duration::from_millis(self.args.reconnect_base_ms),
+                    cap: Duration::from_secs(30),
+                }),
+                seed: self.rng.next_u64(),
             };
             let (tx, rx) = oneshot::channel();
             self.tasks.push(client::spawn(cfg, self.shared.clone(), slots.clone(), self.phase.subscribe(), tx));
@@ -337,8 +345,15 @@ impl Bench {
             wall_s: round(wall, 2),
             open_ms: summarize(&mut open),
             open_and_sync_ms: summarize(&mut sync),
+            bytes_in: self.shared.traffic.bytes_in.load(Relaxed),
+            msgs_in: self.shared.traffic.msgs_in.load(Relaxed),
             cpu: Some(lock(&self.sampler).between(&m0, &m1)),
         });
+        if let Some(path) = &self.args.ready_file
+            && let Err(e) = std::fs::write(path, format!("{}\n", ok.len()))
+        {
+            self.shared.error("ready_file", &format!("{}: {e}", path.display()));
+        }
     }
 
     /// The awareness client id: the document's, or a random one for raw readers.
@@ -382,6 +397,37 @@ impl Bench {
             rss_per_conn_kb_hold_avg: per_conn_avg,
             cpu: Some(lock(&self.sampler).between(&m0, &m1)),
         });
+        if self.args.reconnect {
+            self.report.resync = Some(self.resync_summary());
+        }
+    }
+
+    /// The `--reconnect` figures from the clients' log.
+    fn resync_summary(&self) -> Resync {
+        let mut log = lock(&self.shared.resync);
+        let first = log.closed_at_ms.iter().copied().reduce(f64::min);
+        let last = log.synced_at_ms.iter().copied().reduce(f64::max);
+        let mut buckets: Vec<u32> = Vec::new();
+        if let Some(f) = first {
+            for &a in &log.attempt_at_ms {
+                let i = ((a - f).max(0.0) / 100.0) as usize;
+                if buckets.len() <= i {
+                    buckets.resize(i + 1, 0);
+                }
+                buckets[i] += 1;
+            }
+        }
+        Resync {
+            closes: log.closed_at_ms.len(),
+            resynced: log.synced_at_ms.len(),
+            gave_up: log.gave_up,
+            attempts: log.attempt_at_ms.len(),
+            failed_attempts: log.failed_attempts,
+            wall_ms: first.zip(last).map(|(f, l)| round(l - f, 1)),
+            resync_ms: summarize(&mut log.resync_ms),
+            attempts_per_client: summarize(&mut log.attempts_per_resync),
+            attempts_per_100ms: buckets,
+        }
     }
 
     async fn load_phase(&mut self) {
@@ -457,7 +503,7 @@ impl Bench {
                 bytes_in: t.bytes_in.load(Relaxed),
                 msgs_out: t.msgs_out.load(Relaxed),
                 bytes_out: t.bytes_out.load(Relaxed),
-                acks: 0,
+                acks: t.acks.load(Relaxed),
             },
         });
     }

@@ -152,12 +152,7 @@ impl<'a> Message<'a> {
     pub fn decode(frame: &'a [u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(frame);
         match r.read_var_uint()? {
-            MSG_SYNC => match r.read_var_uint()? {
-                SYNC_STEP1 => Ok(Message::SyncStep1(r.read_var_bytes()?)),
-                SYNC_STEP2 => Ok(Message::SyncStep2(r.read_var_bytes()?)),
-                SYNC_UPDATE => Ok(Message::Update(r.read_var_bytes()?)),
-                other => Ok(Message::UnknownSync(other)),
-            },
+            MSG_SYNC => Self::decode_sync(&mut r),
             MSG_AWARENESS => Ok(Message::Awareness(r.read_var_bytes()?)),
             MSG_AUTH => match r.read_var_uint()? {
                 0 => Ok(Message::AuthDenied(r.read_var_string()?)),
@@ -167,6 +162,100 @@ impl<'a> Message<'a> {
             other => Ok(Message::Unknown(other)),
         }
     }
+
+    /// The sync sub-message after the `0` tag: `[sub, varByteArray]`.
+    fn decode_sync(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        match r.read_var_uint()? {
+            SYNC_STEP1 => Ok(Message::SyncStep1(r.read_var_bytes()?)),
+            SYNC_STEP2 => Ok(Message::SyncStep2(r.read_var_bytes()?)),
+            SYNC_UPDATE => Ok(Message::Update(r.read_var_bytes()?)),
+            other => Ok(Message::UnknownSync(other)),
+        }
+    }
+}
+
+/// Which framing the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// y-websocket / y-protocols: `[type][payload]`, the room named by the URL.
+    #[default]
+    YWebsocket,
+    /// Hocuspocus (2.x/3.x): several documents share one socket, so every
+    /// frame starts with the document name, `[varString name][type][payload]`;
+    /// the server ignores a document until an `Auth/Token` frame for it, and
+    /// adds message types of its own (see [`HpMessage`]).
+    Hocuspocus,
+}
+
+/// Hocuspocus message types beyond the y-protocols ones.
+pub const HP_SYNC_REPLY: u64 = 4;
+pub const HP_STATELESS: u64 = 5;
+pub const HP_BROADCAST_STATELESS: u64 = 6;
+pub const HP_CLOSE: u64 = 7;
+pub const HP_SYNC_STATUS: u64 = 8;
+/// Hocuspocus `Auth` sub-types (not y-protocols' `0 = permission denied`).
+pub const HP_AUTH_TOKEN: u64 = 0;
+pub const HP_AUTH_DENIED: u64 = 1;
+pub const HP_AUTH_OK: u64 = 2;
+
+/// One decoded Hocuspocus frame (after its document name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HpMessage<'a> {
+    /// Types 0, 1 and 3 carry y-protocols messages unchanged; type 4
+    /// (`SyncReply`) carries a sync message the server sends in answer to
+    /// ours (its own SyncStep1), decoded here as the sync message it holds.
+    Y(Message<'a>),
+    /// `[2, 2, scope]`: authenticated (scope "read-write" or "readonly").
+    Authenticated,
+    /// `[2, 1, reason]`.
+    Denied(&'a str),
+    /// `[8, bool]`: the server's acknowledgement of one update we sent.
+    SyncStatus,
+    /// `[7, reason]`: the server asks the client to close.
+    Close(&'a str),
+    /// Stateless messages and auth sub-types the bench does not use.
+    Ignored(u64),
+}
+
+/// `varString(name)`: what starts every Hocuspocus frame for document `name`.
+pub fn hocuspocus_prefix(name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len() + 2);
+    write_var_string(&mut out, name);
+    out
+}
+
+/// `[2, 0, varString(token)]`: the Hocuspocus authentication frame (to be
+/// prefixed with the document name like every other).
+pub fn encode_hocuspocus_auth(token: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(token.len() + 4);
+    write_var_uint(&mut out, MSG_AUTH);
+    write_var_uint(&mut out, HP_AUTH_TOKEN);
+    write_var_string(&mut out, token);
+    out
+}
+
+/// Splits a Hocuspocus frame into its document name and message.
+pub fn decode_hocuspocus(frame: &[u8]) -> Result<(&str, HpMessage<'_>), DecodeError> {
+    let mut r = Reader::new(frame);
+    let name = r.read_var_string()?;
+    let body_at = r.pos;
+    let msg = match r.read_var_uint()? {
+        MSG_SYNC | MSG_AWARENESS | MSG_QUERY_AWARENESS => {
+            HpMessage::Y(Message::decode(frame.get(body_at..).ok_or(DecodeError::Truncated)?)?)
+        }
+        HP_SYNC_REPLY => HpMessage::Y(Message::decode_sync(&mut r)?),
+        MSG_AUTH => match r.read_var_uint()? {
+            HP_AUTH_OK => HpMessage::Authenticated,
+            HP_AUTH_DENIED => HpMessage::Denied(r.read_var_string()?),
+            other => HpMessage::Ignored(other),
+        },
+        HP_SYNC_STATUS => HpMessage::SyncStatus,
+        HP_CLOSE => HpMessage::Close(r.read_var_string().unwrap_or("")),
+        t @ (HP_STATELESS | HP_BROADCAST_STATELESS) => HpMessage::Ignored(t),
+        other => HpMessage::Y(Message::Unknown(other)),
+    };
+    Ok((name, msg))
 }
 
 fn sync_frame(sub: u64, payload: &[u8]) -> Vec<u8> {
@@ -369,6 +458,30 @@ mod tests {
         assert_eq!(Message::decode(&[0, 9]), Ok(Message::UnknownSync(9)));
         assert_eq!(Message::decode(&[]), Err(DecodeError::Truncated));
         assert_eq!(Message::decode(&[0, 2, 3, 1]), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn hocuspocus_frames() {
+        let mut pre = hocuspocus_prefix("doc-1");
+        assert_eq!(pre, b"\x05doc-1");
+        let mut auth = pre.clone();
+        auth.extend(encode_hocuspocus_auth("t"));
+        assert_eq!(&auth[6..], [2, 0, 1, b't']);
+        // Sync, sync reply (the server's SyncStep1), auth ok, status, close.
+        pre.extend(encode_update(&[7, 7]));
+        assert_eq!(decode_hocuspocus(&pre), Ok(("doc-1", HpMessage::Y(Message::Update(&[7, 7])))));
+        let reply = [1, b'd', 4, 0, 1, 0];
+        assert_eq!(decode_hocuspocus(&reply), Ok(("d", HpMessage::Y(Message::SyncStep1(&[0])))));
+        let mut ok = vec![1, b'd', 2, 2];
+        write_var_string(&mut ok, "read-write");
+        assert_eq!(decode_hocuspocus(&ok), Ok(("d", HpMessage::Authenticated)));
+        let mut denied = vec![1, b'd', 2, 1];
+        write_var_string(&mut denied, "nope");
+        assert_eq!(decode_hocuspocus(&denied), Ok(("d", HpMessage::Denied("nope"))));
+        assert_eq!(decode_hocuspocus(&[1, b'd', 8, 1]), Ok(("d", HpMessage::SyncStatus)));
+        assert_eq!(decode_hocuspocus(&[1, b'd', 7, 1, b'x']), Ok(("d", HpMessage::Close("x"))));
+        assert_eq!(decode_hocuspocus(&[1, b'd', 3]), Ok(("d", HpMessage::Y(Message::QueryAwareness))));
+        assert_eq!(decode_hocuspocus(&[5, b'd']), Err(DecodeError::Truncated));
     }
 
     #[test]

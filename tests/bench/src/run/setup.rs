@@ -28,8 +28,13 @@ impl Bench {
             let timeout = Duration::from_secs(self.args.connect_timeout);
             let admin = self.args.admin_token.clone().unwrap_or_default();
             let mut created = Vec::new();
-            for _ in 0..self.args.rooms {
-                created.push(http::create_room(&api, &admin, timeout).await?);
+            if let Some(code) = &self.args.touchpoint_room {
+                let facilitator_key = self.args.facilitator_key.clone().unwrap_or_default();
+                created.push(http::CreatedRoom { code: code.clone(), facilitator_key });
+            } else {
+                for _ in 0..self.args.rooms {
+                    created.push(http::create_room(&api, &admin, timeout).await?);
+                }
             }
             let jobs: Vec<String> = created.iter().flat_map(|c| std::iter::repeat_n(c.code.clone(), n - w)).collect();
             let api2 = api.clone();
@@ -61,7 +66,8 @@ impl Bench {
             }
             self.report.setup = Some(Setup {
                 mode: "touchpoint",
-                rooms_created: created.len(),
+                rooms_created: if self.args.touchpoint_room.is_some() { 0 } else { created.len() },
+                room_codes: created.iter().map(|c| c.code.clone()).collect(),
                 participants: created.len() * (n - w),
                 rate_limited_retries: rate_limited,
                 wall_s: round(t0.elapsed().as_secs_f64(), 2),
@@ -86,10 +92,12 @@ impl Bench {
         for room in 0..self.rooms.len() {
             for idx in 0..n {
                 // Writers first, like the Node tool; the last reader keeps a
-                // full document so every room has one replica for convergence.
+                // full document so every room has one replica for convergence
+                // (an idle run checks no convergence: its readers stay raw, so
+                // a sync time is the server's answer, not this tool's decoding).
                 let kind = if idx < w {
                     Kind::Writer
-                } else if idx == n - 1 {
+                } else if idx == n - 1 && !self.args.idle {
                     Kind::Replica
                 } else {
                     Kind::Raw

@@ -125,6 +125,11 @@ impl Bench {
                 awareness: None,
                 connect_timeout: timeout,
                 writer: None,
+                protocol: self.args.protocol,
+                doc_name: name.clone(),
+                token: self.args.token.clone(),
+                reconnect: None,
+                seed: 0,
             };
             match client::connect_and_sync(&cfg, &self.shared).await {
                 Ok((conn, t)) => {
