@@ -112,11 +112,13 @@ function morph(el, next) {
     if (el.nodeValue !== next.nodeValue) el.nodeValue = next.nodeValue
     return
   }
+  // A <details> is opened and closed by the person: its `open` is theirs after the first render.
+  const owned = (name) => name === 'open' && el.tagName === 'DETAILS'
   for (const attr of Array.from(el.attributes)) {
-    if (!next.hasAttribute(attr.name)) el.removeAttribute(attr.name)
+    if (!next.hasAttribute(attr.name) && !owned(attr.name)) el.removeAttribute(attr.name)
   }
   for (const attr of Array.from(next.attributes)) {
-    if (el.getAttribute(attr.name) !== attr.value) el.setAttribute(attr.name, attr.value)
+    if (el.getAttribute(attr.name) !== attr.value && !owned(attr.name)) el.setAttribute(attr.name, attr.value)
   }
   el._on = next._on
   // Form state lives in properties: the view's value wins, but an unchanged

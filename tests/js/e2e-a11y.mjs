@@ -4,7 +4,7 @@
 // a 360 px phone, target sizes, and the phone used with the keyboard alone.
 //
 //   node e2e-a11y.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import { options, browser, api, facilitator, ok, check, shot, axe, until, main, eventTemplate } from './e2e-lib.mjs'
+import { options, browser, api, facilitator, ok, check, shot, axe, until, main, track, eventTemplate } from './e2e-lib.mjs'
 
 const { base, admin } = options()
 
@@ -46,7 +46,7 @@ main(async () => {
   const b = await browser()
   const errors = []
   const context = await b.newContext({ viewport: { width: 360, height: 740 } })
-  const page = await context.newPage()
+  const page = track(await context.newPage(), 'phone')
   page.on('pageerror', (e) => errors.push(e.message))
   page.on('dialog', (d) => d.accept())
 
@@ -197,7 +197,7 @@ main(async () => {
   await axe(page, 'the phone: a room code that does not exist')
 
   // The projector, in every kind of activity.
-  const projector = await b.newPage({ viewport: { width: 1920, height: 1080 } })
+  const projector = track(await b.newPage({ viewport: { width: 1920, height: 1080 } }), 'projector')
   projector.on('pageerror', (e) => errors.push(`projector: ${e.message}`))
   await fac('set_current', { activity: null })
   await projector.goto(`${base}/projector/${room.code}#key=${room.facilitator_key}`)

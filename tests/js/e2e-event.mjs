@@ -4,7 +4,7 @@
 // reveal and a pledge round, and the projector shows the right result.
 //
 //   node e2e-event.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import { options, browser, api, facilitator, ok, check, shot, until, main, eventTemplate as template } from './e2e-lib.mjs'
+import { options, browser, api, facilitator, ok, check, shot, until, main, track, eventTemplate as template } from './e2e-lib.mjs'
 
 const { base, admin } = options()
 
@@ -15,14 +15,14 @@ main(async () => {
   const errors = []
   const newPhone = async (name, width = 360) => {
     const context = await b.newContext({ viewport: { width, height: 760 } })
-    const page = await context.newPage()
+    const page = track(await context.newPage(), name)
     page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`))
     page.on('dialog', (d) => d.accept())
     return { context, page }
   }
 
   // The projector, as the facilitator opens it.
-  const projector = await b.newPage({ viewport: { width: 1920, height: 1080 } })
+  const projector = track(await b.newPage({ viewport: { width: 1920, height: 1080 } }), 'projector')
   projector.on('pageerror', (e) => errors.push(`projector: ${e.message}`))
   await projector.goto(`${base}/projector/${room.code}#key=${room.facilitator_key}`)
   await projector.getByText('Room code').first().waitFor()

@@ -103,6 +103,14 @@ export async function until(page, fn, arg, what, timeout = 10000) {
   }
 }
 
+const tracked = new Map()
+
+/** Remembers a page so that a failure leaves a screenshot of it (failure-<name>.png). */
+export function track(page, name) {
+  tracked.set(name, page)
+  return page
+}
+
 export async function main(run) {
   const started = Date.now()
   try {
@@ -111,6 +119,9 @@ export async function main(run) {
     process.exit(0)
   } catch (error) {
     console.error(`not ok - ${error.message}`)
+    for (const [name, page] of tracked) {
+      await page.screenshot({ path: path.join(artifacts, `failure-${name}.png`), fullPage: true, timeout: 5000 }).catch(() => {})
+    }
     process.exit(1)
   }
 }

@@ -66,7 +66,9 @@ function choicesEditor(ctx, a) {
       return h('li', { key: c.id },
         renaming != null
           ? h('form', { class: 'inline-form', 'aria-label': `Rename ${c.label}`, onsubmit: () => {
-            if (renaming.trim()) ctx.act({ kind: 'rename_choice', activity: a.id, id: c.id, label: renaming.trim() }, `rename “${c.label}” to “${renaming.trim()}”`)
+            // Read at the moment of submitting: the closure's copy may be a keystroke behind.
+            const label = (edits.renaming[c.id] || '').trim()
+            if (label) ctx.act({ kind: 'rename_choice', activity: a.id, id: c.id, label }, `rename “${c.label}” to “${label}”`)
             delete edits.renaming[c.id]
             focusLater(`#rename-${c.id}`)
           } },
@@ -172,7 +174,8 @@ function assistedEntry(ctx, a) {
     Object.assign(d, { note: '', text: '', word: '', name: '', organisation: '' })
     focusLater(`#${first}`)
   }
-  return h('details', { class: 'paper-entry', open: a.state === 'open' ? true : null },
+  // Open by itself while the activity is open (a new element, since the person owns `open` after that).
+  return h('details', { class: 'paper-entry', key: `paper-${a.id}-${a.state}`, open: a.state === 'open' ? true : null },
     h('summary', null, 'Type in a paper card'),
     a.state === 'pending' ? h('p', { class: 'hint' }, 'Open the activity first.') : h('form', { onsubmit: submit, 'aria-label': 'Paper card' },
       h('div', { class: 'paper-who' },
