@@ -64,7 +64,10 @@ export function mount(root, view) {
   function schedule() {
     if (pending) return
     pending = true
-    requestAnimationFrame(render)
+    // The next frame; or soon, in a window the browser does not paint (a projector
+    // tab behind the console), where frames never come but the board still changes.
+    requestAnimationFrame(() => pending && render())
+    setTimeout(() => pending && render(), 150)
   }
   render()
   return { schedule, render }
@@ -136,12 +139,13 @@ function morph(el, next) {
 
 /** Moves focus to the element matching `selector` after the next render (managed focus). */
 export function focusLater(selector) {
-  requestAnimationFrame(() => requestAnimationFrame(() => {
+  // After the render that follows the current event (at most 150 ms away, see mount).
+  setTimeout(() => {
     const el = document.querySelector(selector)
     if (!el) return
     if (!el.hasAttribute('tabindex') && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) el.setAttribute('tabindex', '-1')
     el.focus()
-  }))
+  }, 200)
 }
 
 /** Text for a count: "1 card", "3 cards". */

@@ -66,11 +66,15 @@ main(async () => {
   ok('the console takes the facilitator key, or the whole link, and refuses a wrong one')
   await axe(con, 'the console: run the event, lobby')
 
-  const [projector] = await Promise.all([context.waitForEvent('page'), con.getByRole('link', { name: 'Open the projector' }).click()])
-  watch(projector, 'projector')
-  await projector.setViewportSize({ width: 1920, height: 1080 })
-  await projector.locator('.join-panel.big').waitFor()
+  const [popup] = await Promise.all([context.waitForEvent('page'), con.getByRole('link', { name: 'Open the projector' }).click()])
+  await popup.locator('.join-panel.big').waitFor()
   ok('the console opens the projector in another window')
+  // On its own screen, as in the room: a tab behind the console would not be painted.
+  const projectorUrl = popup.url()
+  await popup.close()
+  const projector = watch(await (await b.newContext({ viewport: { width: 1920, height: 1080 } })).newPage(), 'projector')
+  await projector.goto(projectorUrl)
+  await projector.locator('.join-panel.big').waitFor()
 
   const phoneContext = await b.newContext({ viewport: { width: 360, height: 740 } })
   const phone = watch(await phoneContext.newPage(), 'phone')

@@ -20,10 +20,14 @@ fn chromium_missing() -> bool {
     false
 }
 
+/// One Chromium at a time: the scripts open several pages each, on a two-core machine.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn run(script: &str, checks: &[&str]) -> anyhow::Result<()> {
     if chromium_missing() {
         return Ok(());
     }
+    let _turn = ONE_BROWSER.lock().await;
     let server = TestServer::start().await?;
     let output = node::run_script(script, &["--url", &server.base_url(), "--admin-token", ADMIN_TOKEN]).await?;
     for check in checks {
@@ -51,6 +55,62 @@ async fn a_whole_event_runs_on_phones_the_projector_and_a_remote_screen() -> any
             "after the reveal the projector and the phones show the ranking: callback 4 dots, results 2, coordinator 0",
             "pledges: a name only when chosen, a contact only with its own consent",
             "the projector shows the pledge wall and the word cloud, the contact stays private",
+            "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_phone_projector_and_page_state_passes_axe_reflows_and_works_by_keyboard() -> anyhow::Result<()> {
+    run(
+        "e2e-a11y.mjs",
+        &[
+            "axe: no WCAG 2.2 AA violations on the front page",
+            "axe: no WCAG 2.2 AA violations on the accessibility statement",
+            "axe: no WCAG 2.2 AA violations on the phone: about you",
+            "axe: no WCAG 2.2 AA violations on the phone: emotional map, choosing a feeling",
+            "keyboard: arrows browse the moments, Enter chooses, and focus moves on to the feelings",
+            "keyboard: a whole card is placed without a pointer",
+            "the saved card is announced in a polite live region",
+            "a timer running out and the room moving on keep a half-written card, even across a reload",
+            "axe: no WCAG 2.2 AA violations on the phone: vote, offline with a dot not sent yet",
+            "the phone: vote: reflows at 320 px and at 200% zoom of a 360 px phone",
+            "the phone: vote: every target is at least 44 px (inline links 24 px)",
+            "axe: no WCAG 2.2 AA violations on the phone: pledge, with name and contact fields",
+            "axe: no WCAG 2.2 AA violations on the phone: my contributions",
+            "axe: no WCAG 2.2 AA violations on the projector: lobby",
+            "axe: no WCAG 2.2 AA violations on the projector: How care feels today",
+            "axe: no WCAG 2.2 AA violations on the projector: The options for change",
+            "axe: no WCAG 2.2 AA violations on the projector: Our PATH",
+            "axe: no WCAG 2.2 AA violations on the projector: My pledge",
+            "axe: no WCAG 2.2 AA violations on the projector: Anything else to tell us?",
+            "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_facilitator_console_runs_the_event_and_the_remote_attendee_hears_it() -> anyhow::Result<()> {
+    run(
+        "e2e-console.mjs",
+        &[
+            "a facilitator creates a room from a template on the front page and lands in its console",
+            "the console takes the facilitator key, or the whole link, and refuses a wrong one",
+            "the console opens the projector in another window",
+            "“Open and show” opens the map and moves every phone to it",
+            "touchpoints are added, renamed and moved live, and the phones follow at once",
+            "paper cards are typed in quickly: the perspective stays, the text clears, focus returns to the first field",
+            "the timer shows on the projector and the phones, and stops",
+            "moderation hides a card from the board and shows it again",
+            "the facilitator sees a vote’s results live before anyone else; the reveal shows them on the projector",
+            "snapshots are listed (one per closed activity, and on demand) and the data downloads as JSON and CSV",
+            "axe: no WCAG 2.2 AA violations on the console: moderation",
+            "axe: no WCAG 2.2 AA violations on the console: snapshots and data",
+            "remote: the keyboard alone reaches every control, with the focus always visible and never covered",
+            "remote: activity changes and new contributions are announced in a polite live region",
+            "axe: no WCAG 2.2 AA violations on the remote attendee: ideas, with the board beside",
             "no script errors in any page",
         ],
     )
