@@ -80,3 +80,6 @@ function view(state, app) {
         h('button', { type: 'submit', class: 'button primary', disabled: state.creating }, state.creating ? 'Creating…' : 'Create the room'))),
     h('footer', { class: 'page-foot' }, h('a', { href: '/accessibility' }, 'Accessibility statement')))
 }
+
+import { route } from './route.js'
+if (document.getElementById('app')) startLanding(route().root)

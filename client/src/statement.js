@@ -41,3 +41,6 @@ export function startStatement(root) {
     h('p', { class: 'hint' }, 'This statement was prepared in November 2026 and is reviewed with each release.'),
     h('p', null, h('a', { href: '/' }, 'Back to Touchpoint'))))
 }
+
+import { route } from './route.js'
+if (document.getElementById('app')) startStatement(route().root)
