@@ -77,6 +77,13 @@ export const KIND_WORDS = {
   ideas: 'Ideas',
 }
 
+/** What kind of activity this is, in words ("Emotional map: how we want it to feel"). */
+export function kindWords(a) {
+  if (!a) return ''
+  if (a.kind === 'emotion_map') return a.board === 'desired' ? 'Emotional map: how care should feel' : 'Emotional map: how care feels now'
+  return KIND_WORDS[a.kind] || ''
+}
+
 export const VALENCE = {
   positive: { word: 'Good', arrow: '▲' },
   neutral: { word: 'Neutral', arrow: '●' },

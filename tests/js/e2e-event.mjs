@@ -26,6 +26,7 @@ main(async () => {
   projector.on('pageerror', (e) => errors.push(`projector: ${e.message}`))
   await projector.goto(`${base}/projector/${room.code}#key=${room.facilitator_key}`)
   await projector.getByText('Room code').first().waitFor()
+  check(await projector.locator('.personas').count() === 0, 'no personas in the lobby')
   const qr = await projector.locator('img.qr').evaluate((img) => img.complete && img.naturalWidth > 0)
   check(qr, 'the projector shows the QR code')
   check((await projector.locator('.room-code').first().innerText()).replace(/\s/g, '') === room.code, 'the projector shows the room code')
@@ -64,6 +65,8 @@ main(async () => {
   await fac('open_activity', { activity: 'map' })
   await fac('set_current', { activity: 'map' })
   for (const p of [ann, gp, carer, remote]) await p.page.locator('#activity-heading', { hasText: 'How care feels today' }).waitFor()
+  await projector.getByText('Think of Margaret and David').waitFor()
+  await ann.page.getByText('Think of Margaret and David').waitFor()
   ok('every phone follows the facilitator to the emotional map')
 
   const placeCard = async (page, touchpoint, emotion, note) => {
@@ -211,7 +214,10 @@ main(async () => {
   await gp.page.getByLabel('I agree that the organisers keep this contact').check()
   await gp.page.getByRole('button', { name: 'Make my pledge' }).click()
   await gp.page.getByText('Saved: your pledge').waitFor()
-  ok('pledges: a name only when chosen, a contact only with its own consent')
+  await gp.page.getByRole('button', { name: 'Delete the contact I left for a reminder' }).click()
+  await gp.page.getByText('Saved: deleting the contact you left with your pledge').waitFor()
+  check(!(await gp.page.getByRole('button', { name: 'Delete the contact I left for a reminder' }).count()), 'the contact is gone')
+  ok('pledges: a name only when chosen, a contact only with its own consent, and the contact can be deleted')
   for (const [p, word] of [[ann, 'Kindness'], [gp, 'Time'], [carer, 'kindness'], [remote, 'Being heard']]) {
     await p.page.getByRole('textbox', { name: 'What matters most in care?' }).fill(word)
     await p.page.getByRole('button', { name: 'Add my word' }).click()

@@ -140,6 +140,7 @@ export const eventTemplate = {
     {
       kind: 'emotion_map', id: 'map', title: 'How care feels today', board: 'current', own_word: true,
       prompt: 'Choose a moment, then how it felt.',
+      personas: [{ name: 'Margaret', description: 'Margaret is 78 and lives on her own.' }, { name: 'David', description: 'David is her son and works full time.' }],
       touchpoints: [
         { id: 'booking', label: 'Booking an appointment' },
         { id: 'seeing-the-gp', label: 'Seeing the GP' },

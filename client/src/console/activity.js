@@ -2,13 +2,13 @@
 // reveal), its touchpoints, options or sections (add, rename, move: buttons,
 // never dragging), and the quick form for paper cards.
 import { h, focusLater, plural } from '../dom.js'
-import { choicesOf, contributions, KIND_WORDS } from '../board.js'
+import { choicesOf, contributions, KIND_WORDS, kindWords } from '../board.js'
 import { resultsView } from '../projector/votes.js'
 import { heatmapView } from '../projector/heatmap.js'
 
 export function activityPanel(ctx, a) {
   return h('section', { class: 'panel activity-panel', 'aria-labelledby': 'panel-h', key: `panel-${a.id}` },
-    h('p', { class: 'kicker' }, KIND_WORDS[a.kind]),
+    h('p', { class: 'kicker' }, kindWords(a)),
     h('h2', { id: 'panel-h' }, a.title),
     a.prompt ? h('p', { class: 'hint' }, a.prompt) : null,
     summary(ctx, a),

@@ -116,6 +116,7 @@ export function emotionView(ctx, a, locked) {
   }
 
   return h('div', null,
+    personasView(a),
     h('form', { class: 'card-form', onsubmit: submit, 'aria-label': editing ? 'Change your card' : 'Place an emotion card' },
       editing ? h('p', { class: 'notice info' }, 'You are changing one of your cards.') : null,
       step1, step2, step3),
@@ -181,4 +182,15 @@ export function withdrawButton(ctx, c, what) {
       focusLater('#notice')
     },
   }, 'Take back')
+}
+
+/** The imaginary people of a desired map, to help think beyond oneself. */
+export function personasView(a, { open = false } = {}) {
+  const personas = a.personas || []
+  if (!personas.length) return null
+  const names = personas.map((p) => p.name)
+  const title = `Think of ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0]}`
+  return h('details', { class: 'personas', open: open || null },
+    h('summary', null, title),
+    h('ul', null, personas.map((p) => h('li', { key: p.name, class: 'persona' }, h('strong', null, p.name), ': ', p.description))))
 }

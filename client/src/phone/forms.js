@@ -104,7 +104,12 @@ export function pledgeView(ctx, a, locked) {
     if (d.showName && (d.name || '').trim()) fields.name = d.name.trim()
     if ((d.organisation || '').trim()) fields.organisation = d.organisation.trim()
     if (contact) { fields.contact = contact; fields.contact_consent = true }
-    sendText(ctx, a, 'add_pledge', fields, 'your pledge', 'pledges', { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent })
+    ctx.send({ kind: 'add_pledge', activity: a.id, ...fields }, 'your pledge', {
+      collection: 'pledges',
+      contact: !!contact,
+      restore: { activity: a.id, fields: { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent } },
+    })
+    focusLater('#notice')
     Object.assign(d, { pledge: '', contact: '', consent: false, wantsContact: false })
     ctx.saveDrafts()
   }
@@ -131,11 +136,21 @@ export function pledgeView(ctx, a, locked) {
           h('input', { id: 'pledge-consent', type: 'checkbox', checked: !!d.consent, onchange: (e) => set('consent')(e.target.checked) }),
           h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge later. I can ask them to delete it at any time.'))) : null,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge'))),
-    list(ctx, 'Your pledges', mineIn(ctx, a, 'pledges'), pendingIn(ctx, a, 'pledges'), (c) => [c.text, c.name ? ` (${c.name})` : ''], locked),
+    list(ctx, 'Your pledges', mineIn(ctx, a, 'pledges'), pendingIn(ctx, a, 'pledges'), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
     a.touchstones ? h('section', { class: 'touchstones', 'aria-labelledby': 'ts-heading' },
       h('h2', { id: 'ts-heading' }, 'Words for the word cloud'),
       locked ? null : h('form', { onsubmit: submitWord, 'aria-label': 'Add a word to the word cloud' },
         textField('touchstone', a.touchstone_prompt || 'What matters most to you?', d.touchstone, set('touchstone'), { input: true, max: 30 }),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'Add my word'))),
       list(ctx, 'Your words', mineIn(ctx, a, 'touchstones'), pendingIn(ctx, a, 'touchstones'), (c) => c.word, locked)) : null)
+}
+
+/** A pledger may take back the contact they left for a follow-up, and keep the pledge. */
+export function eraseContactButton(ctx, c) {
+  if (!c.id || !ctx.contacts.includes(c.id)) return null
+  return h('span', { class: 'erase-contact' }, h('br'), h('button', {
+    type: 'button',
+    class: 'link-button',
+    onclick: () => ctx.send({ kind: 'erase_contact', id: c.id }, 'deleting the contact you left with your pledge', { erases: c.id }),
+  }, 'Delete the contact I left for a reminder'))
 }

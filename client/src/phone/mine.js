@@ -2,8 +2,9 @@
 // still on its way, with a way to change or take back each one while its
 // activity is still open.
 import { h, focusLater } from '../dom.js'
-import { contribution, KIND_WORDS } from '../board.js'
+import { contribution, KIND_WORDS, kindWords } from '../board.js'
 import { emotionChip, withdrawButton } from './emotion.js'
+import { eraseContactButton } from './forms.js'
 
 const WHAT = { cards: 'Emotion card', ideas: 'Idea or comment', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word for the word cloud' }
 
@@ -22,6 +23,7 @@ function text(ctx, c, a) {
     const o = a && (a.options || []).find((x) => x.id === c.option)
     return [h('strong', null, `On “${o ? o.label : c.option}”: `), c.text]
   }
+  if (c.collection === 'pledges') return [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)]
   return c.text
 }
 
@@ -43,7 +45,7 @@ export function mineView(ctx) {
     ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
     !byActivity.length ? h('p', null, 'Nothing yet. What you add will appear here.') : null,
     byActivity.map(({ a, saved, pending }) => h('section', { key: a.id, class: 'my-list', 'aria-labelledby': `mine-${a.id}` },
-      h('h2', { id: `mine-${a.id}` }, a.title, h('span', { class: 'hint' }, ` · ${KIND_WORDS[a.kind] || ''}${a.state === 'locked' ? ' · closed' : ''}`)),
+      h('h2', { id: `mine-${a.id}` }, a.title, h('span', { class: 'hint' }, ` · ${kindWords(a)}${a.state === 'locked' ? ' · closed' : ''}`)),
       h('ul', null,
         pending.map((item) => h('li', { key: item.key, class: 'my-item pending' },
           h('p', null, WHAT[item.collection] + ' – ', item.label),

@@ -5,7 +5,7 @@ import { h, mount, focusLater, plural } from '../dom.js'
 import { call, roomApi, store, clockSkew } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
-import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, contribution } from '../board.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, kindWords, contribution } from '../board.js'
 import { announce, alertNow } from '../a11y.js'
 import { profileView, profileSummary } from './profile.js'
 import { emotionView } from './emotion.js'
@@ -27,6 +27,8 @@ export async function startPhone(root, code, { remote }) {
     me: { profile: {}, contributions: [], dots: {}, scores: {} },
     outbox: null,
     drafts: store.get(`tp:drafts:${code}`, {}),
+    // Pledges this phone left a contact with (only the phone knows; the board never shows contacts).
+    contacts: store.get(`tp:contacts:${code}`, []),
     // 'activity' follows the room; 'profile' and 'mine' are the person's own pages.
     screen: store.get(`tp:profiled:${code}`) ? 'activity' : 'profile',
     viewing: null,
@@ -154,6 +156,9 @@ function onOutbox(ctx, event) {
     if (id && item.collection && !event.result.withdrawn) {
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([{ id, collection: item.collection }])
     }
+    if (id && item.contact) ctx.contacts = ctx.contacts.concat([id])
+    if (item.erases || (event.result && event.result.withdrawn)) ctx.contacts = ctx.contacts.filter((c) => c !== (item.erases || id))
+    store.set(`tp:contacts:${ctx.code}`, ctx.contacts.length ? ctx.contacts : null)
     if (event.result && event.result.withdrawn) {
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id)
     }
@@ -273,7 +278,7 @@ function activityScreen(ctx) {
     store.set(`tp:viewing:${ctx.code}`, busy ? a.id : null)
   }
   const head = [
-    h('p', { class: 'kicker' }, KIND_WORDS[a.kind] || ''),
+    h('p', { class: 'kicker' }, kindWords(a)),
     h('h1', { id: 'activity-heading', tabindex: '-1' }, a.title),
     a.prompt ? h('p', { class: 'lead' }, a.prompt) : null,
   ]

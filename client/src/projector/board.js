@@ -3,7 +3,7 @@
 // the board of the activity in progress. Hidden contributions never appear.
 import { h, plural } from '../dom.js'
 import { clockSkew } from '../api.js'
-import { activity as findActivity, contributions, timeLeft, clock, spokenTime, KIND_WORDS } from '../board.js'
+import { activity as findActivity, contributions, timeLeft, clock, spokenTime, KIND_WORDS, kindWords } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
 
@@ -59,7 +59,7 @@ export function boardView(doc, room, { compact = false, code, level = 1 } = {}) 
   const H = `h${level}`
   const head = h('div', { class: 'board-head' },
     h('div', { class: 'board-title' },
-      a ? h('p', { class: 'kicker' }, `${KIND_WORDS[a.kind] || ''}${a.state === 'locked' ? ' · closed' : a.state === 'pending' ? ' · starting soon' : ''}`) : null,
+      a ? h('p', { class: 'kicker' }, `${kindWords(a)}${a.state === 'locked' ? ' · closed' : a.state === 'pending' ? ' · starting soon' : ''}`) : null,
       h(H, { class: 'board-heading', id: 'board-now' }, a ? a.title : room.title)),
     timerView(room),
     !compact && a ? joinPanel(code, { big: false }) : null)

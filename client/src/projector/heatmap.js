@@ -5,6 +5,7 @@
 // can be compared. Every cell shows its number; the shading only backs it up.
 import { h } from '../dom.js'
 import { contributions, VALENCE } from '../board.js'
+import { personasView } from '../phone/emotion.js'
 
 // Light tints with dark text (contrast above 7:1 at every step).
 const SHADES = {
@@ -45,7 +46,8 @@ export function heatmapView(doc, room, a, { level = 2 } = {}) {
   if (!cards.length) {
     return h('div', { class: 'map-empty' },
       h(H, null, 'The map is empty so far'),
-      h('p', null, 'Cards appear here as people place them.'))
+      h('p', null, 'Cards appear here as people place them.'),
+      personasView(a, { open: true }))
   }
   // Rows: the emotions in use, good to bad; then people's own words.
   const used = new Set(cards.map((c) => c.emotion).filter(Boolean))
