@@ -40,6 +40,12 @@ CAP_DURATION="${CAP_DURATION:-10}"
 CAP_RATES="${CAP_RATES:-1 2 4 6 8 12 16 20}"
 CAP_WRITERS="${CAP_WRITERS:-25}"
 EXTRAS="${EXTRAS:-1}"
+# Before each run, wait (up to QUIET_WAIT s) until other processes use at most
+# QUIET_PCT % of a core; a run during which they used more than DISTURBED_PCT
+# % on average is run once more (both figures are in the reports).
+QUIET_PCT="${QUIET_PCT:-10}"
+QUIET_WAIT="${QUIET_WAIT:-60}"
+DISTURBED_PCT="${DISTURBED_PCT:-15}"
 OUT="${OUT:-$here/results/$(date +%Y-%m-%dT%H%M)}"
 port="${BASE_PORT:-24400}"
 # A throwaway token for throwaway data directories (16+ characters).
@@ -123,20 +129,40 @@ start() {
 # the report goes to OUT/SERVER--NAME.json. Never fails the whole command: a
 # run whose checks failed (exit 4) is a result too, shown as such.
 bench() {
-  local server="$1" name="$2"
+  local server="$1" name="$2" try busy others
   shift 2
-  if ! start "$server" "$name"; then
-    log "$server $name: server did not start"
-    return 0
-  fi
-  # A second of quiet after start-up (Node compiles its hot paths lazily).
-  sleep 1
-  local rc=0
-  timeout 300 "${pin_loadgen[@]}" "$BENCH_BIN" "${TARGET[@]}" --server-pid "$SERVER_PID" \
-    --label "$server $name" --out "$OUT/$server--$name.json" "$@" >"$OUT/logs/$server--$name.txt" 2>&1 || rc=$?
-  stop_server "$SERVER_PID"
-  log "$server $name: exit $rc; $(grep -E 'fan-out|idle memory|checks' "$OUT/logs/$server--$name.txt" | tr -s ' ' | paste -sd ';' -)"
+  for try in 1 2; do
+    busy=$(wait_quiet "$QUIET_PCT" "$QUIET_WAIT") || log "the machine is busy (others use $busy % of a core): running anyway"
+    if ! start "$server" "$name"; then
+      log "$server $name: server did not start"
+      return 0
+    fi
+    # A second of quiet after start-up (Node compiles its hot paths lazily).
+    sleep 1
+    local rc=0
+    timeout 300 "${pin_loadgen[@]}" "$BENCH_BIN" "${TARGET[@]}" --server-pid "$SERVER_PID" \
+      --label "$server $name" --out "$OUT/$server--$name.json" "$@" >"$OUT/logs/$server--$name.txt" 2>&1 || rc=$?
+    if [ "$server" = touchpoint ]; then
+      # The cost of durability, from the server itself: its commit-time histogram.
+      curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^touchpoint_store_commit_seconds' \
+        >"$OUT/$server--$name.commits.txt" || true
+    fi
+    stop_server "$SERVER_PID"
+    others=$(others_cpu "$OUT/$server--$name.json")
+    log "$server $name: exit $rc, others $others % CPU; $(grep -E 'fan-out|idle memory|checks' "$OUT/logs/$server--$name.txt" | tr -s ' ' | paste -sd ';' -)"
+    if awk -v o="$others" -v m="$DISTURBED_PCT" 'BEGIN { exit !(o <= m) }'; then break; fi
+    [ "$try" = 1 ] && log "$server $name: disturbed by other processes; once more"
+  done
   return 0
+}
+
+# others_cpu FILE: mean CPU % other processes used during the run's main phase.
+others_cpu() {
+  node -e '
+let r = {}
+try { r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")) } catch {}
+const c = (r.load || r.idle || {}).cpu || {}
+console.log(c.others_cpu_pct ?? 0)' "$1"
 }
 
 # --- 2. scenarios ---------------------------------------------------------------

@@ -21,6 +21,32 @@ if command -v taskset >/dev/null; then
   [ -n "$LOADGEN_CPUS" ] && pin_loadgen=(taskset -c "$LOADGEN_CPUS")
 fi
 
+# CPU the whole machine spends busy over one second, in % of one core
+# (user+nice+system+irq+softirq+steal from /proc/stat).
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+machine_busy_pct() {
+  local u n s i w q sq st a b
+  read -r _ u n s i w q sq st _ </proc/stat
+  a=$((u + n + s + q + sq + st))
+  sleep 1
+  read -r _ u n s i w q sq st _ </proc/stat
+  b=$((u + n + s + q + sq + st))
+  echo $(((b - a) * 100 / CLK_TCK))
+}
+
+# wait_quiet MAX_PCT MAX_WAIT_S: waits until other processes use at most
+# MAX_PCT % of a core (call it while none of ours runs), or MAX_WAIT_S has
+# passed. The machine is shared: a neighbour's build or browser test skews
+# latency far more than any server difference. Prints what it saw.
+wait_quiet() {
+  local max="$1" wait_s="$2" busy start=$SECONDS
+  while :; do
+    busy=$(machine_busy_pct)
+    if [ "$busy" -le "$max" ]; then echo "$busy"; return 0; fi
+    if [ $((SECONDS - start)) -ge "$wait_s" ]; then echo "$busy"; return 1; fi
+  done
+}
+
 port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }

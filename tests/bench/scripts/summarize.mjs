@@ -45,6 +45,9 @@ const cpuPerDelivery = r => {
 }
 const p99 = r => r?.load?.latency_ms?.p99 ?? null
 const checks = r => r.checks.passed ? 'passed' : `FAILED: ${r.checks.failed.join('; ')}`
+// CPU other processes on the machine used during the main phase (% of a core).
+const others = r => (r.load || r.idle)?.cpu?.others_cpu_pct
+const noise = r => others(r) == null ? 'n/a' : `${fmt(others(r), 0)}${others(r) > 15 ? ' (disturbed)' : ''}`
 const bestRef = (name, metric, higherIsBetter = false) => {
   let best = null
   for (const s of REFS) {
@@ -72,13 +75,13 @@ if (existsSync(join(dir, 'machine.json'))) {
 const loadNames = [...new Set(runs.filter(x => x.r.load && /^[a-e]-/.test(x.name)).map(x => x.name))].sort()
 if (loadNames.length) {
   say('## Load scenarios\n')
-  say('Fan-out = time from a writer sending an entry to another client receiving it (same clock). CPU per delivery = server CPU time during the load / deliveries.\n')
-  say('| scenario | server | connected | open+sync p50 / p99 ms | fan-out p50 / p95 / p99 / max ms | deliveries/s | lost | server CPU % of a core | CPU µs / delivery | server RSS max MiB | tool CPU % / lag p99 ms | checks |')
-  say('|---|---|---|---|---|---|---|---|---|---|---|---|')
+  say('Fan-out = time from a writer sending an entry to another client receiving it (same clock). CPU per delivery = server CPU time during the load / deliveries. "Others CPU" = what every other process on the machine used meanwhile (the machine is shared; above 15 % of a core the run is marked disturbed, and run.sh has already tried it twice).\n')
+  say('| scenario | server | connected | open+sync p50 / p99 ms | fan-out p50 / p95 / p99 / max ms | deliveries/s | lost | server CPU % of a core | CPU µs / delivery | server RSS max MiB | tool CPU % / lag p99 ms | others CPU % | checks |')
+  say('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const name of loadNames) {
     for (const { server, r } of byName(name)) {
       const l = r.load, c = r.connect
-      say(`| ${name} | ${server} | ${c.connected}/${c.attempted} | ${fmt(c.open_and_sync_ms.p50)} / ${fmt(c.open_and_sync_ms.p99)} | ${fmt(l.latency_ms.p50)} / ${fmt(l.latency_ms.p95)} / ${fmt(l.latency_ms.p99)} / ${fmt(l.latency_ms.max)} | ${l.delivered_per_s} | ${l.lost} | ${fmt(l.cpu?.server_cpu_pct)} | ${fmt(cpuPerDelivery(r), 2)} | ${mib(r.server?.rss_kb_max)} | ${fmt(r.loadgen.cpu_pct_mean_load, 0)}${r.loadgen.saturated ? ' SATURATED' : ''} / ${fmt(l.event_loop_lag_ms.p99)} | ${checks(r)} |`)
+      say(`| ${name} | ${server} | ${c.connected}/${c.attempted} | ${fmt(c.open_and_sync_ms.p50)} / ${fmt(c.open_and_sync_ms.p99)} | ${fmt(l.latency_ms.p50)} / ${fmt(l.latency_ms.p95)} / ${fmt(l.latency_ms.p99)} / ${fmt(l.latency_ms.max)} | ${l.delivered_per_s} | ${l.lost} | ${fmt(l.cpu?.server_cpu_pct)} | ${fmt(cpuPerDelivery(r), 2)} | ${mib(r.server?.rss_kb_max)} | ${fmt(r.loadgen.cpu_pct_mean_load, 0)}${r.loadgen.saturated ? ' SATURATED' : ''} / ${fmt(l.event_loop_lag_ms.p99)} | ${noise(r)} | ${checks(r)} |`)
     }
   }
   say('')
@@ -89,12 +92,12 @@ const idleNames = [...new Set(runs.filter(x => x.r.idle && /^d-/.test(x.name)).m
 if (idleNames.length) {
   say('## Idle connections\n')
   say('Memory per connection = (server RSS after the hold − RSS before connecting) / connections; the second figure uses the mean RSS over the hold (steadier for garbage-collected servers).\n')
-  say('| scenario | server | connected | open+sync p50 / p99 ms | RSS before → after MiB | KiB / connection (end / hold mean) | server CPU % idle | checks |')
-  say('|---|---|---|---|---|---|---|---|')
+  say('| scenario | server | connected | open+sync p50 / p99 ms | RSS before → after MiB | KiB / connection (end / hold mean) | server CPU % idle | others CPU % | checks |')
+  say('|---|---|---|---|---|---|---|---|---|')
   for (const name of idleNames) {
     for (const { server, r } of byName(name)) {
       const i = r.idle, c = r.connect
-      say(`| ${name} | ${server} | ${c.connected}/${c.attempted} | ${fmt(c.open_and_sync_ms.p50)} / ${fmt(c.open_and_sync_ms.p99)} | ${mib(i.rss_kb_before)} → ${mib(i.rss_kb_after)} | ${fmt(i.rss_per_conn_kb)} / ${fmt(i.rss_per_conn_kb_hold_avg)} | ${fmt(i.cpu?.server_cpu_pct)} | ${checks(r)} |`)
+      say(`| ${name} | ${server} | ${c.connected}/${c.attempted} | ${fmt(c.open_and_sync_ms.p50)} / ${fmt(c.open_and_sync_ms.p99)} | ${mib(i.rss_kb_before)} → ${mib(i.rss_kb_after)} | ${fmt(i.rss_per_conn_kb)} / ${fmt(i.rss_per_conn_kb_hold_avg)} | ${fmt(i.cpu?.server_cpu_pct)} | ${noise(r)} | ${checks(r)} |`)
     }
   }
   say('')
@@ -127,8 +130,8 @@ const capacity = {}
 if (capRuns.length) {
   say('## Capacity: one room of 500, fan-out p99 < 50 ms, nothing lost\n')
   say('Each step: 25 writers at the given rate for the capacity duration, a fresh server. A step passes when p99 < 50 ms, no delivery is lost, replicas converge, and the load tool is not saturated.\n')
-  say('| server | rate per writer /s | deliveries/s | fan-out p50 / p99 ms | server CPU % | tool CPU % | verdict |')
-  say('|---|---|---|---|---|---|---|')
+  say('| server | rate per writer /s | deliveries/s | fan-out p50 / p99 ms | server CPU % | tool CPU % | others CPU % | verdict |')
+  say('|---|---|---|---|---|---|---|---|')
   const rate = x => Number(x.name.slice('cap-r'.length))
   for (const server of SERVER_ORDER) {
     const mine = capRuns.filter(x => x.server === server).sort((x, y) => rate(x) - rate(y))
@@ -141,7 +144,7 @@ if (capRuns.length) {
         capacity[server] = { v: l.delivered_per_s, rate: rate(x) }
       }
       if (verdict === 'tool-bound') capacity[server] = { ...(capacity[server] || { v: 0 }), toolBound: true }
-      say(`| ${server} | ${rate(x)} | ${l?.delivered_per_s ?? 'n/a'} | ${fmt(l?.latency_ms.p50)} / ${fmt(l?.latency_ms.p99)} | ${fmt(l?.cpu?.server_cpu_pct)} | ${fmt(r.loadgen.cpu_pct_mean_load, 0)} | ${verdict} |`)
+      say(`| ${server} | ${rate(x)} | ${l?.delivered_per_s ?? 'n/a'} | ${fmt(l?.latency_ms.p50)} / ${fmt(l?.latency_ms.p99)} | ${fmt(l?.cpu?.server_cpu_pct)} | ${fmt(r.loadgen.cpu_pct_mean_load, 0)} | ${noise(r)} | ${verdict} |`)
     }
   }
   say('')

@@ -143,6 +143,15 @@ pub fn self_cpu_ns() -> u64 {
         .sum()
 }
 
+/// Busy CPU ticks of the whole machine, all cores (`cpu` line of
+/// `/proc/stat`: user, nice, system, irq, softirq, steal; not idle or iowait).
+pub fn parse_machine_busy(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user]
+    Some(f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)? + f.get(7).copied().unwrap_or(0))
+}
+
 /// A point-in-time reading of both processes.
 #[derive(Debug, Clone, Copy)]
 pub struct Snap {
@@ -150,6 +159,8 @@ pub struct Snap {
     pub self_cpu_ns: u64,
     pub self_rss_kb: Option<u64>,
     pub server: Option<ProcSnap>,
+    /// Busy ticks of the whole machine, to tell how much CPU other processes took.
+    pub machine_busy: Option<u64>,
 }
 
 /// One row of the sampled time series (same fields as the Node tool's).
@@ -162,6 +173,11 @@ pub struct SampleRow {
     pub server_cpu_pct: Option<f64>,
     pub server_rss_kb: Option<u64>,
     pub server_threads: Option<u64>,
+    /// CPU used by every other process on the machine (% of one core): a
+    /// neighbour's build or browser during a run shows here, and explains
+    /// stalls that neither the server nor this tool caused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub others_cpu_pct: Option<f64>,
     /// Fan-out samples recorded during this row's interval and their
     /// percentiles: shows warm-up and stalls that whole-run percentiles hide.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,6 +194,8 @@ pub struct CpuBetween {
     pub seconds: f64,
     pub self_cpu_pct: f64,
     pub server_cpu_pct: Option<f64>,
+    /// Everything else on the machine (see [`SampleRow::others_cpu_pct`]).
+    pub others_cpu_pct: Option<f64>,
 }
 
 /// Samples the server (if a pid is given) and this process.
@@ -215,14 +233,16 @@ impl Sampler {
             (Some(c), Some(l)) => Some(round(c.ticks.saturating_sub(l.ticks) as f64 / self.hz * 100.0 / dt, 1)),
             _ => None,
         };
+        let self_cpu_pct = round(cur.self_cpu_ns.saturating_sub(self.last.self_cpu_ns) as f64 / 1e7 / dt, 1);
         self.rows.push(SampleRow {
             t: round(cur.at.duration_since(self.first.at).as_secs_f64(), 2),
             phase: self.phase,
-            self_cpu_pct: round(cur.self_cpu_ns.saturating_sub(self.last.self_cpu_ns) as f64 / 1e7 / dt, 1),
+            self_cpu_pct,
             self_rss_kb: cur.self_rss_kb,
             server_cpu_pct,
             server_rss_kb: cur.server.and_then(|s| s.rss_kb),
             server_threads: cur.server.map(|s| s.threads),
+            others_cpu_pct: self.others(&self.last, &cur, dt, self_cpu_pct, server_cpu_pct),
             deliveries: None,
             fanout_p50_ms: None,
             fanout_p99_ms: None,
@@ -240,14 +260,24 @@ impl Sampler {
 
     pub fn between(&self, a: &Snap, b: &Snap) -> CpuBetween {
         let dt = b.at.duration_since(a.at).as_secs_f64().max(1e-9);
+        let self_cpu_pct = round(b.self_cpu_ns.saturating_sub(a.self_cpu_ns) as f64 / 1e7 / dt, 1);
+        let server_cpu_pct = match (a.server, b.server) {
+            (Some(x), Some(y)) => Some(round(y.ticks.saturating_sub(x.ticks) as f64 / self.hz * 100.0 / dt, 1)),
+            _ => None,
+        };
         CpuBetween {
             seconds: round(dt, 2),
-            self_cpu_pct: round(b.self_cpu_ns.saturating_sub(a.self_cpu_ns) as f64 / 1e7 / dt, 1),
-            server_cpu_pct: match (a.server, b.server) {
-                (Some(x), Some(y)) => Some(round(y.ticks.saturating_sub(x.ticks) as f64 / self.hz * 100.0 / dt, 1)),
-                _ => None,
-            },
+            self_cpu_pct,
+            server_cpu_pct,
+            others_cpu_pct: self.others(a, b, dt, self_cpu_pct, server_cpu_pct),
         }
+    }
+
+    /// Machine busy time minus ours and the server's, % of one core (tick
+    /// granularity makes it ±4 % over a 250 ms row; clamped at 0).
+    fn others(&self, a: &Snap, b: &Snap, dt: f64, self_pct: f64, server_pct: Option<f64>) -> Option<f64> {
+        let busy = b.machine_busy?.saturating_sub(a.machine_busy?) as f64 / self.hz * 100.0 / dt;
+        Some(round((busy - self_pct - server_pct.unwrap_or(0.0)).max(0.0), 1))
     }
 
     /// Attaches the fan-out samples of the latest row's interval to it.
@@ -282,6 +312,7 @@ fn snap(pid: Option<&str>) -> Snap {
         self_cpu_ns: self_cpu_ns(),
         self_rss_kb: fs::read_to_string("/proc/self/status").ok().and_then(|s| parse_vm_rss(&s)),
         server: pid.and_then(read_proc),
+        machine_busy: fs::read_to_string("/proc/stat").ok().and_then(|s| parse_machine_busy(&s)),
     }
 }
 
@@ -311,6 +342,13 @@ mod tests {
         assert_eq!(parse_stat("garbage"), None);
         let status = "Name:\tnode\nVmPeak:\t  9 kB\nVmRSS:\t   65536 kB\nThreads:\t11\n";
         assert_eq!(parse_vm_rss(status), Some(65536));
+    }
+
+    #[test]
+    fn machine_busy_counts_everything_but_idle_and_iowait() {
+        let stat = "cpu  100 5 20 900 7 1 2 3 0 0\ncpu0 50 2 10 450 3 0 1 1 0 0\n";
+        assert_eq!(parse_machine_busy(stat), Some(100 + 5 + 20 + 1 + 2 + 3));
+        assert_eq!(parse_machine_busy("intr 1"), None);
     }
 
     #[test]
