@@ -15,13 +15,13 @@ const SHADES = {
   own: ['#faf5ff', '#f3e8ff', '#e9d5ff', '#d8b4fe', '#c084fc'],
 }
 
-/** The sides of the room compared: the template's groups, and "not said" when someone did not say. */
+/** The sides of the room compared: the template's two groups, and "not said" when someone did not say. */
 export function sides(room, cards) {
   const groups = [
-    { id: 'people', label: labelFor(room, 'people', 'People and carers'), test: (c) => groupOfCard(room, c) === 'people' },
-    { id: 'professionals', label: labelFor(room, 'professionals', 'Staff'), test: (c) => groupOfCard(room, c) === 'professionals' },
+    { id: 'people', label: 'People', long: describe(room, 'people', 'people using services and their families'), test: (c) => groupOfCard(room, c) === 'people' },
+    { id: 'professionals', label: 'Staff', long: describe(room, 'professionals', 'staff'), test: (c) => groupOfCard(room, c) === 'professionals' },
   ]
-  if (cards.some((c) => !groupOfCard(room, c))) groups.push({ id: 'unsaid', label: 'Not said', test: (c) => !groupOfCard(room, c) })
+  if (cards.some((c) => !groupOfCard(room, c))) groups.push({ id: 'unsaid', label: 'Not said', long: 'people who did not say', test: (c) => !groupOfCard(room, c) })
   return groups
 }
 
@@ -30,11 +30,10 @@ function groupOfCard(room, c) {
   return p ? p.group : null
 }
 
-function labelFor(room, group, fallback) {
-  const labels = room.perspectives.filter((p) => p.group === group)
-    .map((p) => p.label.replace(/^Member of (\w)/, (_, c) => c.toUpperCase()))
-  if (!labels.length) return fallback
-  return labels.length > 2 ? fallback : labels.join(' / ')
+/** "Person using services or Family carer": the template's perspectives on one side of the room. */
+function describe(room, group, fallback) {
+  const labels = room.perspectives.filter((p) => p.group === group).map((p) => p.label)
+  return labels.length ? labels.join(' or ') : fallback
 }
 
 export function heatmapView(doc, room, a, { level = 2 } = {}) {
@@ -62,8 +61,8 @@ export function heatmapView(doc, room, a, { level = 2 } = {}) {
   const tally = (t, g, valence) => count((c) => c.touchpoint === t.id && g.test(c) && (emotions.find((e) => e.id === c.emotion) || {}).valence === valence)
 
   return h('div', { class: 'heatmap-wrap' },
-    h('table', { class: `heatmap${rows.length + ownWords.length > 12 ? ' dense' : ''}` },
-      h('caption', null, `${a.title}: ${cards.length} card${cards.length === 1 ? '' : 's'}, by moment and feeling, ${groups.map((g) => g.label).join(' compared with ')}`),
+    h('table', { class: `heatmap${rows.length + ownWords.length > 8 ? ' dense' : ''}` },
+      h('caption', null, `${cards.length} card${cards.length === 1 ? '' : 's'} by moment and feeling. `, groups.map((g, i) => [i ? ' · ' : '', h('strong', null, g.label), `: ${g.long}`])),
       h('thead', null,
         h('tr', null,
           h('th', { scope: 'col', rowspan: 2, class: 'corner' }, 'Feeling'),
