@@ -234,6 +234,12 @@ main(async () => {
   await shot(remote.page, 'remote-pledges', { fullPage: true })
   ok('the projector shows the pledge wall and the word cloud, the contact stays private')
 
+  // Phones only ever read the board: the server dropped no document update from any of them.
+  const metrics = await (await fetch(`${base}/metrics`)).text()
+  const dropped = metrics.split('\n').filter((l) => l.startsWith('touchpoint_messages_rejected_total') && l.includes('reason="read_only"')).map((l) => Number(l.split(' ').pop())).reduce((a, n) => a + n, 0)
+  check(dropped === 0, `the server dropped ${dropped} document updates from participants`)
+  ok('no phone tried to write the room document')
+
   check(!errors.length, `no script errors in any page:\n${errors.join('\n')}`)
   ok('no script errors in any page')
   await b.close()

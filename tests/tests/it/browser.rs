@@ -55,6 +55,7 @@ async fn a_whole_event_runs_on_phones_the_projector_and_a_remote_screen() -> any
             "after the reveal the projector and the phones show the ranking: callback 4 dots, results 2, coordinator 0",
             "pledges: a name only when chosen, a contact only with its own consent, and the contact can be deleted",
             "the projector shows the pledge wall and the word cloud, the contact stays private",
+            "no phone tried to write the room document",
             "no script errors in any page",
         ],
     )
