@@ -150,11 +150,17 @@ function assistedEntry(ctx, a) {
     body = () => d.section && d.text.trim() ? { kind: 'add_path_note', activity: a.id, section: d.section, text: d.text.trim() } : null
   } else if (a.kind === 'pledge') {
     fields = [
-      text(first, 'Pledge', 'text'),
+      text(first, a.touchstones ? 'Pledge (optional if there is a word)' : 'Pledge', 'text'),
       text(`paper-name-${a.id}`, 'Name, only if they want it shown', 'name', { input: true, max: 80 }),
       text(`paper-org-${a.id}`, 'Organisation (optional)', 'organisation', { input: true, max: 80 }),
+      a.touchstones ? text(`paper-word-${a.id}`, 'Word for the word cloud (optional)', 'word', { input: true, max: 30 }) : null,
     ]
-    body = () => d.text.trim() ? { kind: 'add_pledge', activity: a.id, text: d.text.trim(), name: d.name.trim() || undefined, organisation: d.organisation.trim() || undefined } : null
+    body = () => {
+      const out = []
+      if (d.text.trim()) out.push({ kind: 'add_pledge', activity: a.id, text: d.text.trim(), name: d.name.trim() || undefined, organisation: d.organisation.trim() || undefined })
+      if (a.touchstones && d.word.trim()) out.push({ kind: 'add_touchstone', activity: a.id, word: d.word.trim() })
+      return out.length ? out : null
+    }
   } else {
     fields = [text(first, 'Idea', 'text')]
     body = () => d.text.trim() ? { kind: 'add_idea', activity: a.id, text: d.text.trim() } : null
@@ -169,7 +175,7 @@ function assistedEntry(ctx, a) {
     const on_behalf_of = {}
     if (d.perspective) on_behalf_of.perspective = d.perspective
     if (d.role) on_behalf_of.role = d.role
-    ctx.act({ ...intent, on_behalf_of }, 'add a paper card')
+    for (const one of [].concat(intent)) ctx.act({ ...one, on_behalf_of }, one.kind === 'add_touchstone' ? 'add a word from paper' : 'add a paper card')
     d.count++
     Object.assign(d, { note: '', text: '', word: '', name: '', organisation: '' })
     focusLater(`#${first}`)

@@ -127,8 +127,8 @@ function view(ctx) {
         h('p', { class: 'console-title' }, room.title)),
       h('p', { class: 'console-code' }, 'Room code ', h('strong', null, formatCode(ctx.code)), h('br'), h('span', { class: 'hint' }, joinAddress(ctx.code))),
       h('div', { class: 'console-links' },
-        h('a', { class: 'button primary', href: `/projector/${ctx.code}#key=${encodeURIComponent(ctx.key)}`, target: 'touchpoint-projector', rel: 'noopener' }, 'Open the projector'),
-        h('a', { class: 'button secondary', href: `/join/${ctx.code}`, target: '_blank', rel: 'noopener' }, 'Open a phone view')),
+        // No "open a phone" here: every phone that joins is counted as a participant.
+        h('a', { class: 'button primary', href: `/projector/${ctx.code}#key=${encodeURIComponent(ctx.key)}`, target: 'touchpoint-projector', rel: 'noopener' }, 'Open the projector')),
       h('span', { class: `pill ${ctx.board.status}` }, ctx.board.status === 'online' ? '● Connected' : '○ Reconnecting…')),
     h('main', { id: 'main', class: 'console', tabindex: '-1' },
       h('h1', { class: 'visually-hidden' }, `Facilitator console: ${room.title}`),

@@ -125,6 +125,7 @@ function followCurrent(ctx, current) {
     return
   }
   ctx.viewing = null
+  ctx.notice = null
   if (ctx.screen === 'activity') {
     announce(next ? `Now: ${next.title}.` : 'Back to the welcome screen.')
     focusLater('#activity-heading')
@@ -230,8 +231,8 @@ function statusBar(ctx) {
     h('span', { class: 'room-name' }, (room && room.title) || (ctx.info && ctx.info.title) || 'Touchpoint'),
     h('span', { class: `pill ${status}` }, h('span', { 'aria-hidden': 'true' }, status === 'online' ? '● ' : '○ '), words[status] || words.connecting),
     pending ? h('span', { class: 'pill wait' }, `${plural(pending, 'change')} not sent yet`) : null,
-    left != null ? h('span', { class: 'pill timer', role: 'timer', 'aria-label': `Time left: ${spokenTime(left)}` },
-      h('span', { 'aria-hidden': 'true' }, `⏱ ${clock(left)}`)) : null)
+    left != null ? h('span', { class: 'pill timer', role: 'timer', 'aria-label': left ? `Time left: ${spokenTime(left)}` : 'Time is up. Finish what you are writing: nothing is lost.' },
+      h('span', { 'aria-hidden': 'true' }, left ? `⏱ ${clock(left)}` : '⏱ Time is up')) : null)
 }
 
 function nav(ctx) {

@@ -4,6 +4,10 @@
 // can change their mind until the facilitator locks the vote.
 import { h, plural } from '../dom.js'
 import { resultsView } from '../projector/votes.js'
+import { changedByArrow } from '../a11y.js'
+
+// Scores browsed with the arrow keys are sent once the person stops on one.
+const arrowTimers = {}
 
 const SCORE_WORDS = ['', 'Very poor', 'Poor', 'OK', 'Good', 'Very good']
 
@@ -25,6 +29,9 @@ export function voteView(ctx, a, locked) {
   const budget = a.budget || 0
   const max = a.max_per_option || budget
   const { dots, scores, pending } = myBallot(ctx, a)
+  // Not in the drafts: a score still being browsed must not outlive a reload.
+  const browsing = (ctx.browsing || (ctx.browsing = {}))[a.id] || (ctx.browsing[a.id] = {})
+  Object.assign(scores, browsing)
   const used = Object.values(dots).reduce((n, d) => n + (d || 0), 0)
   const left = budget - used
   const d = ctx.draft(a.id)
@@ -71,7 +78,12 @@ export function voteView(ctx, a, locked) {
           h('legend', null, `Your score for “${o.label}”`),
           h('div', { class: 'scale-row' }, [1, 2, 3, 4, 5].map((n) => h('label', { class: `scale-choice${score === n ? ' is-checked' : ''}`, key: `s${n}` },
             h('input', { type: 'radio', name: `score-${a.id}-${o.id}`, value: String(n), checked: score === n, disabled: locked,
-              onchange: () => setScore(o, n) }),
+              onchange: () => {
+                clearTimeout(arrowTimers[o.id])
+                if (!changedByArrow()) { delete browsing[o.id]; setScore(o, n); return }
+                browsing[o.id] = n
+                arrowTimers[o.id] = setTimeout(() => { delete browsing[o.id]; setScore(o, n); ctx.schedule() }, 800)
+              } }),
             h('span', null, h('strong', null, String(n)), h('span', { class: 'scale-word' }, SCORE_WORDS[n]))))),
           score && !locked ? h('button', { type: 'button', class: 'link-button', onclick: () => setScore(o, null) }, 'Clear my score') : null,
           pending.has(`score:${o.id}`) ? h('p', { class: 'hint' }, 'Sending your score…') : null) : null,
