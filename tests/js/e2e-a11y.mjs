@@ -4,7 +4,7 @@
 // a 360 px phone, target sizes, and the phone used with the keyboard alone.
 //
 //   node e2e-a11y.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import { options, browser, api, facilitator, ok, check, shot, axe, until, main, track, eventTemplate } from './e2e-lib.mjs'
+import { options, browser, api, facilitator, ok, check, fail, shot, axe, until, main, track, eventTemplate } from './e2e-lib.mjs'
 
 const { base, admin } = options()
 
@@ -120,14 +120,15 @@ main(async () => {
   await page.getByRole('radio', { name: 'Anxious', exact: true }).click()
   await page.locator('#note').fill('Half-written thou')
   await fac('start_timer', { seconds: 1 })
-  await page.getByText('⏱ 0:00').waitFor()
+  await page.getByText('⏱ Time is up').waitFor()
   await fac('open_activity', { activity: 'options' })
   await fac('set_current', { activity: 'options' })
   await page.getByText('The facilitator has moved on to “The options for change”').waitFor()
   check(await page.locator('#note').inputValue() === 'Half-written thou', 'the half-written note is still there')
   await axe(page, 'the phone: the room moved on while writing')
+  const before = await page.evaluate((c) => `${localStorage.getItem(`tp:viewing:${c}`)} ${localStorage.getItem(`tp:drafts:${c}`)}`, room.code)
   await page.reload()
-  await page.getByRole('button', { name: /Go to what the room is doing now/ }).waitFor()
+  await page.getByRole('button', { name: /Go to what the room is doing now/ }).waitFor({ timeout: 10000 }).catch(() => fail(`after the reload the phone did not go back to the half-written card (stored: ${before})`))
   check(await page.locator('#note').inputValue() === 'Half-written thou', 'the half-written note survives a reload')
   ok('a timer running out and the room moving on keep a half-written card, even across a reload')
   await page.getByRole('button', { name: 'Place my card' }).click()

@@ -125,7 +125,7 @@ main(async () => {
   // Timer.
   await con.getByRole('button', { name: '2 min' }).click()
   await projector.locator('.timer').waitFor()
-  await phone.locator('.pill.timer').waitFor()
+  await phone.locator('.pill.clock').waitFor()
   await axe(con, 'the console: a timer running')
   await con.getByRole('button', { name: 'Stop' }).click()
   await until(projector, () => !document.querySelector('.timer'), null, 'the timer to stop')

@@ -43,11 +43,9 @@ export async function startPhone(root, code, { remote }) {
   if (was && hasDraft(ctx.drafts[was])) ctx.viewing = was
 
   ctx.draft = (id) => ctx.drafts[id] || (ctx.drafts[id] = {})
-  let draftTimer = null
-  ctx.saveDrafts = () => {
-    clearTimeout(draftTimer)
-    draftTimer = setTimeout(() => store.set(`tp:drafts:${code}`, ctx.drafts), 300)
-  }
+  // Written at once on every keystroke (a few hundred bytes): a reload or a dying
+  // battery a moment later must not lose what was typed.
+  ctx.saveDrafts = () => store.set(`tp:drafts:${code}`, ctx.drafts)
   /** A message under the activity: saved, waiting, or refused (with the server's reason). */
   ctx.say = (text, kind = 'info') => {
     ctx.notice = { text, kind, at: Date.now() }
@@ -231,7 +229,7 @@ function statusBar(ctx) {
     h('span', { class: 'room-name' }, (room && room.title) || (ctx.info && ctx.info.title) || 'Touchpoint'),
     h('span', { class: `pill ${status}` }, h('span', { 'aria-hidden': 'true' }, status === 'online' ? '● ' : '○ '), words[status] || words.connecting),
     pending ? h('span', { class: 'pill wait' }, `${plural(pending, 'change')} not sent yet`) : null,
-    left != null ? h('span', { class: 'pill timer', role: 'timer', 'aria-label': left ? `Time left: ${spokenTime(left)}` : 'Time is up. Finish what you are writing: nothing is lost.' },
+    left != null ? h('span', { class: 'pill clock', role: 'timer', 'aria-label': left ? `Time left: ${spokenTime(left)}` : 'Time is up. Finish what you are writing: nothing is lost.' },
       h('span', { 'aria-hidden': 'true' }, left ? `⏱ ${clock(left)}` : '⏱ Time is up')) : null)
 }
 
