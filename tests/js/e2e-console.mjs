@@ -221,7 +221,7 @@ main(async () => {
   await remote.getByLabel('Your words').fill('Hearing loops at reception')
   await remote.keyboard.press('Tab')
   await remote.keyboard.press('Enter')
-  await remote.getByText('Saved: your idea').waitFor()
+  await remote.locator('#notice', { hasText: 'Saved: your idea' }).waitFor()
   await axe(remote, 'the remote attendee: ideas, with the board beside')
   await shot(remote, 'remote-ideas', { fullPage: true })
   await axe(con, 'the console: ideas open')
