@@ -111,3 +111,21 @@ export function spokenTime(seconds) {
   if (s || !m) parts.push(`${s} second${s === 1 ? '' : 's'}`)
   return parts.join(' ')
 }
+
+/**
+ * A board from its JSON (a named snapshot, as the server returns it), read
+ * through the same few calls as a live Y.Doc, so every view can show it.
+ */
+export function boardFromJson(json) {
+  return {
+    getMap(name) {
+      const all = (json && json[name]) || {}
+      return {
+        size: Object.keys(all).length,
+        toJSON: () => all,
+        get: (key) => all[key],
+        forEach: (fn) => Object.keys(all).forEach((key) => fn(all[key], key)),
+      }
+    },
+  }
+}

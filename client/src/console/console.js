@@ -8,9 +8,9 @@ import { h, mount, focusLater } from '../dom.js'
 import { call, roomApi, store, clockSkew } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
-import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS } from '../board.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, boardFromJson } from '../board.js'
 import { announce, alertNow } from '../a11y.js'
-import { participationView, joinAddress, formatCode } from '../projector/board.js'
+import { participationView, joinAddress, formatCode, activityBoard } from '../projector/board.js'
 import { activityPanel } from './activity.js'
 import { moderationView } from './moderation.js'
 
@@ -165,6 +165,7 @@ function runView(ctx) {
     h('section', { class: 'panel activities', 'aria-labelledby': 'activities-h' },
       h('h2', { id: 'activities-h' }, 'Activities'),
       h('p', { class: 'hint' }, room.current ? `Phones show: ${(findActivity(room, room.current) || {}).title}` : 'Phones show the welcome screen.'),
+      nextButton(ctx),
       h('ol', { class: 'activity-list' }, room.activities.map((a) => activityRow(ctx, a, selected))),
       h('button', { type: 'button', class: 'button secondary small', disabled: !room.current, onclick: () => ctx.act({ kind: 'set_current', activity: null }, 'show the welcome screen on phones') }, 'Show the welcome screen on phones'),
       timerView(ctx),
@@ -249,12 +250,63 @@ function dataView(ctx) {
       h('button', { type: 'submit', class: 'button small primary' }, 'Take a snapshot')),
       ctx.snapshots && ctx.snapshots.length
         ? h('ul', { class: 'snapshot-list' }, ctx.snapshots.slice().reverse().map((s) => h('li', { key: s.name },
-          h('strong', null, s.name), h('span', { class: 'hint' }, ` · ${new Date((s.taken_at || 0) * 1000).toLocaleString('en-GB')}`))))
-        : h('p', null, 'No snapshots yet.')),
+          h('strong', null, s.name), h('span', { class: 'hint' }, ` · ${new Date((s.taken_at || 0) * 1000).toLocaleString('en-GB')} `),
+          h('button', { type: 'button', class: 'button small secondary', 'aria-label': `Look at the snapshot “${s.name}”`, onclick: () => openSnapshot(ctx, s.name) }, 'Look'))))
+        : h('p', null, 'No snapshots yet.'),
+      snapshotView(ctx)),
     h('section', { class: 'panel', 'aria-labelledby': 'export-h' },
       h('h2', { id: 'export-h' }, 'Download the data'),
       h('p', { class: 'hint' }, 'For the analysts: everything said, by group, never by person. Pledge contacts are not included.'),
       h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'button small primary', onclick: () => download('export.json', `${ctx.code}.json`) }, 'Everything (JSON)'),
         files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`)))))
+}
+
+async function openSnapshot(ctx, name) {
+  try {
+    const data = await call('GET', `${roomApi(ctx.code)}/snapshots/${encodeURIComponent(name)}`, { token: ctx.key })
+    const doc = boardFromJson(data.board)
+    const room = readRoom(doc)
+    // The activity the snapshot was about: the one that had just closed, else the one on phones.
+    const locked = room.activities.filter((a) => a.state === 'locked').map((a) => a.id)
+    const title = name.replace(/ \(locked\)$/, '')
+    const pick = (room.activities.find((a) => a.title === title) || findActivity(room, room.current) || room.activities.find((a) => locked.includes(a.id)) || room.activities[0] || {}).id
+    ctx.snapshot = { name, doc, room, activity: pick }
+    focusLater('#snapshot-h')
+  } catch (error) {
+    ctx.say(`Could not open the snapshot: ${error.message}`, 'error')
+  }
+  ctx.schedule()
+}
+
+/** A named snapshot: the board exactly as it stood, one activity at a time. */
+function snapshotView(ctx) {
+  const snap = ctx.snapshot
+  if (!snap) return null
+  const a = findActivity(snap.room, snap.activity)
+  return h('section', { class: 'snapshot-view', 'aria-labelledby': 'snapshot-h', key: `snap-${snap.name}` },
+    h('h3', { id: 'snapshot-h', tabindex: '-1' }, `Snapshot: ${snap.name}`),
+    h('div', { class: 'field' },
+      h('label', { for: 'snapshot-activity' }, 'Activity'),
+      h('select', { id: 'snapshot-activity', value: snap.activity, onchange: (e) => { snap.activity = e.target.value } },
+        snap.room.activities.map((x) => h('option', { value: x.id, key: x.id, selected: x.id === snap.activity }, x.title)))),
+    a ? activityBoard(snap.doc, snap.room, a, 4) : null,
+    h('button', { type: 'button', class: 'button small secondary', onclick: () => { ctx.snapshot = null; focusLater('#snap-h') } }, 'Close the snapshot'))
+}
+
+/** The one button a facilitator in front of fifty people needs most: on to the next activity. */
+function nextButton(ctx) {
+  const list = ctx.room.activities
+  const at = list.findIndex((a) => a.id === ctx.room.current)
+  const next = list.slice(at + 1).find((a) => a.state !== 'locked')
+  if (!next) return null
+  return h('button', {
+    type: 'button',
+    class: 'button primary next-button',
+    onclick: () => {
+      if (next.state !== 'open') ctx.act({ kind: 'open_activity', activity: next.id }, `open “${next.title}”`)
+      ctx.act({ kind: 'set_current', activity: next.id }, `show “${next.title}” on phones`)
+      ctx.selected = next.id
+    },
+  }, at < 0 ? `Start: ${next.title}` : `Next: ${next.title}`)
 }

@@ -70,17 +70,19 @@ export function boardView(doc, room, { compact = false, code, level = 1 } = {}) 
           h('div', null, h('p', { class: 'lead' }, 'Join anonymously from your phone. Nobody will ask your name.'), participationView(room))),
       compact ? participationView(room) : null)
   }
-  const L = level + 1
-  let body
-  if (a.kind === 'emotion_map') body = heatmapView(doc, room, a, { level: L })
-  else if (a.kind === 'vote') body = voteBoard(doc, a, L)
-  else if (a.kind === 'path') body = pathBoard(doc, a, L)
-  else if (a.kind === 'pledge') body = pledgeBoard(doc, a, L)
-  else body = ideaWall(contributions(doc, 'ideas', a.id), L, 'Ideas')
   return h('div', { class: `board kind-${a.kind}` }, head,
     a.prompt && !compact ? h('p', { class: 'board-prompt' }, a.prompt) : null,
-    body,
+    activityBoard(doc, room, a, level + 1),
     h('div', { class: 'board-foot' }, participationView(room)))
+}
+
+/** The board of one activity, with its headings at `level`. */
+export function activityBoard(doc, room, a, level) {
+  if (a.kind === 'emotion_map') return heatmapView(doc, room, a, { level })
+  if (a.kind === 'vote') return voteBoard(doc, a, level)
+  if (a.kind === 'path') return pathBoard(doc, a, level)
+  if (a.kind === 'pledge') return pledgeBoard(doc, a, level)
+  return ideaWall(contributions(doc, 'ideas', a.id), level, 'Ideas')
 }
 
 function voteBoard(doc, a, level) {

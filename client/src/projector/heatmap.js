@@ -60,7 +60,8 @@ export function heatmapView(doc, room, a, { level = 2 } = {}) {
 
   const tally = (t, g, valence) => count((c) => c.touchpoint === t.id && g.test(c) && (emotions.find((e) => e.id === c.emotion) || {}).valence === valence)
 
-  return h('div', { class: 'heatmap-wrap' },
+  // Focusable, so that a keyboard can scroll it when it is wider than the screen.
+  return h('div', { class: 'heatmap-wrap', tabindex: '0', role: 'region', 'aria-label': `${a.title}: the map` },
     h('table', { class: `heatmap${rows.length + ownWords.length > 8 ? ' dense' : ''}` },
       h('caption', null, `${cards.length} card${cards.length === 1 ? '' : 's'} by moment and feeling. `, groups.map((g, i) => [i ? ' · ' : '', h('strong', null, g.label), `: ${g.long}`])),
       h('thead', null,
