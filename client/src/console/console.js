@@ -236,7 +236,7 @@ function dataView(ctx) {
     }
   }
   const files = ['cards', 'dots', 'scores', 'ideas', 'path_notes', 'pledges', 'touchstones', 'participants']
-  return h('div', { class: 'console-grid', id: 'tab-data', tabindex: '-1' },
+  return h('div', { id: 'tab-data', tabindex: '-1' }, h('div', { class: 'console-grid' },
     h('section', { class: 'panel', 'aria-labelledby': 'snap-h' },
       h('h2', { id: 'snap-h' }, 'Snapshots'),
       h('p', { class: 'hint' }, 'A snapshot keeps the board exactly as it is now. One is taken each time an activity closes.'),
@@ -252,14 +252,14 @@ function dataView(ctx) {
         ? h('ul', { class: 'snapshot-list' }, ctx.snapshots.slice().reverse().map((s) => h('li', { key: s.name },
           h('strong', null, s.name), h('span', { class: 'hint' }, ` · ${new Date((s.taken_at || 0) * 1000).toLocaleString('en-GB')} `),
           h('button', { type: 'button', class: 'button small secondary', 'aria-label': `Look at the snapshot “${s.name}”`, onclick: () => openSnapshot(ctx, s.name) }, 'Look'))))
-        : h('p', null, 'No snapshots yet.'),
-      snapshotView(ctx)),
+        : h('p', null, 'No snapshots yet.')),
     h('section', { class: 'panel', 'aria-labelledby': 'export-h' },
       h('h2', { id: 'export-h' }, 'Download the data'),
       h('p', { class: 'hint' }, 'For the analysts: everything said, by group, never by person. Pledge contacts are not included.'),
       h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'button small primary', onclick: () => download('export.json', `${ctx.code}.json`) }, 'Everything (JSON)'),
-        files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`)))))
+        files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`))))),
+  snapshotView(ctx))
 }
 
 async function openSnapshot(ctx, name) {
@@ -284,13 +284,13 @@ function snapshotView(ctx) {
   const snap = ctx.snapshot
   if (!snap) return null
   const a = findActivity(snap.room, snap.activity)
-  return h('section', { class: 'snapshot-view', 'aria-labelledby': 'snapshot-h', key: `snap-${snap.name}` },
-    h('h3', { id: 'snapshot-h', tabindex: '-1' }, `Snapshot: ${snap.name}`),
+  return h('section', { class: 'panel snapshot-view', 'aria-labelledby': 'snapshot-h', key: `snap-${snap.name}` },
+    h('h2', { id: 'snapshot-h', tabindex: '-1' }, `Snapshot: ${snap.name}`),
     h('div', { class: 'field' },
       h('label', { for: 'snapshot-activity' }, 'Activity'),
       h('select', { id: 'snapshot-activity', value: snap.activity, onchange: (e) => { snap.activity = e.target.value } },
         snap.room.activities.map((x) => h('option', { value: x.id, key: x.id, selected: x.id === snap.activity }, x.title)))),
-    a ? activityBoard(snap.doc, snap.room, a, 4) : null,
+    a ? activityBoard(snap.doc, snap.room, a, 3) : null,
     h('button', { type: 'button', class: 'button small secondary', onclick: () => { ctx.snapshot = null; focusLater('#snap-h') } }, 'Close the snapshot'))
 }
 
