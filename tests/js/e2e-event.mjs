@@ -98,6 +98,14 @@ main(async () => {
   await until(carer.page, () => document.querySelector('.pill.online'), null, 'the phone to reconnect', 40000)
   ok('back online: the card is sent by itself and the phone reconnects')
 
+  // A blank card: the carer's own word.
+  await carer.page.getByLabel('Results').click()
+  await carer.page.getByRole('radio', { name: 'None of these: my own word' }).click()
+  await carer.page.getByLabel('Your word for how it felt').fill('Rushed')
+  await carer.page.getByRole('button', { name: 'Place my card' }).click()
+  await carer.page.locator('#notice', { hasText: 'Saved: your card “Rushed” at “Results”' }).waitFor()
+  ok('a blank card carries the person’s own word')
+
   // The remote attendee's intents cannot reach the server; they reload; nothing is lost.
   await remote.page.route('**/intents', (route) => route.abort('internetdisconnected'))
   await placeCard(remote.page, 'Results', 'OK', 'Waited two weeks')
@@ -119,7 +127,8 @@ main(async () => {
     const row = [...table.querySelectorAll('tbody tr')].find((tr) => tr.querySelector('th').textContent.includes(emotion))
     return row ? row.querySelectorAll('td')[column].textContent : null
   }, [tp, side, emotion])
-  await until(projector, () => document.querySelectorAll('table.heatmap td.hot').length >= 4, null, 'four cards on the projector map')
+  await until(projector, () => document.querySelectorAll('table.heatmap td.hot').length >= 5, null, 'five cards on the projector map')
+  check(await cell('Results', 'People', '“rushed”') === '1', 'the own word has its own row on the map')
   check(await cell('Booking an appointment', 'People', 'Anxious') === '1', 'Ann\'s card is counted for people at Booking')
   check(await cell('Booking an appointment', 'Staff', 'Frustrated') === '1', 'the GP\'s card is counted for staff at Booking')
   check(await cell('Seeing the GP', 'People', 'Reassured') === '1', 'the carer\'s offline card reached the map')

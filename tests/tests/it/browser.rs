@@ -47,6 +47,7 @@ async fn a_whole_event_runs_on_phones_the_projector_and_a_remote_screen() -> any
             "a card is placed and the phone says saved once the server has it",
             "offline: the card waits on the phone with its intent key, and the phone says it is not sent yet",
             "back online: the card is sent by itself and the phone reconnects",
+            "a blank card carries the person’s own word",
             "a reload with a card not yet sent keeps it, and sends it when the server can be reached",
             "the projector map counts each card at its touchpoint, people and staff side by side, with the notes",
             "a hidden card disappears from the projector; its author is told",
