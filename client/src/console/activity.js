@@ -2,7 +2,7 @@
 // reveal), its touchpoints, options or sections (add, rename, move: buttons,
 // never dragging), and the quick form for paper cards.
 import { h, focusLater, plural } from '../dom.js'
-import { choicesOf, contributions, KIND_WORDS, kindWords } from '../board.js'
+import { choicesOf, contributions, kindWords } from '../board.js'
 import { resultsView } from '../projector/votes.js'
 import { heatmapView } from '../projector/heatmap.js'
 

@@ -2,7 +2,7 @@
 // still on its way, with a way to change or take back each one while its
 // activity is still open.
 import { h, focusLater } from '../dom.js'
-import { contribution, KIND_WORDS, kindWords } from '../board.js'
+import { contribution, kindWords } from '../board.js'
 import { emotionChip, withdrawButton } from './emotion.js'
 import { eraseContactButton } from './forms.js'
 

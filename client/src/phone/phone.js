@@ -5,7 +5,7 @@ import { h, mount, focusLater, plural } from '../dom.js'
 import { call, roomApi, store, clockSkew } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
-import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, kindWords, contribution } from '../board.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, kindWords } from '../board.js'
 import { announce, alertNow } from '../a11y.js'
 import { profileView, profileSummary } from './profile.js'
 import { emotionView } from './emotion.js'
@@ -296,10 +296,4 @@ function activityScreen(ctx) {
     ]
   }
   return h('div', null, backToCurrent, head, notice, body)
-}
-
-/** The text of one of my contributions, for lists and messages. */
-export function describe(ctx, c) {
-  const full = contribution(ctx.board.doc, c.collection, c.id)
-  return full
 }

@@ -3,7 +3,7 @@
 // the board of the activity in progress. Hidden contributions never appear.
 import { h, plural } from '../dom.js'
 import { clockSkew } from '../api.js'
-import { activity as findActivity, contributions, timeLeft, clock, spokenTime, KIND_WORDS, kindWords } from '../board.js'
+import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
 
