@@ -4,6 +4,26 @@
 
 const memory = new Map()
 
+/** For secrets (the admin token, a facilitator key): kept only while this tab is open. */
+export const tabStore = {
+  get(name, fallback = null) {
+    try {
+      const raw = sessionStorage.getItem(name)
+      return raw == null ? fallback : JSON.parse(raw)
+    } catch {
+      return fallback
+    }
+  },
+  set(name, value) {
+    try {
+      if (value == null) sessionStorage.removeItem(name)
+      else sessionStorage.setItem(name, JSON.stringify(value))
+    } catch {
+      // Not kept: asked for again next time.
+    }
+  },
+}
+
 export const store = {
   get(name, fallback = null) {
     try {

@@ -2,11 +2,11 @@
 // facilitators, a small form to create a room from a workshop template with
 // the admin token.
 import { h, mount, focusLater } from './dom.js'
-import { call, normaliseCode, store } from './api.js'
+import { call, normaliseCode, tabStore } from './api.js'
 
 export function startLanding(root) {
   document.title = 'Touchpoint'
-  const state = { code: '', error: '', admin: store.get('tp:admin', ''), title: '', programme: '', template: '', templates: null, creating: false, createError: '', created: null }
+  const state = { code: '', error: '', admin: tabStore.get('tp:admin', ''), title: '', programme: '', template: '', templates: null, creating: false, createError: '', created: null }
   const app = { schedule: () => {} }
   Object.assign(app, mount(root, () => view(state, app)))
 
@@ -35,7 +35,7 @@ function view(state, app) {
       const body = { title: state.title.trim(), template: state.template }
       if (state.programme.trim()) body.programme = state.programme.trim()
       const created = await call('POST', '/api/rooms', { token: state.admin.trim(), body })
-      store.set('tp:admin', state.admin.trim())
+      tabStore.set('tp:admin', state.admin.trim())
       location.href = `/facilitate/${created.code}#key=${encodeURIComponent(created.facilitator_key)}`
     } catch (error) {
       state.createError = error.message

@@ -5,7 +5,7 @@
 // facilitator key, through the same outbox as the phones (not kept across
 // reloads: a facilitator's click is only worth repeating while it is fresh).
 import { h, mount, focusLater } from '../dom.js'
-import { call, roomApi, store, clockSkew } from '../api.js'
+import { call, roomApi, tabStore, clockSkew } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
 import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, boardFromJson } from '../board.js'
@@ -16,7 +16,7 @@ import { moderationView } from './moderation.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
-  const saved = store.get(`tp:key:${code}`)
+  const saved = tabStore.get(`tp:key:${code}`)
   if (!key && saved) key = saved
   const ctx = {
     code,
@@ -55,12 +55,12 @@ async function begin(ctx) {
     if (!error.retry) {
       ctx.keyError = error.status === 404 ? 'There is no room with this code.' : 'This key does not open this room. Check the facilitator link you were given.'
       ctx.key = ''
-      store.set(`tp:key:${ctx.code}`, null)
+      tabStore.set(`tp:key:${ctx.code}`, null)
       ctx.schedule()
       return
     }
   }
-  store.set(`tp:key:${ctx.code}`, ctx.key)
+  tabStore.set(`tp:key:${ctx.code}`, ctx.key)
   if (!location.hash.includes('key=')) history.replaceState(null, '', `#key=${encodeURIComponent(ctx.key)}`)
   ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { persist: false })
   ctx.board = connectBoard(ctx.code, ctx.key, () => {
