@@ -1,7 +1,9 @@
-// A whole event in real Chromium: a facilitator, a projector and several
-// phones (one remote, one that loses its connection and one whose intents
-// cannot reach the server across a reload) run an emotional map, a vote with
-// reveal and a pledge round, and the projector shows the right result.
+// A whole event in real Chromium: a facilitator at the console, a projector
+// and several phones (one remote, one that loses its connection and one whose
+// intents cannot reach the server across a reload) run an emotional map, a
+// vote with reveal and a pledge round, and the projector shows the right
+// result. (Moderation is driven through the API here; e2e-console.mjs drives
+// it, and the rest of the console, through the page.)
 //
 //   node e2e-event.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
 import { options, browser, api, facilitator, ok, check, shot, until, main, track, eventTemplate as template } from './e2e-lib.mjs'
@@ -31,6 +33,14 @@ main(async () => {
   check(qr, 'the projector shows the QR code')
   check((await projector.locator('.room-code').first().innerText()).replace(/\s/g, '') === room.code, 'the projector shows the room code')
   ok('the projector shows the QR code and the room code in the lobby')
+
+  // The facilitator runs the event from the console, on a laptop.
+  const consoleContext = await b.newContext({ viewport: { width: 1366, height: 900 } })
+  const con = track(await consoleContext.newPage(), 'console')
+  con.on('pageerror', (e) => errors.push(`console: ${e.message}`))
+  await con.goto(`${base}/facilitate/${room.code}#key=${room.facilitator_key}`)
+  await con.getByRole('heading', { name: 'Activities' }).waitFor()
+  const row = (title) => con.locator('.activity-row', { hasText: title })
 
   // Three phones in the room and one remote attendee join and describe themselves.
   const ann = await newPhone('ann')
@@ -62,8 +72,7 @@ main(async () => {
   ok('the projector counts the room live: 3 people and carers, 1 staff')
 
   // The emotional map.
-  await fac('open_activity', { activity: 'map' })
-  await fac('set_current', { activity: 'map' })
+  await con.getByRole('button', { name: 'Start: How care feels today' }).click()
   for (const p of [ann, gp, carer, remote]) await p.page.locator('#activity-heading', { hasText: 'How care feels today' }).waitFor()
   await projector.getByText('Think of Margaret and David').waitFor()
   await ann.page.getByText('Think of Margaret and David').waitFor()
@@ -156,14 +165,13 @@ main(async () => {
   await placeCard(await (async () => { await gp.page.getByRole('button', { name: 'Now' }).click(); return gp.page })(), 'Booking an appointment', 'Frustrated')
   await gp.page.locator('#notice', { hasText: 'Saved: your card “Frustrated”' }).waitFor()
   ok('a participant takes back a card and places it again')
-  await fac('lock_activity', { activity: 'map' })
+  await row('How care feels today').getByRole('button', { name: 'Close' }).click()
   await ann.page.getByRole('button', { name: 'Now' }).click()
   await ann.page.getByText('This activity is closed now').waitFor()
   ok('locking the map closes it on the phones')
 
   // The vote.
-  await fac('open_activity', { activity: 'options' })
-  await fac('set_current', { activity: 'options' })
+  await con.getByRole('button', { name: 'Next: The options for change' }).click()
   for (const p of [ann, gp, carer]) await p.page.locator('#activity-heading', { hasText: 'The options for change' }).waitFor()
   const dot = (page, option) => page.getByRole('button', { name: `Put a dot on “${option}”` }).click()
   await ann.page.getByText('You have 3 of 3 dots left').waitFor()
@@ -194,8 +202,9 @@ main(async () => {
   await projector.getByText('The results stay hidden').waitFor()
   await shot(projector, 'projector-vote-hidden')
   ok('the projector hides vote results until they are revealed')
-  await fac('lock_activity', { activity: 'options' })
-  await fac('reveal_activity', { activity: 'options' })
+  await row('The options for change').getByRole('button', { name: 'Close' }).click()
+  await row('The options for change').getByText('Closed').waitFor()
+  await row('The options for change').getByRole('button', { name: 'Reveal results' }).click()
   await projector.locator('.results').waitFor()
   const ranking = await projector.locator('.result').allInnerTexts()
   check(ranking[0].includes('A same-day callback') && ranking[0].includes('4 dots from 3 people') && ranking[0].includes('average score 5'), `the winner is the callback with 4 dots: ${ranking[0]}`)
@@ -204,10 +213,10 @@ main(async () => {
   await shot(projector, 'projector-vote-results')
   await ann.page.locator('.results').waitFor()
   ok('after the reveal the projector and the phones show the ranking: callback 4 dots, results 2, coordinator 0')
+  await shot(con, 'console-vote-revealed', { fullPage: true })
 
   // The pledge round.
-  await fac('open_activity', { activity: 'pledges' })
-  await fac('set_current', { activity: 'pledges' })
+  await con.getByRole('button', { name: 'Next: My pledge' }).click()
   await ann.page.locator('#activity-heading', { hasText: 'My pledge' }).waitFor()
   await ann.page.getByRole('textbox', { name: 'My pledge' }).fill('I will tell my neighbours about the carers group.')
   await ann.page.getByLabel('Show my name with my pledge').check()
