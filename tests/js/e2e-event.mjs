@@ -137,7 +137,7 @@ main(async () => {
     return row ? row.querySelectorAll('td')[column].textContent : null
   }, [tp, side, emotion])
   await until(projector, () => document.querySelectorAll('table.heatmap td.hot').length >= 5, null, 'five cards on the projector map')
-  check(await cell('Results', 'People', '“rushed”') === '1', 'the own word has its own row on the map')
+  check(await cell('Results', 'People', '“Rushed”') === '1', 'the own word has its own row on the map')
   check(await cell('Booking an appointment', 'People', 'Anxious') === '1', 'Ann\'s card is counted for people at Booking')
   check(await cell('Booking an appointment', 'Staff', 'Frustrated') === '1', 'the GP\'s card is counted for staff at Booking')
   check(await cell('Seeing the GP', 'People', 'Reassured') === '1', 'the carer\'s offline card reached the map')

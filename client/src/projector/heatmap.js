@@ -87,7 +87,7 @@ export function heatmapView(doc, room, a, { level = 2 } = {}) {
           touchpoints.map((t) => groups.map((g) =>
             cell(e.valence, count((c) => c.touchpoint === t.id && c.emotion === e.id && g.test(c)), `${t.id}-${g.id}`))))),
         ownWords.map((w) => h('tr', { key: `own-${w}`, class: 'own' },
-          h('th', { scope: 'row' }, h('span', { class: 'swatch own', 'aria-hidden': 'true' }, '✎'), ' ', `“${w}”`, h('span', { class: 'hint' }, ' own word')),
+          h('th', { scope: 'row' }, h('span', { class: 'swatch own', 'aria-hidden': 'true' }, '✎'), ' ', `“${w.charAt(0).toUpperCase()}${w.slice(1)}”`, h('span', { class: 'hint' }, ' own word')),
           touchpoints.map((t) => groups.map((g) =>
             cell('own', count((c) => c.touchpoint === t.id && c.word && c.word.toLowerCase() === w && g.test(c)), `${t.id}-${g.id}`))))))),
     notesView(room, a, cards, level))
