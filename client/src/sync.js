@@ -101,7 +101,12 @@ export function connectBoard(code, token, onChange) {
       open()
     }
   }
-  window.addEventListener('online', now)
+  window.addEventListener('online', () => {
+    if (socket && state.synced) setStatus('online')
+    now()
+  })
+  // The phone knows it lost the network before the socket does: say so at once.
+  window.addEventListener('offline', () => setStatus('offline'))
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && now())
 
   open()

@@ -31,6 +31,7 @@ export function emotionView(ctx, a, locked) {
     focusLater(d.emotion === '__own' ? '#own-word' : '#note')
   }
 
+  const waiting = ctx.outbox.pending().filter((item) => item.body.kind === 'add_card' && item.body.activity === a.id)
   if (locked) return mine.length ? cardList(ctx, a, mine, true) : null
 
   const step1 = touchpoint
@@ -120,7 +121,7 @@ export function emotionView(ctx, a, locked) {
     h('form', { class: 'card-form', onsubmit: submit, 'aria-label': editing ? 'Change your card' : 'Place an emotion card' },
       editing ? h('p', { class: 'notice info' }, 'You are changing one of your cards.') : null,
       step1, step2, step3),
-    mine.length ? cardList(ctx, a, mine, false) : null)
+    mine.length || waiting.length ? cardList(ctx, a, mine, false, waiting) : null)
 }
 
 function clear(d) {
@@ -150,10 +151,13 @@ function myCards(ctx, a) {
   return out
 }
 
-function cardList(ctx, a, cards, locked) {
+function cardList(ctx, a, cards, locked, waiting = []) {
   return h('section', { class: 'my-list', 'aria-labelledby': 'my-cards' },
     h('h2', { id: 'my-cards' }, 'Your cards on this map'),
-    h('ul', null, cards.map((card) => {
+    h('ul', null, waiting.map((item) => h('li', { key: item.key, class: 'my-item pending' },
+      h('p', null, item.label.replace(/^your card /, '')),
+      h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself.'))),
+    cards.map((card) => {
       const t = (a.touchpoints || []).find((x) => x.id === card.touchpoint)
       const e = (a.emotions || []).find((x) => x.id === card.emotion)
       return h('li', { key: card.id, class: 'my-item' },

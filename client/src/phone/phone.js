@@ -176,7 +176,7 @@ function onOutbox(ctx, event) {
     ctx.say(`Not saved: ${item.label}. ${event.error.message}`, 'error')
     refreshMeSoon(ctx)
   } else if (event.type === 'waiting') {
-    ctx.notice = { text: `Not sent yet: ${item.label}. ${event.error.status === 0 ? 'Waiting for a connection' : event.error.message} It will be sent by itself; you can carry on.`, kind: 'wait' }
+    ctx.notice = { text: `Not sent yet: ${item.label}. ${event.error.status === 0 ? 'Waiting for a connection.' : event.error.message} It will be sent by itself; you can carry on.`, kind: 'wait' }
   }
   ctx.schedule()
 }
