@@ -44,7 +44,7 @@ EXTRAS="${EXTRAS:-1}"
 # QUIET_PCT % of a core; a run during which they used more than DISTURBED_PCT
 # % on average is run once more (both figures are in the reports).
 QUIET_PCT="${QUIET_PCT:-10}"
-QUIET_WAIT="${QUIET_WAIT:-60}"
+QUIET_WAIT="${QUIET_WAIT:-90}"
 DISTURBED_PCT="${DISTURBED_PCT:-15}"
 OUT="${OUT:-$here/results/$(date +%Y-%m-%dT%H%M)}"
 port="${BASE_PORT:-24400}"
@@ -198,7 +198,8 @@ else console.log("pass")' "$1"
 
 if [ "$CAPACITY" = 1 ]; then
   for server in $SERVERS; do
-    best=""; fail=""
+    best=""
+    fail=""
     for rate in $CAP_RATES; do
       bench "$server" "cap-r$rate" --rooms 1 --clients 500 --writers "$CAP_WRITERS" --rate "$rate" --duration "$CAP_DURATION"
       v="$(verdict "$OUT/$server--cap-r$rate.json")"
@@ -207,14 +208,17 @@ if [ "$CAPACITY" = 1 ]; then
     done
     # One bisection step between the last pass and the first miss.
     if [ -z "$best" ] && [ -n "$fail" ]; then best=0; fi
-    if [ -n "$fail" ]; then
-      # Midpoint rounded to a half; rates are updates/s per writer (floats).
-      mid=$(awk -v b="$best" -v f="$fail" 'BEGIN { printf "%g", int((b + f)) / 2 }')
-      if awk -v b="$best" -v f="$fail" -v m="$mid" 'BEGIN { exit !(m > b && m < f) }'; then
-        bench "$server" "cap-r$mid" --rooms 1 --clients 500 --writers "$CAP_WRITERS" --rate "$mid" --duration "$CAP_DURATION"
-        log "$server capacity at $mid/s per writer: $(verdict "$OUT/$server--cap-r$mid.json")"
-      fi
-    fi
+    # Two bisection steps between the last pass and the first miss, on a grid
+    # of quarter updates/s per writer (rates are floats).
+    for _ in 1 2; do
+      [ -n "$fail" ] || break
+      mid=$(awk -v b="$best" -v f="$fail" 'BEGIN { printf "%g", int((b + f) * 2) / 4 }')
+      awk -v b="$best" -v f="$fail" -v m="$mid" 'BEGIN { exit !(m > b && m < f) }' || break
+      bench "$server" "cap-r$mid" --rooms 1 --clients 500 --writers "$CAP_WRITERS" --rate "$mid" --duration "$CAP_DURATION"
+      v="$(verdict "$OUT/$server--cap-r$mid.json")"
+      log "$server capacity at $mid/s per writer: $v"
+      if [ "$v" = pass ]; then best="$mid"; else fail="$mid"; fi
+    done
   done
 fi
 
