@@ -72,7 +72,9 @@ export function voteView(ctx, a, locked) {
           h('button', { type: 'button', class: 'round', disabled: locked || mine <= 0, 'aria-label': `Take a dot off “${o.label}”`, onclick: () => setDots(o, mine - 1) }, '−'),
           h('span', { class: 'dot-count', id: `dots-${o.id}` },
             h('span', { 'aria-hidden': 'true' }, '●'.repeat(mine) || '–'), ' ', plural(mine, 'dot'),
-            pending.has(`dots:${o.id}`) ? h('span', { class: 'hint' }, ' (sending)') : null),
+            pending.has(`dots:${o.id}`) ? h('span', { class: 'hint' }, ' (sending)') : null,
+            // The budget stays in view however far down the options someone has scrolled.
+            locked ? null : h('span', { class: 'hint left-here' }, ` · ${left} left`)),
           h('button', { type: 'button', class: 'round', disabled: locked || left <= 0 || mine >= max, 'aria-label': `Put a dot on “${o.label}”`, onclick: () => setDots(o, mine + 1) }, '+')) : null,
         a.scale ? h('fieldset', { class: 'scale' },
           h('legend', null, `Your score for “${o.label}”`),
