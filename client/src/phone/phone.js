@@ -125,7 +125,8 @@ function followCurrent(ctx, current) {
   ctx.viewing = null
   ctx.notice = null
   if (ctx.screen === 'activity') {
-    announce(next ? `Now: ${next.title}.` : 'Back to the welcome screen.')
+    // The remote screen's board watcher says this already, in more words.
+    if (!ctx.remote) announce(next ? `Now: ${next.title}.` : 'Back to the welcome screen.')
     focusLater('#activity-heading')
   }
 }
