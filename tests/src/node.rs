@@ -19,7 +19,8 @@ fn ensure_packages() -> anyhow::Result<()> {
     let mut installed = INSTALLED.lock().map_err(|_| anyhow::anyhow!("an earlier install panicked"))?;
     // Every package the scripts import directly: a node_modules from before one was added is refreshed.
     let modules = js_dir().join("node_modules");
-    if *installed || ["y-websocket", "playwright-core", "axe-core"].iter().all(|package| modules.join(package).exists()) {
+    if *installed || ["y-websocket", "playwright-core", "axe-core"].iter().all(|package| modules.join(package).exists())
+    {
         *installed = true;
         return Ok(());
     }
