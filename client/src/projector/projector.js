@@ -3,6 +3,7 @@
 // line, so it stays out of server logs).
 import { h, mount } from '../dom.js'
 import { connectBoard } from '../sync.js'
+import { call, roomApi } from '../api.js'
 import { readRoom } from '../board.js'
 import { boardView } from './board.js'
 
@@ -17,6 +18,8 @@ export function startProjector(root, code, key) {
   }
   let app = null
   const board = connectBoard(code, key, () => app && app.schedule())
+  // One request for the server's clock (its Date header), so the timer agrees with the phones'.
+  call('GET', roomApi(code)).catch(() => {})
   app = mount(root, () => {
     const room = board.synced || board.doc.getMap('room').size ? readRoom(board.doc) : null
     return h('main', { class: 'projector', id: 'main' },
