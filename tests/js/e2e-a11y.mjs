@@ -201,7 +201,7 @@ main(async () => {
   const projector = track(await b.newPage({ viewport: { width: 1920, height: 1080 } }), 'projector')
   projector.on('pageerror', (e) => errors.push(`projector: ${e.message}`))
   await fac('set_current', { activity: null })
-  await projector.goto(`${base}/projector/${room.code}#key=${room.facilitator_key}`)
+  await projector.goto(room.projector_url)
   await projector.locator('.join-panel.big').waitFor()
   await axe(projector, 'the projector: lobby')
   for (const [id, title, wait] of [['map', 'How care feels today', 'table.heatmap'], ['options', 'The options for change', '.results'], ['path', 'Our PATH', '.path-board'], ['pledges', 'My pledge', '.word-cloud'], ['ideas', 'Anything else to tell us?', '.idea-wall']]) {

@@ -26,7 +26,7 @@ main(async () => {
   // The projector, as the facilitator opens it.
   const projector = track(await b.newPage({ viewport: { width: 1920, height: 1080 } }), 'projector')
   projector.on('pageerror', (e) => errors.push(`projector: ${e.message}`))
-  await projector.goto(`${base}/projector/${room.code}#key=${room.facilitator_key}`)
+  await projector.goto(room.projector_url)
   await projector.getByText('Room code').first().waitFor()
   check(await projector.locator('.personas').count() === 0, 'no personas in the lobby')
   const qr = await projector.locator('img.qr').evaluate((img) => img.complete && img.naturalWidth > 0)

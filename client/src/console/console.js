@@ -29,6 +29,8 @@ export function startConsole(root, code, key) {
     tab: 'run',
     notice: null,
     snapshots: null,
+    // The projector's address carries a read-only key, never the facilitator's.
+    projectorUrl: null,
     snapshotName: '',
     timerMinutes: '5',
     results: {},
@@ -62,6 +64,7 @@ async function begin(ctx) {
   }
   tabStore.set(`tp:key:${ctx.code}`, ctx.key)
   if (!location.hash.includes('key=')) history.replaceState(null, '', `#key=${encodeURIComponent(ctx.key)}`)
+  loadProjectorUrl(ctx)
   ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { persist: false })
   ctx.board = connectBoard(ctx.code, ctx.key, () => {
     ctx.room = readRoom(ctx.board.doc)
@@ -72,6 +75,16 @@ async function begin(ctx) {
   }, 1000)
   // Results of a vote are not on the board until revealed: ask for them while one is open.
   setInterval(() => refreshResults(ctx), 3000)
+  ctx.schedule()
+}
+
+async function loadProjectorUrl(ctx) {
+  try {
+    const answer = await call('GET', `${roomApi(ctx.code)}/projector`, { token: ctx.key })
+    ctx.projectorUrl = new URL(answer.projector_url).pathname + new URL(answer.projector_url).hash
+  } catch (error) {
+    if (error.retry) setTimeout(() => loadProjectorUrl(ctx), 2000)
+  }
   ctx.schedule()
 }
 
@@ -128,7 +141,9 @@ function view(ctx) {
       h('p', { class: 'console-code' }, 'Room code ', h('strong', null, formatCode(ctx.code)), h('br'), h('span', { class: 'hint' }, joinAddress(ctx.code))),
       h('div', { class: 'console-links' },
         // No "open a phone" here: every phone that joins is counted as a participant.
-        h('a', { class: 'button primary', href: `/projector/${ctx.code}#key=${encodeURIComponent(ctx.key)}`, target: 'touchpoint-projector', rel: 'noopener' }, 'Open the projector')),
+        ctx.projectorUrl
+          ? h('a', { class: 'button primary', href: ctx.projectorUrl, target: 'touchpoint-projector', rel: 'noopener' }, 'Open the projector')
+          : h('p', { class: 'hint' }, 'Preparing the projector link…')),
       h('span', { class: `pill ${ctx.board.status}` }, ctx.board.status === 'online' ? '● Connected' : '○ Reconnecting…')),
     h('main', { id: 'main', class: 'console', tabindex: '-1' },
       h('h1', { class: 'visually-hidden' }, `Facilitator console: ${room.title}`),

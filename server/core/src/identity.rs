@@ -4,6 +4,8 @@
 //! server stores none of them and can show a room's facilitator link again
 //! at any time:
 //! - the facilitator key of a room is `HMAC(secret, "facilitator" ‖ code)`;
+//! - the viewer key, for the projector on a public screen, is `HMAC(secret,
+//!   "viewer" ‖ code)`: it reads the board and can do nothing else;
 //! - a participant token is `<participant id>.<HMAC(secret, "participant" ‖
 //!   code ‖ id)>`: a random pseudonymous id that the phone keeps, bound to
 //!   one room, which lets a reconnect be the same participant.
@@ -111,6 +113,8 @@ pub enum Role {
     Facilitator,
     /// Holds a participant token: reads the document, contributes through intents.
     Participant(ParticipantId),
+    /// Holds the viewer key (the projector): reads the document, nothing more.
+    Viewer,
 }
 
 impl Role {
@@ -118,6 +122,7 @@ impl Role {
         match self {
             Role::Facilitator => "facilitator",
             Role::Participant(_) => "participant",
+            Role::Viewer => "viewer",
         }
     }
 }
@@ -142,6 +147,11 @@ impl ServerSecret {
         URL_SAFE_NO_PAD.encode(self.mac(&[b"facilitator", code.as_str().as_bytes()]))
     }
 
+    /// The viewer key of a room: what the projector's address carries.
+    pub fn viewer_key(&self, code: &RoomCode) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(&[b"viewer", code.as_str().as_bytes()]))
+    }
+
     /// A token for a participant of a room.
     pub fn participant_token(&self, code: &RoomCode, id: ParticipantId) -> String {
         let mac = self.mac(&[b"participant", code.as_str().as_bytes(), &id.0]);
@@ -152,8 +162,14 @@ impl ServerSecret {
     pub fn authenticate(&self, code: &RoomCode, credential: &str) -> Option<Role> {
         match credential.split_once('.') {
             None => {
-                let expected = self.facilitator_key(code);
-                bool::from(expected.as_bytes().ct_eq(credential.as_bytes())).then_some(Role::Facilitator)
+                let matches = |expected: String| bool::from(expected.as_bytes().ct_eq(credential.as_bytes()));
+                if matches(self.facilitator_key(code)) {
+                    Some(Role::Facilitator)
+                } else if matches(self.viewer_key(code)) {
+                    Some(Role::Viewer)
+                } else {
+                    None
+                }
             }
             Some((id, mac)) => {
                 let id: [u8; PARTICIPANT_ID_BYTES] = URL_SAFE_NO_PAD.decode(id).ok()?.try_into().ok()?;
@@ -215,8 +231,11 @@ mod tests {
         let id = ParticipantId::from_random([3; 16]);
         let token = secret.participant_token(&room, id);
         let key = secret.facilitator_key(&room);
+        let viewer = secret.viewer_key(&room);
 
         assert_eq!(secret.authenticate(&room, &key), Some(Role::Facilitator));
+        assert_eq!(secret.authenticate(&room, &viewer), Some(Role::Viewer));
+        assert_eq!(secret.authenticate(&other_room, &viewer), None);
         assert_eq!(secret.authenticate(&room, &token), Some(Role::Participant(id)));
         assert_eq!(secret.authenticate(&other_room, &key), None);
         assert_eq!(secret.authenticate(&other_room, &token), None);

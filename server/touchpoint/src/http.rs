@@ -41,6 +41,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rooms/{code}/intents", post(intent))
         .route("/api/rooms/{code}/me", get(me))
         .route("/api/rooms/{code}/activities/{activity}/results", get(results))
+        .route("/api/rooms/{code}/projector", get(projector))
         .route("/api/rooms/{code}/snapshots", get(snapshots))
         .route("/api/rooms/{code}/snapshots/{name}", get(snapshot))
         .route("/api/rooms/{code}/history", get(history))
@@ -196,6 +197,8 @@ pub struct RoomCreated {
     pub facilitator_key: String,
     pub join_url: String,
     pub facilitator_url: String,
+    /// The projector's address: it carries the viewer key, which can only read the board.
+    pub projector_url: String,
 }
 
 async fn list_templates(State(app): State<AppState>) -> Json<Value> {
@@ -328,6 +331,13 @@ async fn intent(
     let actor = match role {
         Role::Facilitator => Actor::Facilitator,
         Role::Participant(id) => Actor::Participant(id),
+        Role::Viewer => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "viewer_read_only",
+                "the projector's key can only show the board",
+            ));
+        }
     };
     Ok(Json(app.registry.intent(&record.code, actor, request).await?))
 }
@@ -353,6 +363,16 @@ async fn results(
 ) -> Result<Json<Value>, ApiError> {
     let record = authenticate_facilitator(&app, &code, &headers).await?;
     Ok(Json(app.registry.read(&record.code, RoomQuery::Results(activity)).await?))
+}
+
+/// The projector's address for the facilitator to open: read-only, safe on a public screen.
+async fn projector(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let record = authenticate_facilitator(&app, &code, &headers).await?;
+    Ok(Json(json!({ "projector_url": app.projector_url(&record.code) })))
 }
 
 /// The room's named snapshots, oldest first.

@@ -229,6 +229,10 @@ impl App {
         format!("{}/join/{code}", self.public_url)
     }
 
+    fn projector_url(&self, code: &RoomCode) -> String {
+        format!("{}/projector/{code}#key={}", self.public_url, self.secret.viewer_key(code))
+    }
+
     fn room_created(&self, record: &RoomRecord) -> RoomCreated {
         let facilitator_key = self.secret.facilitator_key(&record.code);
         RoomCreated {
@@ -240,6 +244,7 @@ impl App {
             // The key travels in the fragment, which browsers never send to a server.
             facilitator_url: format!("{}/facilitate/{}#key={facilitator_key}", self.public_url, record.code),
             facilitator_key,
+            projector_url: self.projector_url(&record.code),
         }
     }
 
@@ -269,12 +274,14 @@ fn print_welcome(app: &App, demo: &RoomCreated) {
          Demo room \"{title}\", code {code}\n\
          \x20 participants join: {join}\n\
          \x20 facilitator:       {facilitate}\n\
+         \x20 projector:         {projector}\n\
          \x20 admin token:       {admin}{kept}\n\n{qr}",
         url = app.public_url,
         title = demo.title,
         code = demo.code,
         join = demo.join_url,
         facilitate = demo.facilitator_url,
+        projector = demo.projector_url,
         admin = app.admin_token,
         kept = match app.config.admin_token {
             Some(_) => String::new(),

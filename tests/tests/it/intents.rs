@@ -671,3 +671,51 @@ async fn a_participant_sending_too_fast_is_slowed() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_projector_key_only_watches() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let projector_url = event.room.created["projector_url"].as_str().unwrap_or_default().to_owned();
+    let viewer = projector_url.split("#key=").nth(1).unwrap_or_default().to_owned();
+    assert!(!viewer.is_empty() && viewer != event.room.facilitator_key);
+    let answer = event
+        .server
+        .get_with(&format!("/api/rooms/{}/projector", event.room.code), &event.room.facilitator_key)
+        .await?;
+    assert_eq!(answer.json()?["projector_url"], projector_url.as_str());
+    check(
+        &event.server.get_with(&format!("/api/rooms/{}/projector", event.room.code), &viewer).await?,
+        403,
+        Some("facilitator_only"),
+    );
+
+    // The projector syncs the board, cannot change it, and is not counted as a participant.
+    let mut projector = event.server.connect(&event.room.code, &viewer).await?;
+    check(
+        &event.participant(&viewer, json!({ "kind": "open_activity", "activity": "map" })).await?,
+        403,
+        Some("viewer_read_only"),
+    );
+    for (path, code) in [
+        ("me", "participant_only"),
+        ("export.json", "facilitator_only"),
+        ("activities/options/results", "facilitator_only"),
+    ] {
+        check(
+            &event.server.get_with(&format!("/api/rooms/{}/{path}", event.room.code), &viewer).await?,
+            403,
+            Some(code),
+        );
+    }
+    let title = projector.doc.get_or_insert_map("room");
+    projector
+        .edit(|txn| {
+            yrs::Map::insert(&title, txn, "title", "Defaced");
+        })
+        .await?;
+    event.server.wait_for_metric("touchpoint_messages_rejected_total", "reason=\"read_only\"", |n| n >= 1.0).await?;
+    let mut watcher = event.watch().await?;
+    watcher.receive_until(|doc| root(doc, "participation")["total"] == 1).await?;
+    assert_eq!(root(&watcher.doc, "room")["title"], "Event");
+    Ok(())
+}
