@@ -3,7 +3,8 @@
 //! Every page of the client is the same `index.html`; the client reads the
 //! path to know which view to show. Files are revalidated on each load
 //! (`no-cache` with an `ETag`), so a new release is picked up at once and an
-//! unchanged file costs a 304.
+//! unchanged file costs a 304. Text files are sent gzipped to browsers that
+//! accept it (all of them), compressed once at build time.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,15 +13,28 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// A client file by its path under the build output, e.g. `index.html` or `app.js`.
 pub fn serve(path: &str, request: &HeaderMap) -> Option<Response> {
-    let (_, kind, bytes) = FILES.iter().find(|(name, _, _)| *name == path)?;
-    let etag = format!("\"{:016x}\"", fnv1a(bytes));
+    let (_, kind, bytes, gzipped) = FILES.iter().find(|(name, ..)| *name == path)?;
+    let accepts_gzip = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|coding| coding.trim().starts_with("gzip")));
+    let body = match gzipped {
+        Some(gzipped) if accepts_gzip => *gzipped,
+        _ => *bytes,
+    };
+    // The ETag names the bytes sent, so a cache never mixes the two encodings.
+    let etag = format!("\"{:016x}\"", fnv1a(body));
     if request.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()) == Some(etag.as_str()) {
         return Some(StatusCode::NOT_MODIFIED.into_response());
     }
-    let mut response = (*bytes).into_response();
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzipped.is_some() && accepts_gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }

@@ -108,3 +108,24 @@ async fn participant_tokens_are_distinct_and_open_only_their_room() -> anyhow::R
     assert_eq!(status, 403);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_web_client_is_served_from_the_binary_compressed_and_revalidated() -> anyhow::Result<()> {
+    use touchpoint_tests::http::request;
+    let server = TestServer::start().await?;
+    let room = server.create_room("Room").await?;
+    let page = server.get(&format!("/join/{}", room.code)).await?;
+    assert_eq!((page.status, page.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    assert!(page.body.to_lowercase().starts_with("<!doctype html>"), "{}", page.body);
+    assert_eq!(page.header("content-encoding"), None, "sent compressed to a client that did not ask");
+
+    let gzipped =
+        request(server.addr, "GET", &format!("/join/{}", room.code), &[("Accept-Encoding", "gzip, br")], None).await?;
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    let etag = gzipped.header("etag").map(str::to_owned).unwrap_or_default();
+    let again =
+        request(server.addr, "GET", "/", &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)], None).await?;
+    assert_eq!(again.status, 304);
+    assert_eq!(server.get("/assets/no-such-file.js").await?.status, 404);
+    Ok(())
+}
