@@ -27,17 +27,15 @@ fn main() {
     files.sort();
     let gz_dir = out.join("gz");
     let _ = fs::remove_dir_all(&gz_dir);
-    let mut code = String::from(
-        "/// The web client's files: path, content type, bytes, and the bytes gzipped where that is smaller.\n\
-         pub static FILES: &[(&str, &str, &[u8], Option<&[u8]>)] = &[\n",
-    );
+    let mut code = String::from("/// The web client's files.\npub static FILES: &[File] = &[\n");
     for (path, file) in files {
         let kind = content_type(&path);
         let gz = match gzip(&file, &gz_dir.join(format!("{path}.gz"))) {
             Some(gz) => format!("Some(include_bytes!({:?}))", gz.display().to_string()),
             None => "None".to_owned(),
         };
-        let _ = writeln!(code, "    ({path:?}, {kind:?}, include_bytes!({:?}), {gz}),", file.display().to_string());
+        let bytes = format!("include_bytes!({:?})", file.display().to_string());
+        let _ = writeln!(code, "    File {{ path: {path:?}, kind: {kind:?}, bytes: {bytes}, gzipped: {gz} }},");
     }
     code.push_str("];\n");
     fs::write(out.join("assets.rs"), code).expect("writing assets.rs");

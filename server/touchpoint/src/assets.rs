@@ -9,11 +9,22 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// One file of the client's build.
+pub struct File {
+    /// Its path under the build output, e.g. `index.html` or `assets/phone.js`.
+    path: &'static str,
+    /// Its content type.
+    kind: &'static str,
+    bytes: &'static [u8],
+    /// The same, gzipped, where that is smaller.
+    gzipped: Option<&'static [u8]>,
+}
+
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// A client file by its path under the build output, e.g. `index.html` or `app.js`.
 pub fn serve(path: &str, request: &HeaderMap) -> Option<Response> {
-    let (_, kind, bytes, gzipped) = FILES.iter().find(|(name, ..)| *name == path)?;
+    let File { kind, bytes, gzipped, .. } = FILES.iter().find(|file| file.path == path)?;
     let accepts_gzip = request
         .get(header::ACCEPT_ENCODING)
         .and_then(|value| value.to_str().ok())
