@@ -39,10 +39,12 @@ machine_busy_pct() {
 # passed. The machine is shared: a neighbour's build or browser test skews
 # latency far more than any server difference. Prints what it saw.
 wait_quiet() {
-  local max="$1" wait_s="$2" busy start=$SECONDS
+  local max="$1" wait_s="$2" busy quiet=0 start=$SECONDS
   while :; do
     busy=$(machine_busy_pct)
-    if [ "$busy" -le "$max" ]; then echo "$busy"; return 0; fi
+    # Two quiet seconds in a row: a neighbour's test suite pauses between files.
+    if [ "$busy" -le "$max" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    if [ "$quiet" -ge 2 ]; then echo "$busy"; return 0; fi
     if [ $((SECONDS - start)) -ge "$wait_s" ]; then echo "$busy"; return 1; fi
   done
 }

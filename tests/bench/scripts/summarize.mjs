@@ -124,6 +124,35 @@ if (ratioRows.length) {
   say('')
 }
 
+// --- durability: Touchpoint's own commit-time histogram ---------------------------
+// touchpoint--RUN.commits.txt holds the server's touchpoint_store_commit_seconds
+// histogram at the end of the run: how many group commits the run took and how
+// long each took (bucket bounds double from 0.1 ms, so percentiles are "at most").
+const commitRows = []
+for (const f of readdirSync(dir).filter(f => f.startsWith(`${TP}--`) && f.endsWith('.commits.txt')).sort()) {
+  const name = f.slice(TP.length + 2, -'.commits.txt'.length)
+  const text = readFileSync(join(dir, f), 'utf8')
+  const buckets = [...text.matchAll(/_bucket\{le="([^"]+)"\} (\d+)/g)].map(m => ({ le: Number(m[1]), n: Number(m[2]) }))
+  const count = Number((text.match(/_count (\d+)/) || [])[1] || 0)
+  const sum = Number((text.match(/_sum ([0-9.e+-]+)/) || [])[1] || 0)
+  if (!count) continue
+  const at = p => {
+    const b = buckets.find(b => b.n >= p * count)
+    return b ? (Number.isFinite(b.le) ? `≤ ${fmt(b.le * 1000, 1)}` : '> 3277') : 'n/a'
+  }
+  const r = get(TP, name)
+  const writes = r?.load?.writes
+  commitRows.push(`| ${name} | ${count} | ${writes ?? 'n/a'} | ${writes ? fmt(writes / count, 2) : 'n/a'} | ${fmt(sum / count * 1000, 2)} | ${at(0.5)} / ${at(0.99)} / ${at(1)} |`)
+}
+if (commitRows.length) {
+  say('## Touchpoint: the cost of durable-before-relay\n')
+  say('Every batch of updates is committed (SQLite WAL, synchronous=FULL: one fsync) before anything is relayed. From the server\'s `touchpoint_store_commit_seconds` histogram (bucket bounds, ms); intents and joins make commits too, so "updates per commit" counts the load\'s writes only.\n')
+  say('| run | commits | updates written | updates per commit | mean commit ms | commit p50 / p99 / max ms |')
+  say('|---|---|---|---|---|---|')
+  commitRows.forEach(say)
+  say('')
+}
+
 // --- capacity ------------------------------------------------------------------
 const capRuns = runs.filter(x => x.name.startsWith('cap-r'))
 const capacity = {}
