@@ -75,7 +75,7 @@ if (existsSync(join(dir, 'machine.json'))) {
 const loadNames = [...new Set(runs.filter(x => x.r.load && /^[a-e]-/.test(x.name)).map(x => x.name))].sort()
 if (loadNames.length) {
   say('## Load scenarios\n')
-  say('Fan-out = time from a writer sending an entry to another client receiving it (same clock). CPU per delivery = server CPU time during the load / deliveries. "Others CPU" = what every other process on the machine used meanwhile (the machine is shared; above 15 % of a core the run is marked disturbed, and run.sh has already tried it twice).\n')
+  say('Fan-out = time from a writer sending an entry to another client receiving it (same clock). CPU per delivery = server CPU time during the load / deliveries. "Others CPU" = what every other process on the machine used meanwhile (the machine is shared; above 15 % of a core the run is marked disturbed, and run.sh has tried it up to three times, keeping the least disturbed try).\n')
   say('| scenario | server | connected | open+sync p50 / p99 ms | fan-out p50 / p95 / p99 / max ms | deliveries/s | lost | server CPU % of a core | CPU µs / delivery | server RSS max MiB | tool CPU % / lag p99 ms | others CPU % | checks |')
   say('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const name of loadNames) {
