@@ -2,7 +2,7 @@
 # The benchmark of issue 6, in one command: Touchpoint side by side with the
 # y-websocket reference server and Hocuspocus, same load, same machine, same run.
 #
-#   tests/bench/run.sh                       # everything, about 20 minutes
+#   tests/bench/run.sh                       # everything, 15-20 minutes
 #   SCENARIOS='a e' CAPACITY=0 EXTRAS=0 tests/bench/run.sh   # a quick look
 #
 # What it does:
