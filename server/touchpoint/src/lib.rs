@@ -146,6 +146,13 @@ async fn serve(
     tracing::info!(address = %app.public_url, "listening");
     app.tracker.spawn(retention(app.clone()));
     let cancel = app.shutdown.clone();
+    // Small frames go out at once: without TCP_NODELAY, two frames sent close together wait on
+    // a delayed ACK, which put 40 ms tails on fan-out in the benchmark (BENCHMARKS.md).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, http::router(app.clone()))
         .with_graceful_shutdown(async move {
             shutdown.await;

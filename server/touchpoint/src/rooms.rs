@@ -373,6 +373,9 @@ struct RoomWorker {
     awareness: RoomAwareness<ConnId>,
     /// Intent rates, per participant (and one for the facilitators).
     rates: HashMap<Option<ParticipantId>, TokenBucket>,
+    /// The whole board as a SyncStep2 frame, for newcomers (who have nothing); encoded once per
+    /// change of the board rather than once per join, which matters when 500 phones rejoin at once.
+    full_state: Option<Bytes>,
     members: HashMap<ConnId, Member>,
     /// Sequence number of the last update stored for this room.
     last_seq: i64,
@@ -391,6 +394,7 @@ impl RoomWorker {
             docs: RoomDocs::default(),
             awareness,
             rates: HashMap::new(),
+            full_state: None,
             members: HashMap::new(),
             last_seq: 0,
             snapshot_seq: 0,
@@ -543,11 +547,20 @@ impl RoomWorker {
     fn handle(&mut self, conn: ConnId, inbound: Inbound, out: &mut Batch) {
         let output = &mut out.output;
         match inbound {
+            Inbound::SyncStep1(state_vector) if state_vector == StateVector::default() => {
+                let board = &self.docs.board;
+                let frame = self.full_state.get_or_insert_with(|| {
+                    encode_sync_step2(&board.transact().encode_state_as_update_v1(&state_vector)).into()
+                });
+                output.push((Target::One(conn), frame.clone()));
+            }
             Inbound::SyncStep1(state_vector) => {
                 let update = self.docs.board.transact().encode_state_as_update_v1(&state_vector);
                 output.push((Target::One(conn), encode_sync_step2(&update).into()));
             }
             Inbound::Update { update, raw, relay } => {
+                // Even a failed update may have changed part of the board.
+                self.full_state = None;
                 let applied = self.docs.board.transact_mut().apply_update(update);
                 match applied {
                     Ok(()) => {
@@ -607,6 +620,7 @@ impl RoomWorker {
     fn record(&mut self, applied: Applied, out: &mut Batch) -> Value {
         out.erased.extend(applied.erased);
         if let Some(update) = applied.board_update {
+            self.full_state = None;
             out.output.push((Target::All, encode_update(&update).into()));
             out.records.push(Record::Update { doc: DocKind::Board, data: update.into() });
         }
