@@ -11,6 +11,7 @@
 pub mod analysis;
 pub mod awareness;
 pub mod board;
+pub mod calendar;
 pub mod export;
 pub mod identity;
 pub mod insights;

@@ -18,6 +18,7 @@
 //! was made is passed in with [`ReportOptions`].
 
 use crate::analysis::Dataset;
+use crate::calendar::civil_date;
 use crate::insights::{
     self, Breakdown, Comparison, Count, DEFAULT_MIN_COUNT, EmotionMapInsight, Insights, MapView, VoteInsight, Who,
     WordCount,
@@ -1530,21 +1531,6 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-
-/// The calendar date (UTC) of a time in seconds since the epoch: (year, month 1-12, day).
-fn civil_date(seconds: i64) -> (i64, usize, i64) {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = seconds.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, usize::try_from(month).unwrap_or(1), day)
-}
 
 fn date(seconds: i64) -> String {
     let (year, month, day) = civil_date(seconds);

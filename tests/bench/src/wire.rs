@@ -11,6 +11,13 @@
 
 use std::fmt;
 
+use touchpoint_core::awareness::{AwarenessEntry, encode_awareness_update};
+use touchpoint_core::protocol;
+// The encoders are the server's own: the bench writes exactly what a client would.
+pub use touchpoint_core::protocol::{
+    encode_sync_step1, encode_sync_step2, encode_update, write_var_bytes, write_var_uint,
+};
+
 /// Top-level message tags (y-protocols `PROTOCOL.md`).
 pub const MSG_SYNC: u64 = 0;
 pub const MSG_AWARENESS: u64 = 1;
@@ -53,22 +60,6 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
-
-/// Appends `n` as a lib0 varUint (LEB128: 7 bits per byte, low group first).
-pub fn write_var_uint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        // Truncation is the point: keep the low 7 bits, flag "more".
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Appends a lib0 varUint8Array: length, then the bytes.
-pub fn write_var_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    write_var_uint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
 
 /// Appends a lib0 varString (UTF-8 bytes with a varUint length).
 pub fn write_var_string(out: &mut Vec<u8>, s: &str) {
@@ -258,41 +249,11 @@ pub fn decode_hocuspocus(frame: &[u8]) -> Result<(&str, HpMessage<'_>), DecodeEr
     Ok((name, msg))
 }
 
-fn sync_frame(sub: u64, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 8);
-    write_var_uint(&mut out, MSG_SYNC);
-    write_var_uint(&mut out, sub);
-    write_var_bytes(&mut out, payload);
-    out
-}
-
-/// `[0,0,sv]`.
-pub fn encode_sync_step1(state_vector: &[u8]) -> Vec<u8> {
-    sync_frame(SYNC_STEP1, state_vector)
-}
-
-/// `[0,1,update]`.
-pub fn encode_sync_step2(update: &[u8]) -> Vec<u8> {
-    sync_frame(SYNC_STEP2, update)
-}
-
-/// `[0,2,update]`.
-pub fn encode_update(update: &[u8]) -> Vec<u8> {
-    sync_frame(SYNC_UPDATE, update)
-}
-
 /// `[1, varByteArray(n=1 • clientID • clock • varString(json))]`: one awareness
 /// entry; `json = "null"` announces that the client went away.
 pub fn encode_awareness(client_id: u64, clock: u64, json: &str) -> Vec<u8> {
-    let mut inner = Vec::with_capacity(json.len() + 16);
-    write_var_uint(&mut inner, 1);
-    write_var_uint(&mut inner, client_id);
-    write_var_uint(&mut inner, clock);
-    write_var_string(&mut inner, json);
-    let mut out = Vec::with_capacity(inner.len() + 4);
-    write_var_uint(&mut out, MSG_AWARENESS);
-    write_var_bytes(&mut out, &inner);
-    out
+    let entry = AwarenessEntry { client_id, clock, state: json };
+    protocol::encode_awareness(&encode_awareness_update([entry]))
 }
 
 /// Start of every timing marker.
