@@ -324,10 +324,7 @@ async fn intent(
     headers: HeaderMap,
     ApiJson(request): ApiJson<IntentRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let (record, role) = authenticate(&app, &code, &headers).await?;
-    if record.template.is_none() {
-        return Err(IntentFailure::Refused(IntentError::NoTemplate).into());
-    }
+    let (code, role) = authenticate(&app, &code, &headers).await?;
     let actor = match role {
         Role::Facilitator => Actor::Facilitator,
         Role::Participant(id) => Actor::Participant(id),
@@ -339,7 +336,7 @@ async fn intent(
             ));
         }
     };
-    Ok(Json(app.registry.intent(&record.code, actor, request).await?))
+    Ok(Json(app.registry.intent(&code, actor, request).await?))
 }
 
 /// A participant's own profile, contributions and ballots.
@@ -348,11 +345,11 @@ async fn me(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let (record, role) = authenticate(&app, &code, &headers).await?;
+    let (code, role) = authenticate(&app, &code, &headers).await?;
     let Role::Participant(id) = role else {
         return Err(IntentFailure::Refused(IntentError::ParticipantOnly).into());
     };
-    Ok(Json(app.registry.read(&record.code, RoomQuery::Participant(id)).await?))
+    Ok(Json(app.registry.read(&code, RoomQuery::Participant(id)).await?))
 }
 
 /// A vote's results for the facilitator, before or after they are revealed.
@@ -361,8 +358,8 @@ async fn results(
     Path((code, activity)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let record = authenticate_facilitator(&app, &code, &headers).await?;
-    Ok(Json(app.registry.read(&record.code, RoomQuery::Results(activity)).await?))
+    let code = authenticate_facilitator(&app, &code, &headers).await?;
+    Ok(Json(app.registry.read(&code, RoomQuery::Results(activity)).await?))
 }
 
 /// The projector's address for the facilitator to open: read-only, safe on a public screen.
@@ -371,8 +368,8 @@ async fn projector(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let record = authenticate_facilitator(&app, &code, &headers).await?;
-    Ok(Json(json!({ "projector_url": app.projector_url(&record.code) })))
+    let code = authenticate_facilitator(&app, &code, &headers).await?;
+    Ok(Json(json!({ "projector_url": app.projector_url(&code) })))
 }
 
 /// The room's named snapshots, oldest first.
@@ -381,10 +378,10 @@ async fn snapshots(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let record = authenticate_facilitator(&app, &code, &headers).await?;
+    let code = authenticate_facilitator(&app, &code, &headers).await?;
     let snapshots: Vec<Value> = app
         .store
-        .named_snapshots(&record.code)
+        .named_snapshots(&code)
         .await?
         .into_iter()
         .map(|(name, taken_at, state)| json!({ "name": name, "taken_at": taken_at, "bytes": state.len() }))
@@ -514,7 +511,7 @@ async fn authenticate_analyst(app: &AppState, code: &str, headers: &HeaderMap) -
     {
         return Ok(room);
     }
-    Ok(authenticate_facilitator(app, code, headers).await?.code)
+    authenticate_facilitator(app, code, headers).await
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -526,7 +523,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The room and who the bearer credential says the caller is in it.
-async fn authenticate(app: &AppState, code: &str, headers: &HeaderMap) -> Result<(RoomRecord, Role), ApiError> {
+///
+/// A live room exists without asking the store: intents, the busiest requests, then cost no
+/// store round trip before they reach their room.
+async fn authenticate(app: &AppState, code: &str, headers: &HeaderMap) -> Result<(RoomCode, Role), ApiError> {
     let code = parse_code(code)?;
     let Some(credential) = bearer(headers) else {
         return Err(ApiError::new(
@@ -538,13 +538,15 @@ async fn authenticate(app: &AppState, code: &str, headers: &HeaderMap) -> Result
     let Some(role) = app.secret.authenticate(&code, credential) else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "invalid_token", "this token does not open this room"));
     };
-    let record = app.store.room(&code).await?.ok_or_else(room_not_found)?;
-    Ok((record, role))
+    if !app.registry.is_live(&code) && app.store.room(&code).await?.is_none() {
+        return Err(room_not_found());
+    }
+    Ok((code, role))
 }
 
-async fn authenticate_facilitator(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomRecord, ApiError> {
+async fn authenticate_facilitator(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomCode, ApiError> {
     match authenticate(app, code, headers).await? {
-        (record, Role::Facilitator) => Ok(record),
+        (code, Role::Facilitator) => Ok(code),
         _ => Err(IntentFailure::Refused(IntentError::FacilitatorOnly).into()),
     }
 }

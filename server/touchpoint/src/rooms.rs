@@ -592,6 +592,10 @@ impl RoomWorker {
 
     /// Applies an intent within the participant's rate; its records join the batch.
     fn apply_intent(&mut self, actor: Actor, request: &IntentRequest, out: &mut Batch) -> Result<Value, IntentFailure> {
+        // A room made without a template has no activities on its board, and takes no intents.
+        if self.docs.board.transact().get_map("activities").is_none() {
+            return Err(IntentFailure::Refused(IntentError::NoTemplate));
+        }
         let now = std::time::Instant::now();
         let (key, rate) = match actor {
             Actor::Participant(participant) => (Some(participant), self.shared.settings.intents_per_sec),

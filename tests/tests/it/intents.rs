@@ -719,3 +719,15 @@ async fn the_projector_key_only_watches() -> anyhow::Result<()> {
     assert_eq!(root(&watcher.doc, "room")["title"], "Event");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_room_without_a_template_takes_no_intents() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let room = server.create_room("Blank").await?;
+    let token = server.participant_token(&room.code).await?;
+    for credential in [token.as_str(), room.facilitator_key.as_str()] {
+        let response = server.intent(&room.code, credential, &keyed(json!({ "kind": "stop_timer" }))).await?;
+        check(&response, 422, Some("no_template"));
+    }
+    Ok(())
+}
