@@ -410,7 +410,7 @@ async fn history(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     use base64::Engine;
-    let code = authenticate_analyst(&app, &code, &headers).await?;
+    let code = authenticate_board_reader(&app, &code, &headers).await?;
     app.store.room(&code).await?.ok_or_else(room_not_found)?;
     let updates: Vec<Value> = app
         .store
@@ -506,12 +506,32 @@ fn qr_too_long() -> ApiError {
 /// Exports are for the room's facilitator and for the admin.
 async fn authenticate_analyst(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomCode, ApiError> {
     let room = parse_code(code)?;
-    if let Some(credential) = bearer(headers)
-        && bool::from(credential.as_bytes().ct_eq(app.admin_token.as_bytes()))
-    {
+    if bears_admin_token(app, headers) {
         return Ok(room);
     }
     authenticate_facilitator(app, code, headers).await
+}
+
+/// The board's history is for the analysts and for the projector, which replays it on the big
+/// screen: the viewer key already syncs the whole board live, so its past tells the projector
+/// nothing the room did not see. Participant tokens stay refused.
+async fn authenticate_board_reader(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomCode, ApiError> {
+    let room = parse_code(code)?;
+    if bears_admin_token(app, headers) {
+        return Ok(room);
+    }
+    match authenticate(app, code, headers).await? {
+        (code, Role::Facilitator | Role::Viewer) => Ok(code),
+        (_, Role::Participant(_)) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "facilitator_only",
+            "only the facilitator and the projector can read the board's history",
+        )),
+    }
+}
+
+fn bears_admin_token(app: &AppState, headers: &HeaderMap) -> bool {
+    bearer(headers).is_some_and(|credential| bool::from(credential.as_bytes().ct_eq(app.admin_token.as_bytes())))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

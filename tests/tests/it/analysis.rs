@@ -394,6 +394,35 @@ async fn replaying_the_history_reaches_the_live_board() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn the_projector_key_reads_the_history_it_replays() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let code = &event.room.code;
+    event.open("map").await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    let card = json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "anxious" });
+    check(&event.participant(&person, card).await?, 200, None);
+    let projector_url = event.room.created["projector_url"].as_str().unwrap_or_default();
+    let viewer = projector_url.split("#key=").nth(1).unwrap_or_default();
+    assert!(!viewer.is_empty());
+    let path = format!("/api/rooms/{code}/history");
+    let as_viewer = event.server.get_with(&path, viewer).await?;
+    assert_eq!(as_viewer.status, 200, "{}", as_viewer.body);
+    // The same log the facilitator and the admin read, card included.
+    let as_facilitator = event.server.get_with(&path, &event.room.facilitator_key).await?.json()?;
+    assert_eq!(as_viewer.json()?, as_facilitator);
+    assert_eq!(event.server.get_with(&path, ADMIN_TOKEN).await?.json()?, as_facilitator);
+    assert!(as_facilitator["updates"].as_array().is_some_and(|updates| updates.len() >= 3));
+    // The viewer key of one room does not open another's history.
+    let other = event.server.create_room("Another").await?;
+    check(
+        &event.server.get_with(&format!("/api/rooms/{}/history", other.code), viewer).await?,
+        403,
+        Some("invalid_token"),
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_insights_report_tells_what_happened_without_singling_anyone_out() -> anyhow::Result<()> {
     let s = scripted_event().await?;
     let (server, room) = (&s.event.server, &s.event.room);
