@@ -350,8 +350,21 @@ impl RoomRegistry {
 
 enum Target {
     One(ConnId),
+    /// These connections, if they are still members.
+    Only(Vec<ConnId>),
     All,
-    AllExcept(ConnId),
+    /// Everyone but these (the senders of what is relayed).
+    AllExcept(Vec<ConnId>),
+}
+
+/// A change to the board made in a batch, to relay once the batch is durable.
+struct BoardChange {
+    /// The facilitator connection it came from, which has it already; none for an intent.
+    from: Option<ConnId>,
+    /// The update alone, for merging with the batch's others.
+    update: Bytes,
+    /// The update as a `[0, 2, update]` frame, for relaying it alone.
+    frame: Bytes,
 }
 
 /// What one batch of commands produces; nothing of it leaves the room before `records` are durable.
@@ -359,6 +372,8 @@ enum Target {
 struct Batch {
     /// Frames to deliver, and to whom.
     output: Vec<(Target, Bytes)>,
+    /// The board's changes, relayed after `output` as one merged update where there are several.
+    board: Vec<BoardChange>,
     /// What to store, in order.
     records: Vec<Record>,
     /// Contributions erased in this batch: every stored copy must lose them.
@@ -518,7 +533,7 @@ impl RoomWorker {
                 }
             }
         }
-        let Batch { output, records, erased } = out;
+        let Batch { mut output, board, records, erased } = out;
         if !records.is_empty() {
             let n_records = records.len();
             self.last_seq = self.shared.store.append(&self.code, records).await?;
@@ -532,6 +547,7 @@ impl RoomWorker {
             self.n_logged_since_snapshot = 0;
             tracing::info!("a participant's contributions were erased from the room and its history");
         }
+        output.extend(relay(board));
         // Answers wait for the commit too (a refusal may rest on a change of this batch), and
         // follow the relay, so a client that hears "saved" finds its change already on the way.
         self.deliver(output);
@@ -564,8 +580,8 @@ impl RoomWorker {
                 let applied = self.docs.board.transact_mut().apply_update(update);
                 match applied {
                     Ok(()) => {
-                        out.records.push(Record::Update { doc: DocKind::Board, data: raw });
-                        output.push((Target::AllExcept(conn), relay));
+                        out.records.push(Record::Update { doc: DocKind::Board, data: raw.clone() });
+                        out.board.push(BoardChange { from: Some(conn), update: raw, frame: relay });
                     }
                     Err(error) => {
                         tracing::warn!(conn, %error, "update could not be applied");
@@ -625,8 +641,9 @@ impl RoomWorker {
         out.erased.extend(applied.erased);
         if let Some(update) = applied.board_update {
             self.full_state = None;
-            out.output.push((Target::All, encode_update(&update).into()));
-            out.records.push(Record::Update { doc: DocKind::Board, data: update.into() });
+            let update = Bytes::from(update);
+            out.board.push(BoardChange { from: None, frame: encode_update(&update).into(), update: update.clone() });
+            out.records.push(Record::Update { doc: DocKind::Board, data: update });
         }
         if let Some(update) = applied.ledger_update {
             out.records.push(Record::Update { doc: DocKind::Ledger, data: update.into() });
@@ -669,9 +686,10 @@ impl RoomWorker {
                 };
                 match target {
                     Target::One(conn) => self.members.get(&conn).into_iter().for_each(&mut send),
+                    Target::Only(conns) => conns.iter().filter_map(|conn| self.members.get(conn)).for_each(&mut send),
                     Target::All => self.members.values().for_each(&mut send),
-                    Target::AllExcept(conn) => {
-                        self.members.values().filter(|member| member.conn != conn).for_each(&mut send)
+                    Target::AllExcept(senders) => {
+                        self.members.values().filter(|member| !senders.contains(&member.conn)).for_each(&mut send)
                     }
                 }
             }
@@ -724,6 +742,38 @@ impl RoomWorker {
     }
 }
 
+/// The frames that relay a batch's changes to the board. A busy room merges them into one
+/// update for everyone who sent none of them: one frame per member, however many changes, so a
+/// busy room costs each phone one message to apply and the server one queued frame per member.
+/// The senders (facilitators) get the others' changes one by one, never their own back.
+fn relay(board: Vec<BoardChange>) -> Vec<(Target, Bytes)> {
+    let single = |change: BoardChange| match change.from {
+        Some(conn) => (Target::AllExcept(vec![conn]), change.frame),
+        None => (Target::All, change.frame),
+    };
+    if board.len() < 2 {
+        return board.into_iter().map(single).collect();
+    }
+    let merged = match yrs::merge_updates_v1(board.iter().map(|change| &change.update)) {
+        Ok(merged) => merged,
+        Err(error) => {
+            // Each of them was applied to the board already, so this is not expected; relaying
+            // them one by one is correct anyway.
+            tracing::warn!(%error, "could not merge a batch's updates; relaying them one by one");
+            return board.into_iter().map(single).collect();
+        }
+    };
+    let senders: Vec<ConnId> = board.iter().filter_map(|change| change.from).collect();
+    let mut frames = vec![(Target::AllExcept(senders.clone()), Bytes::from(encode_update(&merged)))];
+    for change in board {
+        let others: Vec<ConnId> = senders.iter().copied().filter(|sender| Some(*sender) != change.from).collect();
+        if !others.is_empty() {
+            frames.push((Target::Only(others), change.frame));
+        }
+    }
+    frames
+}
+
 /// A request to close the room, if the batch has one; the rest of the batch is dropped with it,
 /// since nothing may be written for a room being deleted.
 fn take_close(batch: &mut Vec<Command>) -> Option<oneshot::Sender<()>> {
@@ -741,4 +791,70 @@ fn contribution_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let random: [u8; 16] = rand::random();
     random.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use touchpoint_core::protocol::{ClientMessage, decode_client_frame};
+    use yrs::Array;
+    use yrs::updates::decoder::Decode;
+
+    use super::*;
+
+    /// An update appending `text` to a shared array, written by a client of its own.
+    fn change(client_id: u64, text: &str, from: Option<ConnId>) -> BoardChange {
+        let doc = Doc::with_client_id(client_id);
+        let entries = doc.get_or_insert_array("entries");
+        let mut txn = doc.transact_mut();
+        entries.push_back(&mut txn, text);
+        let update = Bytes::from(txn.encode_update_v1());
+        BoardChange { from, frame: encode_update(&update).into(), update }
+    }
+
+    fn apply(doc: &Doc, frame: &[u8]) {
+        let Ok(ClientMessage::Update(update)) = decode_client_frame(frame) else { panic!("not an update frame") };
+        let update = Update::decode_v1(update).expect("a valid update");
+        doc.transact_mut().apply_update(update).expect("applies");
+    }
+
+    fn entries(doc: &Doc) -> Vec<String> {
+        let entries = doc.get_or_insert_array("entries");
+        let txn = doc.transact();
+        let mut all: Vec<String> = entries.iter(&txn).map(|value| value.to_string(&txn)).collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn one_change_is_relayed_as_it_came_to_everyone_but_its_sender() {
+        let frames = relay(vec![change(1, "a", Some(7))]);
+        assert!(matches!(frames.as_slice(), [(Target::AllExcept(except), _)] if except == &[7]));
+        let frames = relay(vec![change(1, "a", None)]);
+        assert!(matches!(frames.as_slice(), [(Target::All, _)]));
+    }
+
+    #[test]
+    fn a_batch_of_changes_reaches_readers_as_one_update_and_senders_get_only_the_others() {
+        let frames = relay(vec![change(1, "a", Some(7)), change(2, "b", None), change(3, "c", Some(8))]);
+        let [(Target::AllExcept(readers_skip), merged), rest @ ..] = frames.as_slice() else {
+            panic!("no merged frame")
+        };
+        assert_eq!(readers_skip, &[7, 8]);
+        let reader = Doc::new();
+        apply(&reader, merged);
+        assert_eq!(entries(&reader), ["a", "b", "c"]);
+
+        // Each sender ends with everything, its own change coming from itself.
+        for (sender, own) in [(7, change(1, "a", None)), (8, change(3, "c", None))] {
+            let doc = Doc::new();
+            apply(&doc, &own.frame);
+            for (target, frame) in rest {
+                let Target::Only(conns) = target else { panic!("a sender's frame goes to senders only") };
+                if conns.contains(&sender) {
+                    apply(&doc, frame);
+                }
+            }
+            assert_eq!(entries(&doc), ["a", "b", "c"], "sender {sender}");
+        }
+    }
 }

@@ -145,12 +145,17 @@ impl<'a> Connection<'a> {
     }
 
     async fn run(&mut self, socket: &mut WebSocket, mut membership: Membership) -> Ending {
+        // Made once, not once per message: each would register with the token and the timer
+        // wheel anew, a lock on the path every delivery takes.
         let shutdown = self.app.shutdown.clone();
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
+        let keepalive = tokio::time::sleep(KEEPALIVE);
+        tokio::pin!(keepalive);
         loop {
-            let keepalive = tokio::time::Instant::from_std(self.last_sent + KEEPALIVE);
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => return Ending::ShuttingDown,
+                () = &mut cancelled => return Ending::ShuttingDown,
                 eviction = &mut membership.eviction => {
                     // A dropped sender means the room is gone without a word: it failed.
                     return Ending::Evicted(eviction.unwrap_or(Eviction::RoomFailed));
@@ -171,11 +176,17 @@ impl<'a> Connection<'a> {
                         return ending;
                     }
                 }
-                () = tokio::time::sleep_until(keepalive) => {
-                    let frame = Bytes::from_static(KEEPALIVE_FRAME);
-                    if let Err(ending) = self.write(socket, frame, &mut membership.outbound).await {
-                        return ending;
+                () = &mut keepalive => {
+                    // Writes since the timer was set push the keepalive back instead of resetting
+                    // the timer on every write.
+                    let due = self.last_sent + KEEPALIVE;
+                    if due <= Instant::now() {
+                        let frame = Bytes::from_static(KEEPALIVE_FRAME);
+                        if let Err(ending) = self.write(socket, frame, &mut membership.outbound).await {
+                            return ending;
+                        }
                     }
+                    keepalive.as_mut().reset(tokio::time::Instant::from_std(self.last_sent + KEEPALIVE));
                 }
             }
         }
