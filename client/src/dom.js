@@ -58,8 +58,12 @@ export function mount(root, view) {
   let pending = false
   function render() {
     pending = false
+    const had = document.activeElement
+    const path = had && had !== root && root.contains(had) ? pathTo(root, had) : null
     const next = view()
     morphChildren(root, Array.isArray(next) ? next.flat(Infinity).filter(Boolean) : [next])
+    // Unless the view has already said where focus goes next (focusLater).
+    if (path && !had.isConnected && !focusMoves) rescueFocus(path)
   }
   function schedule() {
     if (pending) return
@@ -71,6 +75,44 @@ export function mount(root, view) {
   }
   render()
   return { schedule, render }
+}
+
+/** The focused element's ancestors up to `root`, each with its parent and its place there. */
+function pathTo(root, el) {
+  const path = []
+  for (; el !== root; el = el.parentNode) path.push([el.parentNode, Array.prototype.indexOf.call(el.parentNode.childNodes, el)])
+  return path
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]'
+
+function focusableIn(node) {
+  if (node.nodeType !== 1) return null
+  const all = node.matches(FOCUSABLE) ? [node] : []
+  all.push(...node.querySelectorAll(FOCUSABLE))
+  return all.find((el) => el.getClientRects().length) || null
+}
+
+/**
+ * A render removed the element in focus (a card leaving a filtered list, say):
+ * without this, focus would fall to <body> and a keyboard or screen-reader user
+ * would start again from the top (WCAG 2.4.3). Focus goes to what now stands in
+ * its place, else the nearest control after it, else the nearest before it,
+ * one level up at a time from the deepest ancestor still on the page.
+ */
+function rescueFocus(path) {
+  const from = path.findIndex(([parent]) => parent.isConnected)
+  if (from < 0) return
+  for (const [place, index] of path.slice(from)) {
+    const kids = Array.from(place.childNodes)
+    for (const kid of kids.slice(index).concat(kids.slice(0, index).reverse())) {
+      const target = focusableIn(kid)
+      if (target) {
+        target.focus()
+        return
+      }
+    }
+  }
 }
 
 function sameKind(a, b) {
@@ -138,9 +180,13 @@ function morph(el, next) {
 }
 
 /** Moves focus to the element matching `selector` after the next render (managed focus). */
+let focusMoves = 0
+
 export function focusLater(selector) {
+  focusMoves++
   // After the render that follows the current event (at most 150 ms away, see mount).
   setTimeout(() => {
+    focusMoves--
     const el = document.querySelector(selector)
     if (!el) return
     if (!el.hasAttribute('tabindex') && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) el.setAttribute('tabindex', '-1')

@@ -5,28 +5,9 @@
 // attendee's screen with the keyboard alone, hearing the board change.
 //
 //   node e2e-console.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import { options, browser, api, ok, check, shot, axe, until, main, track, eventTemplate } from './e2e-lib.mjs'
+import { options, browser, api, ok, check, shot, axe, until, main, track, eventTemplate, focusVisible } from './e2e-lib.mjs'
 
 const { base, admin } = options()
-
-/** The focused element is on screen and nothing covers it (2.4.11). */
-async function focusVisible(page, what) {
-  const problem = await page.evaluate(() => {
-    const el = document.activeElement
-    if (!el || el === document.body) return 'nothing has focus'
-    const target = el.matches('input[type=radio], input[type=checkbox]') && el.closest('label') ? el.closest('label') : el
-    const box = target.getBoundingClientRect()
-    if (box.bottom < 0 || box.top > innerHeight || box.right < 0 || box.left > innerWidth) return `${el.tagName} is off screen`
-    const x = Math.min(innerWidth - 1, Math.max(0, box.left + box.width / 2))
-    const y = Math.min(innerHeight - 1, Math.max(0, box.top + Math.min(box.height / 2, 10)))
-    const top = document.elementFromPoint(x, y)
-    if (!top || !(target.contains(top) || top.contains(target))) return `${el.tagName} is covered by ${top && top.tagName}.${top && top.className}`
-    const style = getComputedStyle(el)
-    const ring = style.outlineStyle !== 'none' || style.boxShadow !== 'none' || getComputedStyle(target).outlineStyle !== 'none'
-    return ring || el.tabIndex === -1 ? null : `${el.tagName} shows no focus ring`
-  })
-  check(!problem, `${what}: ${problem}`)
-}
 
 main(async () => {
   const b = await browser()

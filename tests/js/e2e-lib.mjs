@@ -90,6 +90,35 @@ export async function axe(page, state) {
   ok(`axe: no WCAG 2.2 AA violations on ${state}`)
 }
 
+/**
+ * The focused element is on screen, shows a focus ring, and nothing covers it
+ * (WCAG 2.4.7, 2.4.11): a control's whole box is inside the viewport and the
+ * element at its centre is the control itself. A container focused by the page
+ * (tabindex -1, larger than the screen, say) need only be in view where it starts.
+ */
+export async function focusVisible(page, what) {
+  const problem = await page.evaluate(() => {
+    const el = document.activeElement
+    if (!el || el === document.body) return 'nothing has focus'
+    const target = el.matches('input[type=radio], input[type=checkbox]') && el.closest('label') ? el.closest('label') : el
+    const box = target.getBoundingClientRect()
+    const managed = el.tabIndex === -1
+    const inside = managed
+      ? box.top >= 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth
+      : box.top >= 0 && box.left >= 0 && box.bottom <= innerHeight && box.right <= innerWidth
+    if (!inside) return `${el.tagName}#${el.id} is not in the viewport (${Math.round(box.top)}..${Math.round(box.bottom)} of ${innerHeight})`
+    // The centre of the part on screen.
+    const x = (Math.max(0, box.left) + Math.min(innerWidth, box.right)) / 2
+    const y = (Math.max(0, box.top) + Math.min(innerHeight, box.bottom)) / 2
+    const top = document.elementFromPoint(x, y)
+    if (!top || !(target.contains(top) || top.contains(target))) return `${el.tagName} is covered by ${top && top.tagName}.${top && top.className}`
+    const style = getComputedStyle(el)
+    const ring = style.outlineStyle !== 'none' || style.boxShadow !== 'none' || getComputedStyle(target).outlineStyle !== 'none'
+    return ring || managed ? null : `${el.tagName} shows no focus ring`
+  })
+  check(!problem, `${what}: ${problem}`)
+}
+
 export async function shot(page, name, options = {}) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), ...options })
 }

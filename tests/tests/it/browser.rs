@@ -1,6 +1,7 @@
 //! The web client in real headless Chromium (Debian's `/usr/bin/chromium`, driven by
 //! `playwright-core` from `tests/js`): a whole event across phones, projector and
-//! console, and an accessibility pass (axe-core, keyboard only) over every view.
+//! console, an accessibility pass (axe-core, keyboard only) over every view, and the
+//! facilitator console run with the keyboard alone.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -115,6 +116,25 @@ async fn the_facilitator_console_runs_the_event_and_the_remote_attendee_hears_it
             "remote: activity changes and new contributions are announced in a polite live region",
             "axe: no WCAG 2.2 AA violations on the remote attendee: ideas, with the board beside",
             "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_facilitator_runs_the_console_with_the_keyboard_alone() -> anyhow::Result<()> {
+    run(
+        "e2e-keyboard.mjs",
+        &[
+            "keyboard: the Next button opens the first activity and keeps focus for the next one",
+            "keyboard: a touchpoint is added and renamed, and focus lands where the next step starts",
+            "keyboard: a paper card is typed in on a carer’s behalf, and focus returns for the next card",
+            "keyboard: the timer starts",
+            "keyboard: a card is hidden and shown again in moderation, and focus never falls to the page",
+            "axe: no WCAG 2.2 AA violations on the console after a keyboard walkthrough: a vote revealed",
+            "keyboard: a vote is opened and its results revealed",
+            "keyboard: a snapshot is taken and opened",
+            "no script errors in the console",
         ],
     )
     .await
