@@ -137,7 +137,19 @@ main(async () => {
   await settled('after “Open and show”, whose button goes away')
   const voter = await api(base, 'POST', `/api/rooms/${room.code}/participants`, { body: { profile: { perspective: 'person' } } })
   await api(base, 'POST', `/api/rooms/${room.code}/intents`, { token: voter.token, body: { key: 'kb-vote-1', kind: 'set_dots', activity: 'options', option: 'callback', dots: 2 } })
-  await board(() => document.body.innerText.includes('2 dots from 1 person'), null, 'the live results in the console', 15000)
+  await board(() => document.body.innerText.includes('2 dots from 1 person'), null, 'the live results in the console', 3000)
+  // The console hears of each ballot from the board (its count of changes), not from a poll.
+  let asked = 0
+  page.on('request', (r) => { if (r.url().endsWith('/activities/options/results')) asked++ })
+  const other = await api(base, 'POST', `/api/rooms/${room.code}/participants`, { body: { profile: { perspective: 'staff', role: 'gp' } } })
+  const cast = Date.now()
+  await api(base, 'POST', `/api/rooms/${room.code}/intents`, { token: other.token, body: { key: 'kb-vote-2', kind: 'set_dots', activity: 'options', option: 'coordinator', dots: 1 } })
+  await board(() => document.body.innerText.includes('1 dot from 1 person'), null, 'the second ballot in the console within 2 s', 2000)
+  const after = Date.now() - cast
+  const quiet = asked
+  await page.waitForTimeout(4000)
+  check(quiet >= 1 && asked === quiet, `the console asked for the results once per change, and not while nothing changed (${quiet}, then ${asked})`)
+  ok(`the console shows a new ballot within two seconds of its casting, without polling (${after} ms)`)
   await tabTo('Reveal results')
   await page.keyboard.press('Enter')
   await board(() => document.body.innerText.includes('results shown'), null, 'the vote to be revealed')

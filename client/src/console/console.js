@@ -34,6 +34,9 @@ export function startConsole(root, code, key) {
     snapshotName: '',
     timerMinutes: '5',
     results: {},
+    resultsSignature: null,
+    resultsTimer: null,
+    resultsAsked: 0,
     drafts: {},
   }
   let app = null
@@ -68,13 +71,12 @@ async function begin(ctx) {
   ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { persist: false })
   ctx.board = connectBoard(ctx.code, ctx.key, () => {
     ctx.room = readRoom(ctx.board.doc)
+    resultsMayHaveChanged(ctx)
     ctx.schedule()
   })
   setInterval(() => {
     if (ctx.room && ctx.room.timer) ctx.schedule()
   }, 1000)
-  // Results of a vote are not on the board until revealed: ask for them while one is open.
-  setInterval(() => refreshResults(ctx), 3000)
   ctx.schedule()
 }
 
@@ -88,15 +90,43 @@ async function loadProjectorUrl(ctx) {
   ctx.schedule()
 }
 
-export async function refreshResults(ctx) {
-  if (!ctx.room) return
-  const a = findActivity(ctx.room, ctx.selected || ctx.room.current)
-  if (!a || a.kind !== 'vote' || a.state === 'pending') return
+/** The vote whose results the console shows: the one selected, else the one on phones. */
+function shownVote(ctx) {
+  const a = ctx.room && findActivity(ctx.room, ctx.selected || ctx.room.current)
+  return a && a.kind === 'vote' && a.state !== 'pending' ? a : null
+}
+
+/**
+ * A vote's results are not on the board until revealed, but the board counts
+ * every change to its ballots and scores (`tally_version`, which says nothing
+ * of who or what): the console asks for the results when that count, the
+ * options or the vote shown change, instead of polling.
+ */
+function resultsMayHaveChanged(ctx) {
+  const a = shownVote(ctx)
+  const signature = a ? [a.id, a.state, String(a.tally_version || 0), (a.options || []).map((o) => o.id).join(',')].join('|') : null
+  if (signature === ctx.resultsSignature) return
+  ctx.resultsSignature = signature
+  if (!a || ctx.resultsTimer) return
+  // A room voting at once costs one request per quarter of a second, the last change included.
+  ctx.resultsTimer = setTimeout(() => {
+    ctx.resultsTimer = null
+    refreshResults(ctx)
+  }, 250)
+}
+
+async function refreshResults(ctx) {
+  const a = shownVote(ctx)
+  if (!a) return
+  // Only the newest answer counts: an older request may come back last.
+  const asked = ++ctx.resultsAsked
   try {
-    ctx.results[a.id] = await call('GET', `${roomApi(ctx.code)}/activities/${a.id}/results`, { token: ctx.key })
+    const results = await call('GET', `${roomApi(ctx.code)}/activities/${a.id}/results`, { token: ctx.key })
+    if (asked !== ctx.resultsAsked) return
+    ctx.results[a.id] = results
     ctx.schedule()
-  } catch {
-    // The next tick tries again.
+  } catch (error) {
+    if (error.retry && asked === ctx.resultsAsked) setTimeout(() => refreshResults(ctx), 3000)
   }
 }
 
@@ -197,7 +227,7 @@ function activityRow(ctx, a, selected) {
   const act = (body, label) => ctx.act(body, label)
   return h('li', { key: a.id, class: `activity-row${selected && selected.id === a.id ? ' selected' : ''}` },
     h('div', { class: 'activity-name' },
-      h('button', { type: 'button', class: 'link-button strong', 'aria-pressed': selected && selected.id === a.id ? 'true' : 'false', onclick: () => { ctx.selected = a.id; refreshResults(ctx) } },
+      h('button', { type: 'button', class: 'link-button strong', 'aria-pressed': selected && selected.id === a.id ? 'true' : 'false', onclick: () => { ctx.selected = a.id; resultsMayHaveChanged(ctx) } },
         a.title),
       h('span', { class: 'hint' }, ` ${KIND_WORDS[a.kind]} · `),
       h('span', { class: `state ${a.state}` }, STATE_WORDS[a.state] || a.state),

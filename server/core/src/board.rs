@@ -849,6 +849,7 @@ impl Change<'_, '_> {
         }
         let suffix = format!(":{participant}");
         let prefix = format!("{participant}/");
+        let mut voted = std::collections::BTreeSet::new();
         for (root, keep) in [(BALLOTS, false), (SCORES, false), (INTENTS, true)] {
             let map = self.ledger.get_or_insert_map(root);
             let keys: Vec<String> = map
@@ -857,15 +858,21 @@ impl Change<'_, '_> {
                 .map(str::to_owned)
                 .collect();
             for key in keys {
+                if let Some(activity) = key.strip_suffix(&suffix).filter(|_| !keep) {
+                    voted.insert(activity.to_owned());
+                }
                 map.remove(self.ledger, &key);
             }
         }
-        // Revealed results must forget the erased votes too.
+        // Revealed results must forget the erased votes too, and the console hear of it.
         if let Some(activities) = read_map(self.board, ACTIVITIES) {
             let ids: Vec<String> = activities.keys(self.board).map(str::to_owned).collect();
             for id in ids {
                 let view = ActivityView::read(self.board, &id)?;
                 if view.kind == "vote" {
+                    if voted.contains(&id) {
+                        self.tally_changed(&view);
+                    }
                     self.refresh_results(&view)?;
                 }
             }
@@ -903,6 +910,7 @@ impl Change<'_, '_> {
             return Err(IntentError::OverBudget { wanted, budget });
         }
         ballots.insert(self.ledger, key, to_any(&ballot));
+        self.tally_changed(&view);
         self.refresh_results(&view)?;
         Ok(json!({ "dots": ballot, "remaining": budget - wanted }))
     }
@@ -930,8 +938,17 @@ impl Change<'_, '_> {
             None => mine.remove(option),
         };
         scores.insert(self.ledger, key, to_any(&mine));
+        self.tally_changed(&view);
         self.refresh_results(&view)?;
         Ok(json!({ "scores": mine }))
+    }
+
+    /// Counts every change to a vote's ballots and scores on the board (`tally_version`), so
+    /// the console knows to fetch the results it alone may see before the reveal, without
+    /// polling. A count of changes says nothing of who voted or for what.
+    fn tally_changed(&mut self, view: &ActivityView) {
+        let version = view.number(self.board, "tally_version").unwrap_or(0).saturating_add(1);
+        view.map.insert(self.board, "tally_version", i64::from(version));
     }
 
     /// Keeps a vote's public results in step: present and current once revealed, absent before.

@@ -411,6 +411,8 @@ async fn results_stay_hidden_until_revealed() -> anyhow::Result<()> {
     check(&event.server.get_with(&results_path, &person).await?, 403, Some("facilitator_only"));
     watcher.receive_until(|doc| root(doc, "ideas").as_object().is_some_and(|ideas| ideas.len() == 1)).await?;
     assert!(root(&watcher.doc, "activities")["options"].get("results").is_none(), "results leaked before reveal");
+    // A ballot and a score each move the board's count of changes, which is all it says.
+    assert_eq!(root(&watcher.doc, "activities")["options"]["tally_version"], 2);
 
     check(&event.facilitator(json!({ "kind": "reveal_activity", "activity": "options" })).await?, 200, None);
     watcher.receive_until(|doc| root(doc, "activities")["options"]["results"]["b"]["dots"] == 2).await?;
@@ -429,6 +431,12 @@ async fn results_stay_hidden_until_revealed() -> anyhow::Result<()> {
         None,
     );
     watcher.receive_until(|doc| root(doc, "activities")["options"].get("results").is_none()).await?;
+    // Erasing oneself takes one's ballot out of the results: the count moves for that too.
+    assert_eq!(root(&watcher.doc, "activities")["options"]["tally_version"], 3);
+    check(&event.participant(&person, json!({ "kind": "erase_me" })).await?, 200, None);
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["tally_version"] == 4).await?;
+    let results = event.server.get_with(&results_path, &event.room.facilitator_key).await?.json()?;
+    assert_eq!(results["b"]["dots"], 0);
     Ok(())
 }
 
