@@ -232,9 +232,17 @@ main(async () => {
   await gp.page.getByLabel('I agree that the organisers keep this contact').check()
   await gp.page.getByRole('button', { name: 'Make my pledge' }).click()
   await gp.page.locator('#notice', { hasText: 'Saved: your pledge' }).waitFor()
+  // The phone learns from the server (`/me`) which pledge holds a contact, and keeps no list of its own.
+  await gp.page.reload()
+  await gp.page.getByRole('button', { name: 'Delete the contact I left for a reminder' }).waitFor()
+  check(await gp.page.evaluate(() => !Object.keys(localStorage).some((k) => k.includes('contact')) && !JSON.stringify(localStorage).includes('gp@example.org')), 'the phone keeps no record of contacts')
   await gp.page.getByRole('button', { name: 'Delete the contact I left for a reminder' }).click()
   await gp.page.locator('#notice', { hasText: 'Saved: deleting the contact you left with your pledge' }).waitFor()
   check(!(await gp.page.getByRole('button', { name: 'Delete the contact I left for a reminder' }).count()), 'the contact is gone')
+  await gp.page.reload()
+  await gp.page.getByText('I will call back every patient the same day by March.').first().waitFor()
+  await gp.page.waitForTimeout(500)
+  check(!(await gp.page.getByRole('button', { name: 'Delete the contact I left for a reminder' }).count()), 'the contact stays gone after a reload')
   ok('pledges: a name only when chosen, a contact only with its own consent, and the contact can be deleted')
   for (const [p, word] of [[ann, 'Kindness'], [gp, 'Time'], [carer, 'kindness'], [remote, 'Being heard']]) {
     await p.page.getByRole('textbox', { name: 'What matters most in care?' }).fill(word)

@@ -147,7 +147,8 @@ export function pledgeView(ctx, a, locked) {
 
 /** A pledger may take back the contact they left for a follow-up, and keep the pledge. */
 export function eraseContactButton(ctx, c) {
-  if (!c.id || !ctx.contacts.includes(c.id)) return null
+  // The server says which of one's pledges has a contact (`/me`): the phone keeps no record that could drift from it.
+  if (!c.id || !ctx.me.contributions.some((m) => m.id === c.id && m.contact)) return null
   return h('span', { class: 'erase-contact' }, h('br'), h('button', {
     type: 'button',
     class: 'link-button',

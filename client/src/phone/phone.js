@@ -27,8 +27,6 @@ export async function startPhone(root, code, { remote }) {
     me: { profile: {}, contributions: [], dots: {}, scores: {} },
     outbox: null,
     drafts: store.get(`tp:drafts:${code}`, {}),
-    // Pledges this phone left a contact with (only the phone knows; the board never shows contacts).
-    contacts: store.get(`tp:contacts:${code}`, []),
     // 'activity' follows the room; 'profile' and 'mine' are the person's own pages.
     screen: store.get(`tp:profiled:${code}`) ? 'activity' : 'profile',
     viewing: null,
@@ -154,11 +152,11 @@ function onOutbox(ctx, event) {
   if (event.type === 'saved') {
     const id = event.result && event.result.id
     if (id && item.collection && !event.result.withdrawn) {
-      ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([{ id, collection: item.collection }])
+      // As `/me` will say it (a pledge says whether a contact is held), until it is asked again.
+      const mine = item.collection === 'pledges' ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
+      ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([mine])
     }
-    if (id && item.contact) ctx.contacts = ctx.contacts.concat([id])
-    if (item.erases || (event.result && event.result.withdrawn)) ctx.contacts = ctx.contacts.filter((c) => c !== (item.erases || id))
-    store.set(`tp:contacts:${ctx.code}`, ctx.contacts.length ? ctx.contacts : null)
+    if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false } : c))
     if (event.result && event.result.withdrawn) {
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id)
     }

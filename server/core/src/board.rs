@@ -228,16 +228,23 @@ impl RoomDocs {
         })
     }
 
-    /// What a participant may see of their own: profile, contributions, ballots and scores.
+    /// What a participant may see of their own: profile, contributions (for a pledge, whether
+    /// a contact is held), ballots and scores.
     pub fn participant_view(&self, participant: &str) -> Value {
         let ledger = self.ledger.transact();
         let profile = read_map(&ledger, PARTICIPANTS).and_then(|map| map.get(&ledger, participant));
         let mut contributions = Vec::new();
+        let contacts = read_map(&ledger, CONTACTS);
         if let Some(owners) = read_map(&ledger, OWNERS) {
             for (id, owner) in owners.iter(&ledger) {
                 let owner = any_json(&owner.to_json(&ledger));
                 if owner["owner"] == participant {
-                    contributions.push(json!({ "id": id, "collection": owner["collection"] }));
+                    let mut entry = json!({ "id": id, "collection": owner["collection"] });
+                    // Whether a contact is held, never the contact: the phone offers to delete it.
+                    if owner["collection"] == Collection::Pledges.root() {
+                        entry["contact"] = json!(contacts.as_ref().is_some_and(|map| map.contains_key(&ledger, id)));
+                    }
+                    contributions.push(entry);
                 }
             }
         }

@@ -581,6 +581,17 @@ async fn pledges_path_notes_ideas_and_touchstones_are_kept() -> anyhow::Result<(
         .participant(&person, json!({ "kind": "add_pledge", "activity": "pledges", "text": "I will listen" }))
         .await?;
     let (pledge, anonymous) = (id_of(&pledge), id_of(&anonymous));
+    // `/me` says which of one's own pledges has a contact, never the contact.
+    let me_path = format!("/api/rooms/{}/me", event.room.code);
+    let contact_of = |me: &Value, id: &str| {
+        me["contributions"].as_array().and_then(|all| all.iter().find(|c| c["id"] == id)).map(|c| c["contact"].clone())
+    };
+    let me = event.server.get_with(&me_path, &person).await?.json()?;
+    assert_eq!((contact_of(&me, &pledge), contact_of(&me, &anonymous)), (Some(json!(true)), Some(json!(false))));
+    assert!(!me.to_string().contains("sam@example.org"), "/me gave back the contact itself");
+    check(&event.participant(&person, json!({ "kind": "erase_contact", "id": pledge })).await?, 200, None);
+    let me = event.server.get_with(&me_path, &person).await?.json()?;
+    assert_eq!(contact_of(&me, &pledge), Some(json!(false)));
     watcher.receive_until(|doc| root(doc, "pledges").get(&anonymous).is_some()).await?;
     let pledges = root(&watcher.doc, "pledges");
     assert_eq!(pledges[&pledge]["name"], "Sam");
