@@ -36,8 +36,9 @@ export function participationView(room) {
       unsaid ? h('li', { class: 'unsaid' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '□'), ` ${unsaid} not said`) : null) : null)
 }
 
-export function timerView(room) {
-  const left = timeLeft(room, clockSkew)
+/** The timer as it stands now, or as it stood at `at` (Unix seconds) in a replay. */
+export function timerView(room, at = null) {
+  const left = timeLeft(room, at == null ? clockSkew : at - Date.now() / 1000)
   if (left == null) return null
   return h('div', { class: `timer${left === 0 ? ' done' : left <= 30 ? ' soon' : ''}`, role: 'timer', 'aria-label': left ? `Time left: ${spokenTime(left)}` : 'Time is up' },
     h('span', { 'aria-hidden': 'true' }, left ? `⏱ ${clock(left)}` : 'Time is up'))
@@ -53,15 +54,18 @@ export function joinPanel(code, { big }) {
       h('p', { class: 'room-code' }, formatCode(code))))
 }
 
-/** The board of the current activity (or the welcome screen), at heading `level`. */
-export function boardView(doc, room, { compact = false, code, level = 1 } = {}) {
+/**
+ * The board of the current activity (or the welcome screen), at heading `level`;
+ * `at` is the moment a replayed board stood at.
+ */
+export function boardView(doc, room, { compact = false, code, level = 1, at = null } = {}) {
   const a = room.current && findActivity(room, room.current)
   const H = `h${level}`
   const head = h('div', { class: 'board-head' },
     h('div', { class: 'board-title' },
       a ? h('p', { class: 'kicker' }, `${kindWords(a)}${a.state === 'locked' ? ' · closed' : a.state === 'pending' ? ' · starting soon' : ''}`) : null,
       h(H, { class: 'board-heading', id: 'board-now' }, a ? a.title : room.title)),
-    timerView(room),
+    timerView(room, at),
     !compact && a ? joinPanel(code, { big: false }) : null)
   if (!a) {
     return h('div', { class: 'board lobby' }, head,

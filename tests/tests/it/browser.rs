@@ -139,3 +139,24 @@ async fn a_facilitator_runs_the_console_with_the_keyboard_alone() -> anyhow::Res
     )
     .await
 }
+
+#[tokio::test]
+async fn the_projector_replays_the_board_from_its_history() -> anyhow::Result<()> {
+    run(
+        "e2e-replay.mjs",
+        &[
+            "the projector’s “Replay the board” opens replay at the first step: the room as it was created, no cards",
+            "keyboard: stepping forward shows the empty map, then the cards one by one, and the hidden card going again",
+            "at the end the replayed board is exactly what the live projector shows",
+            "the slider is labelled and says the step and its time; Home, End and the arrows scrub through the history",
+            "the step reached is announced once in a polite live region",
+            "replay: every control is at least 24 by 24 px",
+            "axe: no WCAG 2.2 AA violations on the projector: replay, part way through the map",
+            "axe: no WCAG 2.2 AA violations on the projector: replay, paused",
+            "play runs by itself to the end at a steady pace and stops there; pause holds the position",
+            "leaving replay shows the live board again; Back and a #key=…&replay link open replay directly, trying again when the history cannot be fetched",
+            "no script errors in any page",
+        ],
+    )
+    .await
+}
