@@ -763,7 +763,10 @@ fn relay(board: Vec<BoardChange>) -> Vec<(Target, Bytes)> {
             return board.into_iter().map(single).collect();
         }
     };
-    let senders: Vec<ConnId> = board.iter().filter_map(|change| change.from).collect();
+    let mut senders: Vec<ConnId> = board.iter().filter_map(|change| change.from).collect();
+    // A facilitator may have sent several of them, and must get each of the others once.
+    senders.sort_unstable();
+    senders.dedup();
     let mut frames = vec![(Target::AllExcept(senders.clone()), Bytes::from(encode_update(&merged)))];
     for change in board {
         let others: Vec<ConnId> = senders.iter().copied().filter(|sender| Some(*sender) != change.from).collect();
@@ -835,26 +838,94 @@ mod tests {
 
     #[test]
     fn a_batch_of_changes_reaches_readers_as_one_update_and_senders_get_only_the_others() {
-        let frames = relay(vec![change(1, "a", Some(7)), change(2, "b", None), change(3, "c", Some(8))]);
+        let frames = relay(vec![
+            change(1, "a", Some(7)),
+            change(2, "b", None),
+            change(3, "c", Some(8)),
+            change(4, "d", Some(7)),
+        ]);
         let [(Target::AllExcept(readers_skip), merged), rest @ ..] = frames.as_slice() else {
             panic!("no merged frame")
         };
         assert_eq!(readers_skip, &[7, 8]);
         let reader = Doc::new();
         apply(&reader, merged);
-        assert_eq!(entries(&reader), ["a", "b", "c"]);
+        assert_eq!(entries(&reader), ["a", "b", "c", "d"]);
 
         // Each sender ends with everything, its own change coming from itself.
-        for (sender, own) in [(7, change(1, "a", None)), (8, change(3, "c", None))] {
+        for (sender, own) in [(7, vec![change(1, "a", None), change(4, "d", None)]), (8, vec![change(3, "c", None)])] {
             let doc = Doc::new();
-            apply(&doc, &own.frame);
+            own.iter().for_each(|change| apply(&doc, &change.frame));
+            let n_received = rest
+                .iter()
+                .filter(|(target, _)| matches!(target, Target::Only(conns) if conns.contains(&sender)))
+                .count();
+            assert_eq!(n_received, 4 - own.len(), "sender {sender} gets each of the others' changes");
             for (target, frame) in rest {
                 let Target::Only(conns) = target else { panic!("a sender's frame goes to senders only") };
+                assert!(conns.iter().filter(|conn| **conn == sender).count() <= 1, "a frame twice to {sender}");
                 if conns.contains(&sender) {
                     apply(&doc, frame);
                 }
             }
-            assert_eq!(entries(&doc), ["a", "b", "c"], "sender {sender}");
+            assert_eq!(entries(&doc), ["a", "b", "c", "d"], "sender {sender}");
         }
+    }
+    /// Writers that see each other's changes late, insert anywhere and delete: a reader that
+    /// gets each batch merged ends with the same board as the room, which applied them one by one.
+    #[test]
+    fn merged_batches_of_concurrent_edits_build_the_same_board() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut random = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let decode = |update: &[u8]| Update::decode_v1(update).expect("a valid update");
+        let room = Doc::with_client_id(1);
+        let reader = Doc::with_client_id(2);
+        let writers: Vec<Doc> = (10..15).map(Doc::with_client_id).collect();
+        let mut unseen: Vec<Vec<Vec<u8>>> = vec![Vec::new(); writers.len()];
+        for round in 0..300 {
+            let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
+            for _ in 0..=random(6) {
+                let writer = random(writers.len());
+                let n_seen = random(unseen[writer].len() + 1);
+                for update in unseen[writer].drain(..n_seen) {
+                    writers[writer].transact_mut().apply_update(decode(&update)).expect("applies");
+                }
+                let entries = writers[writer].get_or_insert_array("entries");
+                let mut txn = writers[writer].transact_mut();
+                let len = entries.len(&txn);
+                entries.insert(&mut txn, random(len as usize + 1) as u32, format!("w{writer}r{round}"));
+                if len > 3 && random(4) == 0 {
+                    entries.remove(&mut txn, 0);
+                }
+                batch.push((writer, txn.encode_update_v1()));
+            }
+            for (from, update) in &batch {
+                room.transact_mut().apply_update(decode(update)).expect("applies");
+                for (_, inbox) in unseen.iter_mut().enumerate().filter(|(writer, _)| writer != from) {
+                    inbox.push(update.clone());
+                }
+            }
+            let changes = batch.into_iter().map(|(writer, update)| {
+                let update = Bytes::from(update);
+                BoardChange { from: Some(writer as ConnId), frame: encode_update(&update).into(), update }
+            });
+            let frames = relay(changes.collect());
+            frames
+                .iter()
+                .filter(|(target, _)| !matches!(target, Target::Only(_)))
+                .for_each(|(_, frame)| apply(&reader, frame));
+            assert_eq!(in_order(&reader), in_order(&room), "round {round}");
+        }
+    }
+
+    fn in_order(doc: &Doc) -> Vec<String> {
+        let entries = doc.get_or_insert_array("entries");
+        let txn = doc.transact();
+        entries.iter(&txn).map(|value| value.to_string(&txn)).collect()
     }
 }
