@@ -39,8 +39,8 @@ HOLD="${HOLD:-10}"
 CAPACITY="${CAPACITY:-1}"
 CAP_DURATION="${CAP_DURATION:-10}"
 # 25 writers in a room of 500: 25 x rate x 499 deliveries/s (rate 2 is
-# scenario e). Steps up until a miss, then one bisection step.
-CAP_RATES="${CAP_RATES:-1 2 4 6 8 12 16 20}"
+# scenario e). Steps up until a miss, then two bisection steps.
+CAP_RATES="${CAP_RATES:-1 2 4 6 8 12 16 20 24 32}"
 CAP_WRITERS="${CAP_WRITERS:-25}"
 EXTRAS="${EXTRAS:-1}"
 # The machine may be shared. Before each run, wait (up to QUIET_WAIT s) until
@@ -218,7 +218,6 @@ if [ "$CAPACITY" = 1 ]; then
       log "$server capacity at $rate/s per writer: $v"
       if [ "$v" = pass ]; then best="$rate"; else fail="$rate"; break; fi
     done
-    # One bisection step between the last pass and the first miss.
     if [ -z "$best" ] && [ -n "$fail" ]; then best=0; fi
     # Two bisection steps between the last pass and the first miss, on a grid
     # of quarter updates/s per writer (rates are floats).
