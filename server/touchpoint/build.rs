@@ -38,7 +38,36 @@ fn main() {
         let _ = writeln!(code, "    File {{ path: {path:?}, kind: {kind:?}, bytes: {bytes}, gzipped: {gz} }},");
     }
     code.push_str("];\n");
+    let page = fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+    let hashes: Vec<String> =
+        inline_scripts(&page).iter().map(|script| format!("'sha256-{}'", sha256_base64(script))).collect();
+    let _ = writeln!(
+        code,
+        "/// The Content-Security-Policy sources of the inline scripts of `index.html` (the router).\npub const INLINE_SCRIPTS: &str = {:?};",
+        hashes.join(" ")
+    );
     fs::write(out.join("assets.rs"), code).expect("writing assets.rs");
+}
+
+/// The text of every inline `<script>` of a page (those without `src`), as the browser hashes it.
+fn inline_scripts(page: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<script") {
+        let Some(tag_end) = rest[start..].find('>').map(|end| start + end + 1) else { break };
+        let Some(close) = rest[tag_end..].find("</script>").map(|end| tag_end + end) else { break };
+        if !rest[start..tag_end].contains("src=") {
+            scripts.push(&rest[tag_end..close]);
+        }
+        rest = &rest[close..];
+    }
+    scripts
+}
+
+fn sha256_base64(text: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// Runs the client's build into `dist`; an absent client embeds nothing.

@@ -39,8 +39,21 @@ export function check(condition, what) {
  * profile (its --user-data-dir); the background-networking flags keep
  * Chromium from stalling on a closed network.
  */
+const cspViolations = []
+
+/** Every page of every context reports what the Content-Security-Policy refused; `main` fails on any. */
+async function watchCsp(context) {
+  await context.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`Content Security Policy violation: ${e.effectiveDirective} refused ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`)
+  }))
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text())
+  })
+  return context
+}
+
 export async function browser() {
-  return chromium.launch({
+  const b = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
@@ -49,6 +62,9 @@ export async function browser() {
       '--disable-dev-shm-usage',
     ],
   })
+  const newContext = b.newContext.bind(b)
+  b.newContext = async (...args) => watchCsp(await newContext(...args))
+  return b
 }
 
 export async function api(base, method, route, { token, body } = {}) {
@@ -77,7 +93,8 @@ const axeSource = readFileSync(path.join(here, 'node_modules', 'axe-core', 'axe.
 
 /** Runs axe-core (WCAG 2.0-2.2 A and AA) on the page as it is; fails on any violation. */
 export async function axe(page, state) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: axeSource })
+  // Evaluated, not added as a <script>: the page's Content-Security-Policy refuses inline scripts.
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource)
   const result = await page.evaluate(async () => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
     resultTypes: ['violations'],
@@ -144,6 +161,8 @@ export async function main(run) {
   const started = Date.now()
   try {
     await run()
+    check(!cspViolations.length, `the Content-Security-Policy refused something:\n${[...new Set(cspViolations)].join('\n')}`)
+    ok('no Content-Security-Policy violations in any page')
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
     process.exit(0)
   } catch (error) {

@@ -49,7 +49,30 @@ pub fn serve(path: &str, request: &HeaderMap) -> Option<Response> {
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }
+    if kind.starts_with("text/html")
+        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(request))
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     Some(response)
+}
+
+/// What a page of the client may load: its own files, the inline router by its hash (no
+/// other inline script), no inline styles (views set styles through the CSSOM), images
+/// from here and `data:` (the favicon), and the room's WebSocket on this host.
+fn content_security_policy(request: &HeaderMap) -> String {
+    // Older Safari does not count ws: and wss: on this host as 'self', so they are named.
+    // The Host header is only echoed when it is a plain host[:port], so nothing can be
+    // smuggled into the policy through it.
+    let host = request
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .filter(|host| !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)));
+    let sockets = host.map(|host| format!(" ws://{host} wss://{host}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' {INLINE_SCRIPTS}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{sockets}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 /// A fast, stable hash for ETags (not for security).

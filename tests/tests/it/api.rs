@@ -129,3 +129,35 @@ async fn the_web_client_is_served_from_the_binary_compressed_and_revalidated() -
     assert_eq!(server.get("/assets/no-such-file.js").await?.status, 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_web_client_allows_its_inline_router_by_hash_and_nothing_else_inline() -> anyhow::Result<()> {
+    use base64::Engine;
+    use sha2::Digest;
+    use touchpoint_tests::http::request;
+    let server = TestServer::start().await?;
+    let page = server.get("/facilitate/ABCDE12345").await?;
+    let policy = page.header("content-security-policy").unwrap_or_default().to_owned();
+    let directive = |name: &str| {
+        policy.split(';').map(str::trim).find(|d| d.split(' ').next() == Some(name)).unwrap_or_default().to_owned()
+    };
+    assert_eq!(directive("default-src"), "default-src 'self'", "{policy}");
+    assert_eq!(directive("img-src"), "img-src 'self' data:", "{policy}");
+    assert_eq!(directive("style-src"), "style-src 'self'", "no inline styles: {policy}");
+    let host = server.addr.to_string();
+    assert_eq!(directive("connect-src"), format!("connect-src 'self' ws://{host} wss://{host}"), "{policy}");
+    // The page's one inline script is the router, and the policy names it by its hash.
+    let start = page.body.find("<script type=\"module\">").map(|at| at + "<script type=\"module\">".len());
+    let router = start.and_then(|start| page.body[start..].find("</script>").map(|end| &page.body[start..start + end]));
+    let router = router.ok_or_else(|| anyhow::anyhow!("no inline router in {}", page.body))?;
+    assert_eq!(page.body.matches("<script").count(), 1, "one script in the page");
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(router.as_bytes()));
+    assert_eq!(directive("script-src"), format!("script-src 'self' 'sha256-{hash}'"), "no unsafe-inline: {policy}");
+    // Compressed or not, the policy is the same.
+    let gzipped = request(server.addr, "GET", "/", &[("Accept-Encoding", "gzip")], None).await?;
+    assert_eq!(gzipped.header("content-security-policy"), Some(policy.as_str()));
+    // Files other than pages need no policy of their own.
+    let css = server.get("/assets/app.css").await?;
+    assert_eq!((css.status, css.header("content-security-policy")), (200, None));
+    Ok(())
+}

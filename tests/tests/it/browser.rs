@@ -31,7 +31,8 @@ async fn run(script: &str, checks: &[&str]) -> anyhow::Result<()> {
     let _turn = ONE_BROWSER.lock().await;
     let server = TestServer::start().await?;
     let output = node::run_script(script, &["--url", &server.base_url(), "--admin-token", ADMIN_TOKEN]).await?;
-    for check in checks {
+    // Every script watches its pages for anything the Content-Security-Policy refused.
+    for check in checks.iter().chain(&["no Content-Security-Policy violations in any page"]) {
         assert!(output.contains(&format!("ok - {check}")), "{script} did not report {check:?}:\n{output}");
     }
     Ok(())
@@ -132,6 +133,7 @@ async fn a_facilitator_runs_the_console_with_the_keyboard_alone() -> anyhow::Res
             "keyboard: the timer starts",
             "keyboard: a card is hidden and shown again in moderation, and focus never falls to the page",
             "axe: no WCAG 2.2 AA violations on the console after a keyboard walkthrough: a vote revealed",
+            "the console shows a new ballot within two seconds of its casting, without polling",
             "keyboard: a vote is opened and its results revealed",
             "keyboard: a snapshot is taken and opened",
             "no script errors in the console",
