@@ -11,6 +11,8 @@ import * as decoding from 'lib0/decoding'
 const MESSAGE_SYNC = 0
 const MESSAGE_AWARENESS = 1
 const MESSAGE_QUERY_AWARENESS = 3
+/** Yjs's update with no structs and no deletions. */
+const EMPTY_UPDATE = new Uint8Array([0, 0])
 
 /**
  * Connects to `/sync/{code}`; `onChange()` runs after every remote change and
@@ -18,13 +20,33 @@ const MESSAGE_QUERY_AWARENESS = 3
  */
 export function connectBoard(code, token, onChange) {
   const doc = new Y.Doc()
-  const state = { doc, status: 'connecting', synced: false, refusal: null, close }
+  // A page opened without a network (from the offline shell) says so from the start.
+  const state = { doc, status: navigator.onLine === false ? 'offline' : 'connecting', synced: false, refusal: null, close }
   let socket = null
   let attempt = 0
   let retryTimer = null
   let closed = false
 
-  doc.on('update', () => onChange())
+  // The board as this tab last saw it, so that a reload without a network still shows the
+  // room (the offline shell, sw.js, brings back the page). Kept for this tab only, and
+  // dropped with it: a shared tablet keeps no one's words once its tab is closed. On
+  // reconnecting, the server sends what changed since, deletions included.
+  const kept = `tp:board:${code}`
+  try {
+    const saved = readKept(kept)
+    if (saved) Y.applyUpdate(doc, saved, 'kept')
+  } catch {
+    // Not a board any more (a damaged copy): start from nothing, as without one.
+  }
+  // Kept at most once a second, and never more than a second behind, however busy the room.
+  let keepTimer = null
+  doc.on('update', () => {
+    onChange()
+    keepTimer = keepTimer || setTimeout(() => {
+      keepTimer = null
+      keep(kept, Y.encodeStateAsUpdate(doc))
+    }, 1000)
+  })
 
   function setStatus(status) {
     state.status = status
@@ -55,11 +77,19 @@ export function connectBoard(code, token, onChange) {
       const decoder = decoding.createDecoder(new Uint8Array(event.data))
       const type = decoding.readVarUint(decoder)
       if (type === MESSAGE_SYNC) {
-        const encoder = encoding.createEncoder()
-        encoding.writeVarUint(encoder, MESSAGE_SYNC)
-        const kind = syncProtocol.readSyncMessage(decoder, encoder, doc, 'server')
-        // Our answer to the server's step 1: an empty update, since we write nothing.
-        if (encoding.length(encoder) > 1) ws.send(encoding.toUint8Array(encoder))
+        const kind = decoding.readVarUint(decoder)
+        if (kind === syncProtocol.messageYjsSyncStep1) {
+          // Our answer to the server's step 1 is always an empty update, since we write
+          // nothing: the board kept from before a reload holds nothing the server lacks,
+          // though Yjs would send its deletions back all the same.
+          const encoder = encoding.createEncoder()
+          encoding.writeVarUint(encoder, MESSAGE_SYNC)
+          encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2)
+          encoding.writeVarUint8Array(encoder, EMPTY_UPDATE)
+          ws.send(encoding.toUint8Array(encoder))
+        } else {
+          syncProtocol.readSyncStep2(decoder, doc, 'server')
+        }
         if (kind === syncProtocol.messageYjsSyncStep2 && !state.synced) {
           state.synced = true
           attempt = 0
@@ -111,4 +141,27 @@ export function connectBoard(code, token, onChange) {
 
   open()
   return state
+}
+
+function readKept(key) {
+  try {
+    const text = sessionStorage.getItem(key)
+    if (!text) return null
+    const binary = atob(text)
+    const bytes = new Uint8Array(binary.length)
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+    return bytes
+  } catch {
+    return null
+  }
+}
+
+function keep(key, bytes) {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000))
+  try {
+    sessionStorage.setItem(key, btoa(binary))
+  } catch {
+    // Storage full or refused (private browsing): the board is simply not kept.
+  }
 }

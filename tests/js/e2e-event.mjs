@@ -94,6 +94,8 @@ main(async () => {
   await gp.page.locator('#notice', { hasText: 'Saved: your card “Frustrated”' }).waitFor()
 
   // The carer's phone loses its connection, places a card, and comes back.
+  // (Its offline shell is in place once the service worker is ready.)
+  await carer.page.evaluate(() => navigator.serviceWorker.ready.then(() => true))
   await carer.context.setOffline(true)
   await placeCard(carer.page, 'Seeing the GP', 'Reassured', 'The GP listened to us both')
   await carer.page.getByText(/Not sent yet: your card “Reassured”/).first().waitFor()
@@ -102,6 +104,13 @@ main(async () => {
   const queued = await carer.page.evaluate((code) => JSON.parse(localStorage.getItem(`tp:outbox:${code}`) || '[]'), room.code)
   check(queued.length === 1 && queued[0].body.kind === 'add_card' && queued[0].key, 'the offline card waits in local storage with its key')
   ok('offline: the card waits on the phone with its intent key, and the phone says it is not sent yet')
+  // Venue Wi-Fi gone and the page reloaded: the offline shell opens it, with the room as it was.
+  await carer.page.reload()
+  await carer.page.getByText('1 change not sent yet').waitFor()
+  await carer.page.getByLabel('Seeing the GP').waitFor()
+  await carer.page.getByText('No connection').first().waitFor()
+  await shot(carer.page, 'phone-offline-reloaded', { fullPage: true })
+  ok('offline: a reload opens the phone from its offline shell, with the board as it last saw it and the card still waiting')
   await carer.context.setOffline(false)
   await carer.page.locator('#notice', { hasText: 'Saved: your card “Reassured” at “Seeing the GP”' }).waitFor({ timeout: 20000 })
   await until(carer.page, () => document.querySelector('.pill.online'), null, 'the phone to reconnect', 40000)

@@ -48,9 +48,10 @@ main(async () => {
     return f
   }
   const board = (fn, arg, what) => until(page, fn, arg, what)
+  /** The state word of an activity's row: Not started, Open or Closed. */
   const activityState = (title) => page.evaluate((title) => {
-    const row = [...document.querySelectorAll('.activity-row')].find((r) => r.querySelector(".link-button").textContent.trim() === title)
-    return row ? row.textContent : ''
+    const row = [...document.querySelectorAll('.activity-row')].find((r) => r.querySelector('.link-button').textContent.trim() === title)
+    return row ? row.querySelector('.state').textContent : ''
   }, title)
 
   // In through the skip link.
@@ -65,7 +66,7 @@ main(async () => {
   await page.keyboard.press('Enter')
   await board(() => document.body.innerText.includes('On phones now'), null, 'the map to be on phones')
   check((await settled('after Start')).name === 'Next: The options for change', 'focus stays on the Next button, which now names the next activity')
-  check((await activityState('How care feels today')).includes('Open'), 'the map is open')
+  check((await activityState('How care feels today')) === 'Open', 'the map is open')
   ok('keyboard: the Next button opens the first activity and keeps focus for the next one')
 
   // Edit the journey: add a touchpoint, then rename it.
@@ -134,7 +135,13 @@ main(async () => {
   await tabTo('Open and show')
   await page.keyboard.press('Enter')
   await board(() => [...document.querySelectorAll('.activity-row')].some((r) => r.textContent.includes('The options for change') && r.textContent.includes('On phones now')), null, 'the vote to be on phones')
-  await settled('after “Open and show”, whose button goes away')
+  const stayed = await settled('after “Open and show”')
+  check(stayed.name === 'Open and show' && (await page.evaluate(() => document.activeElement.getAttribute('aria-disabled'))) === 'true',
+    'focus stays on “Open and show”, now marked unavailable, so a second Enter cannot close the vote')
+  await page.keyboard.press('Enter')
+  await page.waitForTimeout(300)
+  const state = await activityState('The options for change')
+  check(state === 'Open', `a second Enter changed nothing: the vote is still open (${state})`)
   const voter = await api(base, 'POST', `/api/rooms/${room.code}/participants`, { body: { profile: { perspective: 'person' } } })
   await api(base, 'POST', `/api/rooms/${room.code}/intents`, { token: voter.token, body: { key: 'kb-vote-1', kind: 'set_dots', activity: 'options', option: 'callback', dots: 2 } })
   await board(() => document.body.innerText.includes('2 dots from 1 person'), null, 'the live results in the console', 3000)

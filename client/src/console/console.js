@@ -233,15 +233,24 @@ function activityRow(ctx, a, selected) {
       h('span', { class: `state ${a.state}` }, STATE_WORDS[a.state] || a.state),
       current ? h('span', { class: 'now-badge' }, ' ◉ On phones now') : null,
       a.kind === 'vote' && a.revealed ? h('span', { class: 'hint' }, ' · results shown') : null),
+    // The state buttons stay in place and are marked unavailable rather than swapped, so a
+    // second press (or a double click) never lands on a different action, such as "Close"
+    // taking the place of "Open and show" under the pointer or the focus.
     h('div', { class: 'row-actions' },
-      a.state !== 'open' ? h('button', { type: 'button', class: 'button small primary', onclick: () => {
+      stateButton(`open-${a.id}`, a.state === 'locked' ? 'Reopen' : 'Open and show', a.state !== 'open', 'primary', () => {
         act({ kind: 'open_activity', activity: a.id }, `open “${a.title}”`)
         if (!current) act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`)
         ctx.selected = a.id
-      } }, a.state === 'locked' ? 'Reopen' : 'Open and show') : null,
-      a.state === 'open' && !current ? h('button', { type: 'button', class: 'button small secondary', onclick: () => act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`) }, 'Show on phones') : null,
-      a.state === 'open' ? h('button', { type: 'button', class: 'button small secondary', onclick: () => act({ kind: 'lock_activity', activity: a.id }, `close “${a.title}”`) }, 'Close') : null,
-      a.kind === 'vote' && a.state !== 'pending' ? h('button', { type: 'button', class: 'button small secondary', onclick: () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the results of “${a.title}”` : `reveal the results of “${a.title}”`) }, a.revealed ? 'Hide results' : 'Reveal results') : null))
+      }),
+      stateButton(`close-${a.id}`, 'Close', a.state === 'open', 'secondary', () => act({ kind: 'lock_activity', activity: a.id }, `close “${a.title}”`)),
+      a.kind === 'vote' ? stateButton(`reveal-${a.id}`, a.revealed ? 'Hide results' : 'Reveal results', a.state !== 'pending', 'secondary', () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the results of “${a.title}”` : `reveal the results of “${a.title}”`)) : null,
+      // Last, so that its coming and going moves no other button.
+      a.state === 'open' && !current ? h('button', { type: 'button', key: `show-${a.id}`, class: 'button small secondary', onclick: () => act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`) }, 'Show on phones') : null))
+}
+
+/** A button that keeps its place: when its action does not apply, it stays focusable and says so. */
+function stateButton(key, label, available, kind, onclick) {
+  return h('button', { type: 'button', key, class: `button small ${kind}`, 'aria-disabled': available ? null : 'true', onclick: available ? onclick : () => {} }, label)
 }
 
 function timerView(ctx) {
@@ -297,7 +306,12 @@ function dataView(ctx) {
         ? h('ul', { class: 'snapshot-list' }, ctx.snapshots.slice().reverse().map((s) => h('li', { key: s.name },
           h('strong', null, s.name), h('span', { class: 'hint' }, ` · ${new Date((s.taken_at || 0) * 1000).toLocaleString('en-GB')} `),
           h('button', { type: 'button', class: 'button small secondary', 'aria-label': `Look at the snapshot “${s.name}”`, onclick: () => openSnapshot(ctx, s.name) }, 'Look'))))
-        : h('p', null, 'No snapshots yet.')),
+        : h('p', null, 'No snapshots yet.'),
+      h('h3', null, 'Replay'),
+      h('p', { class: 'hint' }, 'Step through everything that happened on the board, from the start, on the projector.'),
+      ctx.projectorUrl
+        ? h('a', { class: 'button small secondary', href: `${ctx.projectorUrl}&replay`, target: 'touchpoint-projector', rel: 'noopener' }, 'Replay the board on the projector')
+        : null),
     h('section', { class: 'panel', 'aria-labelledby': 'export-h' },
       h('h2', { id: 'export-h' }, 'Download the data'),
       h('p', { class: 'hint' }, 'For the analysts: everything said, by group, never by person. Pledge contacts are not included.'),

@@ -54,6 +54,8 @@ export async function startPhone(root, code, { remote }) {
   ctx.send = (body, label, extra) => ctx.outbox.send(body, label, extra)
 
   app = mount(root, () => view(ctx))
+  // The offline shell (sw.js): a reload on failing Wi-Fi still opens this page.
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {})
 
   try {
     ctx.info = await call('GET', roomApi(code))

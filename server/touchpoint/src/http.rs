@@ -59,6 +59,7 @@ pub fn router(app: AppState) -> Router {
         .route("/projector/{code}", get(page))
         .route("/remote/{code}", get(page))
         .route("/assets/{*path}", get(asset))
+        .route("/sw.js", get(service_worker))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(app)
@@ -162,6 +163,11 @@ async fn page(headers: HeaderMap) -> Result<Response, ApiError> {
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     crate::assets::serve(&format!("assets/{path}"), &headers).ok_or_else(not_found_error)
+}
+
+/// The phone's offline shell; at the root, since a service worker looks after the pages under its own path.
+async fn service_worker(headers: HeaderMap) -> Result<Response, ApiError> {
+    crate::assets::serve("sw.js", &headers).ok_or_else(not_found_error)
 }
 
 fn not_found_error() -> ApiError {
