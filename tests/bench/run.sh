@@ -40,7 +40,7 @@ CAPACITY="${CAPACITY:-1}"
 CAP_DURATION="${CAP_DURATION:-10}"
 # 25 writers in a room of 500: 25 x rate x 499 deliveries/s (rate 2 is
 # scenario e). Steps up until a miss, then two bisection steps.
-CAP_RATES="${CAP_RATES:-1 2 4 6 8 12 16 20 24 32}"
+CAP_RATES="${CAP_RATES:-1 2 4 6 8 12 16 20 24 32 40}"
 CAP_WRITERS="${CAP_WRITERS:-25}"
 EXTRAS="${EXTRAS:-1}"
 # The machine may be shared. Before each run, wait (up to QUIET_WAIT s) until
