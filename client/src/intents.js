@@ -17,9 +17,16 @@ export function createOutbox(code, token, onChange, { persist = true } = {}) {
   let timer = null
   const state = { waiting: false, lastError: null }
 
-  function save() {
+  /**
+   * Every change reads the stored list afresh and writes it back at once: two tabs of one
+   * phone share the outbox, and neither may write back a list without the other's items.
+   */
+  function change(fn) {
+    if (persist) items = store.get(storageKey, [])
+    fn()
     if (persist) store.set(storageKey, items.length ? items : null)
   }
+  const forget = (key) => change(() => { items = items.filter((item) => item.key !== key) })
 
   /**
    * Queues an intent; `label` says in plain words what it is ("your card at Booking").
@@ -28,35 +35,39 @@ export function createOutbox(code, token, onChange, { persist = true } = {}) {
   function send(body, label, extra = {}) {
     // Moving a dot again before the first move left the phone: send only the latest.
     if (body.kind === 'set_dots' || body.kind === 'set_score') {
-      const earlier = items.find((item) => !item.tried && item.body.kind === body.kind &&
-        item.body.activity === body.activity && item.body.option === body.option)
+      let earlier = null
+      change(() => {
+        earlier = items.find((item) => !item.tried && item.body.kind === body.kind &&
+          item.body.activity === body.activity && item.body.option === body.option)
+        if (earlier) Object.assign(earlier.body, body, { key: earlier.key })
+      })
       if (earlier) {
-        Object.assign(earlier.body, body, { key: earlier.key })
-        save()
         onChange({ type: 'sending', item: earlier })
         return earlier
       }
     }
     const key = newKey()
     const item = { key, body: { ...body, key }, label, tried: false, ...extra }
-    items.push(item)
-    save()
+    change(() => items.push(item))
     onChange({ type: 'sending', item })
     pump()
     return item
   }
 
   async function pump() {
-    if (sending || !items.length) return
+    if (sending) return
+    let item = null
+    change(() => {
+      item = items[0]
+      if (item) item.tried = true
+    })
+    if (!item) return
     sending = true
     clearTimeout(timer)
-    const item = items[0]
-    item.tried = true
-    save()
     try {
+      // Another tab may send the same item at the same moment: its key makes that harmless.
       const result = await call('POST', `${roomApi(code)}/intents`, { token, body: item.body })
-      items.shift()
-      save()
+      forget(item.key)
       attempt = 0
       state.waiting = false
       state.lastError = null
@@ -73,8 +84,7 @@ export function createOutbox(code, token, onChange, { persist = true } = {}) {
         timer = setTimeout(pump, delay)
         return
       }
-      items.shift()
-      save()
+      forget(item.key)
       onChange({ type: 'refused', item, error })
     }
     sending = false
@@ -89,6 +99,13 @@ export function createOutbox(code, token, onChange, { persist = true } = {}) {
     }
   }
   window.addEventListener('online', nudge)
+  // Another tab of this phone changed the outbox: show its list, and send what it holds.
+  window.addEventListener('storage', (event) => {
+    if (!persist || event.key !== storageKey) return
+    items = store.get(storageKey, [])
+    onChange({ type: 'shared' })
+    nudge()
+  })
 
   pump()
   return {

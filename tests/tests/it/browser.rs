@@ -1,7 +1,8 @@
 //! The web client in real headless Chromium (Debian's `/usr/bin/chromium`, driven by
 //! `playwright-core` from `tests/js`): a whole event across phones, projector and
 //! console, an accessibility pass (axe-core, keyboard only) over every view, and the
-//! facilitator console run with the keyboard alone.
+//! facilitator console run with the keyboard alone, replay on the projector, and two tabs
+//! of one phone sharing their queued cards.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -160,6 +161,18 @@ async fn the_projector_replays_the_board_from_its_history() -> anyhow::Result<()
             "play runs by itself to the end at a steady pace and stops there; pause holds the position",
             "leaving replay shows the live board again; Back and a #key=…&replay link open replay directly, trying again when the history cannot be fetched",
             "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_tabs_of_one_phone_share_their_queued_cards() -> anyhow::Result<()> {
+    run(
+        "e2e-tabs.mjs",
+        &[
+            "two tabs of one phone share the outbox: each shows both cards waiting",
+            "a tab closed with its card still queued loses nothing: the other tab sends it",
         ],
     )
     .await
