@@ -450,7 +450,7 @@ async fn room_report(
     let scope = crate::exports::ReportScope::Room(code);
     let html =
         crate::exports::report(&app.store, &scope, app.config.report_min_count).await?.ok_or_else(room_not_found)?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    Ok(report_page(html))
 }
 
 /// The insights report of every room of a programme (the admin only: it spans rooms).
@@ -464,7 +464,16 @@ async fn programme_report(
     let html = crate::exports::report(&app.store, &scope, app.config.report_min_count).await?.ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "programme_not_found", "no room belongs to a programme of that name")
     })?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    Ok(report_page(html))
+}
+
+/// A report as a page. It quotes what participants wrote (escaped), so the browser is told to
+/// run nothing and load nothing: its styles and charts are inline, and it needs no more.
+fn report_page(html: String) -> Response {
+    const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; \
+                          form-action 'none'; frame-ancestors 'none'";
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_SECURITY_POLICY, POLICY)], html)
+        .into_response()
 }
 
 /// One CSV file of a room's contributions, e.g. `cards.csv`.

@@ -428,6 +428,9 @@ async fn the_insights_report_tells_what_happened_without_singling_anyone_out() -
     let (server, room) = (&s.event.server, &s.event.room);
     let response = server.get_with(&format!("/api/rooms/{}/report.html", room.code), &room.facilitator_key).await?;
     assert_eq!((response.status, response.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    // It quotes participants: the browser is told to run nothing and fetch nothing.
+    let policy = response.header("content-security-policy").unwrap_or_default().to_owned();
+    assert!(policy.starts_with("default-src 'none';") && !policy.contains("script"), "{policy}");
     let html = response.body;
     assert!(
         html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"),
