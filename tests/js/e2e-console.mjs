@@ -1,6 +1,6 @@
 // The facilitator console and the remote attendee in real Chromium: create a
 // room from the front page, run an event from the console (open and show,
-// edit the journey live, type in paper cards, timer, moderation, reveal,
+// edit the journey live, type in paper cards and a paper ballot, timer, moderation, reveal,
 // snapshots, downloads), with axe-core on every state; then the remote
 // attendee's screen with the keyboard alone, hearing the board change.
 //
@@ -136,6 +136,31 @@ main(async () => {
   await con.locator('.console-results .result', { hasText: '2 dots from 1 person' }).waitFor({ timeout: 15000 })
   check(!(await projector.locator('.results').count()), 'the projector has no results yet')
   await axe(con, 'the console: a vote with results only the facilitator sees')
+
+  // A paper ballot (dot stickers on the poster), typed in whole on the voter's behalf.
+  const ballot = con.locator('.paper-ballot')
+  await ballot.getByLabel('From').selectOption('staff')
+  await ballot.getByLabel('Role').selectOption('receptionist')
+  check((await ballot.innerText()).includes('3 dots each, at most 2 on one option.'), 'the ballot form shows the budget and the per-option limit')
+  await ballot.getByLabel('Dots on “A named care coordinator”').fill('3')
+  await ballot.getByRole('button', { name: 'Add the paper ballot' }).click()
+  await con.getByText('Dots on “A named care coordinator” must be a whole number from 0 to 2.').waitFor()
+  check(await ballot.getByLabel('Dots on “A named care coordinator”').inputValue() === '3', 'a ballot over the per-option limit is kept to be corrected, not sent')
+  await ballot.getByLabel('Dots on “A named care coordinator”').fill('1')
+  await ballot.getByLabel('Dots on “A same-day callback”').fill('2')
+  await ballot.getByLabel('Score for “A same-day callback” (1 to 5)').selectOption('4')
+  await axe(con, 'the console: typing in a paper ballot')
+  await shot(con, 'console-paper-ballot', { fullPage: true })
+  await ballot.getByRole('button', { name: 'Add the paper ballot' }).click()
+  await con.locator('.console-results .result', { hasText: '3 dots from 2 people' }).waitFor({ timeout: 15000 })
+  await con.locator('.console-results .result', { hasText: 'A same-day callback' }).filter({ hasText: '2 dots from 1 person' }).waitFor()
+  await until(con, () => document.activeElement.id.startsWith('ballot-first-'), null, 'focus back on the first field for the next ballot')
+  check(await ballot.getByLabel('Dots on “A named care coordinator”').inputValue() === '', 'the dots clear for the next ballot')
+  check(await ballot.getByLabel('Score for “A same-day callback” (1 to 5)').inputValue() === '', 'the scores clear for the next ballot')
+  check(await ballot.getByLabel('From').inputValue() === 'staff', 'who it is from stays set for the next ballot')
+  await con.getByText('1 paper ballot typed in here.').waitFor()
+  check(!(await projector.locator('.results').count()), 'the projector still has no results')
+  ok('a paper ballot is typed in whole: the console’s results count it at once, the numbers clear, focus returns to the first field')
   await con.getByRole('button', { name: 'Next: My pledge' }).waitFor()
   await row('The options for change').getByRole('button', { name: 'Reveal results' }).click()
   await projector.locator('.result', { hasText: 'A named care coordinator' }).first().waitFor()

@@ -1,6 +1,6 @@
 // One activity in the console: its live results (votes, even before the
 // reveal), its touchpoints, options or sections (add, rename, move: buttons,
-// never dragging), and the quick form for paper cards.
+// never dragging), and the quick forms for paper cards and paper ballots.
 import { h, focusLater, plural } from '../dom.js'
 import { choicesOf, contributions, kindWords } from '../board.js'
 import { resultsView } from '../projector/votes.js'
@@ -13,6 +13,7 @@ export function activityPanel(ctx, a) {
     a.prompt ? h('p', { class: 'hint' }, a.prompt) : null,
     summary(ctx, a),
     assistedEntry(ctx, a),
+    paperBallot(ctx, a),
     choicesEditor(ctx, a))
 }
 
@@ -103,18 +104,10 @@ function assistedEntry(ctx, a) {
   if (a.kind === 'vote' && !a.comments) return null
   const room = ctx.room
   const d = ctx.drafts[`paper-${a.id}`] ??= { perspective: '', role: '', touchpoint: '', emotion: '', word: '', note: '', text: '', section: '', option: '', name: '', organisation: '', count: 0 }
-  const perspective = room.perspectives.find((p) => p.id === d.perspective)
   const set = (k) => (e) => { d[k] = e.target.value }
-  const select = (id, label, value, onchange, options, { groups } = {}) => h('div', { class: 'field' },
-    h('label', { for: id }, label),
-    h('select', { id, value, onchange },
-      groups
-        ? [h('option', { value: '', key: 'none' }, '— choose —'), groups.map((g) => h('optgroup', { label: g.label, key: g.label }, g.options.map((o) => h('option', { value: o.id, key: o.id, selected: value === o.id }, o.label))))]
-        : options.map((o) => h('option', { value: o.id, key: o.id || 'none', selected: value === o.id }, o.label))))
   const text = (id, label, k, { input = false, max = 500 } = {}) => h('div', { class: 'field' },
     h('label', { for: id }, label),
     input ? h('input', { id, type: 'text', maxlength: max, value: d[k], oninput: set(k) }) : h('textarea', { id, rows: 2, maxlength: max, value: d[k], oninput: set(k) }))
-  const none = { id: '', label: 'Not said' }
   const first = `paper-first-${a.id}`
   let fields
   let body
@@ -172,9 +165,7 @@ function assistedEntry(ctx, a) {
       focusLater(`#${first}`)
       return
     }
-    const on_behalf_of = {}
-    if (d.perspective) on_behalf_of.perspective = d.perspective
-    if (d.role) on_behalf_of.role = d.role
+    const on_behalf_of = behalfOf(d)
     for (const one of [].concat(intent)) ctx.act({ ...one, on_behalf_of }, one.kind === 'add_touchstone' ? 'add a word from paper' : 'add a paper card')
     d.count++
     Object.assign(d, { note: '', text: '', word: '', name: '', organisation: '' })
@@ -184,10 +175,95 @@ function assistedEntry(ctx, a) {
   return h('details', { class: 'paper-entry', key: `paper-${a.id}-${a.state}`, open: a.state === 'open' ? true : null },
     h('summary', null, 'Type in a paper card'),
     a.state === 'pending' ? h('p', { class: 'hint' }, 'Open the activity first.') : h('form', { onsubmit: submit, 'aria-label': 'Paper card' },
-      h('div', { class: 'paper-who' },
-        select(`paper-perspective-${a.id}`, 'From', d.perspective, (e) => { d.perspective = e.target.value; d.role = '' }, [none].concat(room.perspectives)),
-        perspective && (perspective.roles || []).length ? select(`paper-role-${a.id}`, 'Role', d.role, set('role'), [none].concat(perspective.roles)) : null),
+      fromFields(room, d, 'paper', a.id),
       fields,
       h('button', { type: 'submit', class: 'button primary' }, 'Add the paper card'),
       d.count ? h('span', { class: 'hint' }, ` ${plural(d.count, 'paper card')} typed in here.`) : null))
+}
+
+function select(id, label, value, onchange, options, { groups } = {}) {
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('select', { id, value, onchange },
+      groups
+        ? [h('option', { value: '', key: 'none' }, '— choose —'), groups.map((g) => h('optgroup', { label: g.label, key: g.label }, g.options.map((o) => h('option', { value: o.id, key: o.id, selected: value === o.id }, o.label))))]
+        : options.map((o) => h('option', { value: o.id, key: o.id || 'none', selected: value === o.id }, o.label))))
+}
+
+/** Who a paper card or ballot is from: a perspective and, if it has roles, a role; both optional. */
+function fromFields(room, d, prefix, activity) {
+  const none = { id: '', label: 'Not said' }
+  const perspective = room.perspectives.find((p) => p.id === d.perspective)
+  return h('div', { class: 'paper-who' },
+    select(`${prefix}-perspective-${activity}`, 'From', d.perspective, (e) => { d.perspective = e.target.value; d.role = '' }, [none].concat(room.perspectives)),
+    perspective && (perspective.roles || []).length ? select(`${prefix}-role-${activity}`, 'Role', d.role, (e) => { d.role = e.target.value }, [none].concat(perspective.roles)) : null)
+}
+
+function behalfOf(d) {
+  const on_behalf_of = {}
+  if (d.perspective) on_behalf_of.perspective = d.perspective
+  if (d.role) on_behalf_of.role = d.role
+  return on_behalf_of
+}
+
+/**
+ * A paper voter's whole ballot (their dot stickers on the poster) typed in at
+ * once, with the same rules as a phone's: who it is from stays set for the
+ * next ballot, the numbers clear, and focus goes back to the first field.
+ */
+function paperBallot(ctx, a) {
+  if (a.kind !== 'vote') return null
+  const d = ctx.drafts[`ballot-${a.id}`] ??= { perspective: '', role: '', dots: {}, scores: {}, count: 0 }
+  const options = a.options || []
+  const budget = a.budget || 0
+  const max = Math.min(a.max_per_option || budget, budget)
+  const first = `ballot-first-${a.id}`
+  const limits = `ballot-limits-${a.id}`
+  const dotsId = (o, i) => i === 0 ? first : `ballot-dots-${a.id}-${o.id}`
+  const submit = () => {
+    const dots = {}
+    const scores = {}
+    for (const [i, o] of options.entries()) {
+      const typed = (d.dots[o.id] || '').trim()
+      // Checked here as well as by the server, so a slip of the finger is fixed in place
+      // rather than refused after the form has cleared.
+      if (typed && !(/^[0-9]{1,3}$/.test(typed) && Number(typed) <= max)) {
+        ctx.say(`Dots on “${o.label}” must be a whole number from 0 to ${max}.`, 'error')
+        focusLater(`#${dotsId(o, i)}`)
+        return
+      }
+      if (typed && Number(typed) > 0) dots[o.id] = Number(typed)
+      if (a.scale && d.scores[o.id]) scores[o.id] = Number(d.scores[o.id])
+    }
+    const placed = Object.values(dots).reduce((sum, n) => sum + n, 0)
+    if (placed > budget) {
+      ctx.say(`That is ${plural(placed, 'dot')}; each person has ${budget}.`, 'error')
+      focusLater(`#${first}`)
+      return
+    }
+    if (!Object.keys(dots).length && !Object.keys(scores).length) {
+      ctx.say('Type in at least one dot or score first.', 'error')
+      focusLater(`#${first}`)
+      return
+    }
+    ctx.act({ kind: 'add_paper_ballot', activity: a.id, dots, scores, on_behalf_of: behalfOf(d) }, 'add a paper ballot')
+    d.count++
+    d.dots = {}
+    d.scores = {}
+    focusLater(`#${first}`)
+  }
+  const scoreChoices = [{ id: '', label: 'Not scored' }].concat([1, 2, 3, 4, 5].map((n) => ({ id: String(n), label: String(n) })))
+  return h('details', { class: 'paper-entry paper-ballot', key: `ballot-${a.id}-${a.state}`, open: a.state === 'open' ? true : null },
+    h('summary', null, 'Type in a paper ballot'),
+    a.state === 'pending' ? h('p', { class: 'hint' }, 'Open the vote first.') : h('form', { onsubmit: submit, 'aria-label': 'Paper ballot' },
+      fromFields(ctx.room, d, 'ballot', a.id),
+      h('p', { class: 'hint', id: limits }, budget ? `${plural(budget, 'dot')} each, at most ${max} on one option.` : 'This vote has no dots, only scores.'),
+      options.map((o, i) => h('div', { class: 'ballot-row', key: o.id },
+        budget ? h('div', { class: 'field' },
+          h('label', { for: dotsId(o, i) }, `Dots on “${o.label}”`),
+          h('input', { id: dotsId(o, i), type: 'text', inputmode: 'numeric', 'aria-describedby': limits, value: d.dots[o.id] || '', oninput: (e) => { d.dots[o.id] = e.target.value } }))
+          : null,
+        a.scale ? select(!budget && i === 0 ? first : `ballot-score-${a.id}-${o.id}`, `Score for “${o.label}” (1 to 5)`, d.scores[o.id] || '', (e) => { d.scores[o.id] = e.target.value }, scoreChoices) : null)),
+      h('button', { type: 'submit', class: 'button primary' }, 'Add the paper ballot'),
+      d.count ? h('span', { class: 'hint' }, ` ${plural(d.count, 'paper ballot')} typed in here.`) : null))
 }

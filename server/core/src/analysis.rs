@@ -16,7 +16,7 @@ use yrs::types::ToJson;
 use yrs::{ReadTxn, Transact};
 
 use crate::board::RoomDocs;
-use crate::intent::Profile;
+use crate::intent::{OnBehalfOf, Profile};
 use crate::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
 
 /// The version of the export's shape; bumped on any change that breaks a reader.
@@ -71,7 +71,7 @@ pub struct ActivityInfo {
 /// Who a contribution is from, as the person described themselves.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Source {
-    /// The export's label for the participant; `None` for paper cards entered by a facilitator.
+    /// The export's label for the participant; `None` for paper cards and ballots entered by a facilitator.
     pub participant: Option<String>,
     pub perspective: Option<String>,
     pub role: Option<String>,
@@ -109,6 +109,9 @@ pub struct DotRow {
     pub activity: String,
     pub option: String,
     pub dots: u32,
+    /// For a paper ballot typed in by a facilitator, its label in the export (`b1`, `b2`...),
+    /// shared by its dots and scores rows: it has no participant label to tell voters apart.
+    pub paper_ballot: Option<String>,
     #[serde(flatten)]
     pub source: Source,
 }
@@ -118,8 +121,24 @@ pub struct ScoreRow {
     pub activity: String,
     pub option: String,
     pub score: u8,
+    /// As on [`DotRow`].
+    pub paper_ballot: Option<String>,
     #[serde(flatten)]
     pub source: Source,
+}
+
+impl DotRow {
+    /// Who placed these dots: a participant's label or a paper ballot's, so voters can be counted.
+    pub fn voter(&self) -> Option<&str> {
+        self.source.participant.as_deref().or(self.paper_ballot.as_deref())
+    }
+}
+
+impl ScoreRow {
+    /// Who gave this score: a participant's label or a paper ballot's.
+    pub fn voter(&self) -> Option<&str> {
+        self.source.participant.as_deref().or(self.paper_ballot.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -341,29 +360,47 @@ impl Dataset {
             })
             .collect();
 
-        // Ballots are keyed `activity:participant` in the ledger.
-        let ballots = |name: &str| -> Vec<(String, String, BTreeMap<String, u32>)> {
+        // Ballots are keyed `activity:participant` in the ledger, or `activity:paper.<id>` for a
+        // paper ballot, whose source is kept beside them (it has no profile).
+        let paper: BTreeMap<String, OnBehalfOf> = parse(&root(&ledger, "paper_ballots"));
+        let paper_labels: BTreeMap<&str, String> =
+            paper.keys().enumerate().map(|(i, key)| (key.as_str(), format!("b{}", i + 1))).collect();
+        let voter_of = |key: &str, participant: &str| -> (Option<String>, Source) {
+            match paper.get(key) {
+                Some(behalf) => (
+                    paper_labels.get(key).cloned(),
+                    Source {
+                        perspective: behalf.perspective.clone(),
+                        role: behalf.role.clone(),
+                        assisted: true,
+                        ..Source::default()
+                    },
+                ),
+                None => (None, source_of_participant(participant)),
+            }
+        };
+        let ballots = |name: &str| -> Vec<(String, String, String, BTreeMap<String, u32>)> {
             let all: BTreeMap<String, BTreeMap<String, u32>> = parse(&root(&ledger, name));
             all.into_iter()
                 .filter_map(|(key, ballot)| {
                     let (activity, participant) = key.split_once(':')?;
-                    Some((activity.to_owned(), participant.to_owned(), ballot))
+                    Some((key.clone(), activity.to_owned(), participant.to_owned(), ballot))
                 })
                 .collect()
         };
         let mut dots = Vec::new();
-        for (activity, participant, ballot) in ballots("ballots") {
+        for (key, activity, participant, ballot) in ballots("ballots") {
             for (option, n) in ballot.into_iter().filter(|(_, n)| *n > 0) {
-                let source = source_of_participant(&participant);
-                dots.push(DotRow { activity: activity.clone(), option, dots: n, source });
+                let (paper_ballot, source) = voter_of(&key, &participant);
+                dots.push(DotRow { activity: activity.clone(), option, dots: n, paper_ballot, source });
             }
         }
         let mut scores = Vec::new();
-        for (activity, participant, ballot) in ballots("scores") {
+        for (key, activity, participant, ballot) in ballots("scores") {
             for (option, score) in ballot {
-                let source = source_of_participant(&participant);
+                let (paper_ballot, source) = voter_of(&key, &participant);
                 let score = u8::try_from(score).unwrap_or(0);
-                scores.push(ScoreRow { activity: activity.clone(), option, score, source });
+                scores.push(ScoreRow { activity: activity.clone(), option, score, paper_ballot, source });
             }
         }
 

@@ -37,6 +37,8 @@ const PARTICIPANTS: &str = "participants";
 const OWNERS: &str = "owners";
 const BALLOTS: &str = "ballots";
 const SCORES: &str = "scores";
+/// Who each paper ballot is from (`{perspective?, role?}`), by its key in `BALLOTS` and `SCORES`.
+const PAPER_BALLOTS: &str = "paper_ballots";
 const CONTACTS: &str = "contacts";
 const INTENTS: &str = "intents";
 
@@ -645,6 +647,9 @@ impl Change<'_, '_> {
                 self.take_snapshot(&name);
                 Ok(json!({ "snapshot": name }))
             }
+            Intent::AddPaperBallot { activity, dots, scores } => {
+                self.add_paper_ballot(activity, dots, scores, on_behalf_of.cloned().unwrap_or_default())
+            }
         }
     }
 
@@ -948,6 +953,63 @@ impl Change<'_, '_> {
         self.tally_changed(&view);
         self.refresh_results(&view)?;
         Ok(json!({ "scores": mine }))
+    }
+
+    /// Records one paper voter's whole ballot under a key of its own (`activity:paper.<id>`), so
+    /// the tally counts it as one more voter; who it is from goes in `PAPER_BALLOTS`, never in
+    /// `PARTICIPANTS`, so participation counts are untouched, as for paper cards. The rules are a
+    /// phone's, checked for the whole ballot at once; like other paper entries it may be typed
+    /// in once the vote has opened, locked or not.
+    fn add_paper_ballot(
+        &mut self,
+        activity: &str,
+        dots: &BTreeMap<String, u32>,
+        scores: &BTreeMap<String, u8>,
+        behalf: OnBehalfOf,
+    ) -> Result<Value, IntentError> {
+        let view = ActivityView::read(self.board, activity)?;
+        view.expect_kind("vote", "a vote")?;
+        self.expect_contributable(&view, Some(&behalf))?;
+        self.check_perspective(behalf.perspective.as_deref(), behalf.role.as_deref())?;
+        for option in dots.keys().chain(scores.keys()) {
+            view.expect_choice(self.board, option, "option")?;
+        }
+        let dots: BTreeMap<String, u32> = dots.iter().filter(|(_, n)| **n > 0).map(|(o, n)| (o.clone(), *n)).collect();
+        if !dots.is_empty() {
+            let budget = view.number(self.board, "budget").unwrap_or(0);
+            if budget == 0 {
+                return Err(IntentError::NoDots);
+            }
+            let max = view.number(self.board, "max_per_option").unwrap_or(budget);
+            if dots.values().any(|n| *n > max) {
+                return Err(IntentError::OverOptionLimit { max });
+            }
+            // Summed in u64: a ballot of huge numbers must be refused, not wrap around.
+            let wanted: u64 = dots.values().map(|n| u64::from(*n)).sum();
+            if wanted > u64::from(budget) {
+                return Err(IntentError::OverBudget { wanted: u32::try_from(wanted).unwrap_or(u32::MAX), budget });
+            }
+        }
+        if !scores.is_empty() && !view.flag(self.board, "scale") {
+            return Err(IntentError::NoScale);
+        }
+        if scores.values().any(|score| !(1..=5).contains(score)) {
+            return Err(IntentError::InvalidScore);
+        }
+        if dots.is_empty() && scores.is_empty() {
+            return Err(IntentError::Empty { field: "ballot" });
+        }
+        let key = format!("{activity}:paper.{}", self.context.new_id);
+        if !dots.is_empty() {
+            self.ledger.get_or_insert_map(BALLOTS).insert(self.ledger, key.as_str(), to_any(&dots));
+        }
+        if !scores.is_empty() {
+            self.ledger.get_or_insert_map(SCORES).insert(self.ledger, key.as_str(), to_any(scores));
+        }
+        self.ledger.get_or_insert_map(PAPER_BALLOTS).insert(self.ledger, key.as_str(), to_any(&behalf));
+        self.tally_changed(&view);
+        self.refresh_results(&view)?;
+        Ok(json!({ "id": self.context.new_id, "dots": dots, "scores": scores }))
     }
 
     /// Counts every change to a vote's ballots and scores on the board (`tally_version`), so

@@ -52,9 +52,14 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         ];
         (cells, &c.source)
     });
-    let dots = dataset.dots.iter().map(|d| (vec![d.activity.clone(), d.option.clone(), d.dots.to_string()], &d.source));
-    let scores =
-        dataset.scores.iter().map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string()], &s.source));
+    let dots = dataset
+        .dots
+        .iter()
+        .map(|d| (vec![d.activity.clone(), d.option.clone(), d.dots.to_string(), opt(&d.paper_ballot)], &d.source));
+    let scores = dataset
+        .scores
+        .iter()
+        .map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string(), opt(&s.paper_ballot)], &s.source));
     let path_notes = dataset.path_notes.iter().map(|n| {
         let cells =
             vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone(), yes(n.hidden), n.at.to_string()];
@@ -90,8 +95,8 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
                 cards.collect(),
             ),
         ),
-        ("dots.csv", contributions(&["activity", "option", "dots"], dots.collect())),
-        ("scores.csv", contributions(&["activity", "option", "score"], scores.collect())),
+        ("dots.csv", contributions(&["activity", "option", "dots", "paper_ballot"], dots.collect())),
+        ("scores.csv", contributions(&["activity", "option", "score", "paper_ballot"], scores.collect())),
         ("path_notes.csv", contributions(&["id", "activity", "section", "text", "hidden", "at"], path_notes.collect())),
         ("ideas.csv", contributions(&["id", "activity", "option", "text", "hidden", "at"], ideas.collect())),
         (

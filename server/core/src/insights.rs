@@ -684,8 +684,8 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
     let mut shown_dots = BTreeSet::new();
     let mut shown_scores = BTreeSet::new();
     for g in PerspectiveGroup::ALL {
-        let voters = n_people(dots.iter().map(|d| &d.source).filter(|s| group(s) == g));
-        let scorers = n_people(scores.iter().map(|s| &s.source).filter(|s| group(s) == g));
+        let voters = n_people(dots.iter().filter(|d| group(&d.source) == g).map(|d| d.voter()));
+        let scorers = n_people(scores.iter().filter(|s| group(&s.source) == g).map(|s| s.voter()));
         let (voters, scorers) = (primary(voters, min_count), primary(scorers, min_count));
         if voters.exact().is_some() {
             shown_dots.insert(g);
@@ -722,7 +722,7 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
                 option: option.id.clone(),
                 label: option.label.clone(),
                 dots: mine.iter().map(|d| d.dots).sum(),
-                voters: n_people(mine.iter().map(|d| &d.source)),
+                voters: n_people(mine.iter().map(|d| d.voter())),
                 by_group,
             }
         })
@@ -794,8 +794,8 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
         title: activity.title.clone(),
         budget: activity.budget,
         groups,
-        n_voters: n_people(dots.iter().map(|d| &d.source)),
-        n_scorers: n_people(scores.iter().map(|s| &s.source)),
+        n_voters: n_people(dots.iter().map(|d| d.voter())),
+        n_scorers: n_people(scores.iter().map(|s| s.voter())),
         by_dots,
         by_score: by_score.into_iter().map(|(row, _)| row).collect(),
         comments,
@@ -803,9 +803,9 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
     }
 }
 
-/// How many different participants the contributions come from.
-fn n_people<'a>(sources: impl Iterator<Item = &'a Source>) -> usize {
-    sources.filter_map(|source| source.participant.as_deref()).collect::<BTreeSet<_>>().len()
+/// How many different voters the rows come from: participants and paper ballots alike.
+fn n_people<'a>(voters: impl Iterator<Item = Option<&'a str>>) -> usize {
+    voters.flatten().collect::<BTreeSet<_>>().len()
 }
 
 /// Competition ranking ("1, 2, 2, 4") over rows already sorted.
@@ -1073,16 +1073,16 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
         sources.extend(dataset.ideas.iter().filter(|i| !i.hidden).map(|i| &i.source));
         sources.extend(dataset.pledges.iter().filter(|p| !p.hidden).map(|p| &p.source));
         sources.extend(dataset.touchstones.iter().filter(|t| !t.hidden).map(|t| &t.source));
-        // One ballot per person per vote, whether they placed dots, gave scores or both.
+        // One ballot per person (or paper ballot) per vote, whether it placed dots, gave scores or both.
         let mut ballots: BTreeMap<(&str, &str), &Source> = BTreeMap::new();
-        for (activity, source) in dataset
+        for (activity, voter, source) in dataset
             .dots
             .iter()
-            .map(|d| (&d.activity, &d.source))
-            .chain(dataset.scores.iter().map(|s| (&s.activity, &s.source)))
+            .map(|d| (&d.activity, d.voter(), &d.source))
+            .chain(dataset.scores.iter().map(|s| (&s.activity, s.voter(), &s.source)))
         {
-            if let Some(participant) = source.participant.as_deref() {
-                ballots.entry((activity, participant)).or_insert(source);
+            if let Some(voter) = voter {
+                ballots.entry((activity, voter)).or_insert(source);
             }
         }
         sources.extend(ballots.into_values());
@@ -1384,12 +1384,19 @@ pub(crate) mod tests {
                     activity: "options".to_owned(),
                     option: (*option).to_owned(),
                     dots: *n,
+                    paper_ballot: None,
                     source: by(who),
                 });
             }
             for (option, score) in given {
                 let option = (*option).to_owned();
-                scores.push(ScoreRow { activity: "options".to_owned(), option, score: *score, source: by(who) });
+                scores.push(ScoreRow {
+                    activity: "options".to_owned(),
+                    option,
+                    score: *score,
+                    paper_ballot: None,
+                    source: by(who),
+                });
             }
         }
         let note = |i: i64, section: &str, text: &str, hidden: bool, who: &str| NoteRow {
@@ -1732,6 +1739,34 @@ pub(crate) mod tests {
                 (3, "c", 3, Some(167), [1, 2, 0, 0, 0]),
             ]
         );
+    }
+
+    #[test]
+    fn a_paper_ballot_is_one_more_voter_in_its_group() {
+        let mut room = scripted_room();
+        // Two staff voted on phones; a third gives a paper ballot, two dots over two rows.
+        let paper = Source { perspective: Some("staff".to_owned()), assisted: true, ..Source::default() };
+        for option in ["a", "b"] {
+            room.dots.push(DotRow {
+                activity: "options".to_owned(),
+                option: option.to_owned(),
+                dots: 1,
+                paper_ballot: Some("b1".to_owned()),
+                source: paper.clone(),
+            });
+        }
+        let vote = votes(&room, 3).into_iter().next().expect("a vote");
+        assert_eq!(vote.n_voters, 7, "the paper ballot is one voter, not one per row");
+        let voters: Vec<Count> = vote.groups.iter().map(|g| g.voters).collect();
+        assert_eq!(voters, [Count::Exact(3), Count::Exact(3), Count::Suppressed]);
+        let a = vote.by_dots.iter().find(|r| r.option == "a").expect("a");
+        assert_eq!((a.dots, a.voters, a.by_group[1].dots), (7, 4, Some(5)));
+        // Ballots count among contributions by perspective, but the paper voter is no participant.
+        let before = participation(&[scripted_room()], 1);
+        let after = participation(&[room], 1);
+        assert_eq!(after.total, before.total);
+        let staff = |p: &Participation| p.contributions.rows.iter().find(|r| r.id == "staff").map(|r| r.count);
+        assert_eq!(staff(&after).and_then(Count::exact), staff(&before).and_then(Count::exact).map(|n| n + 1));
     }
 
     #[test]

@@ -48,8 +48,8 @@ pub struct IntentRequest {
     pub intent: Intent,
 }
 
-/// The perspective someone without a phone gives with their paper card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The perspective someone without a phone gives with their paper card or ballot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnBehalfOf {
     #[serde(default)]
@@ -208,6 +208,17 @@ pub enum Intent {
     TakeSnapshot {
         name: String,
     },
+    /// One paper voter's whole ballot (dot stickers on a poster), typed in by the facilitator;
+    /// `on_behalf_of` says who it is from, if they said. Checked as a phone's ballot is.
+    AddPaperBallot {
+        activity: String,
+        /// Option id → dots.
+        #[serde(default)]
+        dots: BTreeMap<String, u32>,
+        /// Option id → score from 1 to 5 (votes with a feedback scale only).
+        #[serde(default)]
+        scores: BTreeMap<String, u8>,
+    },
 }
 
 fn yes() -> bool {
@@ -231,6 +242,7 @@ impl Intent {
                 | Intent::MoveChoice { .. }
                 | Intent::SetBudget { .. }
                 | Intent::TakeSnapshot { .. }
+                | Intent::AddPaperBallot { .. }
         )
     }
 
@@ -261,6 +273,7 @@ impl Intent {
             Intent::MoveChoice { .. } => "move_choice",
             Intent::SetBudget { .. } => "set_budget",
             Intent::TakeSnapshot { .. } => "take_snapshot",
+            Intent::AddPaperBallot { .. } => "add_paper_ballot",
         }
     }
 }

@@ -480,3 +480,51 @@ async fn a_programme_report_compares_its_rooms() -> anyhow::Result<()> {
     check(&server.get("/api/programmes/North%20locality/report.html").await?, 401, Some("missing_token"));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_paper_ballot_is_exported_with_its_perspective_and_no_participant() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let (server, room) = (&event.server, &event.room);
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    event.open("options").await?;
+    check(
+        &event
+            .participant(&person, json!({ "kind": "set_dots", "activity": "options", "option": "a", "dots": 1 }))
+            .await?,
+        200,
+        None,
+    );
+    let paper = json!({ "kind": "add_paper_ballot", "activity": "options", "dots": { "b": 1, "c": 2 },
+                        "scores": { "b": 4 }, "on_behalf_of": { "perspective": "carer" } });
+    check(&event.facilitator(paper).await?, 200, None);
+
+    let export =
+        server.get_with(&format!("/api/rooms/{}/export.json", room.code), &room.facilitator_key).await?.json()?;
+    let rows = |name: &str, assisted: bool| -> Vec<Value> {
+        export[name].as_array().into_iter().flatten().filter(|row| row["assisted"] == assisted).cloned().collect()
+    };
+    let paper_dots = rows("dots", true);
+    let placed: Vec<(&str, u64)> =
+        paper_dots.iter().filter_map(|row| Some((row["option"].as_str()?, row["dots"].as_u64()?))).collect();
+    assert_eq!(placed, [("b", 1), ("c", 2)]);
+    for row in paper_dots.iter().chain(&rows("scores", true)) {
+        assert_eq!(row["perspective"], "carer", "{row}");
+        assert_eq!(row["participant"], Value::Null, "a paper ballot has no participant label: {row}");
+        assert_eq!(row["paper_ballot"], "b1", "every row of one paper ballot shares its label: {row}");
+    }
+    assert_eq!(rows("scores", true).first().map(|row| row["score"].clone()), Some(json!(4)));
+    let phone = rows("dots", false);
+    assert_eq!(phone.len(), 1);
+    assert_eq!((phone[0]["participant"].clone(), phone[0]["paper_ballot"].clone()), (json!("p1"), Value::Null));
+    // The paper voter is not a participant: the export and the board count one.
+    assert_eq!(export["participants"].as_array().map(Vec::len), Some(1));
+    let watcher = server.connect(&room.code, &room.facilitator_key).await?;
+    assert_eq!(root(&watcher.doc, "participation")["total"], 1);
+
+    let csv = server.get_with(&format!("/api/rooms/{}/export/dots.csv", room.code), ADMIN_TOKEN).await?.body;
+    let mut lines = csv.lines();
+    assert!(lines.next().is_some_and(|header| header.starts_with("activity,option,dots,paper_ballot,participant,")));
+    let paper_lines: Vec<&str> = lines.filter(|line| line.contains(",b1,")).collect();
+    assert_eq!(paper_lines, ["options,b,1,b1,,carer,,,true,", "options,c,2,b1,,carer,,,true,"], "{csv}");
+    Ok(())
+}

@@ -750,3 +750,74 @@ async fn a_room_without_a_template_takes_no_intents() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_paper_ballot_counts_once_in_the_results_and_follows_a_phones_rules() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let mut watcher = event.watch().await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    let ballot = |dots: Value, scores: Value| {
+        json!({ "kind": "add_paper_ballot", "activity": "options", "dots": dots, "scores": scores,
+                "on_behalf_of": { "perspective": "staff", "role": "nurse" } })
+    };
+    let good = ballot(json!({ "a": 2, "b": 1 }), json!({ "a": 5 }));
+    // Like a paper card, nothing goes into a vote that has not opened.
+    check(&event.facilitator(good.clone()).await?, 409, Some("activity_not_open"));
+    event.open("options").await?;
+    for intent in [
+        json!({ "kind": "set_dots", "activity": "options", "option": "a", "dots": 1 }),
+        json!({ "kind": "set_score", "activity": "options", "option": "a", "score": 3 }),
+    ] {
+        check(&event.participant(&person, intent).await?, 200, None);
+    }
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["tally_version"] == 2).await?;
+    let results_path = format!("/api/rooms/{}/activities/options/results", event.room.code);
+    let before = event.server.get_with(&results_path, &event.room.facilitator_key).await?.json()?;
+    let joined = root(&watcher.doc, "participation")["total"].clone();
+
+    // Every rule of a phone's ballot, for the whole ballot at once; a refusal changes nothing.
+    let refused: Vec<(Value, u16, &str)> = vec![
+        (ballot(json!({ "a": 2, "b": 2 }), json!({})), 422, "over_budget"),
+        (ballot(json!({ "a": 3 }), json!({})), 422, "over_option_limit"),
+        (ballot(json!({ "z": 1 }), json!({})), 422, "unknown_choice"),
+        (ballot(json!({ "a": 1 }), json!({ "z": 4 })), 422, "unknown_choice"),
+        (ballot(json!({ "a": 1 }), json!({ "a": 6 })), 422, "invalid_score"),
+        (ballot(json!({ "a": 0 }), json!({})), 422, "empty"),
+        (
+            json!({ "kind": "add_paper_ballot", "activity": "options", "dots": { "a": 1 },
+                    "on_behalf_of": { "perspective": "staff", "role": "pilot" } }),
+            422,
+            "invalid_profile",
+        ),
+        (json!({ "kind": "add_paper_ballot", "activity": "map", "dots": { "a": 1 } }), 422, "wrong_activity_kind"),
+    ];
+    for (intent, status, code) in refused {
+        check(&event.facilitator(intent.clone()).await?, status, Some(code));
+    }
+    // Only the facilitator types in paper ballots.
+    check(&event.participant(&person, good.clone()).await?, 403, Some("facilitator_only"));
+    assert_eq!(event.server.get_with(&results_path, &event.room.facilitator_key).await?.json()?, before);
+
+    // Accepted, and a retry with the same key counts once.
+    let intent = keyed(good);
+    let first = event.server.intent(&event.room.code, &event.room.facilitator_key, &intent).await?;
+    check(&first, 200, None);
+    let retry = event.server.intent(&event.room.code, &event.room.facilitator_key, &intent).await?;
+    assert_eq!(first.json()?, retry.json()?);
+    let results = event.server.get_with(&results_path, &event.room.facilitator_key).await?.json()?;
+    assert_eq!((results["a"]["dots"].clone(), results["a"]["voters"].clone()), (json!(3), json!(2)));
+    assert_eq!((results["b"]["dots"].clone(), results["b"]["voters"].clone()), (json!(1), json!(1)));
+    assert_eq!(results["a"]["mean_score"], 4.0, "the phone's 3 and the paper's 5");
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["tally_version"] == 3).await?;
+
+    // Revealed results follow paper ballots too, typed in after the vote closed as paper cards may be.
+    check(&event.facilitator(json!({ "kind": "reveal_activity", "activity": "options" })).await?, 200, None);
+    check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "options" })).await?, 200, None);
+    let late = json!({ "kind": "add_paper_ballot", "activity": "options", "dots": { "c": 1 } });
+    check(&event.facilitator(late).await?, 200, None);
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["results"]["c"]["dots"] == 1).await?;
+    assert_eq!(root(&watcher.doc, "activities")["options"]["tally_version"], 4);
+    // A paper voter is no participant: the room's count is as it was.
+    assert_eq!(root(&watcher.doc, "participation")["total"], joined);
+    Ok(())
+}
