@@ -29,8 +29,9 @@ main(async () => {
   await projector.goto(room.projector_url)
   await projector.getByText('Room code').first().waitFor()
   check(await projector.locator('.personas').count() === 0, 'no personas in the lobby')
-  const qr = await projector.locator('img.qr').evaluate((img) => img.complete && img.naturalWidth > 0)
-  check(qr, 'the projector shows the QR code')
+  // The image may still be on its way on a busy machine: wait for it, then it must have drawn.
+  await until(projector, () => { const img = document.querySelector('img.qr'); return img && img.complete }, null, 'the QR code image to load')
+  check(await projector.locator('img.qr').evaluate((img) => img.naturalWidth > 0), 'the projector shows the QR code')
   check((await projector.locator('.room-code').first().innerText()).replace(/\s/g, '') === room.code, 'the projector shows the room code')
   ok('the projector shows the QR code and the room code in the lobby')
 

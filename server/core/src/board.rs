@@ -7,7 +7,7 @@
 //! contribution, each participant's profile and ballot, pledge contacts, and
 //! the results of intents already applied (for idempotent retries). Both are
 //! logged and snapshotted the same way, so a change to both is durable at
-//! once. The board's layout is documented in `docs/room-document.md`.
+//! once. The board's layout is documented in `server/core/ROOM-DOCUMENT.md`.
 //!
 //! Every handler checks all its rules before it writes anything, so a
 //! refused intent leaves both documents untouched.
