@@ -246,7 +246,9 @@ function paperBallot(ctx, a) {
       focusLater(`#${first}`)
       return
     }
-    ctx.act({ kind: 'add_paper_ballot', activity: a.id, dots, scores, on_behalf_of: behalfOf(d) }, 'add a paper ballot')
+    const item = ctx.act({ kind: 'add_paper_ballot', activity: a.id, dots, scores, on_behalf_of: behalfOf(d) }, 'add a paper ballot')
+    // Its id, to take it back if it was a slip of the finger.
+    item.onSaved = (result) => { d.last = result && result.id }
     d.count++
     d.dots = {}
     d.scores = {}
@@ -265,5 +267,11 @@ function paperBallot(ctx, a) {
           : null,
         a.scale ? select(!budget && i === 0 ? first : `ballot-score-${a.id}-${o.id}`, `Score for “${o.label}” (1 to 5)`, d.scores[o.id] || '', (e) => { d.scores[o.id] = e.target.value }, scoreChoices) : null)),
       h('button', { type: 'submit', class: 'button primary' }, 'Add the paper ballot'),
-      d.count ? h('span', { class: 'hint' }, ` ${plural(d.count, 'paper ballot')} typed in here.`) : null))
+      d.count ? h('span', { class: 'hint' }, ` ${plural(d.count, 'paper ballot')} typed in here.`) : null,
+      d.last ? h('button', { type: 'button', class: 'button small secondary', onclick: () => {
+        ctx.act({ kind: 'withdraw', id: d.last }, 'take back the last paper ballot')
+        d.last = null
+        d.count = Math.max(0, d.count - 1)
+        focusLater(`#${first}`)
+      } }, 'Take back the last paper ballot') : null))
 }

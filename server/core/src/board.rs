@@ -462,6 +462,9 @@ impl Change<'_, '_> {
                 Ok(json!({ "id": id }))
             }
             Intent::Withdraw { id } => {
+                if let Some(key) = self.paper_ballot_key(id) {
+                    return self.withdraw_paper_ballot(&key, id);
+                }
                 let collection = self.owned_collection(id)?;
                 let contribution = self.own_contribution(id, collection)?;
                 let activity = contribution["activity"].as_str().unwrap_or_default();
@@ -1010,6 +1013,30 @@ impl Change<'_, '_> {
         self.tally_changed(&view);
         self.refresh_results(&view)?;
         Ok(json!({ "id": self.context.new_id, "dots": dots, "scores": scores }))
+    }
+
+    /// The ledger key of a paper ballot by the id its entry answered with; only the facilitator,
+    /// who typed it in, may find it (a participant's withdraw of such an id finds nothing).
+    fn paper_ballot_key(&self, id: &str) -> Option<String> {
+        if self.actor != Actor::Facilitator {
+            return None;
+        }
+        let suffix = format!(":paper.{id}");
+        let ballots = read_map(self.ledger, PAPER_BALLOTS)?;
+        ballots.keys(self.ledger).find(|key| key.ends_with(&suffix)).map(str::to_owned)
+    }
+
+    /// Takes back a paper ballot typed in by mistake: whenever one may be typed in, the vote
+    /// locked or not, as the correction of an entry rather than a change of mind.
+    fn withdraw_paper_ballot(&mut self, key: &str, id: &str) -> Result<Value, IntentError> {
+        let activity = key.split_once(':').map_or(key, |(activity, _)| activity);
+        let view = ActivityView::read(self.board, activity)?;
+        for root in [BALLOTS, SCORES, PAPER_BALLOTS] {
+            self.ledger.get_or_insert_map(root).remove(self.ledger, key);
+        }
+        self.tally_changed(&view);
+        self.refresh_results(&view)?;
+        Ok(json!({ "id": id, "withdrawn": true }))
     }
 
     /// Counts every change to a vote's ballots and scores on the board (`tally_version`), so

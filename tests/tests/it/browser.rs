@@ -111,6 +111,7 @@ async fn the_facilitator_console_runs_the_event_and_the_remote_attendee_hears_it
             "the timer shows on the projector and the phones, and stops",
             "moderation hides a card from the board and shows it again",
             "a paper ballot is typed in whole: the console’s results count it at once, the numbers clear, focus returns to the first field",
+            "a paper ballot typed in by mistake is taken back, and the results follow",
             "axe: no WCAG 2.2 AA violations on the console: typing in a paper ballot",
             "the facilitator sees a vote’s results live before anyone else; the reveal shows them on the projector",
             "snapshots are listed (one per closed activity, and on demand) and the data downloads as JSON and CSV",

@@ -810,13 +810,27 @@ async fn a_paper_ballot_counts_once_in_the_results_and_follows_a_phones_rules() 
     assert_eq!(results["a"]["mean_score"], 4.0, "the phone's 3 and the paper's 5");
     watcher.receive_until(|doc| root(doc, "activities")["options"]["tally_version"] == 3).await?;
 
+    // A ballot typed in by mistake is taken back by the id its entry answered with; a
+    // participant cannot find it; typed in again, it counts again.
+    let paper_id = first.json()?["id"].as_str().unwrap_or_default().to_owned();
+    let take_back = json!({ "kind": "withdraw", "id": paper_id });
+    check(&event.participant(&person, take_back.clone()).await?, 404, Some("unknown_contribution"));
+    check(&event.facilitator(take_back.clone()).await?, 200, None);
+    assert_eq!(event.server.get_with(&results_path, &event.room.facilitator_key).await?.json()?, before);
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["tally_version"] == 4).await?;
+    check(&event.facilitator(take_back).await?, 404, Some("unknown_contribution"));
+    check(&event.facilitator(ballot(json!({ "a": 2, "b": 1 }), json!({ "a": 5 }))).await?, 200, None);
+    let again = event.server.get_with(&results_path, &event.room.facilitator_key).await?.json()?;
+    assert_eq!(again, results);
+    watcher.receive_until(|doc| root(doc, "activities")["options"]["tally_version"] == 5).await?;
+
     // Revealed results follow paper ballots too, typed in after the vote closed as paper cards may be.
     check(&event.facilitator(json!({ "kind": "reveal_activity", "activity": "options" })).await?, 200, None);
     check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "options" })).await?, 200, None);
     let late = json!({ "kind": "add_paper_ballot", "activity": "options", "dots": { "c": 1 } });
     check(&event.facilitator(late).await?, 200, None);
     watcher.receive_until(|doc| root(doc, "activities")["options"]["results"]["c"]["dots"] == 1).await?;
-    assert_eq!(root(&watcher.doc, "activities")["options"]["tally_version"], 4);
+    assert_eq!(root(&watcher.doc, "activities")["options"]["tally_version"], 6);
     // A paper voter is no participant: the room's count is as it was.
     assert_eq!(root(&watcher.doc, "participation")["total"], joined);
     Ok(())
