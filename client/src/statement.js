@@ -20,7 +20,7 @@ export function startStatement(root) {
         'Understand the emotional map without colour: every feeling has a word and an icon, good and bad feelings are grouped and marked ▲ and ▼, and every count on the big screen is written as a number.',
       )),
     section('Taking part another way',
-      h('p', null, 'If you do not have a smartphone, or would rather use paper, ask a facilitator or helper for a paper card. They type it in for you, with the perspective you give them, and it counts the same as everyone else’s.')),
+      h('p', null, 'If you do not have a smartphone, or would rather use paper, ask a facilitator or helper for a paper card, or vote with sticky dots on the poster. They type your card or your dots in for you, with the perspective you give them, and they count the same as everyone else’s.')),
     section('How we checked it',
       list(
         'We aim to meet the Web Content Accessibility Guidelines (WCAG) version 2.2 at level AA.',
@@ -34,7 +34,7 @@ export function startStatement(root) {
         'The icons of the feelings are emoji, which look different from one phone to another. The word is always shown with them.',
         'The QR code needs a camera. The room code and the web address are always shown next to it.',
         'The big screen’s emotional map is a large table. With a screen reader it is easier to follow the announcements on the remote attendee’s screen, or to ask the facilitator for the report after the event.',
-        'The web page cannot open with no connection at all. Once it has opened, it keeps working offline.',
+        'The very first visit needs a connection. After that, the phone’s page opens again even with no connection, with the room as it last saw it, and what you add is sent when the connection comes back.',
       )),
     section('Tell us about a problem',
       h('p', null, 'If something does not work for you, please tell the facilitator at the event, or the organisers of your co-design programme. They can enter what you want to say for you, and pass the problem on so that it gets fixed.')),
