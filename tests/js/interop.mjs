@@ -110,7 +110,10 @@ await waitFor('the participant sees the marker', () => board.get('after') === 'm
 if (facilitator.doc.getMap('board').has('forged')) fail('a participant\'s update reached the facilitator')
 ok('a participant\'s update is dropped, counted, and reaches nobody')
 
-// Concurrent edits from two facilitators converge everywhere.
+// Concurrent edits from two facilitators converge everywhere. A burst like this
+// reaches the room faster than it commits, so the room merges batches of them
+// into one update per member: the stock client must apply those too.
+const mergedBefore = await metric('touchpoint_updates_merged_total', '')
 const second = await connect(code, key)
 const textA = facilitator.doc.getText('notes')
 const textB = second.doc.getText('notes')
@@ -125,6 +128,8 @@ if (textA.toString() !== textB.toString() || textA.toString() !== notes.toString
   fail('replicas diverged')
 }
 ok('concurrent edits converge on every replica')
+if (await metric('touchpoint_updates_merged_total', '') === mergedBefore) fail('no batch of the burst was merged')
+ok('updates merged by the room are applied by the stock client')
 
 // A late joiner gets the full state, without the dropped participant write.
 const late = await connect(code, await participantToken())

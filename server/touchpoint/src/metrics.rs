@@ -26,6 +26,7 @@ pub struct Inner {
     pub connections: Family<Labels, Gauge>,
     pub rooms_loaded: Gauge,
     pub updates_applied: Counter,
+    pub updates_merged: Counter,
     pub bytes_received: Counter,
     pub bytes_sent: Counter,
     pub store_commit_seconds: Histogram,
@@ -51,6 +52,12 @@ impl Default for Metrics {
         registry.register("rooms_loaded", "Rooms held in memory", rooms_loaded.clone());
         let updates_applied = Counter::default();
         registry.register("updates_applied", "Document updates applied and stored", updates_applied.clone());
+        let updates_merged = Counter::default();
+        registry.register(
+            "updates_merged",
+            "Board updates relayed merged with others of their batch (a busy room)",
+            updates_merged.clone(),
+        );
         let bytes_received = Counter::default();
         registry.register("received_bytes", "WebSocket payload bytes received", bytes_received.clone());
         let bytes_sent = Counter::default();
@@ -74,6 +81,7 @@ impl Default for Metrics {
                 connections,
                 rooms_loaded,
                 updates_applied,
+                updates_merged,
                 bytes_received,
                 bytes_sent,
                 store_commit_seconds,

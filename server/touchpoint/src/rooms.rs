@@ -547,7 +547,12 @@ impl RoomWorker {
             self.n_logged_since_snapshot = 0;
             tracing::info!("a participant's contributions were erased from the room and its history");
         }
-        output.extend(relay(board));
+        let n_changes = board.len() as u64;
+        let (relays, merged) = relay(board);
+        if merged {
+            self.shared.metrics.updates_merged.inc_by(n_changes);
+        }
+        output.extend(relays);
         // Answers wait for the commit too (a refusal may rest on a change of this batch), and
         // follow the relay, so a client that hears "saved" finds its change already on the way.
         self.deliver(output);
@@ -746,13 +751,14 @@ impl RoomWorker {
 /// update for everyone who sent none of them: one frame per member, however many changes, so a
 /// busy room costs each phone one message to apply and the server one queued frame per member.
 /// The senders (facilitators) get the others' changes one by one, never their own back.
-fn relay(board: Vec<BoardChange>) -> Vec<(Target, Bytes)> {
+/// Also says whether the changes were merged.
+fn relay(board: Vec<BoardChange>) -> (Vec<(Target, Bytes)>, bool) {
     let single = |change: BoardChange| match change.from {
         Some(conn) => (Target::AllExcept(vec![conn]), change.frame),
         None => (Target::All, change.frame),
     };
     if board.len() < 2 {
-        return board.into_iter().map(single).collect();
+        return (board.into_iter().map(single).collect(), false);
     }
     let merged = match yrs::merge_updates_v1(board.iter().map(|change| &change.update)) {
         Ok(merged) => merged,
@@ -760,7 +766,7 @@ fn relay(board: Vec<BoardChange>) -> Vec<(Target, Bytes)> {
             // Each of them was applied to the board already, so this is not expected; relaying
             // them one by one is correct anyway.
             tracing::warn!(%error, "could not merge a batch's updates; relaying them one by one");
-            return board.into_iter().map(single).collect();
+            return (board.into_iter().map(single).collect(), false);
         }
     };
     let mut senders: Vec<ConnId> = board.iter().filter_map(|change| change.from).collect();
@@ -774,7 +780,7 @@ fn relay(board: Vec<BoardChange>) -> Vec<(Target, Bytes)> {
             frames.push((Target::Only(others), change.frame));
         }
     }
-    frames
+    (frames, true)
 }
 
 /// A request to close the room, if the batch has one; the rest of the batch is dropped with it,
@@ -830,20 +836,21 @@ mod tests {
 
     #[test]
     fn one_change_is_relayed_as_it_came_to_everyone_but_its_sender() {
-        let frames = relay(vec![change(1, "a", Some(7))]);
-        assert!(matches!(frames.as_slice(), [(Target::AllExcept(except), _)] if except == &[7]));
-        let frames = relay(vec![change(1, "a", None)]);
-        assert!(matches!(frames.as_slice(), [(Target::All, _)]));
+        let (frames, merged) = relay(vec![change(1, "a", Some(7))]);
+        assert!(matches!(frames.as_slice(), [(Target::AllExcept(except), _)] if except == &[7]) && !merged);
+        let (frames, merged) = relay(vec![change(1, "a", None)]);
+        assert!(matches!(frames.as_slice(), [(Target::All, _)]) && !merged);
     }
 
     #[test]
     fn a_batch_of_changes_reaches_readers_as_one_update_and_senders_get_only_the_others() {
-        let frames = relay(vec![
+        let (frames, was_merged) = relay(vec![
             change(1, "a", Some(7)),
             change(2, "b", None),
             change(3, "c", Some(8)),
             change(4, "d", Some(7)),
         ]);
+        assert!(was_merged);
         let [(Target::AllExcept(readers_skip), merged), rest @ ..] = frames.as_slice() else {
             panic!("no merged frame")
         };
@@ -914,7 +921,7 @@ mod tests {
                 let update = Bytes::from(update);
                 BoardChange { from: Some(writer as ConnId), frame: encode_update(&update).into(), update }
             });
-            let frames = relay(changes.collect());
+            let (frames, _) = relay(changes.collect());
             frames
                 .iter()
                 .filter(|(target, _)| !matches!(target, Target::Only(_)))

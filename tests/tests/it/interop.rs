@@ -10,6 +10,7 @@ async fn the_stock_yjs_client_syncs_writes_reads_and_shares_awareness() -> anyho
         "offline edit reaches a participant",
         "update is dropped, counted, and reaches nobody",
         "concurrent edits converge on every replica",
+        "updates merged by the room are applied by the stock client",
         "a late joiner gets the full state",
         "awareness arrives",
         "awareness leaves when a connection drops",
