@@ -31,7 +31,7 @@ export function participationView(room) {
       h('span', { class: 'pros', style: { width: share(pros) } }),
       h('span', { class: 'unsaid', style: { width: share(unsaid) } })) : null,
     total ? h('ul', { class: 'balance-legend' },
-      h('li', { class: 'people' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '■'), ` ${people} people using services and carers`),
+      h('li', { class: 'people' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '■'), ` ${people} ${people === 1 ? 'person using services or carer' : 'people using services and carers'}`),
       h('li', { class: 'pros' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '▨'), ` ${pros} staff`),
       unsaid ? h('li', { class: 'unsaid' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '□'), ` ${unsaid} not said`) : null) : null)
 }
