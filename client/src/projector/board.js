@@ -134,12 +134,20 @@ export function wordCloud(words) {
   if (!words.length) return h('p', { class: 'hint' }, 'Words appear here as people add them.')
   const counts = new Map()
   for (const w of words) {
-    const key = w.word.trim().toLowerCase()
-    const entry = counts.get(key) || { word: w.word.trim(), n: 0 }
+    const spelling = w.word.trim()
+    const key = spelling.toLowerCase()
+    const entry = counts.get(key) || { n: 0, spellings: new Map() }
     entry.n++
+    entry.spellings.set(spelling, (entry.spellings.get(spelling) || 0) + 1)
     counts.set(key, entry)
   }
-  const sorted = [...counts.values()].sort((x, y) => y.n - x.n || x.word.localeCompare(y.word))
+  // Shown as most people spelled it (on a tie, capitals first): the same on every screen,
+  // whatever order each one's copy of the board lists the words in.
+  const shown = ({ n, spellings }) => ({
+    n,
+    word: [...spellings].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))[0][0],
+  })
+  const sorted = [...counts.values()].map(shown).sort((x, y) => y.n - x.n || x.word.localeCompare(y.word))
   const max = sorted[0].n
   // Biggest in the middle, the rest alternating either side: it reads as a cloud.
   const placed = []
