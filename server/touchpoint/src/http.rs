@@ -558,9 +558,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The room and who the bearer credential says the caller is in it.
-///
-/// A live room exists without asking the store: intents, the busiest requests, then cost no
-/// store round trip before they reach their room.
 async fn authenticate(app: &AppState, code: &str, headers: &HeaderMap) -> Result<(RoomCode, Role), ApiError> {
     let code = parse_code(code)?;
     let Some(credential) = bearer(headers) else {
@@ -570,13 +567,22 @@ async fn authenticate(app: &AppState, code: &str, headers: &HeaderMap) -> Result
             "send Authorization: Bearer <participant token or facilitator key>",
         ));
     };
-    let Some(role) = app.secret.authenticate(&code, credential) else {
+    let role = role_in_room(app, &code, credential).await?;
+    Ok((code, role))
+}
+
+/// Who a credential says its bearer is in a room that exists, from a header or a socket's query.
+///
+/// A live room exists without asking the store: intents, the busiest requests, then cost no
+/// store round trip before they reach their room.
+async fn role_in_room(app: &AppState, code: &RoomCode, credential: &str) -> Result<Role, ApiError> {
+    let Some(role) = app.secret.authenticate(code, credential) else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "invalid_token", "this token does not open this room"));
     };
-    if !app.registry.is_live(&code) && app.store.room(&code).await?.is_none() {
+    if !app.registry.is_live(code) && app.store.room(code).await?.is_none() {
         return Err(room_not_found());
     }
-    Ok((code, role))
+    Ok(role)
 }
 
 async fn authenticate_facilitator(app: &AppState, code: &str, headers: &HeaderMap) -> Result<RoomCode, ApiError> {
@@ -604,12 +610,7 @@ async fn sync(
     let Some(token) = query.token.filter(|token| !token.is_empty()) else {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "connect with ?token=…"));
     };
-    let Some(role) = app.secret.authenticate(&code, &token) else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "invalid_token", "this token does not open this room"));
-    };
-    if !app.registry.is_live(&code) && app.store.room(&code).await?.is_none() {
-        return Err(room_not_found());
-    }
+    let role = role_in_room(&app, &code, &token).await?;
     let session = Session { code, role, conn: app.next_conn.fetch_add(1, Ordering::Relaxed) };
     let limits = &app.config.limits;
     let upgrade = upgrade
@@ -627,18 +628,14 @@ async fn sync(
 }
 
 fn require_admin(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-    else {
+    if bearer(headers).is_none() {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "missing_token",
             "send Authorization: Bearer <admin token>",
         ));
-    };
-    if bool::from(given.trim().as_bytes().ct_eq(app.admin_token.as_bytes())) {
+    }
+    if bears_admin_token(app, headers) {
         Ok(())
     } else {
         Err(ApiError::new(StatusCode::FORBIDDEN, "invalid_token", "the admin token is not valid"))
