@@ -7,6 +7,7 @@ import * as Y from 'yjs'
 import * as syncProtocol from 'y-protocols/sync'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
+import { fromBase64, toBase64 } from 'lib0/buffer'
 
 const MESSAGE_SYNC = 0
 const MESSAGE_AWARENESS = 1
@@ -33,20 +34,24 @@ export function connectBoard(code, token, onChange) {
   // reconnecting, the server sends what changed since, deletions included.
   const kept = `tp:board:${code}`
   try {
-    const saved = readKept(kept)
-    if (saved) Y.applyUpdate(doc, saved, 'kept')
+    const saved = sessionStorage.getItem(kept)
+    if (saved) Y.applyUpdate(doc, fromBase64(saved), 'kept')
   } catch {
-    // Not a board any more (a damaged copy): start from nothing, as without one.
+    // Not a board any more (a damaged copy), or no storage: start from nothing.
   }
-  // Kept at most once a second, and never more than a second behind, however busy the room.
-  let keepTimer = null
-  doc.on('update', () => {
-    onChange()
-    keepTimer = keepTimer || setTimeout(() => {
-      keepTimer = null
-      keep(kept, Y.encodeStateAsUpdate(doc))
-    }, 1000)
-  })
+  // Kept when the tab may go away (a reload, a switch to another app, the network dropping),
+  // not on every change: encoding the whole board each time would cost every phone of a busy
+  // room far more than the rare reload it serves.
+  function keep() {
+    try {
+      sessionStorage.setItem(kept, toBase64(Y.encodeStateAsUpdate(doc)))
+    } catch {
+      // Storage full or refused (private browsing): the board is simply not kept.
+    }
+  }
+  window.addEventListener('pagehide', keep)
+
+  doc.on('update', () => onChange())
 
   function setStatus(status) {
     state.status = status
@@ -136,32 +141,12 @@ export function connectBoard(code, token, onChange) {
     now()
   })
   // The phone knows it lost the network before the socket does: say so at once.
-  window.addEventListener('offline', () => setStatus('offline'))
-  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && now())
+  window.addEventListener('offline', () => {
+    setStatus('offline')
+    keep()
+  })
+  document.addEventListener('visibilitychange', () => (document.visibilityState === 'visible' ? now() : keep()))
 
   open()
   return state
-}
-
-function readKept(key) {
-  try {
-    const text = sessionStorage.getItem(key)
-    if (!text) return null
-    const binary = atob(text)
-    const bytes = new Uint8Array(binary.length)
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-    return bytes
-  } catch {
-    return null
-  }
-}
-
-function keep(key, bytes) {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000))
-  try {
-    sessionStorage.setItem(key, btoa(binary))
-  } catch {
-    // Storage full or refused (private browsing): the board is simply not kept.
-  }
 }

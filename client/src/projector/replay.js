@@ -4,6 +4,7 @@
 // a Y.Doc of its own, drawn by the projector's own views; the live sync goes
 // on underneath, so leaving replay shows the live board at once.
 import * as Y from 'yjs'
+import { fromBase64 } from 'lib0/buffer'
 import { h } from '../dom.js'
 import { call, roomApi } from '../api.js'
 import { announceNow, alertNow } from '../a11y.js'
@@ -154,15 +155,11 @@ function decodeSteps(data) {
   if (!updates) throw new Error('The history of this room could not be read.')
   return updates.map((step) => {
     if (!step || typeof step.update !== 'string' || typeof step.at !== 'number') throw new Error('The history of this room could not be read.')
-    let binary
     try {
-      binary = atob(step.update)
+      return { at: step.at, update: fromBase64(step.update) }
     } catch {
       throw new Error('The history of this room could not be read.')
     }
-    const bytes = new Uint8Array(binary.length)
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-    return { at: step.at, update: bytes }
   })
 }
 
