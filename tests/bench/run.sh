@@ -117,13 +117,16 @@ start() {
         --workshops-dir "$repo/workshops" --max-joins-per-sec 100000 --max-intents-per-sec 100000 || return 1
       TARGET=(--touchpoint "http://127.0.0.1:$port" --admin-token "$TOKEN")
       ;;
+    # The reference servers start as their scripts start them (in memory, pinned); the
+    # script's own shell is gone by then, so their PIDs are tracked here.
     y-websocket)
-      HOST=127.0.0.1 PORT="$port" start_server y-websocket "$port" "$log" \
-        env -u YPERSISTENCE node "$here/reference/node_modules/@y/websocket-server/src/server.js" || return 1
+      SERVER_PID="$("$here/reference/y-websocket.sh" "$port" "$log")" || return 1
+      STARTED_PIDS+=("$SERVER_PID")
       TARGET=(--url "ws://127.0.0.1:$port/{room}")
       ;;
     hocuspocus)
-      PORT="$port" start_server hocuspocus "$port" "$log" node "$here/reference/hocuspocus-server.mjs" || return 1
+      SERVER_PID="$("$here/reference/hocuspocus.sh" "$port" "" "$log")" || return 1
+      STARTED_PIDS+=("$SERVER_PID")
       TARGET=(--url "ws://127.0.0.1:$port/{room}" --protocol hocuspocus)
       ;;
     *) echo "unknown server $server" >&2; return 1 ;;
