@@ -85,7 +85,9 @@ impl fmt::Display for CauseChain<'_> {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::internal(&error)
+        match &error {
+            StoreError::Sqlite(_) | StoreError::Stopped | StoreError::CommitFailed => ApiError::internal(&error),
+        }
     }
 }
 
