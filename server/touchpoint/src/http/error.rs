@@ -102,7 +102,7 @@ impl From<AuthError> for ApiError {
         let (status, code) = match &error {
             AuthError::InvalidRoomCode(error) => return error.clone().into(),
             AuthError::RoomNotFound => return ApiError::room_not_found(),
-            AuthError::Store(error) => return ApiError::internal(error),
+            AuthError::Store(_) => return ApiError::internal(&error),
             AuthError::MissingRoomCredential | AuthError::MissingAdminToken | AuthError::MissingSocketToken => {
                 (StatusCode::UNAUTHORIZED, "missing_token")
             }
