@@ -202,7 +202,9 @@ async function largeText(page, name, state) {
   await page.waitForTimeout(250)
   check(await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize) >= 32), `${state}: the browser’s default font size is 32 px`)
   const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-  check(over <= 1, `${state}: scrolls sideways by ${over} px at large text`)
+  const wide = over > 1 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .slice(-4).map((el) => `${el.tagName.toLowerCase()}.${el.className}`).join(', ')) : ''
+  check(over <= 1, `${state}: scrolls sideways by ${over} px at large text: ${wide}`)
   const overlapping = await overlaps(page)
   check(!overlapping.length, `${state}: labels overlap at large text: ${overlapping.slice(0, 3).join('; ')}`)
   const small = await page.evaluate(() => [...document.querySelectorAll('button, a, input, select, textarea, summary, label.choice, label.check, label.emotion-card, label.scale-choice')]
@@ -225,15 +227,26 @@ async function largeText(page, name, state) {
 async function answeredBeside(page, button, text, state) {
   const box = await button.boundingBox()
   const scrollY = await page.evaluate(() => scrollY)
+  // The form or section the control belongs to (a card's form folds back to its first step once sent).
+  await button.evaluate((el) => { window.usedIn = el.closest('form, section') })
   await button.click()
   const notice = page.locator('.notice', { hasText: text })
   await notice.first().waitFor().catch(() => fail(`${state}: no answer “${text}”`))
-  const where = await notice.first().evaluate((el) => ({ top: el.getBoundingClientRect().top + scrollY, bottom: el.getBoundingClientRect().bottom + scrollY }))
-  const was = box.y + scrollY
+  const where = await notice.first().evaluate((el) => ({
+    top: el.getBoundingClientRect().top + scrollY, bottom: el.getBoundingClientRect().bottom + scrollY,
+    inView: el.getBoundingClientRect().top >= 0 && el.getBoundingClientRect().bottom <= innerHeight,
+    inPlace: !!(window.usedIn && window.usedIn.isConnected && window.usedIn.contains(el)),
+  }))
+  // Where the control is now, if it is still there (what was said above it may have gone).
+  const now = (await button.isVisible()) ? await button.boundingBox() : null
+  const was = now ? now.y + (await page.evaluate(() => scrollY)) : box.y + scrollY
+  if (now) box.height = now.height
   const distance = Math.min(Math.abs(where.top - (was + box.height)), Math.abs(was - where.bottom))
-  check(distance < 120, `${state}: the answer is ${Math.round(distance)} px away from the control that was used`)
+  check(where.inPlace && (distance < 120 || !(await button.isVisible())), `${state}: the answer is ${Math.round(distance)} px away from the control that was used${where.inPlace ? '' : ', outside its form'}`)
+  await until(page, () => { const el = document.getElementById('notice'); const r = el && el.getBoundingClientRect(); return r && r.top >= 0 && r.bottom <= innerHeight }, null, `${state}: the answer to come into view`)
   await until(page, (t) => (document.getElementById('live-polite').textContent + document.getElementById('live-assertive').textContent).includes(t), text, `${state}: the answer to be announced`)
-  check(await page.evaluate(() => document.activeElement && document.activeElement !== document.body), `${state}: focus fell to the page`)
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement !== document.body && document.activeElement.closest('main') ? '' : `${document.activeElement && document.activeElement.tagName}`)
+  check(!focused, `${state}: focus fell to the page (${focused})`)
 }
 
 main(async () => {
@@ -334,12 +347,13 @@ main(async () => {
   await page.goto(`${base}/join/${room.code}`)
   await page.getByRole('heading', { name: 'About you' }).waitFor()
   await largeText(page, 'profile', 'the phone: about you')
-  // Answer every question, then leave.
-  for (let i = 0; i < 6 && !(await page.getByRole('heading', { name: /Welcome to|How care feels/ }).count()); i++) {
-    const save = page.getByRole('button', { name: 'Save and continue' })
-    if (await save.count()) { await save.dblclick(); break }
-    await page.getByRole('button', { name: /^Next/ }).click()
-  }
+  // One question at a time, each skippable; then save.
+  await page.getByLabel('Family carer').check()
+  await page.getByRole('button', { name: 'Next question' }).click()
+  await page.getByRole('group', { name: 'How old are you?' }).waitFor()
+  await largeText(page, 'profile-segment', 'the phone: about you, the next question')
+  await page.getByRole('button', { name: 'Save and continue' }).dblclick()
+  await page.locator('#activity-heading', { hasText: 'How care feels today' }).waitFor()
   await fac('open_activity', { activity: 'map' })
   await fac('set_current', { activity: 'map' })
   await page.locator('#activity-heading', { hasText: 'How care feels today' }).waitFor()
@@ -449,9 +463,10 @@ main(async () => {
   const profileFits = await phone.evaluate(() => {
     const buttons = [...document.querySelectorAll('main button')]
     const oneAtATime = document.querySelectorAll('main fieldset').length === 1 && buttons.some((x) => /skip/i.test(x.textContent))
-    return oneAtATime || document.querySelector('main').getBoundingClientRect().bottom <= innerHeight
+    const bottom = document.querySelector('main').getBoundingClientRect().bottom
+    return oneAtATime || bottom <= innerHeight ? '' : `it ends at ${Math.round(bottom)} px`
   })
-  check(profileFits, 'the profile fits one screen, or asks its questions one at a time, each skippable')
+  check(!profileFits, `the profile fits one screen, or asks its questions one at a time, each skippable: ${profileFits}`)
   ok('the profile fits one screen or asks one question at a time, each skippable')
   await phone.getByRole('button', { name: 'Skip these questions' }).tap()
   await fac('set_current', { activity: 'map' })
