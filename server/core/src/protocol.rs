@@ -12,13 +12,15 @@ use thiserror::Error;
 
 use crate::lib0::{Lib0Error, Reader, write_var_bytes, write_var_uint};
 
-const MSG_SYNC: u64 = 0;
-const MSG_AWARENESS: u64 = 1;
-const MSG_AUTH: u64 = 2;
-const MSG_QUERY_AWARENESS: u64 = 3;
-const SYNC_STEP1: u64 = 0;
-const SYNC_STEP2: u64 = 1;
-const SYNC_UPDATE: u64 = 2;
+/// Top-level message tags (y-protocols `PROTOCOL.md`).
+pub const MSG_SYNC: u64 = 0;
+pub const MSG_AWARENESS: u64 = 1;
+pub const MSG_AUTH: u64 = 2;
+pub const MSG_QUERY_AWARENESS: u64 = 3;
+/// Sync sub-message tags.
+pub const SYNC_STEP1: u64 = 0;
+pub const SYNC_STEP2: u64 = 1;
+pub const SYNC_UPDATE: u64 = 2;
 
 /// One message received from a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

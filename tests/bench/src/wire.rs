@@ -13,18 +13,11 @@
 use touchpoint_core::awareness::{AwarenessEntry, encode_awareness_update};
 use touchpoint_core::lib0::{Lib0Error, Reader, write_var_string, write_var_uint};
 use touchpoint_core::protocol;
-// The encoders are the server's own: the bench writes exactly what a client would.
+// The encoders and tags are the server's own: the bench writes exactly what a client would.
+use touchpoint_core::protocol::{
+    MSG_AUTH, MSG_AWARENESS, MSG_QUERY_AWARENESS, MSG_SYNC, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE,
+};
 pub use touchpoint_core::protocol::{encode_sync_step1, encode_sync_step2, encode_update};
-
-/// Top-level message tags (y-protocols `PROTOCOL.md`).
-pub const MSG_SYNC: u64 = 0;
-pub const MSG_AWARENESS: u64 = 1;
-pub const MSG_AUTH: u64 = 2;
-pub const MSG_QUERY_AWARENESS: u64 = 3;
-/// Sync sub-message tags.
-pub const SYNC_STEP1: u64 = 0;
-pub const SYNC_STEP2: u64 = 1;
-pub const SYNC_UPDATE: u64 = 2;
 
 /// Name of the shared array every writer appends to (same as the Node tool).
 pub const ARRAY_NAME: &str = "entries";
