@@ -428,7 +428,7 @@ async fn history(
     Ok(Json(json!({ "updates": updates })))
 }
 
-/// Everything of a room, for analysis (schema: `server/core/EXPORT-SCHEMA.md`).
+/// Everything of a room, for analysis (schema: `server/analysis/EXPORT-SCHEMA.md`).
 async fn export_json(
     State(app): State<AppState>,
     Path(code): Path<String>,
@@ -485,7 +485,7 @@ async fn export_csv(
     let code = authenticate_analyst(&app, &code, &headers).await?;
     let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(room_not_found)?;
     let Some((name, contents)) =
-        touchpoint_core::export::csv_files(&dataset).into_iter().find(|(name, _)| *name == file)
+        touchpoint_analysis::export::csv_files(&dataset).into_iter().find(|(name, _)| *name == file)
     else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,

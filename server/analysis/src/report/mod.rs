@@ -17,13 +17,13 @@
 //! shown as those characters. Nothing here reads a clock: the time the report
 //! was made is passed in with [`ReportOptions`].
 
-use crate::analysis::Dataset;
-use crate::calendar::civil_date;
+use crate::dataset::Dataset;
 use crate::insights::{
     self, Breakdown, Comparison, Count, DEFAULT_MIN_COUNT, EmotionMapInsight, Insights, MapView, VoteInsight, Who,
     WordCount,
 };
-use crate::template::Valence;
+use touchpoint_core::calendar::civil_date;
+use touchpoint_core::template::Valence;
 
 /// How a report is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1553,9 +1553,9 @@ fn date_range(first: Option<i64>, last: Option<i64>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{CardRow, Source};
-    use crate::insights::tests::{SCRIPT_NOTE, T, scripted_desired_room, scripted_room};
-    use crate::template::Emotion;
+    use crate::dataset::{CardRow, Source};
+    use crate::insights::fixtures::{SCRIPT_NOTE, T, scripted_desired_room, scripted_room};
+    use touchpoint_core::template::Emotion;
 
     fn options(min_count: usize) -> ReportOptions {
         ReportOptions { min_count, generated_at: "3 April 2025, 14:05".to_owned() }
