@@ -360,6 +360,14 @@ mod tests {
     use super::*;
     use crate::insights::fixtures::*;
 
+    fn the_map(dataset: &Dataset) -> EmotionMapInsight {
+        emotion_maps(dataset).into_iter().next().expect("the scripted room has a map")
+    }
+
+    fn view<'a>(map: &'a EmotionMapInsight, label: &str) -> &'a MapView {
+        map.views.iter().find(|view| view.label == label).unwrap_or_else(|| panic!("no view {label}"))
+    }
+
     #[test]
     fn counts_cards_by_touchpoint_and_emotion_for_everyone_and_each_perspective() {
         let map = the_map(&scripted_room());

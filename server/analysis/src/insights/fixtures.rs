@@ -332,11 +332,3 @@ pub(crate) fn scripted_desired_room() -> Dataset {
     room.touchstones.clear();
     room
 }
-
-pub(crate) fn the_map(dataset: &Dataset) -> EmotionMapInsight {
-    emotion_maps(dataset).into_iter().next().expect("the scripted room has a map")
-}
-
-pub(crate) fn view<'a>(map: &'a EmotionMapInsight, label: &str) -> &'a MapView {
-    map.views.iter().find(|view| view.label == label).unwrap_or_else(|| panic!("no view {label}"))
-}
