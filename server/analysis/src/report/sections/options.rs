@@ -108,13 +108,7 @@ fn by_dots(page: &Page, name: &str, vote: &VoteInsight) -> Markup {
             .collect();
         spread.rows.push((r.label.clone(), cells));
     }
-    html! {
-        (chart)
-        (ranked)
-        @if !groups.is_empty() {
-            (spread)
-        }
-    }
+    ranking(chart, ranked, spread)
 }
 
 /// The options ranked by average score: a chart, its numbers with the distribution, and the spread by group.
@@ -156,10 +150,16 @@ fn by_score(page: &Page, name: &str, vote: &VoteInsight) -> Markup {
             .collect();
         spread.rows.push((r.label.clone(), cells));
     }
+    ranking(chart, ranked, spread)
+}
+
+/// A ranking's chart and table, then its spread by group when any group can be shown.
+fn ranking(chart: Markup, ranked: Table, spread: Table) -> Markup {
+    let any_group = spread.columns.len() > 1;
     html! {
         (chart)
         (ranked)
-        @if !groups.is_empty() {
+        @if any_group {
             (spread)
         }
     }
