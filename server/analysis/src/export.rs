@@ -8,8 +8,9 @@
 //! so a cell that a spreadsheet would run as a formula (starting with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 
-use crate::dataset::{Dataset, Source};
 use touchpoint_core::template::Valence;
+
+use crate::dataset::{Dataset, Source};
 
 /// The CSV files of a dataset: `(file name, contents)`.
 pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {

@@ -7,9 +7,9 @@
 //! [`Table`], which knows the sums a reader could check and protects them.
 
 use serde::Serialize;
+use touchpoint_core::template::Choice;
 
 use super::NOT_GIVEN;
-use touchpoint_core::template::Choice;
 
 /// The default smallest count of people a report shows: 1 to 4 can identify someone.
 pub const DEFAULT_MIN_COUNT: usize = 5;

@@ -5,11 +5,11 @@
 //! journey), and the touchpoints where the two differ most come first.
 
 use serde::Serialize;
+use touchpoint_core::template::Choice;
 
 use super::emotion_maps::{Comparison, Tally, compare, tallies};
 use super::rows_with_extras;
 use crate::dataset::{ActivityInfo, CardRow, Dataset};
-use touchpoint_core::template::Choice;
 
 /// The current experience against the desired one, across the rooms of a programme.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,10 +9,10 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
+use touchpoint_core::template::{Choice, Valence};
 
 use super::{PerspectiveGroup, WordCount, group_of, rows_with_extras, share, signed, word_counts};
 use crate::dataset::{ActivityInfo, CardRow, Dataset};
-use touchpoint_core::template::{Choice, Valence};
 
 /// How many hot spots (the most negative touchpoints) are named.
 pub const HOT_SPOTS: usize = 3;

@@ -1,11 +1,12 @@
 //! A scripted event with known answers, shared by the tests of every section and of the report.
 
+use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Valence};
+
 use super::*;
 use crate::dataset::{
     ActivityInfo, CardRow, DotRow, IdeaRow, NoteRow, ParticipantRow, PledgeRow, RoomInfo, ScoreRow, Source,
     TouchstoneRow,
 };
-use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Valence};
 
 // A scripted event with known answers. Three touchpoints (B: booking,
 // W: the waiting room, G: seeing the GP), twelve cards of which one is
@@ -22,20 +23,20 @@ pub(crate) const T: i64 = 1_741_773_600;
 
 pub(crate) const SCRIPT_NOTE: &str = "<script>alert('x')</script> on hold for 40 minutes";
 
-pub(crate) fn choice(id: &str, label: &str) -> Choice {
+fn choice(id: &str, label: &str) -> Choice {
     Choice { id: id.to_owned(), label: label.to_owned(), hint: String::new() }
 }
 
-pub(crate) fn emotion(id: &str, valence: Valence) -> Emotion {
+fn emotion(id: &str, valence: Valence) -> Emotion {
     Emotion { id: id.to_owned(), label: id.to_owned(), valence, colour: "#1f4e8c".to_owned(), icon: "*".to_owned() }
 }
 
-pub(crate) fn perspective(id: &str, label: &str, group: Group, roles: &[(&str, &str)]) -> Perspective {
+fn perspective(id: &str, label: &str, group: Group, roles: &[(&str, &str)]) -> Perspective {
     let roles = roles.iter().map(|(id, label)| choice(id, label)).collect();
     Perspective { id: id.to_owned(), label: label.to_owned(), group, roles }
 }
 
-pub(crate) fn activity(id: &str, kind: &str, title: &str, choices: Vec<Choice>) -> ActivityInfo {
+fn activity(id: &str, kind: &str, title: &str, choices: Vec<Choice>) -> ActivityInfo {
     ActivityInfo {
         id: id.to_owned(),
         kind: kind.to_owned(),
@@ -46,11 +47,11 @@ pub(crate) fn activity(id: &str, kind: &str, title: &str, choices: Vec<Choice>) 
     }
 }
 
-pub(crate) fn journey() -> Vec<Choice> {
+fn journey() -> Vec<Choice> {
     vec![choice("B", "Booking an appointment"), choice("W", "The waiting room"), choice("G", "Seeing the GP")]
 }
 
-pub(crate) fn map(id: &str, title: &str, board: &str) -> ActivityInfo {
+fn map(id: &str, title: &str, board: &str) -> ActivityInfo {
     ActivityInfo {
         board: Some(board.to_owned()),
         emotions: vec![
@@ -65,7 +66,7 @@ pub(crate) fn map(id: &str, title: &str, board: &str) -> ActivityInfo {
 }
 
 /// The participant label a perspective's cards come from in the script; `None` for paper cards.
-pub(crate) fn source(participant: Option<&str>, perspective: Option<&str>) -> Source {
+fn source(participant: Option<&str>, perspective: Option<&str>) -> Source {
     Source {
         participant: participant.map(str::to_owned),
         perspective: perspective.map(str::to_owned),
@@ -75,8 +76,8 @@ pub(crate) fn source(participant: Option<&str>, perspective: Option<&str>) -> So
 }
 
 /// Who took part: `p1`..`p6`, as `(perspective, role, age band, remote)`.
-pub(crate) type Person = (Option<&'static str>, Option<&'static str>, Option<&'static str>, Option<bool>);
-pub(crate) const PEOPLE: [Person; 6] = [
+type Person = (Option<&'static str>, Option<&'static str>, Option<&'static str>, Option<bool>);
+const PEOPLE: [Person; 6] = [
     (Some("person"), None, Some("60-plus"), Some(false)),
     (Some("person"), None, Some("60-plus"), Some(true)),
     (Some("carer"), None, Some("under-60"), Some(false)),
@@ -85,16 +86,13 @@ pub(crate) const PEOPLE: [Person; 6] = [
     (None, None, Some("prefer-not-to-say"), Some(false)),
 ];
 
-pub(crate) fn by(participant: &str) -> Source {
+fn by(participant: &str) -> Source {
     let index: usize = participant.trim_start_matches('p').parse().expect("labels are p1..p6");
     source(Some(participant), PEOPLE[index - 1].0)
 }
 
 /// A card: `(participant or "" for paper, touchpoint, emotion or "" for own word, own word, note, hidden)`.
-pub(crate) fn card(
-    i: usize,
-    (who, touchpoint, emotion, word, note, hidden): (&str, &str, &str, &str, &str, bool),
-) -> CardRow {
+fn card(i: usize, (who, touchpoint, emotion, word, note, hidden): (&str, &str, &str, &str, &str, bool)) -> CardRow {
     let valence = match emotion {
         "happy" | "safe" => Some(Valence::Positive),
         "ok" => Some(Valence::Neutral),

@@ -43,9 +43,9 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use touchpoint_core::template::{Choice, Group};
 
 use crate::dataset::Dataset;
-use touchpoint_core::template::{Choice, Group};
 
 mod count;
 mod current_vs_desired;

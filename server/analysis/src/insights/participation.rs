@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use touchpoint_core::template::Group;
 
 use super::count::{Count, Table};
 use super::{PerspectiveGroup, rows_with_extras};
 use crate::dataset::{Dataset, ParticipantRow, Source};
-use touchpoint_core::template::Group;
 
 /// Who took part, by group, never by person; small counts suppressed.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,11 +7,11 @@
 //! table of the same numbers; the sections draw those.
 
 use maud::{Markup, html};
+use touchpoint_core::template::Valence;
 
 use super::page::{Page, Text};
 use super::words::{column_mark, percent, plural};
 use crate::insights::{Breakdown, Comparison, EmotionColumn, EmotionMapInsight, MapView, TouchpointValence, WordCount};
-use touchpoint_core::template::Valence;
 
 /// One heat map: the touchpoints as rows, the given `(index, column)`s of the map as columns.
 pub(crate) fn heat_map(

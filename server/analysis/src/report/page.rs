@@ -264,3 +264,20 @@ impl Render for Table {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_text_for_html_and_svg() {
+        let check = |text: &str, expected: &str| assert_eq!(Text(text).render().into_string(), expected, "{text}");
+        check("plain words", "plain words");
+        check("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
+        check("Tom & Jerry's \"cafe\"", "Tom &amp; Jerry&#39;s &quot;cafe&quot;");
+        check("&amp;", "&amp;amp;");
+        check("line\nbreak\ttab", "line\nbreak\ttab");
+        check("bell\u{7}null\u{0}", "bell\u{fffd}null\u{fffd}");
+        check("caf\u{e9} \u{1f600}", "caf\u{e9} \u{1f600}");
+    }
+}

@@ -4,10 +4,11 @@
 //! become words here once ("1 card was", "80%", "12 to 13 March 2025"), and
 //! every section says them the same way.
 
-use super::page::Page;
-use crate::insights::{Breakdown, Comparison, HotSpot};
 use touchpoint_core::calendar::civil_date;
 use touchpoint_core::template::Valence;
+
+use super::page::Page;
+use crate::insights::{Breakdown, Comparison, HotSpot};
 
 /// How small counts were treated, said the same way in the summary and in the participation audit.
 pub(crate) fn suppression_sentence(min_count: usize) -> String {

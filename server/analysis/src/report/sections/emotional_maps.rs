@@ -1,6 +1,7 @@
 //! Emotional maps: for each map, its hot spots, a heat map per view, good and bad moments, own words and notes.
 
 use maud::{Markup, html};
+use touchpoint_core::template::Valence;
 
 use crate::insights::{EmotionColumn, EmotionMapInsight, Insights, MapView, Who};
 use crate::report::charts::{heat_map, valence_bars};
@@ -8,7 +9,6 @@ use crate::report::page::{Page, Table, h3, h4, list, paragraph, quiet};
 use crate::report::words::{
     column_mark, hidden_sentence, hot_spot_words, percent, plural, plural_was, signed_text, valence_mark,
 };
-use touchpoint_core::template::Valence;
 
 /// The most columns one heat map shows: more would shrink the words below reading size on A4.
 pub(crate) const MOST_COLUMNS: usize = 12;
