@@ -210,3 +210,16 @@ async fn the_event_in_the_hall_a_projector_from_the_back_row_and_phones_at_large
     )
     .await
 }
+
+#[tokio::test]
+async fn the_projector_stage_chooses_the_hottest_and_shows_the_rest_in_turn() -> anyhow::Result<()> {
+    let output = node::run_script("client-units.mjs", &[]).await?;
+    for check in [
+        "hottest keeps the n heaviest items in their own order, and names the rest",
+        "hottest breaks a tie by the order of the journey",
+        "inTurn keeps the newest first and shows every older item in turn",
+    ] {
+        assert!(output.contains(&format!("ok - {check}")), "client-units.mjs did not report {check:?}:\n{output}");
+    }
+    Ok(())
+}
