@@ -11,12 +11,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use yrs::types::ToJson;
-use yrs::{ReadTxn, Transact};
 
-use crate::board::RoomDocs;
-use crate::intent::{OnBehalfOf, Profile};
+use crate::room::RoomDocs;
+use crate::room::contribution::Header;
+use crate::room::record::{Authored, RoomRecord};
 use crate::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
 
 /// The version of the export's shape; bumped on any change that breaks a reader.
@@ -196,27 +194,6 @@ pub struct SnapshotInfo {
     pub taken_at: i64,
 }
 
-/// A contribution as the board stores it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Stored {
-    activity: String,
-    touchpoint: String,
-    emotion: Option<String>,
-    word: Option<String>,
-    note: Option<String>,
-    section: String,
-    option: Option<String>,
-    text: String,
-    name: Option<String>,
-    organisation: Option<String>,
-    perspective: Option<String>,
-    role: Option<String>,
-    assisted: bool,
-    hidden: bool,
-    at: i64,
-}
-
 impl Dataset {
     /// Reads a room's documents. `room`, `template` and `snapshots` come from the store, which knows them.
     pub fn from_docs(
@@ -225,17 +202,9 @@ impl Dataset {
         template: Option<Template>,
         snapshots: Vec<SnapshotInfo>,
     ) -> Self {
-        let board = docs.board.transact();
-        let ledger = docs.ledger.transact();
-        let root = |txn: &yrs::Transaction<'_>, name: &str| -> Value {
-            txn.get_map(name).map(|map| any_json(&map.to_json(txn))).unwrap_or(Value::Null)
-        };
-        let room_map = root(&board, "room");
-        let perspectives: Vec<Perspective> = parse(&room_map["perspectives"]);
-        let segments: Vec<Segment> = parse(&room_map["segments"]);
-
+        let record = RoomRecord::read(docs);
         // Labels follow the ledger's order of ids: stable between exports, unrelated to tokens.
-        let profiles: BTreeMap<String, Profile> = parse(&root(&ledger, "participants"));
+        let profiles = &record.profiles;
         let labels: BTreeMap<&str, String> =
             profiles.keys().enumerate().map(|(i, id)| (id.as_str(), format!("p{}", i + 1))).collect();
         let participants = profiles
@@ -248,7 +217,6 @@ impl Dataset {
                 remote: profile.remote,
             })
             .collect();
-        let owners: BTreeMap<String, Value> = parse(&root(&ledger, "owners"));
         let source_of_participant = |id: &str| -> Source {
             let profile = profiles.get(id).cloned().unwrap_or_default();
             Source {
@@ -260,109 +228,117 @@ impl Dataset {
                 assisted: false,
             }
         };
-        let source = |id: &str, stored: &Stored| -> Source {
-            match owners.get(id).and_then(|owner| owner["owner"].as_str()) {
-                Some(owner) if owner != "assisted" && profiles.contains_key(owner) => Source {
+        let source = |author: &Option<String>, header: &Header| -> Source {
+            match author {
+                Some(owner) if profiles.contains_key(owner) => Source {
                     // The card keeps the perspective it was made under, even if the profile changed since.
-                    perspective: stored.perspective.clone(),
-                    role: stored.role.clone(),
+                    perspective: header.perspective.clone(),
+                    role: header.role.clone(),
                     ..source_of_participant(owner)
                 },
                 _ => Source {
-                    perspective: stored.perspective.clone(),
-                    role: stored.role.clone(),
-                    assisted: stored.assisted,
+                    perspective: header.perspective.clone(),
+                    role: header.role.clone(),
+                    assisted: header.assisted,
                     ..Source::default()
                 },
             }
         };
 
-        let mut activities: Vec<ActivityInfo> = match root(&board, "activities") {
-            Value::Object(all) => all.values().map(activity_info).collect(),
-            _ => Vec::new(),
-        };
-        activities.sort_by_key(|activity| activity.order);
+        let activities: Vec<ActivityInfo> = record
+            .activities
+            .into_iter()
+            .map(|a| ActivityInfo {
+                id: a.id,
+                kind: a.kind.as_str().to_owned(),
+                title: a.title,
+                order: a.order,
+                state: a.state.as_str().to_owned(),
+                board: a.board.map(|board| board.as_str().to_owned()),
+                choices: a.choices,
+                emotions: a.emotions,
+                budget: a.budget,
+                revealed: a.revealed,
+            })
+            .collect();
         let valence_of = |activity: &str, emotion: &Option<String>| -> Option<Valence> {
             let emotion = emotion.as_deref()?;
             let activity = activities.iter().find(|a| a.id == activity)?;
             activity.emotions.iter().find(|e| e.id == emotion).map(|e| e.valence)
         };
+        let at = |header: &Header| i64::try_from(header.at).unwrap_or(i64::MAX);
 
-        let contributions = |name: &str| -> Vec<(String, Stored)> {
-            let mut rows: Vec<(String, Stored)> = match root(&board, name) {
-                Value::Object(all) => all.into_iter().map(|(id, value)| (id, parse(&value))).collect(),
-                _ => Vec::new(),
-            };
-            rows.sort_by(|(a_id, a), (b_id, b)| (a.at, a_id).cmp(&(b.at, b_id)));
-            rows
-        };
-        let cards = contributions("cards")
+        let cards = record
+            .cards
             .into_iter()
-            .map(|(id, c)| CardRow {
-                source: source(&id, &c),
-                valence: valence_of(&c.activity, &c.emotion),
-                id,
-                activity: c.activity,
+            .map(|Authored { contribution: c, author }| CardRow {
+                source: source(&author, &c.header),
+                valence: valence_of(&c.header.activity, &c.emotion),
+                at: at(&c.header),
+                hidden: c.header.hidden,
+                id: c.header.id,
+                activity: c.header.activity,
                 touchpoint: c.touchpoint,
                 emotion: c.emotion,
                 word: c.word,
                 note: c.note,
-                hidden: c.hidden,
-                at: c.at,
             })
             .collect();
-        let path_notes = contributions("path_notes")
+        let path_notes = record
+            .path_notes
             .into_iter()
-            .map(|(id, c)| NoteRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
+            .map(|Authored { contribution: c, author }| NoteRow {
+                source: source(&author, &c.header),
+                at: at(&c.header),
+                hidden: c.header.hidden,
+                id: c.header.id,
+                activity: c.header.activity,
                 section: c.section,
                 text: c.text,
-                hidden: c.hidden,
-                at: c.at,
             })
             .collect();
-        let ideas = contributions("ideas")
+        let ideas = record
+            .ideas
             .into_iter()
-            .map(|(id, c)| IdeaRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
+            .map(|Authored { contribution: c, author }| IdeaRow {
+                source: source(&author, &c.header),
+                at: at(&c.header),
+                hidden: c.header.hidden,
+                id: c.header.id,
+                activity: c.header.activity,
                 option: c.option,
                 text: c.text,
-                hidden: c.hidden,
-                at: c.at,
             })
             .collect();
-        let pledges = contributions("pledges")
+        let pledges = record
+            .pledges
             .into_iter()
-            .map(|(id, c)| PledgeRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
+            .map(|Authored { contribution: c, author }| PledgeRow {
+                source: source(&author, &c.header),
+                at: at(&c.header),
+                hidden: c.header.hidden,
+                id: c.header.id,
+                activity: c.header.activity,
                 text: c.text,
                 name: c.name,
                 organisation: c.organisation,
-                hidden: c.hidden,
-                at: c.at,
             })
             .collect();
-        let touchstones = contributions("touchstones")
+        let touchstones = record
+            .touchstones
             .into_iter()
-            .map(|(id, c)| TouchstoneRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
-                word: c.word.unwrap_or_default(),
-                hidden: c.hidden,
-                at: c.at,
+            .map(|Authored { contribution: c, author }| TouchstoneRow {
+                source: source(&author, &c.header),
+                at: at(&c.header),
+                hidden: c.header.hidden,
+                id: c.header.id,
+                activity: c.header.activity,
+                word: c.word,
             })
             .collect();
 
-        // Ballots are keyed `activity:participant` in the ledger, or `activity:paper.<id>` for a
-        // paper ballot, whose source is kept beside them (it has no profile).
-        let paper: BTreeMap<String, OnBehalfOf> = parse(&root(&ledger, "paper_ballots"));
+        // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
+        let paper = &record.paper_ballots;
         let paper_labels: BTreeMap<&str, String> =
             paper.keys().enumerate().map(|(i, key)| (key.as_str(), format!("b{}", i + 1))).collect();
         let voter_of = |key: &str, participant: &str| -> (Option<String>, Source) {
@@ -379,30 +355,23 @@ impl Dataset {
                 None => (None, source_of_participant(participant)),
             }
         };
-        let ballots = |name: &str| -> Vec<(String, String, String, BTreeMap<String, u32>)> {
-            let all: BTreeMap<String, BTreeMap<String, u32>> = parse(&root(&ledger, name));
-            all.into_iter()
-                .filter_map(|(key, ballot)| {
-                    let (activity, participant) = key.split_once(':')?;
-                    Some((key.clone(), activity.to_owned(), participant.to_owned(), ballot))
-                })
-                .collect()
-        };
         let mut dots = Vec::new();
-        for (key, activity, participant, ballot) in ballots("ballots") {
-            for (option, n) in ballot.into_iter().filter(|(_, n)| *n > 0) {
-                let (paper_ballot, source) = voter_of(&key, &participant);
-                dots.push(DotRow { activity: activity.clone(), option, dots: n, paper_ballot, source });
+        for ballot in &record.ballots {
+            for (option, n) in ballot.values.iter().filter(|(_, n)| **n > 0) {
+                let (paper_ballot, source) = voter_of(&ballot.key, &ballot.voter);
+                let (activity, option) = (ballot.activity.clone(), option.clone());
+                dots.push(DotRow { activity, option, dots: *n, paper_ballot, source });
             }
         }
         let mut scores = Vec::new();
-        for (key, activity, participant, ballot) in ballots("scores") {
-            for (option, score) in ballot {
-                let (paper_ballot, source) = voter_of(&key, &participant);
-                let score = u8::try_from(score).unwrap_or(0);
-                scores.push(ScoreRow { activity: activity.clone(), option, score, paper_ballot, source });
+        for ballot in &record.scores {
+            for (option, score) in &ballot.values {
+                let (paper_ballot, source) = voter_of(&ballot.key, &ballot.voter);
+                let (activity, option) = (ballot.activity.clone(), option.clone());
+                scores.push(ScoreRow { activity, option, score: *score, paper_ballot, source });
             }
         }
+        let (perspectives, segments) = (record.room.perspectives, record.room.segments);
 
         Dataset {
             schema: SCHEMA.to_owned(),
@@ -421,35 +390,5 @@ impl Dataset {
             touchstones,
             snapshots,
         }
-    }
-}
-
-fn any_json(any: &yrs::Any) -> Value {
-    serde_json::to_value(any).unwrap_or(Value::Null)
-}
-
-/// Reads a value leniently: what does not fit becomes the default, never a panic.
-fn parse<T: serde::de::DeserializeOwned + Default>(value: &Value) -> T {
-    serde_json::from_value(value.clone()).unwrap_or_default()
-}
-
-fn activity_info(value: &Value) -> ActivityInfo {
-    let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
-    let choices = ["touchpoints", "options", "sections"]
-        .iter()
-        .find(|key| value[**key].is_array())
-        .map(|key| parse(&value[*key]))
-        .unwrap_or_default();
-    ActivityInfo {
-        id: text("id"),
-        kind: text("kind"),
-        title: text("title"),
-        order: value["order"].as_i64().unwrap_or_default(),
-        state: text("state"),
-        board: value["board"].as_str().map(str::to_owned),
-        choices,
-        emotions: parse(&value["emotions"]),
-        budget: value["budget"].as_u64().and_then(|n| u32::try_from(n).ok()),
-        revealed: value["revealed"].as_bool().unwrap_or(false),
     }
 }

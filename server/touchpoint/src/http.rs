@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use touchpoint_core::identity::{CODE_LEN, ParticipantId, Role, RoomCode};
-use touchpoint_core::intent::{Actor, IntentError, IntentRequest, Profile};
+use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::template::{Template, validate};
 
 use crate::AppState;

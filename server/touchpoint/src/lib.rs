@@ -33,7 +33,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use touchpoint_core::board::RoomDocs;
+use touchpoint_core::room::RoomDocs;
 use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
 use touchpoint_core::template::Template;
 
