@@ -33,8 +33,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use touchpoint_core::room::RoomDocs;
 use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
+use touchpoint_core::room::RoomDocs;
 use touchpoint_core::template::Template;
 
 use crate::clock::unix_now;

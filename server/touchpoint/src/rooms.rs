@@ -25,9 +25,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use touchpoint_core::awareness::RoomAwareness;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode};
+use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_sync_step2, encode_update};
 use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::room::{Applied, Context, Outcome, RoomDocs};
-use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_sync_step2, encode_update};
 use tracing::Instrument;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
@@ -526,10 +526,14 @@ impl RoomWorker {
                 }
                 Command::Read { query, reply } => {
                     let result = match query {
-                        Query::Participant(participant) => to_json(&self.docs.participant_view(&participant.to_string())),
-                        Query::Results(activity) => {
-                            self.docs.results(&activity).map_err(IntentFailure::from).and_then(|results| to_json(&results))
+                        Query::Participant(participant) => {
+                            to_json(&self.docs.participant_view(&participant.to_string()))
                         }
+                        Query::Results(activity) => self
+                            .docs
+                            .results(&activity)
+                            .map_err(IntentFailure::from)
+                            .and_then(|results| to_json(&results)),
                     };
                     replies.push((reply, result));
                 }

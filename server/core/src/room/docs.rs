@@ -111,7 +111,13 @@ impl RoomDocs {
         let intents = ledger.get_or_insert_map(ledger::INTENTS);
         if let Some(Out::Any(Any::String(outcome))) = intents.get(&ledger, &replay_key) {
             let outcome = serde_json::from_str(&outcome).map_err(|e| IntentError::Corrupt(e.to_string()))?;
-            return Ok(Applied { outcome, board_update: None, ledger_update: None, snapshot: None, erased: Vec::new() });
+            return Ok(Applied {
+                outcome,
+                board_update: None,
+                ledger_update: None,
+                snapshot: None,
+                erased: Vec::new(),
+            });
         }
         match (actor, request.intent.is_facilitator_control(), &request.on_behalf_of) {
             (Actor::Participant(_), true, _) => return Err(IntentError::FacilitatorOnly),
@@ -168,7 +174,11 @@ impl RoomDocs {
                 if owner.owner == participant {
                     let contact = (owner.collection == Collection::Pledges)
                         .then(|| contacts.as_ref().is_some_and(|map| map.contains_key(&ledger, id)));
-                    view.contributions.push(OwnContribution { collection: owner.collection, contact, id: id.to_owned() });
+                    view.contributions.push(OwnContribution {
+                        collection: owner.collection,
+                        contact,
+                        id: id.to_owned(),
+                    });
                 }
             }
         }

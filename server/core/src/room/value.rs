@@ -18,9 +18,7 @@ pub(crate) fn to_any(value: &impl Serialize) -> Any {
 
 /// A stored value as the type the room expects; anything else is a corrupt room.
 pub(crate) fn from_any<T: DeserializeOwned>(any: &Any) -> Result<T, IntentError> {
-    serde_json::to_value(any)
-        .and_then(serde_json::from_value)
-        .map_err(|e| IntentError::Corrupt(e.to_string()))
+    serde_json::to_value(any).and_then(serde_json::from_value).map_err(|e| IntentError::Corrupt(e.to_string()))
 }
 
 /// A stored value read leniently: what does not fit becomes the default, for after-event reading.

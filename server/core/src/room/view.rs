@@ -25,25 +25,67 @@ pub enum Outcome {
     /// Nothing to say (`stop_timer`, a registration).
     Done {},
     /// A contribution or choice made or changed.
-    Id { id: String },
-    Withdrawn { id: String, withdrawn: bool },
-    Hidden { id: String, hidden: bool },
+    Id {
+        id: String,
+    },
+    Withdrawn {
+        id: String,
+        withdrawn: bool,
+    },
+    Hidden {
+        id: String,
+        hidden: bool,
+    },
     /// Whether a pledge's contact was there to erase.
-    ContactErased { id: String, erased: bool },
+    ContactErased {
+        id: String,
+        erased: bool,
+    },
     /// How many contributions an erasure removed.
-    Erased { erased: usize },
-    Moved { id: String, position: usize },
-    Staged { activity: String, state: Stage },
-    Revealed { activity: String, revealed: bool },
-    Budget { activity: String, budget: u32 },
-    Current { current: Option<String> },
-    Timer { ends_at: u64 },
-    Snapshot { snapshot: String },
-    Profile { profile: Profile },
+    Erased {
+        erased: usize,
+    },
+    Moved {
+        id: String,
+        position: usize,
+    },
+    Staged {
+        activity: String,
+        state: Stage,
+    },
+    Revealed {
+        activity: String,
+        revealed: bool,
+    },
+    Budget {
+        activity: String,
+        budget: u32,
+    },
+    Current {
+        current: Option<String>,
+    },
+    Timer {
+        ends_at: u64,
+    },
+    Snapshot {
+        snapshot: String,
+    },
+    Profile {
+        profile: Profile,
+    },
     /// A participant's ballot in a vote after `set_dots`, and the dots left to place.
-    Dots { dots: BTreeMap<String, u32>, remaining: u32 },
-    Scores { scores: BTreeMap<String, u8> },
-    PaperBallot { id: String, dots: BTreeMap<String, u32>, scores: BTreeMap<String, u8> },
+    Dots {
+        dots: BTreeMap<String, u32>,
+        remaining: u32,
+    },
+    Scores {
+        scores: BTreeMap<String, u8>,
+    },
+    PaperBallot {
+        id: String,
+        dots: BTreeMap<String, u32>,
+        scores: BTreeMap<String, u8>,
+    },
 }
 
 /// What a participant may see of their own (`GET /me`).

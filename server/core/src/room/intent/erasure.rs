@@ -82,7 +82,8 @@ impl Change<'_, '_> {
     fn forget_intents(&mut self, participant: &str) {
         let prefix = format!("{participant}/");
         let map = self.ledger.get_or_insert_map(ledger::INTENTS);
-        let keys: Vec<String> = map.keys(self.ledger).filter(|key| key.starts_with(&prefix)).map(str::to_owned).collect();
+        let keys: Vec<String> =
+            map.keys(self.ledger).filter(|key| key.starts_with(&prefix)).map(str::to_owned).collect();
         for key in keys {
             map.remove(self.ledger, &key);
         }

@@ -41,7 +41,12 @@ impl Change<'_, '_> {
     }
 
     /// Scores an option of an open vote from 1 to 5, or clears the score.
-    pub(super) fn set_score(&mut self, activity: &str, option: &str, score: Option<u8>) -> Result<Outcome, IntentError> {
+    pub(super) fn set_score(
+        &mut self,
+        activity: &str,
+        option: &str,
+        score: Option<u8>,
+    ) -> Result<Outcome, IntentError> {
         let participant = self.participant()?;
         let view = self.open_vote(activity, option)?;
         if !view.flag(self.board, "scale") {
