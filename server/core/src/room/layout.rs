@@ -22,6 +22,13 @@ pub mod board {
     pub const SNAPSHOTS: &str = "snapshots";
 }
 
+/// Every root of the board that is a Y.Map (all but the audit trail), for a reader of the whole board.
+pub fn board_maps() -> impl Iterator<Item = &'static str> {
+    [board::ROOM, board::ACTIVITIES, board::PARTICIPATION, board::SNAPSHOTS]
+        .into_iter()
+        .chain(Collection::ALL.into_iter().map(Collection::root))
+}
+
 /// The roots of the ledger, the document that never leaves the server.
 pub mod ledger {
     /// Each participant's profile, by participant id.
