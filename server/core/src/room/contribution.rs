@@ -89,105 +89,29 @@ pub struct Touchstone {
     pub word: String,
 }
 
-/// What each kind of contribution shares: its collection and its header.
+/// What each kind of contribution shares: the collection it lives in, and its header.
 pub trait Contributed: Serialize + serde::de::DeserializeOwned + Default {
     const COLLECTION: Collection;
     fn header(&self) -> &Header;
     fn header_mut(&mut self) -> &mut Header;
 }
 
-impl Contributed for Card {
-    const COLLECTION: Collection = Collection::Cards;
-    fn header(&self) -> &Header {
-        &self.header
-    }
-    fn header_mut(&mut self) -> &mut Header {
-        &mut self.header
-    }
-}
-
-impl Contributed for Idea {
-    const COLLECTION: Collection = Collection::Ideas;
-    fn header(&self) -> &Header {
-        &self.header
-    }
-    fn header_mut(&mut self) -> &mut Header {
-        &mut self.header
-    }
-}
-
-impl Contributed for PathNote {
-    const COLLECTION: Collection = Collection::PathNotes;
-    fn header(&self) -> &Header {
-        &self.header
-    }
-    fn header_mut(&mut self) -> &mut Header {
-        &mut self.header
-    }
-}
-
-impl Contributed for Pledge {
-    const COLLECTION: Collection = Collection::Pledges;
-    fn header(&self) -> &Header {
-        &self.header
-    }
-    fn header_mut(&mut self) -> &mut Header {
-        &mut self.header
-    }
-}
-
-impl Contributed for Touchstone {
-    const COLLECTION: Collection = Collection::Touchstones;
-    fn header(&self) -> &Header {
-        &self.header
-    }
-    fn header_mut(&mut self) -> &mut Header {
-        &mut self.header
-    }
-}
-
-/// A contribution of any kind, as one collection or another holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Contribution {
-    Card(Card),
-    Idea(Idea),
-    PathNote(PathNote),
-    Pledge(Pledge),
-    Touchstone(Touchstone),
-}
-
-impl Contribution {
-    /// The collection it lives in.
-    pub fn collection(&self) -> Collection {
-        match self {
-            Contribution::Card(_) => Collection::Cards,
-            Contribution::Idea(_) => Collection::Ideas,
-            Contribution::PathNote(_) => Collection::PathNotes,
-            Contribution::Pledge(_) => Collection::Pledges,
-            Contribution::Touchstone(_) => Collection::Touchstones,
+/// Each kind names its collection and hands out its header, the same way.
+macro_rules! contributed {
+    ($($kind:ident in $collection:ident),*) => {$(
+        impl Contributed for $kind {
+            const COLLECTION: Collection = Collection::$collection;
+            fn header(&self) -> &Header {
+                &self.header
+            }
+            fn header_mut(&mut self) -> &mut Header {
+                &mut self.header
+            }
         }
-    }
-
-    pub fn header(&self) -> &Header {
-        match self {
-            Contribution::Card(c) => &c.header,
-            Contribution::Idea(c) => &c.header,
-            Contribution::PathNote(c) => &c.header,
-            Contribution::Pledge(c) => &c.header,
-            Contribution::Touchstone(c) => &c.header,
-        }
-    }
-
-    pub fn header_mut(&mut self) -> &mut Header {
-        match self {
-            Contribution::Card(c) => &mut c.header,
-            Contribution::Idea(c) => &mut c.header,
-            Contribution::PathNote(c) => &mut c.header,
-            Contribution::Pledge(c) => &mut c.header,
-            Contribution::Touchstone(c) => &mut c.header,
-        }
-    }
+    )*};
 }
+
+contributed!(Card in Cards, Idea in Ideas, PathNote in PathNotes, Pledge in Pledges, Touchstone in Touchstones);
 
 /// Who a contribution is from and where it lives: the ledger's entry for it, never on the board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

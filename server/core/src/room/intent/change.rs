@@ -8,11 +8,12 @@
 //! before its first write, so a refused intent changes nothing.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use yrs::{Any, Array, Map, Out, ReadTxn, TransactionMut, WriteTxn};
 
 use super::{Actor, Intent, IntentError, OnBehalfOf, Profile};
 use crate::room::activity::ActivityView;
-use crate::room::contribution::{Card, Contribution, Header, Idea, Owner, PathNote, Pledge, Touchstone};
+use crate::room::contribution::{Contributed, Header, Owner};
 use crate::room::docs::Context;
 use crate::room::layout::{ASSISTED_OWNER, ActivityKind, Collection, board, ledger};
 use crate::room::value::{from_any, to_any};
@@ -185,26 +186,18 @@ impl Change<'_, '_> {
     }
 
     /// Adds a new contribution and records its owner in the ledger.
-    pub fn add(&mut self, contribution: Contribution, owner: String) -> Outcome {
+    pub fn add<C: Contributed>(&mut self, contribution: C, owner: String) -> Outcome {
         let id = contribution.header().id.clone();
-        let collection = contribution.collection();
         self.put(&contribution);
         let owners = self.ledger.get_or_insert_map(ledger::OWNERS);
-        owners.insert(self.ledger, id.as_str(), to_any(&Owner { collection, owner }));
+        owners.insert(self.ledger, id.as_str(), to_any(&Owner { collection: C::COLLECTION, owner }));
         Outcome::Id { id }
     }
 
     /// Writes a contribution under its id, replacing what was there.
-    pub fn put(&mut self, contribution: &Contribution) {
-        let any = match contribution {
-            Contribution::Card(c) => to_any(c),
-            Contribution::Idea(c) => to_any(c),
-            Contribution::PathNote(c) => to_any(c),
-            Contribution::Pledge(c) => to_any(c),
-            Contribution::Touchstone(c) => to_any(c),
-        };
-        let root = contribution.collection().root();
-        self.board.get_or_insert_map(root).insert(self.board, contribution.header().id.as_str(), any);
+    pub fn put<C: Contributed>(&mut self, contribution: &C) {
+        let map = self.board.get_or_insert_map(C::COLLECTION.root());
+        map.insert(self.board, contribution.header().id.as_str(), to_any(contribution));
     }
 
     /// Which collection a contribution id belongs to, from the ledger; a participant may only
@@ -221,27 +214,25 @@ impl Change<'_, '_> {
         }
     }
 
-    /// A contribution as the board holds it.
-    pub fn contribution(&self, id: &str, collection: Collection) -> Result<Contribution, IntentError> {
+    /// A contribution as the board holds it; a [`Header`] reads from any collection.
+    pub fn contribution<C: DeserializeOwned + HasId>(
+        &self,
+        id: &str,
+        collection: Collection,
+    ) -> Result<C, IntentError> {
         let stored = self.board.get_map(collection.root()).and_then(|map| map.get(self.board, id));
         let Some(Out::Any(any)) = stored else { return Err(IntentError::UnknownContribution(id.to_owned())) };
-        let mut contribution = match collection {
-            Collection::Cards => Contribution::Card(from_any::<Card>(&any)?),
-            Collection::Ideas => Contribution::Idea(from_any::<Idea>(&any)?),
-            Collection::PathNotes => Contribution::PathNote(from_any::<PathNote>(&any)?),
-            Collection::Pledges => Contribution::Pledge(from_any::<Pledge>(&any)?),
-            Collection::Touchstones => Contribution::Touchstone(from_any::<Touchstone>(&any)?),
-        };
-        contribution.header_mut().id = id.to_owned();
+        let mut contribution: C = from_any(&any)?;
+        contribution.set_id(id);
         Ok(contribution)
     }
 
-    /// A contribution of `collection` the actor owns (a facilitator may act on any).
-    pub fn own_contribution(&self, id: &str, collection: Collection) -> Result<Contribution, IntentError> {
-        if self.owned_collection(id)? != collection {
+    /// A contribution of its kind's collection the actor owns (a facilitator may act on any).
+    pub fn own_contribution<C: Contributed>(&self, id: &str) -> Result<C, IntentError> {
+        if self.owned_collection(id)? != C::COLLECTION {
             return Err(IntentError::UnknownContribution(id.to_owned()));
         }
-        self.contribution(id, collection)
+        self.contribution(id, C::COLLECTION)
     }
 
     pub fn profile(&self, participant: &str) -> Result<Profile, IntentError> {
@@ -323,6 +314,23 @@ impl Change<'_, '_> {
         let entry = AuditEntry { at: self.context.now, action, activity, target };
         let audit = self.board.get_or_insert_array(board::AUDIT);
         audit.push_back(self.board, to_any(&entry));
+    }
+}
+
+/// What a contribution read from the board learns from the key it is stored under.
+pub(crate) trait HasId {
+    fn set_id(&mut self, id: &str);
+}
+
+impl HasId for Header {
+    fn set_id(&mut self, id: &str) {
+        id.clone_into(&mut self.id);
+    }
+}
+
+impl<C: Contributed> HasId for C {
+    fn set_id(&mut self, id: &str) {
+        self.header_mut().set_id(id);
     }
 }
 

@@ -13,8 +13,8 @@ use super::{
     clean_required,
 };
 use crate::room::activity::ActivityView;
-use crate::room::contribution::{Card, Contribution, Idea, PathNote, Pledge, Touchstone};
-use crate::room::layout::{ActivityKind, Collection, Stage, ledger};
+use crate::room::contribution::{Card, Header, Idea, PathNote, Pledge, Touchstone};
+use crate::room::layout::{ActivityKind, Stage, ledger};
 use crate::room::view::Outcome;
 use crate::template::Emotion;
 
@@ -43,7 +43,7 @@ impl Change<'_, '_> {
         let note = clean_optional(note, "note", MAX_NOTE_CHARS)?;
         let (header, owner) = self.header(activity, behalf)?;
         let card = Card { header, touchpoint: touchpoint.to_owned(), emotion, word, note };
-        Ok(self.add(Contribution::Card(card), owner))
+        Ok(self.add(card, owner))
     }
 
     /// Changes one's own card while its map is open; absent fields stay as they are.
@@ -55,9 +55,7 @@ impl Change<'_, '_> {
         word: Option<&str>,
         note: Option<&str>,
     ) -> Result<Outcome, IntentError> {
-        let Contribution::Card(mut card) = self.own_contribution(id, Collection::Cards)? else {
-            return Err(IntentError::UnknownContribution(id.to_owned()));
-        };
+        let mut card: Card = self.own_contribution(id)?;
         let view = ActivityView::read(self.board, &card.header.activity)?;
         view.expect_open(self.board)?;
         if let Some(touchpoint) = touchpoint {
@@ -70,15 +68,15 @@ impl Change<'_, '_> {
         if let Some(note) = note {
             card.note = clean_optional(Some(note), "note", MAX_NOTE_CHARS)?;
         }
-        self.put(&Contribution::Card(card));
+        self.put(&card);
         Ok(Outcome::Id { id: id.to_owned() })
     }
 
     /// Takes back one's own contribution, unless its activity is locked.
     pub(super) fn withdraw(&mut self, id: &str) -> Result<Outcome, IntentError> {
         let collection = self.owned_collection(id)?;
-        let contribution = self.own_contribution(id, collection)?;
-        if ActivityView::read(self.board, &contribution.header().activity)?.stage(self.board) == Stage::Locked {
+        let header: Header = self.contribution(id, collection)?;
+        if ActivityView::read(self.board, &header.activity)?.stage(self.board) == Stage::Locked {
             return Err(IntentError::ActivityNotOpen);
         }
         self.board.get_or_insert_map(collection.root()).remove(self.board, id);
@@ -98,7 +96,7 @@ impl Change<'_, '_> {
         view.expect_choice(self.board, section, "section")?;
         let text = clean_required(text, "text", MAX_TEXT_CHARS)?;
         let (header, owner) = self.header(activity, behalf)?;
-        Ok(self.add(Contribution::PathNote(PathNote { header, section: section.to_owned(), text }), owner))
+        Ok(self.add(PathNote { header, section: section.to_owned(), text }, owner))
     }
 
     /// An idea, or a comment on an option of a vote that takes comments.
@@ -122,7 +120,7 @@ impl Change<'_, '_> {
         self.expect_contributable(&view, behalf)?;
         let text = clean_required(text, "text", MAX_TEXT_CHARS)?;
         let (header, owner) = self.header(activity, behalf)?;
-        Ok(self.add(Contribution::Idea(Idea { header, option: option.map(str::to_owned), text }), owner))
+        Ok(self.add(Idea { header, option: option.map(str::to_owned), text }, owner))
     }
 
     /// A pledge; its contact, given only with consent, goes to the ledger, never the board.
@@ -141,7 +139,7 @@ impl Change<'_, '_> {
             return Err(IntentError::ContactWithoutConsent);
         }
         let (header, owner) = self.header(activity, behalf)?;
-        let outcome = self.add(Contribution::Pledge(Pledge { header, text, name, organisation }), owner);
+        let outcome = self.add(Pledge { header, text, name, organisation }, owner);
         if let Some(contact) = contact {
             let contacts = self.ledger.get_or_insert_map(ledger::CONTACTS);
             contacts.insert(self.ledger, self.context.new_id, contact);
@@ -161,12 +159,12 @@ impl Change<'_, '_> {
         }
         let word = clean_required(word, "word", MAX_WORD_CHARS)?;
         let (header, owner) = self.header(activity, behalf)?;
-        Ok(self.add(Contribution::Touchstone(Touchstone { header, word }), owner))
+        Ok(self.add(Touchstone { header, word }, owner))
     }
 
     /// Removes the follow-up contact from one's own pledge, keeping the pledge.
     pub(super) fn erase_contact(&mut self, id: &str) -> Result<Outcome, IntentError> {
-        self.own_contribution(id, Collection::Pledges)?;
+        self.own_contribution::<Pledge>(id)?;
         let erased = self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id).is_some();
         Ok(Outcome::ContactErased { id: id.to_owned(), erased })
     }

@@ -9,7 +9,8 @@ use yrs::{Any, Map, WriteTxn};
 use super::change::{AuditAction, Change};
 use super::{IntentError, MAX_LABEL_CHARS, MAX_TIMER_SECS, clean_required};
 use crate::room::activity::ActivityView;
-use crate::room::layout::{Stage, board};
+use crate::room::contribution::{Card, Contributed, Idea, PathNote, Pledge, Touchstone};
+use crate::room::layout::{Collection, Stage, board};
 use crate::room::value::to_any;
 use crate::room::view::Outcome;
 use crate::template::Choice;
@@ -73,10 +74,13 @@ impl Change<'_, '_> {
 
     /// Moderation: hides a contribution from the board (it stays in the record, flagged).
     pub(super) fn set_hidden(&mut self, id: &str, hidden: bool) -> Result<Outcome, IntentError> {
-        let collection = self.owned_collection(id)?;
-        let mut contribution = self.contribution(id, collection)?;
-        contribution.header_mut().hidden = hidden;
-        self.put(&contribution);
+        match self.owned_collection(id)? {
+            Collection::Cards => self.mark_hidden::<Card>(id, hidden)?,
+            Collection::Ideas => self.mark_hidden::<Idea>(id, hidden)?,
+            Collection::PathNotes => self.mark_hidden::<PathNote>(id, hidden)?,
+            Collection::Pledges => self.mark_hidden::<Pledge>(id, hidden)?,
+            Collection::Touchstones => self.mark_hidden::<Touchstone>(id, hidden)?,
+        }
         self.audit(if hidden { AuditAction::Hide } else { AuditAction::Unhide }, None, Some(id));
         Ok(Outcome::Hidden { id: id.to_owned(), hidden })
     }
@@ -121,6 +125,13 @@ impl Change<'_, '_> {
         let name = clean_required(name, "name", MAX_LABEL_CHARS)?;
         self.take_snapshot(&name);
         Ok(Outcome::Snapshot { snapshot: name })
+    }
+
+    fn mark_hidden<C: Contributed>(&mut self, id: &str, hidden: bool) -> Result<(), IntentError> {
+        let mut contribution: C = self.contribution(id, C::COLLECTION)?;
+        contribution.header_mut().hidden = hidden;
+        self.put(&contribution);
+        Ok(())
     }
 
     fn set_stage(&mut self, activity: &str, stage: Stage) -> Result<Outcome, IntentError> {
