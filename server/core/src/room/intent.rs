@@ -8,8 +8,8 @@
 //! the client: a retry with the same key returns the first result.
 //!
 //! This file holds what can be asked and why it may be refused; the rules
-//! live in one file per family of intents: [`contributions`], [`votes`],
-//! [`controls`] and [`erasure`], each a part of one [`change::Change`].
+//! live in one file per family of intents: `contributions`, `votes`,
+//! `controls` and `erasure`, each a part of one `Change` (`change.rs`).
 
 use std::collections::BTreeMap;
 
@@ -72,20 +72,21 @@ pub struct OnBehalfOf {
     pub role: Option<String>,
 }
 
-/// A participant's self-description; every part optional and changeable.
+/// A participant's self-description; every part optional and changeable (fields in the
+/// alphabetical order its JSON has always had).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perspective: Option<String>,
+    /// Joining online rather than in the room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Segment id → option id, for the segments the template defines.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub segments: BTreeMap<String, String>,
-    /// Joining online rather than in the room.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote: Option<bool>,
 }
 
 /// What can be asked.

@@ -19,6 +19,7 @@ use crate::template::{Choice, Group, Perspective};
 /// Untagged: each variant serialises to the object its intent has always
 /// answered, and a remembered answer reads back as the variant with exactly
 /// its fields (hence `deny_unknown_fields` and the order, the empty one first).
+/// Within a variant, fields are in alphabetical order, as answers have always been sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Outcome {
@@ -33,13 +34,13 @@ pub enum Outcome {
         withdrawn: bool,
     },
     Hidden {
-        id: String,
         hidden: bool,
+        id: String,
     },
     /// Whether a pledge's contact was there to erase.
     ContactErased {
-        id: String,
         erased: bool,
+        id: String,
     },
     /// How many contributions an erasure removed.
     Erased {
@@ -82,13 +83,13 @@ pub enum Outcome {
         scores: BTreeMap<String, u8>,
     },
     PaperBallot {
-        id: String,
         dots: BTreeMap<String, u32>,
+        id: String,
         scores: BTreeMap<String, u8>,
     },
 }
 
-/// What a participant may see of their own (`GET /me`).
+/// What a participant may see of their own (`GET /me`); fields in alphabetical order, as ever.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ParticipantView {
     pub contributions: Vec<OwnContribution>,
@@ -191,4 +192,36 @@ pub(crate) fn counts(profiles: &[Profile], perspectives: &[Perspective]) -> Vec<
         counts.push((format!("perspective:{}", perspective.id), n));
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_keep_their_keys_in_the_order_they_have_always_had() {
+        let check = |outcome: Outcome, expected: &str| {
+            assert_eq!(serde_json::to_string(&outcome).expect("an outcome serialises"), expected);
+            assert_eq!(serde_json::from_str::<Outcome>(expected).expect("and reads back"), outcome);
+        };
+        check(Outcome::Done {}, "{}");
+        check(Outcome::Hidden { hidden: true, id: "c1".to_owned() }, r#"{"hidden":true,"id":"c1"}"#);
+        check(Outcome::ContactErased { erased: false, id: "c1".to_owned() }, r#"{"erased":false,"id":"c1"}"#);
+        check(Outcome::Current { current: None }, r#"{"current":null}"#);
+        let dots = BTreeMap::from([("a".to_owned(), 2)]);
+        check(
+            Outcome::PaperBallot { dots, id: "b1".to_owned(), scores: BTreeMap::new() },
+            r#"{"dots":{"a":2},"id":"b1","scores":{}}"#,
+        );
+        let profile = Profile {
+            perspective: Some("staff".to_owned()),
+            remote: Some(true),
+            role: Some("gp".to_owned()),
+            segments: BTreeMap::from([("working".to_owned(), "yes".to_owned())]),
+        };
+        check(
+            Outcome::Profile { profile },
+            r#"{"profile":{"perspective":"staff","remote":true,"role":"gp","segments":{"working":"yes"}}}"#,
+        );
+    }
 }
