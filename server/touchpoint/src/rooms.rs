@@ -11,6 +11,8 @@
 //! Rooms load lazily on first join and unload after a final compaction when
 //! they have been empty for a while. The [`RoomRegistry`] is the only way in.
 
+pub mod lifecycle;
+
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use touchpoint_core::update_check::{UpdateLimits, check_update_v1};
 use yrs::updates::decoder::Decode;
 use yrs::{StateVector, Update};
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::rate::TokenBucket;
 use crate::rooms::{ConnId, Eviction, Inbound, JoinError, Membership};
 
