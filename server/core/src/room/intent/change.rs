@@ -15,7 +15,7 @@ use super::{Actor, Intent, IntentError, OnBehalfOf, Profile};
 use crate::room::activity::ActivityView;
 use crate::room::contribution::{Contributed, Header, Owner};
 use crate::room::docs::Context;
-use crate::room::layout::{ASSISTED_OWNER, ActivityKind, Collection, board, ledger};
+use crate::room::layout::{ASSISTED_OWNER, ActivityKind, Collection, Stage, board, ledger};
 use crate::room::value::{from_any, to_any};
 use crate::room::view::{Outcome, counts};
 use crate::template::{Perspective, Segment};
@@ -152,7 +152,7 @@ impl Change<'_, '_> {
 
     pub fn expect_contributable(&self, view: &ActivityView, behalf: Option<&OnBehalfOf>) -> Result<(), IntentError> {
         match (self.actor, behalf) {
-            (Actor::Facilitator, Some(_)) if view.stage(self.board) != crate::room::layout::Stage::Pending => Ok(()),
+            (Actor::Facilitator, Some(_)) if view.stage(self.board) != Stage::Pending => Ok(()),
             (Actor::Facilitator, None) => Err(IntentError::ParticipantOnly),
             _ => view.expect_open(self.board),
         }

@@ -11,7 +11,7 @@ use yrs::{Map, Out, ReadTxn, WriteTxn};
 use super::change::{AuditAction, Change};
 use super::{Actor, IntentError, MAX_VOTE_BUDGET, OnBehalfOf};
 use crate::room::activity::ActivityView;
-use crate::room::layout::{ActivityKind, Stage, ballot_key, ledger, paper_voter};
+use crate::room::layout::{ActivityKind, Stage, ballot_key, ledger, paper_voter, split_ballot_key};
 use crate::room::value::{from_any, to_any};
 use crate::room::view::{Outcome, tally};
 
@@ -132,7 +132,7 @@ impl Change<'_, '_> {
     /// Takes back a paper ballot typed in by mistake: whenever one may be typed in, the vote
     /// locked or not, as the correction of an entry rather than a change of mind.
     pub(super) fn withdraw_paper_ballot(&mut self, key: &str, id: &str) -> Result<Outcome, IntentError> {
-        let activity = crate::room::layout::split_ballot_key(key).map_or(key, |(activity, _)| activity);
+        let activity = split_ballot_key(key).map_or(key, |(activity, _)| activity);
         let view = ActivityView::read(self.board, activity)?;
         for root in [ledger::BALLOTS, ledger::SCORES, ledger::PAPER_BALLOTS] {
             self.ledger.get_or_insert_map(root).remove(self.ledger, key);
