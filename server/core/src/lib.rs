@@ -8,14 +8,10 @@
 //! clock; randomness and secrets are passed in. Nothing here panics on
 //! client input.
 
-pub mod analysis;
 pub mod awareness;
 pub mod calendar;
-pub mod export;
 pub mod identity;
-pub mod insights;
 pub mod protocol;
-pub mod report;
 pub mod room;
 pub mod template;
 pub mod update_check;

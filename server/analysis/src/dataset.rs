@@ -5,17 +5,18 @@
 //! activity, time (to the minute), perspective, segments and moderation
 //! state. Participants appear only under labels made for the export (`p1`,
 //! `p2`...), never under their token's id; pledge contacts never appear. The
-//! JSON export is this dataset as it is (its schema is `server/core/EXPORT-SCHEMA.md`);
+//! JSON export is this dataset as it is (its schema is `server/analysis/EXPORT-SCHEMA.md`);
 //! the CSV files are its rows; the insights report is drawn from it.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::room::RoomDocs;
-use crate::room::contribution::Header;
-use crate::room::record::{Authored, RoomRecord};
-use crate::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
+use touchpoint_core::room::RoomDocs;
+use touchpoint_core::room::contribution::Header;
+use touchpoint_core::room::layout::ActivityKind;
+use touchpoint_core::room::record::{Authored, RoomRecord};
+use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
 
 /// The version of the export's shape; bumped on any change that breaks a reader.
 pub const SCHEMA: &str = "touchpoint.export/1";
@@ -50,10 +51,10 @@ pub struct RoomInfo {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityInfo {
     pub id: String,
-    pub kind: String,
+    pub kind: ActivityKind,
     pub title: String,
     pub order: i64,
     pub state: String,
@@ -250,7 +251,7 @@ impl Dataset {
             .into_iter()
             .map(|a| ActivityInfo {
                 id: a.id,
-                kind: a.kind.as_str().to_owned(),
+                kind: a.kind,
                 title: a.title,
                 order: a.order,
                 state: a.state.as_str().to_owned(),
