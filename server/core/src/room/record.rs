@@ -19,7 +19,7 @@ use super::contribution::{Card, Contributed, Idea, Owner, PathNote, Pledge, Touc
 use super::docs::RoomDocs;
 use super::intent::{OnBehalfOf, Profile};
 use super::layout::{ActivityKind, Stage, board, ledger, split_ballot_key};
-use super::value::from_any_or_default;
+use super::value::{from_any, from_any_or_default};
 use crate::template::{Board, Choice, Emotion, Perspective, Segment};
 
 /// Everything a room holds, typed.
@@ -126,7 +126,10 @@ impl RoomRecord {
     pub fn read(docs: &RoomDocs) -> Self {
         let board = docs.board.transact();
         let ledger = docs.ledger.transact();
-        let owners: BTreeMap<String, Owner> = root(&ledger, ledger::OWNERS);
+        // Each owner on its own: one odd entry must not make every contribution anonymous.
+        let owners: BTreeMap<String, yrs::Any> = root(&ledger, ledger::OWNERS);
+        let owners: BTreeMap<String, Owner> =
+            owners.into_iter().filter_map(|(id, owner)| from_any(&owner).ok().map(|owner| (id, owner))).collect();
         let snapshots: BTreeMap<String, SnapshotAt> = root(&board, board::SNAPSHOTS);
         RoomRecord {
             room: root(&board, board::ROOM),
