@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use touchpoint_core::room::RoomDocs;
-use touchpoint_core::room::contribution::Header;
+use touchpoint_core::room::contribution::{Contributed, Header};
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::room::record::{Authored, RoomRecord};
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
@@ -267,76 +267,47 @@ impl Dataset {
             let activity = activities.iter().find(|a| a.id == activity)?;
             activity.emotions.iter().find(|e| e.id == emotion).map(|e| e.valence)
         };
-        let at = |header: &Header| i64::try_from(header.at).unwrap_or(i64::MAX);
-
-        let cards = record
-            .cards
-            .into_iter()
-            .map(|Authored { contribution: c, author }| CardRow {
-                source: source(&author, &c.header),
-                valence: valence_of(&c.header.activity, &c.emotion),
-                at: at(&c.header),
-                hidden: c.header.hidden,
-                id: c.header.id,
-                activity: c.header.activity,
-                touchpoint: c.touchpoint,
-                emotion: c.emotion,
-                word: c.word,
-                note: c.note,
-            })
-            .collect();
-        let path_notes = record
-            .path_notes
-            .into_iter()
-            .map(|Authored { contribution: c, author }| NoteRow {
-                source: source(&author, &c.header),
-                at: at(&c.header),
-                hidden: c.header.hidden,
-                id: c.header.id,
-                activity: c.header.activity,
-                section: c.section,
-                text: c.text,
-            })
-            .collect();
-        let ideas = record
-            .ideas
-            .into_iter()
-            .map(|Authored { contribution: c, author }| IdeaRow {
-                source: source(&author, &c.header),
-                at: at(&c.header),
-                hidden: c.header.hidden,
-                id: c.header.id,
-                activity: c.header.activity,
-                option: c.option,
-                text: c.text,
-            })
-            .collect();
-        let pledges = record
-            .pledges
-            .into_iter()
-            .map(|Authored { contribution: c, author }| PledgeRow {
-                source: source(&author, &c.header),
-                at: at(&c.header),
-                hidden: c.header.hidden,
-                id: c.header.id,
-                activity: c.header.activity,
-                text: c.text,
-                name: c.name,
-                organisation: c.organisation,
-            })
-            .collect();
-        let touchstones = record
-            .touchstones
-            .into_iter()
-            .map(|Authored { contribution: c, author }| TouchstoneRow {
-                source: source(&author, &c.header),
-                at: at(&c.header),
-                hidden: c.header.hidden,
-                id: c.header.id,
-                activity: c.header.activity,
-                word: c.word,
-            })
-            .collect();
+        // The export keeps times as signed seconds, and a contribution's source as its author described it.
+        let common = |author: &Option<String>, header: Header| -> Common {
+            let source = source(author, &header);
+            let at = i64::try_from(header.at).unwrap_or(i64::MAX);
+            (header.id, header.activity, header.hidden, at, source)
+        };
+        let cards = rows(record.cards, &common, |c, (id, activity, hidden, at, source)| {
+            let valence = valence_of(&activity, &c.emotion);
+            let (touchpoint, emotion, word, note) = (c.touchpoint, c.emotion, c.word, c.note);
+            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, at, source }
+        });
+        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, at, source)| NoteRow {
+            id,
+            activity,
+            section: c.section,
+            text: c.text,
+            hidden,
+            at,
+            source,
+        });
+        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, at, source)| IdeaRow {
+            id,
+            activity,
+            option: c.option,
+            text: c.text,
+            hidden,
+            at,
+            source,
+        });
+        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, at, source)| {
+            let (text, name, organisation) = (c.text, c.name, c.organisation);
+            PledgeRow { id, activity, text, name, organisation, hidden, at, source }
+        });
+        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, at, source)| TouchstoneRow {
+            id,
+            activity,
+            word: c.word,
+            hidden,
+            at,
+            source,
+        });
 
         // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
         let paper = &record.paper_ballots;
@@ -392,4 +363,21 @@ impl Dataset {
             snapshots,
         }
     }
+}
+
+/// What every row takes from a contribution's header: id, activity, hidden, time and source.
+type Common = (String, String, bool, i64, Source);
+
+/// One row per contribution, each made from the contribution and its header's [`Common`] part.
+fn rows<C: Contributed, R>(
+    all: Vec<Authored<C>>,
+    common: &dyn Fn(&Option<String>, Header) -> Common,
+    row: impl Fn(C, Common) -> R,
+) -> Vec<R> {
+    all.into_iter()
+        .map(|Authored { mut contribution, author }| {
+            let header = std::mem::take(contribution.header_mut());
+            row(contribution, common(&author, header))
+        })
+        .collect()
 }
