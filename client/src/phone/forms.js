@@ -2,7 +2,7 @@
 // pledges (a name only if chosen; a contact only with its own consent) and
 // touchstone words. Each form keeps its draft until the outbox has it.
 import { h, focusLater } from '../dom.js'
-import { contribution } from '../board.js'
+import { contribution, COLLECTION } from '../board.js'
 import { withdrawButton } from './emotion.js'
 import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
 
@@ -68,7 +68,7 @@ export function pathView(ctx, a, locked) {
     if (!(d.text || '').trim()) { empty(ctx, 'path', 'Please write your note first.', '#path-text'); return }
     if (!section) { ctx.say('Please choose a part of the PATH first.', 'error', 'path'); focusLater('#sections legend'); return }
     if (!fitsLimits(ctx, 'path', [['path-text', 'your note', d.text, TEXT_MAX]])) return
-    sendText(ctx, a, 'path', 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, 'path_notes', { section: d.section, text: d.text })
+    sendText(ctx, a, 'path', 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, COLLECTION.PATH_NOTES, { section: d.section, text: d.text })
     d.text = ''
     ctx.saveDrafts()
   }
@@ -87,7 +87,7 @@ export function pathView(ctx, a, locked) {
       textField('path-text', section ? `Your note for “${section.label}”` : 'Your note', d.text, (v) => { d.text = v; ctx.saveDrafts() }),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Add my note')),
       ctx.noticeAt('path')),
-    list(ctx, 'Your notes', mineIn(ctx, a, 'path_notes'), pendingIn(ctx, a, 'path_notes'), label, locked))
+    list(ctx, 'Your notes', mineIn(ctx, a, COLLECTION.PATH_NOTES), pendingIn(ctx, a, COLLECTION.PATH_NOTES), label, locked))
 }
 
 export function ideasView(ctx, a, locked) {
@@ -95,7 +95,7 @@ export function ideasView(ctx, a, locked) {
   const submit = () => {
     if (!(d.text || '').trim()) { empty(ctx, 'idea', 'Please write something first.', '#idea-text'); return }
     if (!fitsLimits(ctx, 'idea', [['idea-text', 'your idea', d.text, TEXT_MAX]])) return
-    sendText(ctx, a, 'idea', 'add_idea', { text: d.text.trim() }, 'your idea', 'ideas', { text: d.text })
+    sendText(ctx, a, 'idea', 'add_idea', { text: d.text.trim() }, 'your idea', COLLECTION.IDEAS, { text: d.text })
     d.text = ''
     ctx.saveDrafts()
   }
@@ -104,7 +104,7 @@ export function ideasView(ctx, a, locked) {
       textField('idea-text', 'Your words', d.text, (v) => { d.text = v; ctx.saveDrafts() }, { hint: 'Please do not write anyone’s name.' }),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Send')),
       ctx.noticeAt('idea')),
-    list(ctx, 'What you wrote', mineIn(ctx, a, 'ideas'), pendingIn(ctx, a, 'ideas'), (c) => c.text, locked))
+    list(ctx, 'What you wrote', mineIn(ctx, a, COLLECTION.IDEAS), pendingIn(ctx, a, COLLECTION.IDEAS), (c) => c.text, locked))
 }
 
 export function pledgeView(ctx, a, locked) {
@@ -122,7 +122,7 @@ export function pledgeView(ctx, a, locked) {
     if ((d.organisation || '').trim()) fields.organisation = d.organisation.trim()
     if (contact) { fields.contact = contact; fields.contact_consent = true }
     ctx.send({ kind: 'add_pledge', activity: a.id, ...fields }, 'your pledge', {
-      collection: 'pledges',
+      collection: COLLECTION.PLEDGES,
       place: 'pledge',
       contact: !!contact,
       restore: { activity: a.id, fields: { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent } },
@@ -134,7 +134,7 @@ export function pledgeView(ctx, a, locked) {
   const submitWord = () => {
     if (!(d.touchstone || '').trim()) { empty(ctx, 'touchstone', 'Please write a word first.', '#touchstone'); return }
     if (!fitsLimits(ctx, 'touchstone', [['touchstone', 'your word', d.touchstone, LIMITS.word]])) return
-    sendText(ctx, a, 'touchstone', 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, 'touchstones', { touchstone: d.touchstone })
+    sendText(ctx, a, 'touchstone', 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, COLLECTION.TOUCHSTONES, { touchstone: d.touchstone })
     d.touchstone = ''
     ctx.saveDrafts()
   }
@@ -156,14 +156,14 @@ export function pledgeView(ctx, a, locked) {
           h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge later. I can ask them to delete it at any time.'))) : null,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge')),
       ctx.noticeAt('pledge')),
-    list(ctx, 'Your pledges', mineIn(ctx, a, 'pledges'), pendingIn(ctx, a, 'pledges'), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
+    list(ctx, 'Your pledges', mineIn(ctx, a, COLLECTION.PLEDGES), pendingIn(ctx, a, COLLECTION.PLEDGES), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
     a.touchstones ? h('section', { class: 'touchstones', 'aria-labelledby': 'ts-heading' },
       h('h2', { id: 'ts-heading' }, 'Words for the word cloud'),
       locked ? null : h('form', { onsubmit: submitWord, 'aria-label': 'Add a word to the word cloud' },
         textField('touchstone', a.touchstone_prompt || 'What matters most to you?', d.touchstone, set('touchstone'), { input: true, max: LIMITS.word }),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'Add my word')),
         ctx.noticeAt('touchstone')),
-      list(ctx, 'Your words', mineIn(ctx, a, 'touchstones'), pendingIn(ctx, a, 'touchstones'), (c) => c.word, locked)) : null)
+      list(ctx, 'Your words', mineIn(ctx, a, COLLECTION.TOUCHSTONES), pendingIn(ctx, a, COLLECTION.TOUCHSTONES), (c) => c.word, locked)) : null)
 }
 
 /** A pledger may take back the contact they left for a follow-up, and keep the pledge. */

@@ -6,6 +6,7 @@ import { h, plural } from '../dom.js'
 import { resultsView } from '../projector/votes.js'
 import { changedByArrow } from '../a11y.js'
 import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
+import { COLLECTION } from '../board.js'
 
 // Scores browsed with the arrow keys are sent once the person stops on one.
 const arrowTimers = {}
@@ -52,7 +53,7 @@ export function voteView(ctx, a, locked) {
     if (!text) return
     if (!fitsLimits(ctx, `comment-${o.id}`, [[`comment-${o.id}`, 'your comment', text, LIMITS.text]])) return
     ctx.send({ kind: 'add_idea', activity: a.id, option: o.id, text }, `your comment on “${o.label}”`,
-      { collection: 'ideas', place: `comment-${o.id}`, restore: { activity: a.id, fields: { comments: { ...d.comments, [o.id]: text } } } })
+      { collection: COLLECTION.IDEAS, place: `comment-${o.id}`, restore: { activity: a.id, fields: { comments: { ...d.comments, [o.id]: text } } } })
     d.comments[o.id] = ''
     ctx.saveDrafts()
   }

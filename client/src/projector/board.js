@@ -3,7 +3,7 @@
 // the board of the activity in progress. Hidden contributions never appear.
 import { h, plural } from '../dom.js'
 import { clockSkew } from '../api.js'
-import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords } from '../board.js'
+import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
 import { inTurn } from './stage.js'
@@ -99,16 +99,16 @@ export function boardView(doc, room, { compact = false, code, level = 1, at = nu
 
 /** The board of one activity, with its headings at `level`, fitted to the projector's `stage` when given. */
 export function activityBoard(doc, room, a, level, stage = null) {
-  if (a.kind === 'emotion_map') return heatmapView(doc, room, a, { level, stage })
-  if (a.kind === 'vote') return voteBoard(doc, a, level)
-  if (a.kind === 'path') return pathBoard(doc, a, level, stage)
-  if (a.kind === 'pledge') return pledgeBoard(doc, a, level, stage)
-  return ideaWall(contributions(doc, 'ideas', a.id), level, 'Ideas', stage)
+  if (a.kind === KIND.EMOTION_MAP) return heatmapView(doc, room, a, { level, stage })
+  if (a.kind === KIND.VOTE) return voteBoard(doc, a, level)
+  if (a.kind === KIND.PATH) return pathBoard(doc, a, level, stage)
+  if (a.kind === KIND.PLEDGE) return pledgeBoard(doc, a, level, stage)
+  return ideaWall(contributions(doc, COLLECTION.IDEAS, a.id), level, 'Ideas', stage)
 }
 
 function voteBoard(doc, a, level) {
   if (a.revealed && a.results) return resultsView(a, { level })
-  const comments = contributions(doc, 'ideas', a.id)
+  const comments = contributions(doc, COLLECTION.IDEAS, a.id)
   return h('div', null,
     h('p', { class: 'notice info' }, a.state === 'locked' ? 'Voting has closed. The results will be shown in a moment.' : 'The results stay hidden until everyone has voted.'),
     h('ol', { class: 'option-board' }, (a.options || []).map((o) => {
@@ -121,7 +121,7 @@ function voteBoard(doc, a, level) {
 }
 
 function pathBoard(doc, a, level, stage) {
-  const notes = contributions(doc, 'path_notes', a.id)
+  const notes = contributions(doc, COLLECTION.PATH_NOTES, a.id)
   const sections = a.sections || []
   // On the projector every section stands side by side, with its latest notes in turn.
   const columns = stage ? { 'grid-template-columns': `repeat(${Math.max(1, sections.length)}, minmax(0, 1fr))` } : null
@@ -137,8 +137,8 @@ function pathBoard(doc, a, level, stage) {
 }
 
 function pledgeBoard(doc, a, level, stage) {
-  const pledges = contributions(doc, 'pledges', a.id)
-  const words = contributions(doc, 'touchstones', a.id)
+  const pledges = contributions(doc, COLLECTION.PLEDGES, a.id)
+  const words = contributions(doc, COLLECTION.TOUCHSTONES, a.id)
   // On the projector: the newest pledge and five others in turn.
   const shown = stage ? inTurn(pledges.slice().reverse(), 6, 10) : pledges.slice().reverse()
   return h('div', { class: 'pledge-board' },

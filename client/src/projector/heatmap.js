@@ -4,7 +4,7 @@
 // side of the room next to each other, so people's and staff's experience
 // can be compared. Every cell shows its number; the shading only backs it up.
 import { h } from '../dom.js'
-import { contributions, VALENCE } from '../board.js'
+import { contributions, VALENCE, COLLECTION } from '../board.js'
 import { personasView } from '../phone/emotion.js'
 import { hottest, inTurn } from './stage.js'
 
@@ -43,7 +43,7 @@ function describe(room, group, fallback) {
  * are named in one line, and the notes take turns.
  */
 export function heatmapView(doc, room, a, { level = 2, stage = null } = {}) {
-  const cards = contributions(doc, 'cards', a.id)
+  const cards = contributions(doc, COLLECTION.CARDS, a.id)
   const emotions = a.emotions || []
   const groups = sides(room, cards)
   const byMoment = (t) => cards.filter((c) => c.touchpoint === t.id).length

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
-use touchpoint_core::board::RoomDocs;
 use touchpoint_core::identity::RoomCode;
+use touchpoint_core::room::RoomDocs;
 use touchpoint_core::template::Template;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
@@ -319,7 +319,7 @@ impl Store {
                 rows.collect::<rusqlite::Result<_>>()?
             };
             for (name, state) in named {
-                if let Some(scrubbed) = touchpoint_core::board::scrub_board(&state, &erased) {
+                if let Some(scrubbed) = touchpoint_core::room::scrub_board(&state, &erased) {
                     txn.execute(
                         "UPDATE named_snapshots SET state = ?3 WHERE room = ?1 AND name = ?2",
                         params![code.as_str(), name, scrubbed],
