@@ -18,5 +18,6 @@ pub mod insights;
 pub mod intent;
 pub mod protocol;
 pub mod report;
+pub mod room;
 pub mod template;
 pub mod update_check;
