@@ -155,7 +155,9 @@ pub struct BoardChange<C> {
 #[derive(Debug)]
 pub struct RoomSync<C> {
     awareness: RoomAwareness<C>,
-    /// The whole board as a SyncStep2 frame, for the clients that arrive with nothing.
+    /// The whole board as a SyncStep2 frame, for the clients that arrive with nothing: encoded
+    /// once per change of the board rather than once per join, which matters when 500 phones
+    /// rejoin at once.
     full_state: Option<Bytes>,
 }
 
