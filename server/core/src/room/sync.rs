@@ -77,7 +77,7 @@ pub enum Checked {
     /// An empty update: it changes nothing, so nobody needs it.
     Empty,
     /// A document update from a connection that may only read the board: dropped, the
-    /// connection kept (a stock client may send one while it starts up).
+    /// connection kept (a stock client answers the server's SyncStep1 with one).
     ReadOnly,
 }
 

@@ -149,7 +149,9 @@ pub(super) fn relay(board: Vec<BoardChange<ConnId>>) -> (Outgoing<ConnId>, bool)
 
 #[cfg(test)]
 mod tests {
+    use touchpoint_core::awareness::{AwarenessEntry, decode_awareness_update, encode_awareness_update};
     use touchpoint_core::protocol::{ClientMessage, decode_client_frame};
+    use touchpoint_core::room::sync::Inbound;
     use yrs::updates::decoder::Decode;
     use yrs::{Array, Doc, Transact, Update};
 
@@ -279,5 +281,38 @@ mod tests {
         let entries = doc.get_or_insert_array("entries");
         let txn = doc.transact();
         entries.iter(&txn).map(|value| value.to_string(&txn)).collect()
+    }
+
+    /// A member whose queue holds `capacity` frames, with the ends the connection would hold.
+    fn member(conn: ConnId, capacity: usize) -> (Member, mpsc::Receiver<Bytes>, oneshot::Receiver<Eviction>) {
+        let (outbound, frames) = mpsc::channel(capacity);
+        let (eviction, evicted) = oneshot::channel();
+        (Member { conn, role: Role::Viewer, outbound, eviction }, frames, evicted)
+    }
+
+    #[test]
+    fn a_member_whose_queue_is_full_is_evicted_and_its_presence_leaves_the_others() {
+        let (metrics, board) = (Metrics::default(), Doc::new());
+        let mut sync = RoomSync::new(1024);
+        let mut members = Members::default();
+        let (slow, mut slow_frames, mut slow_evicted) = member(1, 1);
+        let (quick, mut quick_frames, _quick_evicted) = member(2, 8);
+        members.insert(slow);
+        members.insert(quick);
+        let presence = encode_awareness_update([AwarenessEntry { client_id: 10, clock: 1, state: "{}" }]);
+        sync.receive(&board, 1, Inbound::Awareness(presence.into()), &mut Vec::new()).expect("accepted");
+
+        let frames = vec![(Target::All, Bytes::from_static(b"one")), (Target::All, Bytes::from_static(b"two"))];
+        members.deliver(frames, &mut sync, &metrics);
+
+        assert_eq!(slow_evicted.try_recv(), Ok(Eviction::TooSlow));
+        assert!(!members.contains(1) && members.contains(2) && members.len() == 1);
+        assert_eq!(slow_frames.try_recv().ok(), Some(Bytes::from_static(b"one")));
+        let received: Vec<Bytes> = std::iter::from_fn(|| quick_frames.try_recv().ok()).collect();
+        let [one, two, removal] = received.as_slice() else { panic!("three frames: {received:?}") };
+        assert_eq!((one.as_ref(), two.as_ref()), (&b"one"[..], &b"two"[..]));
+        let Ok(ClientMessage::Awareness(removal)) = decode_client_frame(removal) else { panic!("a presence frame") };
+        let entries = decode_awareness_update(removal).expect("decodes");
+        assert!(matches!(entries.as_slice(), [entry] if entry.client_id == 10 && entry.is_removal()));
     }
 }
