@@ -139,6 +139,10 @@ pub struct Limits {
     #[arg(long, env = "TOUCHPOINT_MAX_AWARENESS_BYTES", default_value_t = 8 << 10)]
     pub max_awareness_bytes: usize,
 
+    /// Longest room title, and programme name, accepted when creating a room, in characters.
+    #[arg(long, env = "TOUCHPOINT_MAX_TITLE_CHARS", default_value_t = 200)]
+    pub max_title_chars: usize,
+
     /// Messages per second one connection may send, sustained (bursts up to five times more).
     ///
     /// The stock y-websocket client echoes every awareness change it sees, so in a room of

@@ -78,6 +78,21 @@ pub async fn snapshot_board(
     Ok(Some(board_json(&state)))
 }
 
+/// The named snapshots of a room, oldest first: name, time taken, and size in bytes.
+pub async fn snapshot_sizes(store: &Store, code: &RoomCode) -> Result<Vec<(String, i64, usize)>, StoreError> {
+    let snapshots = store.named_snapshots(code).await?;
+    Ok(snapshots.into_iter().map(|(name, taken_at, state)| (name, taken_at, state.len())).collect())
+}
+
+/// The board's history for replay (sequence number, second stored, update), or `None` if there
+/// is no such room.
+pub async fn history(store: &Store, code: &RoomCode) -> Result<Option<Vec<(i64, i64, Vec<u8>)>>, StoreError> {
+    if store.room(code).await?.is_none() {
+        return Ok(None);
+    }
+    store.history(code).await.map(Some)
+}
+
 /// A board's roots as JSON, from its encoded state.
 fn board_json(state: &[u8]) -> serde_json::Value {
     let doc = Doc::new();

@@ -6,6 +6,7 @@
 //! (sockets close with 1001), let rooms compact into the store, wait for the
 //! tasks under a deadline, then let the store thread finish its queue.
 
+mod app;
 mod assets;
 mod clock;
 pub mod config;
@@ -22,65 +23,26 @@ pub mod telemetry;
 mod workshops;
 mod ws;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use touchpoint_core::board::RoomDocs;
-use touchpoint_core::identity::{CODE_LEN, RoomCode, ServerSecret};
-use touchpoint_core::template::Template;
 
+use crate::app::{App, AppState, RoomCreated};
 use crate::clock::unix_now;
 pub use crate::config::ServeConfig;
 pub use crate::exports::{export_command, report_command};
-use crate::http::RoomCreated;
 use crate::metrics::Metrics;
 use crate::rate::TokenBucket;
-use crate::rooms::RoomRegistry;
+use crate::rooms::{RoomRegistry, lifecycle};
 pub use crate::shutdown::shutdown_signal;
-use crate::store::{RoomRecord, Store, StoreError};
-
-/// The template the demo room runs, when it is installed.
-const DEMO_TEMPLATE: &str = "current-experience";
-
-/// Shared by every request and task; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    inner: Arc<App>,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.inner
-    }
-}
-
-#[derive(Debug)]
-pub struct App {
-    config: ServeConfig,
-    /// Base of the links we hand out, without a trailing slash.
-    public_url: String,
-    secret: ServerSecret,
-    admin_token: String,
-    templates: BTreeMap<String, Template>,
-    /// Participant joins across the server (see `Limits::max_joins_per_sec`).
-    join_limiter: Mutex<TokenBucket>,
-    store: Store,
-    registry: RoomRegistry,
-    metrics: Metrics,
-    next_conn: AtomicU64,
-    tracker: TaskTracker,
-    shutdown: CancellationToken,
-}
+use crate::store::Store;
 
 /// Opens the data directory and serves on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -98,13 +60,16 @@ pub async fn serve_command(config: ServeConfig) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let address = listener.local_addr().context("reading the listening address")?;
     let (app, store_thread) = open(config, address)?;
-    let demo = app.demo_room().await.context("preparing the demo room")?;
-    print_welcome(&app, &demo);
+    let demo = lifecycle::demo(&app.store, &app.templates).await.context("preparing the demo room")?;
+    print_welcome(&app, &app.room_created(&demo));
     serve(listener, app, store_thread, shutdown_signal()).await
 }
 
 /// Prepares the data directory and everything shared; `address` is where the listener is bound.
-fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, std::thread::JoinHandle<()>)> {
+pub(crate) fn open(
+    config: ServeConfig,
+    address: SocketAddr,
+) -> anyhow::Result<(AppState, std::thread::JoinHandle<()>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let secret = keys::load_or_create_secret(&config.data_dir)?;
@@ -134,7 +99,7 @@ fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, s
         tracker,
         shutdown,
     };
-    Ok((AppState { inner: Arc::new(app) }, store_thread))
+    Ok((AppState::new(app), store_thread))
 }
 
 async fn serve(
@@ -209,63 +174,6 @@ async fn retention(app: AppState) {
                 }
             }
         }
-    }
-}
-
-impl App {
-    async fn create_room(
-        &self,
-        title: &str,
-        programme: Option<&str>,
-        template: Option<Template>,
-        is_demo: bool,
-    ) -> Result<RoomRecord, StoreError> {
-        let record = RoomRecord {
-            code: RoomCode::from_random(rand::random::<[u8; CODE_LEN]>()),
-            title: title.to_owned(),
-            is_demo,
-            created_at: unix_now() as i64,
-            template,
-            programme: programme.map(str::to_owned),
-        };
-        let layout = RoomDocs::default().initialise(title, programme, record.template.as_ref());
-        self.store.create_room(record.clone(), layout).await?;
-        tracing::info!(room = %record.code, template = ?record.template.as_ref().map(|t| &t.id), "room created");
-        Ok(record)
-    }
-
-    fn join_url(&self, code: &RoomCode) -> String {
-        format!("{}/join/{code}", self.public_url)
-    }
-
-    fn projector_url(&self, code: &RoomCode) -> String {
-        format!("{}/projector/{code}#key={}", self.public_url, self.secret.viewer_key(code))
-    }
-
-    fn room_created(&self, record: &RoomRecord) -> RoomCreated {
-        let facilitator_key = self.secret.facilitator_key(&record.code);
-        RoomCreated {
-            code: record.code.to_string(),
-            title: record.title.clone(),
-            template: record.template.as_ref().map(|template| template.id.clone()),
-            programme: record.programme.clone(),
-            join_url: self.join_url(&record.code),
-            // The key travels in the fragment, which browsers never send to a server.
-            facilitator_url: format!("{}/facilitate/{}#key={facilitator_key}", self.public_url, record.code),
-            facilitator_key,
-            projector_url: self.projector_url(&record.code),
-        }
-    }
-
-    async fn demo_room(&self) -> Result<RoomCreated, StoreError> {
-        let record = match self.store.demo_room().await? {
-            Some(record) => record,
-            None => {
-                let template = self.templates.get(DEMO_TEMPLATE).or_else(|| self.templates.values().next()).cloned();
-                self.create_room("Demo workshop", None, template, true).await?
-            }
-        };
-        Ok(self.room_created(&record))
     }
 }
 

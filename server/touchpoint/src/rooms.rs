@@ -14,6 +14,7 @@
 //! is `fanout`. The y-sync itself is core's `room::sync`, driven by the worker.
 
 mod fanout;
+pub mod lifecycle;
 mod registry;
 mod worker;
 

@@ -17,7 +17,7 @@ use touchpoint_core::identity::{Role, RoomCode};
 use touchpoint_core::room::sync::{CheckError, Checked, check_client_message};
 use touchpoint_core::update_check::UpdateLimits;
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::rate::TokenBucket;
 use crate::rooms::{ConnId, Eviction, JoinError, Membership};
 

@@ -1,0 +1,197 @@
+//! The one error type clients see, and where every error the handlers meet becomes one.
+//!
+//! A refusal is a status, a stable machine-readable `code` a client can act
+//! on, and a human message a phone can show, as
+//! `{"error": {"code": "...", "message": "..."}}`. Each error enum is mapped
+//! variant by variant, without a wildcard, so a new kind of error cannot
+//! take a status by accident. An internal cause is logged once, with its
+//! whole chain, inside the request's span, and the client is told only that
+//! something went wrong.
+
+use std::fmt;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use touchpoint_core::identity::{CODE_LEN, RoomCodeError};
+use touchpoint_core::intent::IntentError;
+
+use super::auth::AuthError;
+use crate::rooms::IntentFailure;
+use crate::rooms::lifecycle::CreateError;
+use crate::store::StoreError;
+
+/// An error as a client sees it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+
+    /// A fault of the server's: `cause` goes to the log, never to the client.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(cause = %CauseChain(cause), "request failed");
+        Self::internal_without_cause()
+    }
+
+    /// A fault of the server's whose cause was logged already, or must not be.
+    fn internal_without_cause() -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server")
+    }
+
+    pub fn room_not_found() -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "room_not_found",
+            "there is no room with this code; check it on the screen",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is nothing at this address")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// An error and each of its sources, as `error: source: source`.
+struct CauseChain<'a>(&'a dyn std::error::Error);
+
+impl fmt::Display for CauseChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::Sqlite(_) | StoreError::Stopped | StoreError::CommitFailed => ApiError::internal(&error),
+        }
+    }
+}
+
+impl From<RoomCodeError> for ApiError {
+    fn from(error: RoomCodeError) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_room_code", format!("{error} ({CODE_LEN} characters)"))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let (status, code) = match &error {
+            AuthError::InvalidRoomCode(error) => return error.clone().into(),
+            AuthError::RoomNotFound => return ApiError::room_not_found(),
+            AuthError::Store(_) => return ApiError::internal(&error),
+            AuthError::MissingRoomCredential | AuthError::MissingAdminToken | AuthError::MissingSocketToken => {
+                (StatusCode::UNAUTHORIZED, "missing_token")
+            }
+            AuthError::NotForThisRoom | AuthError::NotAdmin => (StatusCode::FORBIDDEN, "invalid_token"),
+            AuthError::FacilitatorOnly | AuthError::BoardReadersOnly => (StatusCode::FORBIDDEN, "facilitator_only"),
+            AuthError::ParticipantOnly => (StatusCode::FORBIDDEN, "participant_only"),
+            AuthError::ViewerReadOnly => (StatusCode::FORBIDDEN, "viewer_read_only"),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(error: CreateError) -> Self {
+        let code = match &error {
+            CreateError::InvalidTitle { .. } => "invalid_title",
+            CreateError::InvalidProgramme { .. } => "invalid_programme",
+            CreateError::TemplateConflict => "template_conflict",
+            CreateError::UnknownTemplate(_) => "unknown_template",
+            CreateError::InvalidTemplate(_) => "invalid_template",
+        };
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
+    }
+}
+
+impl From<IntentFailure> for ApiError {
+    fn from(failure: IntentFailure) -> Self {
+        match failure {
+            IntentFailure::RateLimited => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", failure.to_string())
+            }
+            IntentFailure::Unavailable => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())
+            }
+            IntentFailure::Refused(error) => error.into(),
+        }
+    }
+}
+
+impl From<IntentError> for ApiError {
+    fn from(error: IntentError) -> Self {
+        let status = match &error {
+            IntentError::FacilitatorOnly | IntentError::ParticipantOnly | IntentError::NotYours => {
+                StatusCode::FORBIDDEN
+            }
+            IntentError::UnknownActivity(_) | IntentError::UnknownContribution(_) => StatusCode::NOT_FOUND,
+            IntentError::ActivityNotOpen | IntentError::ActivityStarted => StatusCode::CONFLICT,
+            // Logged by the room without its message, which may quote contribution text.
+            IntentError::Corrupt(_) => return ApiError::internal_without_cause(),
+            IntentError::InvalidKey
+            | IntentError::NoTemplate
+            | IntentError::WrongActivityKind { .. }
+            | IntentError::UnknownChoice { .. }
+            | IntentError::TooLong { .. }
+            | IntentError::Empty { .. }
+            | IntentError::EmotionOrWord
+            | IntentError::NoOwnWord
+            | IntentError::OverBudget { .. }
+            | IntentError::OverOptionLimit { .. }
+            | IntentError::NoDots
+            | IntentError::NoScale
+            | IntentError::InvalidScore
+            | IntentError::NoComments
+            | IntentError::NoTouchstones
+            | IntentError::ContactWithoutConsent
+            | IntentError::InvalidProfile(_)
+            | IntentError::InvalidTimer
+            | IntentError::InvalidPosition
+            | IntentError::InvalidBudget => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, error.code(), error.to_string())
+    }
+}
+
+/// `Json` whose rejections are [`ApiError`]s too.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::BytesRejection(_)) => {
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is too large"))
+            }
+            // `JsonRejection` is non-exhaustive: whatever else it grows is a malformed body.
+            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", rejection.body_text())),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! A room's data for analysts: the JSON dataset, the CSV files, and the insights reports.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::{Admin, Analyst};
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::exports::ReportScope;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/rooms/{code}/export.json", get(export_json))
+        .route("/api/rooms/{code}/export/{file}", get(export_csv))
+        .route("/api/rooms/{code}/report.html", get(room_report))
+        .route("/api/programmes/{programme}/report.html", get(programme_report))
+}
+
+/// Everything of a room, for analysis (schema: `server/core/EXPORT-SCHEMA.md`).
+async fn export_json(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
+    let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)?;
+    let disposition = format!("attachment; filename=\"{code}.json\"");
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(dataset)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportPath {
+    file: String,
+}
+
+/// One CSV file of a room's contributions, e.g. `cards.csv`.
+async fn export_csv(
+    State(app): State<AppState>,
+    Analyst(code): Analyst,
+    Path(ExportPath { file }): Path<ExportPath>,
+) -> Result<Response, ApiError> {
+    let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)?;
+    let Some((name, contents)) =
+        touchpoint_core::export::csv_files(&dataset).into_iter().find(|(name, _)| *name == file)
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_export",
+            format!("there is no export called {file:?}"),
+        ));
+    };
+    let disposition = format!("attachment; filename=\"{code}-{name}\"");
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        contents,
+    )
+        .into_response())
+}
+
+/// The insights report of a room: HTML that prints well to PDF.
+async fn room_report(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
+    let scope = ReportScope::Room(code);
+    let html = crate::exports::report(&app.store, &scope, app.config.report_min_count)
+        .await?
+        .ok_or_else(ApiError::room_not_found)?;
+    Ok(report_page(html))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProgrammePath {
+    programme: String,
+}
+
+/// The insights report of every room of a programme (the admin only: it spans rooms).
+async fn programme_report(
+    State(app): State<AppState>,
+    _: Admin,
+    Path(ProgrammePath { programme }): Path<ProgrammePath>,
+) -> Result<Response, ApiError> {
+    let scope = ReportScope::Programme(programme);
+    let html = crate::exports::report(&app.store, &scope, app.config.report_min_count).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "programme_not_found", "no room belongs to a programme of that name")
+    })?;
+    Ok(report_page(html))
+}
+
+/// A report as a page. It quotes what participants wrote (escaped), so the browser is told to
+/// run nothing and load nothing: its styles and charts are inline, and it needs no more.
+fn report_page(html: String) -> Response {
+    const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; \
+                          form-action 'none'; frame-ancestors 'none'";
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_SECURITY_POLICY, POLICY)], html)
+        .into_response()
+}
