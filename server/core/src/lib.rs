@@ -8,16 +8,12 @@
 //! clock; randomness and secrets are passed in. Nothing here panics on
 //! client input.
 
-pub mod analysis;
 pub mod awareness;
 pub mod board;
 pub mod calendar;
-pub mod export;
 pub mod identity;
-pub mod insights;
 pub mod intent;
 pub mod protocol;
-pub mod report;
 pub mod room;
 pub mod template;
 pub mod update_check;

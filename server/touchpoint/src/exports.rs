@@ -7,14 +7,14 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use touchpoint_core::analysis::{Dataset, RoomInfo, SnapshotInfo};
-use touchpoint_core::export::csv_files;
+use touchpoint_analysis::dataset::{Dataset, RoomInfo, SnapshotInfo};
+use touchpoint_analysis::export::csv_files;
 use touchpoint_core::identity::RoomCode;
 use yrs::types::ToJson;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update};
 
-use touchpoint_core::report::{ReportOptions, programme_report, room_report};
+use touchpoint_analysis::report::{ReportOptions, programme_report, room_report};
 
 use crate::clock::{readable_utc, unix_now};
 use crate::config::{ExportConfig, ExportFormat, ReportConfig};

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/programmes/{programme}/report.html", get(programme_report))
 }
 
-/// Everything of a room, for analysis (schema: `server/core/EXPORT-SCHEMA.md`).
+/// Everything of a room, for analysis (schema: `server/analysis/EXPORT-SCHEMA.md`).
 async fn export_json(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
     let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)?;
     let disposition = format!("attachment; filename=\"{code}.json\"");
@@ -40,7 +40,7 @@ async fn export_csv(
 ) -> Result<Response, ApiError> {
     let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)?;
     let Some((name, contents)) =
-        touchpoint_core::export::csv_files(&dataset).into_iter().find(|(name, _)| *name == file)
+        touchpoint_analysis::export::csv_files(&dataset).into_iter().find(|(name, _)| *name == file)
     else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,

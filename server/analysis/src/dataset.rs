@@ -5,7 +5,7 @@
 //! activity, time (to the minute), perspective, segments and moderation
 //! state. Participants appear only under labels made for the export (`p1`,
 //! `p2`...), never under their token's id; pledge contacts never appear. The
-//! JSON export is this dataset as it is (its schema is `server/core/EXPORT-SCHEMA.md`);
+//! JSON export is this dataset as it is (its schema is `server/analysis/EXPORT-SCHEMA.md`);
 //! the CSV files are its rows; the insights report is drawn from it.
 
 use std::collections::BTreeMap;
@@ -15,9 +15,9 @@ use serde_json::Value;
 use yrs::types::ToJson;
 use yrs::{ReadTxn, Transact};
 
-use crate::board::RoomDocs;
-use crate::intent::{OnBehalfOf, Profile};
-use crate::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
+use touchpoint_core::board::RoomDocs;
+use touchpoint_core::intent::{OnBehalfOf, Profile};
+use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
 
 /// The version of the export's shape; bumped on any change that breaks a reader.
 pub const SCHEMA: &str = "touchpoint.export/1";

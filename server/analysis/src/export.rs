@@ -3,12 +3,14 @@
 //! One row per card, dot, score, note, idea, pledge, touchstone and
 //! participant; one column per field, and one per segment the room defines
 //! (`segment_<id>`), so a file loads as it is into a spreadsheet, R or
-//! pandas. Cells are quoted as RFC 4180 says. Free text comes from strangers,
+//! pandas. Cells are quoted as RFC 4180 says (by the `csv` crate, with CRLF
+//! line ends as the RFC has them). Free text comes from strangers,
 //! so a cell that a spreadsheet would run as a formula (starting with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 
-use crate::analysis::{Dataset, Source};
-use crate::template::Valence;
+use touchpoint_core::template::Valence;
+
+use crate::dataset::{Dataset, Source};
 
 /// The CSV files of a dataset: `(file name, contents)`.
 pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
@@ -107,12 +109,21 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// One CSV file: a header line, then one line per row, each cell defused.
 fn table(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = line(header);
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    // Rows are built here with as many cells as their header, and the writer holds them in memory: nothing can fail.
+    writer.write_record(header.iter().map(|cell| defuse(cell))).expect("a header is one record");
     for row in rows {
-        out.push_str(&line(&row));
+        writer.write_record(row.iter().map(|cell| defuse(cell))).expect("a row has its header's width");
     }
-    out
+    let bytes = writer.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the cells are UTF-8, and so are the quotes and commas around them")
+}
+
+/// A cell as a spreadsheet may show it: one it would run as a formula gets a leading `'`.
+fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
 }
 
 fn valence_name(valence: Valence) -> &'static str {
@@ -135,27 +146,6 @@ fn source_cells(source: &Source, segments: &[String]) -> Vec<String> {
     cells
 }
 
-/// One CSV line, each cell quoted where needed and defused where a spreadsheet would run it.
-fn line(cells: &[String]) -> String {
-    let mut out = String::new();
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let defused =
-            if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.clone() };
-        if defused.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&defused.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&defused);
-        }
-    }
-    out.push_str("\r\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +161,7 @@ mod tests {
             ("-5 minutes, then", "\"'-5 minutes, then\"\r\n"),
             ("@cmd", "'@cmd\r\n"),
         ] {
-            assert_eq!(line(&[cell.to_owned()]), expected, "{cell}");
+            assert_eq!(table(&[cell.to_owned()], std::iter::empty()), expected, "{cell}");
         }
     }
 }

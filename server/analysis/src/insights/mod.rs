@@ -1,0 +1,185 @@
+//! The numbers behind the insights report, drawn from exported datasets.
+//!
+//! After each event analysts triangulate: which touchpoints hurt most and for
+//! whom, how staff's map differs from people's, how far the desired map is
+//! from the current one, which options won and with whom, who pledged what,
+//! and who took part. This module computes each of those as plain,
+//! serializable values from one room's [`Dataset`] or a programme's
+//! datasets, so the numbers can be checked directly and the report
+//! ([`crate::report`]) only has to draw them. Nothing here reads a clock or a
+//! file.
+//!
+//! Two rules hold throughout:
+//!
+//! - **Hidden contributions are left out.** A card, note, idea, pledge or
+//!   touchstone a facilitator hid stays in the export (the record is
+//!   complete) but is not counted or quoted here; each section says how many
+//!   were left out, so the reader knows the report is not the whole record.
+//! - **Small counts of people are suppressed.** Co-design groups are small:
+//!   in a room of twenty, "2 carers aged 75 and over, joining remotely" can
+//!   be one's neighbours. So any count of people `c` with
+//!   `0 < c < min_count` is reported as [`Count::Suppressed`] ("fewer than
+//!   5"), and where a suppressed count could be worked out by subtraction
+//!   (a total minus the other cells of a breakdown, or a group minus its
+//!   other perspectives), one more cell is [`Count::Withheld`]. The default
+//!   threshold, [`DEFAULT_MIN_COUNT`], is 5: with groups this small a count
+//!   of 1 to 4 can identify a person, and 5 is the smallest count that
+//!   official statistics on small populations commonly publish. A threshold
+//!   of 0 or 1 turns suppression off, for analysts working inside the
+//!   programme.
+//!
+//! Suppression applies to counts of *people*: the participation audit, and
+//! the spread of votes by perspective group (a group of fewer than
+//! `min_count` voters has its spread suppressed, since one professional's
+//! ballot would otherwise be on show). Counts of emotion cards are what was
+//! said, already on the shared board with their perspective for the whole
+//! room to see, and they stay exact so the record of engagement is complete.
+//! Withholding one more cell per breakdown protects against subtraction
+//! within and between linked breakdowns; it does not defeat every inference
+//! (two suppressed cells summing to 2 are both 1), which is one more reason
+//! not to lower the threshold for a published report.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use touchpoint_core::template::{Choice, Group};
+
+use crate::dataset::Dataset;
+
+mod count;
+mod current_vs_desired;
+mod emotion_maps;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod ideas;
+mod participation;
+mod path;
+mod pledges;
+mod rooms;
+mod votes;
+
+pub use count::{Count, DEFAULT_MIN_COUNT};
+pub use current_vs_desired::{CurrentVsDesired, current_vs_desired};
+pub use emotion_maps::{
+    CardNote, Comparison, EmotionColumn, EmotionMapInsight, HOT_SPOTS, HotSpot, MapView, Tally, TouchpointValence, Who,
+    emotion_maps,
+};
+pub use ideas::{IdeasInsight, ideas};
+pub use participation::{
+    Breakdown, BreakdownRow, NOT_GIVEN, Participation, RoleBreakdown, SegmentBreakdown, participation,
+};
+pub use path::{PathInsight, PathSection, paths};
+pub use pledges::{PledgeEntry, PledgeInsight, pledges};
+pub use rooms::{RoomSummary, room_summary};
+pub use votes::{DotRank, GroupDots, GroupScore, GroupVoters, OptionComments, ScoreRank, VoteInsight, votes};
+
+/// Which side of the room a contribution came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PerspectiveGroup {
+    /// People who use services and their carers.
+    People,
+    /// Staff and other professionals.
+    Professionals,
+    /// No perspective given, or one the room does not know.
+    Unspecified,
+}
+
+impl PerspectiveGroup {
+    pub const ALL: [PerspectiveGroup; 3] =
+        [PerspectiveGroup::People, PerspectiveGroup::Professionals, PerspectiveGroup::Unspecified];
+
+    /// The group's name in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            PerspectiveGroup::People => "People using services and carers",
+            PerspectiveGroup::Professionals => "Staff and professionals",
+            PerspectiveGroup::Unspecified => "Perspective not given",
+        }
+    }
+}
+
+/// Everything the report shows, for one room or a programme of rooms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Insights {
+    pub min_count: usize,
+    pub rooms: Vec<RoomSummary>,
+    pub emotion_maps: Vec<EmotionMapInsight>,
+    /// Present when the rooms hold both a current and a desired emotional map.
+    pub current_vs_desired: Option<CurrentVsDesired>,
+    pub votes: Vec<VoteInsight>,
+    pub paths: Vec<PathInsight>,
+    pub ideas: Vec<IdeasInsight>,
+    pub pledges: PledgeInsight,
+    pub participation: Participation,
+}
+
+/// Computes every section of the report; a room is a programme of one.
+pub fn insights(datasets: &[Dataset], min_count: usize) -> Insights {
+    Insights {
+        min_count,
+        rooms: datasets.iter().map(|dataset| room_summary(dataset, min_count)).collect(),
+        emotion_maps: datasets.iter().flat_map(emotion_maps).collect(),
+        current_vs_desired: current_vs_desired(datasets),
+        votes: datasets.iter().flat_map(|dataset| votes(dataset, min_count)).collect(),
+        paths: datasets.iter().flat_map(paths).collect(),
+        ideas: datasets.iter().flat_map(ideas).collect(),
+        pledges: pledges(datasets),
+        participation: participation(datasets, min_count),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WordCount {
+    pub word: String,
+    pub count: usize,
+}
+
+/// Counts words case-folded, trimmed and with inner spaces collapsed; most frequent first, then alphabetical.
+pub fn word_counts<'a>(words: impl Iterator<Item = &'a str>) -> Vec<WordCount> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for word in words {
+        let folded = word.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        if !folded.is_empty() {
+            *counts.entry(folded).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<WordCount> = counts.into_iter().map(|(word, count)| WordCount { word, count }).collect();
+    counts.sort_by_key(|word| Reverse(word.count));
+    counts
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the sections.
+
+fn group_of(dataset: &Dataset, perspective: Option<&str>) -> PerspectiveGroup {
+    match dataset.perspectives.iter().find(|p| Some(p.id.as_str()) == perspective).map(|p| p.group) {
+        Some(Group::People) => PerspectiveGroup::People,
+        Some(Group::Professionals) => PerspectiveGroup::Professionals,
+        None => PerspectiveGroup::Unspecified,
+    }
+}
+
+fn share(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn mean(sum: u32, n: usize) -> Option<f64> {
+    (n > 0).then(|| f64::from(sum) / n as f64)
+}
+
+fn signed(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The map's choices in order, then any id the contributions name that the map no longer lists.
+fn rows_with_extras<'a>(choices: &[Choice], named: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    let mut rows = choices.to_vec();
+    for id in named {
+        if !rows.iter().any(|row| row.id == id) {
+            rows.push(Choice { id: id.to_owned(), label: id.to_owned(), hint: String::new() });
+        }
+    }
+    rows
+}

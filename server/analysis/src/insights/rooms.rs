@@ -1,0 +1,59 @@
+//! One line per room: its names, its dates and how many took part.
+//!
+//! The report's summary and a programme's table of rooms are drawn from
+//! these; the dates run from the first contribution to the last, so a room
+//! created the week before its event is dated by the event.
+
+use serde::Serialize;
+
+use super::count::{Count, primary};
+use crate::dataset::Dataset;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoomSummary {
+    pub code: String,
+    pub title: String,
+    pub programme: Option<String>,
+    pub template: Option<String>,
+    /// The first and last contribution (seconds since the epoch), or the room's creation when none.
+    pub first_at: Option<i64>,
+    pub last_at: Option<i64>,
+    pub participants: Count,
+}
+
+pub fn room_summary(dataset: &Dataset, min_count: usize) -> RoomSummary {
+    let times: Vec<i64> = dataset
+        .cards
+        .iter()
+        .map(|c| c.at)
+        .chain(dataset.path_notes.iter().map(|n| n.at))
+        .chain(dataset.ideas.iter().map(|i| i.at))
+        .chain(dataset.pledges.iter().map(|p| p.at))
+        .chain(dataset.touchstones.iter().map(|t| t.at))
+        .filter(|at| *at > 0)
+        .collect();
+    let created = (dataset.room.created_at > 0).then_some(dataset.room.created_at);
+    RoomSummary {
+        code: dataset.room.code.clone(),
+        title: dataset.room.title.clone(),
+        programme: dataset.room.programme.clone(),
+        template: dataset.room.template.clone(),
+        first_at: times.iter().min().copied().or(created),
+        last_at: times.iter().max().copied().or(created),
+        participants: primary(dataset.participants.len(), min_count),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insights::fixtures::*;
+
+    #[test]
+    fn summarises_rooms_from_first_to_last_contribution() {
+        let summary = room_summary(&scripted_room(), 5);
+        assert_eq!((summary.first_at, summary.last_at), (Some(T), Some(T + 7800 + 60 * 9)));
+        assert_eq!(summary.participants, Count::Exact(6));
+        assert_eq!(room_summary(&scripted_room(), 7).participants, Count::Suppressed);
+    }
+}
