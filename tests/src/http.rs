@@ -1,11 +1,16 @@
-//! A minimal HTTP/1.1 client for tests: one request per connection, read to the end.
+//! The harness's HTTP client: one request, its response read whole into an
+//! [`HttpResponse`] that tests inspect by status, header and body.
+//!
+//! `reqwest` speaks the HTTP, with a client per request so that no pooled
+//! connection outlives the test runtime that opened it. It sends only what a
+//! real client sends; a test that needs broken framing or slow headers opens
+//! its own socket.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use reqwest::header::CONTENT_TYPE;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -31,7 +36,7 @@ impl HttpResponse {
     }
 }
 
-/// Sends one request and reads the whole response.
+/// Sends one request and reads the whole response; a non-empty body is sent as JSON.
 pub async fn request(
     addr: SocketAddr,
     method: &str,
@@ -39,49 +44,23 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> anyhow::Result<HttpResponse> {
-    tokio::time::timeout(TIMEOUT, async {
-        let mut stream = TcpStream::connect(addr).await?;
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        let body = body.unwrap_or_default();
-        if !body.is_empty() {
-            request.push_str("Content-Type: application/json\r\n");
-        }
-        request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        stream.write_all(request.as_bytes()).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        parse(&raw)
-    })
-    .await
-    .context("the HTTP request timed out")?
-}
-
-fn parse(raw: &[u8]) -> anyhow::Result<HttpResponse> {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").context("a response head")?;
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|line| line.split(' ').nth(1)).context("a status line")?.parse()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(body)? } else { body.to_owned() };
-    Ok(HttpResponse { status, headers, body })
-}
-
-fn dechunk(mut body: &str) -> anyhow::Result<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n").context("a chunk size")?;
-        let size = usize::from_str_radix(size.trim(), 16)?;
-        if size == 0 {
-            return Ok(out);
-        }
-        out.push_str(rest.get(..size).context("a whole chunk")?);
-        body = rest.get(size + 2..).context("a chunk end")?;
+    let client = reqwest::Client::builder().timeout(TIMEOUT).no_proxy().build().context("an HTTP client")?;
+    let method = reqwest::Method::from_bytes(method.as_bytes()).context("an HTTP method")?;
+    let mut request = client.request(method, format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
+    let body = body.unwrap_or_default();
+    if !body.is_empty() {
+        request = request.header(CONTENT_TYPE, "application/json");
+    }
+    let response = request.body(body.to_owned()).send().await.with_context(|| format!("{path}: no response"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+    let body = response.bytes().await.with_context(|| format!("{path}: reading the body"))?;
+    Ok(HttpResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
 }

@@ -14,7 +14,7 @@ use std::hash::Hash;
 
 use thiserror::Error;
 
-use crate::protocol::{ProtocolError, Reader, write_var_bytes, write_var_uint};
+use crate::lib0::{Lib0Error, Reader, write_var_bytes, write_var_uint};
 
 /// The JSON text of a removed state, as y-protocols encodes it.
 const NULL_STATE: &str = "null";
@@ -23,7 +23,7 @@ const NULL_STATE: &str = "null";
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AwarenessError {
     #[error("malformed awareness update: {0}")]
-    Malformed(#[from] ProtocolError),
+    Malformed(#[from] Lib0Error),
     #[error("awareness state is not valid JSON")]
     InvalidJson,
     #[error("awareness state of {len} bytes exceeds the limit of {max}")]
@@ -56,9 +56,7 @@ pub fn decode_awareness_update(bytes: &[u8]) -> Result<Vec<AwarenessEntry<'_>>, 
         let state = std::str::from_utf8(reader.var_bytes()?).map_err(|_| AwarenessError::InvalidJson)?;
         entries.push(AwarenessEntry { client_id, clock, state });
     }
-    if !reader.is_empty() {
-        return Err(ProtocolError::TrailingBytes.into());
-    }
+    reader.finish()?;
     Ok(entries)
 }
 

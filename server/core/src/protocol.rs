@@ -1,21 +1,26 @@
-//! The y-websocket wire format: lib0 varints and the y-protocols messages.
+//! The y-websocket wire format: the y-protocols messages, in lib0.
 //!
 //! Every WebSocket frame carries exactly one message, in both directions,
 //! because the stock `y-websocket` v3 client decodes only the first message
-//! of a frame. Decoding borrows from the frame and checks every length
-//! against the bytes that are actually there, so a hostile length costs
-//! nothing. Payloads (state vectors, updates, awareness) are returned raw;
-//! their own checks live with their owners.
+//! of a frame. Decoding borrows from the frame through [`crate::lib0`]'s
+//! reader, which checks every length against the bytes that are actually
+//! there, so a hostile length costs nothing. Payloads (state vectors,
+//! updates, awareness) are returned raw; their own checks live with their
+//! owners.
 
 use thiserror::Error;
 
-const MSG_SYNC: u64 = 0;
-const MSG_AWARENESS: u64 = 1;
-const MSG_AUTH: u64 = 2;
-const MSG_QUERY_AWARENESS: u64 = 3;
-const SYNC_STEP1: u64 = 0;
-const SYNC_STEP2: u64 = 1;
-const SYNC_UPDATE: u64 = 2;
+use crate::lib0::{Lib0Error, Reader, write_var_bytes, write_var_uint};
+
+/// Top-level message tags (y-protocols `PROTOCOL.md`).
+pub const MSG_SYNC: u64 = 0;
+pub const MSG_AWARENESS: u64 = 1;
+pub const MSG_AUTH: u64 = 2;
+pub const MSG_QUERY_AWARENESS: u64 = 3;
+/// Sync sub-message tags.
+pub const SYNC_STEP1: u64 = 0;
+pub const SYNC_STEP2: u64 = 1;
+pub const SYNC_UPDATE: u64 = 2;
 
 /// One message received from a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,18 +40,14 @@ pub enum ClientMessage<'a> {
 /// Why a frame is not a valid y-websocket message.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProtocolError {
-    #[error("message is truncated")]
-    Truncated,
-    #[error("variable-length integer is too long")]
-    VarIntOverflow,
+    #[error(transparent)]
+    Malformed(#[from] Lib0Error),
     #[error("unknown message type {0}")]
     UnknownMessageType(u64),
     #[error("unknown sync message type {0}")]
     UnknownSyncType(u64),
     #[error("auth messages are sent by the server only")]
     AuthFromClient,
-    #[error("frame carries bytes after its message")]
-    TrailingBytes,
 }
 
 /// Decodes one client frame; anything but exactly one well-formed message is refused.
@@ -68,9 +69,7 @@ pub fn decode_client_frame(frame: &[u8]) -> Result<ClientMessage<'_>, ProtocolEr
         MSG_AUTH => return Err(ProtocolError::AuthFromClient),
         other => return Err(ProtocolError::UnknownMessageType(other)),
     };
-    if !reader.is_empty() {
-        return Err(ProtocolError::TrailingBytes);
-    }
+    reader.finish()?;
     Ok(message)
 }
 
@@ -80,17 +79,14 @@ pub fn check_state_vector(bytes: &[u8]) -> Result<(), ProtocolError> {
     let mut reader = Reader::new(bytes);
     let n_clients = reader.var_uint()?;
     // Each entry takes at least two bytes.
-    if n_clients > (reader.bytes.len() / 2) as u64 {
-        return Err(ProtocolError::Truncated);
+    if !reader.can_hold(n_clients, 2) {
+        return Err(Lib0Error::Truncated.into());
     }
     for _ in 0..n_clients {
         reader.var_uint()?;
         reader.var_uint()?;
     }
-    if !reader.is_empty() {
-        return Err(ProtocolError::TrailingBytes);
-    }
-    Ok(())
+    Ok(reader.finish()?)
 }
 
 /// `[0, 0, state_vector]`: asks the peer for what we lack.
@@ -124,67 +120,6 @@ fn encode_sync(sync_type: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Appends a lib0 `varUint` (LEB128, least significant group first).
-pub fn write_var_uint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Appends a lib0 `varUint8Array`: the length, then the bytes.
-pub fn write_var_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    write_var_uint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-/// A cursor over untrusted bytes; every read is bounds-checked.
-#[derive(Debug, Clone)]
-pub struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
-    /// Reads a lib0 `varUint`; lib0 writes at most 53 significant bits, we accept up to 64.
-    pub fn var_uint(&mut self) -> Result<u64, ProtocolError> {
-        let mut value: u64 = 0;
-        for (i, &byte) in self.bytes.iter().enumerate().take(10) {
-            let group = u64::from(byte & 0x7f);
-            let shift = 7 * i as u32;
-            if shift == 63 && group > 1 {
-                return Err(ProtocolError::VarIntOverflow);
-            }
-            value |= group << shift;
-            if byte & 0x80 == 0 {
-                self.bytes = &self.bytes[i + 1..];
-                return Ok(value);
-            }
-        }
-        if self.bytes.len() >= 10 { Err(ProtocolError::VarIntOverflow) } else { Err(ProtocolError::Truncated) }
-    }
-
-    /// Reads a lib0 `varUint8Array`, borrowing it.
-    pub fn var_bytes(&mut self) -> Result<&'a [u8], ProtocolError> {
-        let len = self.var_uint()?;
-        let len = usize::try_from(len).map_err(|_| ProtocolError::Truncated)?;
-        if len > self.bytes.len() {
-            return Err(ProtocolError::Truncated);
-        }
-        let (head, tail) = self.bytes.split_at(len);
-        self.bytes = tail;
-        Ok(head)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,28 +139,34 @@ mod tests {
 
     #[test]
     fn refuses_malformed_frames() {
-        check(&[], Err(ProtocolError::Truncated));
-        check(&[0], Err(ProtocolError::Truncated));
-        check(&[0, 0], Err(ProtocolError::Truncated));
-        check(&[0, 0, 5, 1], Err(ProtocolError::Truncated));
+        check(&[], Err(ProtocolError::Malformed(Lib0Error::Truncated)));
+        check(&[0], Err(ProtocolError::Malformed(Lib0Error::Truncated)));
+        check(&[0, 0], Err(ProtocolError::Malformed(Lib0Error::Truncated)));
+        check(&[0, 0, 5, 1], Err(ProtocolError::Malformed(Lib0Error::Truncated)));
         check(&[0, 3, 0], Err(ProtocolError::UnknownSyncType(3)));
         check(&[2, 0, 0], Err(ProtocolError::AuthFromClient));
         check(&[9], Err(ProtocolError::UnknownMessageType(9)));
-        check(&[3, 0], Err(ProtocolError::TrailingBytes));
-        check(&[0, 0, 1, 0, 7], Err(ProtocolError::TrailingBytes));
+        check(&[3, 0], Err(ProtocolError::Malformed(Lib0Error::TrailingBytes)));
+        check(&[0, 0, 1, 0, 7], Err(ProtocolError::Malformed(Lib0Error::TrailingBytes)));
         // A length bomb: 2^62 bytes claimed, none present.
-        check(&[0, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40], Err(ProtocolError::Truncated));
-        check(&[0xff; 16], Err(ProtocolError::VarIntOverflow));
+        check(
+            &[0, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40],
+            Err(ProtocolError::Malformed(Lib0Error::Truncated)),
+        );
+        check(&[0xff; 16], Err(ProtocolError::Malformed(Lib0Error::VarIntOverflow)));
     }
 
     #[test]
     fn checks_state_vectors() {
         assert_eq!(check_state_vector(&[0]), Ok(()));
         assert_eq!(check_state_vector(&[2, 1, 5, 0x80, 0x01, 3]), Ok(()));
-        assert_eq!(check_state_vector(&[]), Err(ProtocolError::Truncated));
-        assert_eq!(check_state_vector(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 1]), Err(ProtocolError::Truncated));
-        assert_eq!(check_state_vector(&[1, 1]), Err(ProtocolError::Truncated));
-        assert_eq!(check_state_vector(&[1, 1, 1, 1]), Err(ProtocolError::TrailingBytes));
+        assert_eq!(check_state_vector(&[]), Err(ProtocolError::Malformed(Lib0Error::Truncated)));
+        assert_eq!(
+            check_state_vector(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 1]),
+            Err(ProtocolError::Malformed(Lib0Error::Truncated))
+        );
+        assert_eq!(check_state_vector(&[1, 1]), Err(ProtocolError::Malformed(Lib0Error::Truncated)));
+        assert_eq!(check_state_vector(&[1, 1, 1, 1]), Err(ProtocolError::Malformed(Lib0Error::TrailingBytes)));
     }
 
     #[test]
@@ -235,16 +176,5 @@ mod tests {
         assert_eq!(decode_client_frame(&encode_sync_step1(&[1, 2])), Ok(ClientMessage::SyncStep1(&[1, 2])));
         assert_eq!(decode_client_frame(&encode_sync_step2(&[0, 0])), Ok(ClientMessage::SyncStep2(&[0, 0])));
         assert_eq!(decode_client_frame(&encode_awareness(&[0])), Ok(ClientMessage::Awareness(&[0])));
-    }
-
-    #[test]
-    fn var_uint_round_trips_at_the_edges() {
-        for n in [0, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), (1 << 53) - 1, u64::MAX] {
-            let mut out = Vec::new();
-            write_var_uint(&mut out, n);
-            let mut reader = Reader::new(&out);
-            assert_eq!(reader.var_uint(), Ok(n));
-            assert!(reader.is_empty());
-        }
     }
 }

@@ -1,99 +1,26 @@
-//! A minimal HTTP/1.1 client for the few Touchpoint API calls the bench makes
-//! (create a room, add a participant), and those calls.
+//! The few Touchpoint API calls the bench makes before the load starts
+//! (create a room, add a participant), over `reqwest`.
 //!
-//! One request per connection with `Connection: close`, body read to EOF:
-//! a few hundred small calls before the load starts do not justify hyper and
-//! its dependency tree on a 2-core build machine.
+//! Each call gets a client of its own, built with the call's timeout, that
+//! reaches the endpoint's loopback address without asking a resolver and
+//! closes its connection when the call ends.
 
 use crate::target::Endpoint;
 use anyhow::{Context, Result, bail};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde::Deserialize;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Largest response we accept; the API answers with a few hundred bytes.
-const MAX_RESPONSE: u64 = 1 << 20;
+const MAX_RESPONSE: usize = 1 << 20;
 
-/// A parsed response: status code and (de-chunked) body.
+/// A response: status code, what the bench reads of its headers, and body.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     /// `Retry-After` in seconds, when the server sent one.
     pub retry_after: Option<u64>,
     pub body: Vec<u8>,
-}
-
-/// Builds the request bytes for a JSON POST.
-pub fn post_request(host: &str, path: &str, bearer: Option<&str>, body: &str) -> Vec<u8> {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(t) = bearer {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    req.into_bytes()
-}
-
-/// Parses a complete response (the connection was read to EOF).
-pub fn parse_response(raw: &[u8]) -> Result<Response> {
-    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").context("response has no end of headers")?;
-    let head = std::str::from_utf8(&raw[..head_end]).context("response head is not UTF-8")?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        bail!("not an HTTP/1.x response: {status_line:?}");
-    }
-    let status: u16 =
-        parts.next().and_then(|s| s.parse().ok()).with_context(|| format!("bad status line {status_line:?}"))?;
-    let mut content_length = None;
-    let mut chunked = false;
-    let mut retry_after = None;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = Some(value.parse::<usize>().context("bad Content-Length")?);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") && value.to_ascii_lowercase().contains("chunked") {
-            chunked = true;
-        } else if name.eq_ignore_ascii_case("retry-after") {
-            retry_after = value.parse().ok();
-        }
-    }
-    let rest = &raw[head_end + 4..];
-    let body = if chunked {
-        dechunk(rest)?
-    } else if let Some(n) = content_length {
-        rest.get(..n).context("response body shorter than Content-Length")?.to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Ok(Response { status, retry_after, body })
-}
-
-/// Decodes a chunked body (extensions and trailers ignored).
-fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let eol = rest.windows(2).position(|w| w == b"\r\n").context("truncated chunk size")?;
-        let size_text = std::str::from_utf8(&rest[..eol]).context("bad chunk size")?;
-        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16).context("bad chunk size")?;
-        rest = &rest[eol + 2..];
-        if size == 0 {
-            return Ok(body);
-        }
-        body.extend_from_slice(rest.get(..size).context("truncated chunk")?);
-        rest = rest.get(size + 2..).context("truncated chunk")?;
-    }
 }
 
 /// POSTs a JSON body and returns the response, all within `timeout`.
@@ -104,17 +31,32 @@ pub async fn post_json(
     body: &str,
     timeout: Duration,
 ) -> Result<Response> {
-    let call = async {
-        let mut stream = TcpStream::connect(base.socket_addr()?)
-            .await
-            .with_context(|| format!("connecting to {}", base.authority))?;
-        stream.set_nodelay(true)?;
-        stream.write_all(&post_request(&base.authority, path, bearer, body)).await?;
-        let mut raw = Vec::new();
-        (&mut stream).take(MAX_RESPONSE).read_to_end(&mut raw).await?;
-        parse_response(&raw)
-    };
-    tokio::time::timeout(timeout, call).await.with_context(|| format!("POST {path}: no response within {timeout:?}"))?
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .resolve(&base.host, base.socket_addr()?)
+        .build()
+        .context("building an HTTP client")?;
+    let mut request = client
+        .post(format!("http://{}{path}", base.authority))
+        .header(CONTENT_TYPE, "application/json")
+        .header(ACCEPT, "application/json")
+        .body(body.to_owned());
+    if let Some(token) = bearer {
+        request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let mut response = request.send().await.with_context(|| format!("POST {path} to {}", base.authority))?;
+    let status = response.status().as_u16();
+    let retry_after =
+        response.headers().get(RETRY_AFTER).and_then(|value| value.to_str().ok()).and_then(|s| s.trim().parse().ok());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.with_context(|| format!("POST {path}: reading the body"))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_RESPONSE {
+            bail!("POST {path}: response larger than {MAX_RESPONSE} bytes");
+        }
+    }
+    Ok(Response { status, retry_after, body })
 }
 
 /// `201 {"code": …, "facilitator_key": …}` from `POST /api/rooms`.
@@ -181,63 +123,68 @@ pub async fn add_participant(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::task::JoinHandle;
 
-    #[test]
-    fn request_bytes() {
-        let r = post_request("127.0.0.1:8", "/api/rooms", Some("T"), "{}");
-        let text = String::from_utf8(r).expect("ascii");
-        assert!(text.starts_with("POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1:8\r\n"));
-        assert!(text.contains("\r\nContent-Length: 2\r\n"));
-        assert!(text.contains("\r\nAuthorization: Bearer T\r\n"));
-        assert!(text.ends_with("\r\n\r\n{}"));
-    }
-
-    #[test]
-    fn parses_plain_and_chunked_responses() {
-        let r = parse_response(b"HTTP/1.1 201 Created\r\ncontent-length: 5\r\n\r\n{\"a\"}").expect("ok");
-        assert_eq!((r.status, r.body.as_slice()), (201, &b"{\"a\"}"[..]));
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
-        )
-        .expect("ok");
-        assert_eq!(r.body, b"abcde");
-        let r = parse_response(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\ncontent-length: 0\r\n\r\n")
-            .expect("ok");
-        assert_eq!((r.status, r.retry_after), (429, Some(3)));
-        let r = parse_response(b"HTTP/1.0 404 Not Found\r\n\r\nnope").expect("ok");
-        assert_eq!((r.status, r.body.as_slice()), (404, &b"nope"[..]));
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\n").is_err());
-        assert!(parse_response(b"SSH-2.0\r\n\r\n").is_err());
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\nshort").is_err());
-    }
-
-    #[tokio::test]
-    async fn talks_to_a_local_listener() {
+    /// Serves one connection on `host`: reads the request until it ends with
+    /// `request_end`, answers `response`, and returns the request as text.
+    async fn serve_once(host: &str, request_end: &'static [u8], response: Vec<u8>) -> (Endpoint, JoinHandle<String>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.expect("accept");
             let mut buf = vec![0u8; 4096];
             let mut got = Vec::new();
-            // Read until the whole JSON body has arrived.
-            while !got.ends_with(br#""bench"}"#) {
+            while !got.ends_with(request_end) {
                 let n = s.read(&mut buf).await.expect("read");
                 if n == 0 {
                     break;
                 }
                 got.extend_from_slice(&buf[..n]);
             }
-            let body = br#"{"code":"ABC123","facilitator_key":"fk","extra":1}"#;
-            let head = format!("HTTP/1.1 201 Created\r\nContent-Length: {}\r\n\r\n", body.len());
-            s.write_all(head.as_bytes()).await.expect("write");
-            s.write_all(body).await.expect("write");
+            // A client that refuses the response may hang up while it is sent.
+            let _ = s.write_all(&response).await;
             String::from_utf8(got).expect("utf8")
         });
-        let base = Endpoint::parse(&format!("http://127.0.0.1:{port}")).expect("url");
+        (Endpoint::parse(&format!("http://{host}:{port}")).expect("url"), server)
+    }
+
+    #[tokio::test]
+    async fn talks_to_a_local_listener() {
+        let body = r#"{"code":"ABC123","facilitator_key":"fk","extra":1}"#;
+        let response = format!("HTTP/1.1 201 Created\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        let (base, server) = serve_once("127.0.0.1", br#""bench"}"#, response.into_bytes()).await;
         let room = create_room(&base, "admin", Duration::from_secs(5)).await.expect("room");
         assert_eq!((room.code.as_str(), room.facilitator_key.as_str()), ("ABC123", "fk"));
-        let req = server.await.expect("join");
-        assert!(req.contains("Authorization: Bearer admin\r\n"));
+        // Header names travel in lower case over HTTP/1.1 from `reqwest`.
+        let req = server.await.expect("join").to_ascii_lowercase();
+        assert!(req.contains("authorization: bearer admin\r\n"));
         assert!(req.ends_with("\r\n\r\n{\"title\":\"bench\"}"));
+    }
+
+    #[tokio::test]
+    async fn reads_retry_after_and_chunked_bodies() {
+        let timeout = Duration::from_secs(5);
+        let limited = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\ncontent-length: 0\r\n\r\n".to_vec();
+        let (base, server) = serve_once("127.0.0.1", b"{}", limited).await;
+        let r = post_json(&base, "/x", None, "{}", timeout).await.expect("a response");
+        assert_eq!((r.status, r.retry_after), (429, Some(3)));
+        server.await.expect("join");
+        // `localhost` reaches 127.0.0.1 without a resolver.
+        let chunked =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n".to_vec();
+        let (base, server) = serve_once("localhost", b"{}", chunked).await;
+        let r = post_json(&base, "/x", None, "{}", timeout).await.expect("a response");
+        assert_eq!((r.status, r.retry_after, r.body.as_slice()), (200, None, &b"abcde"[..]));
+        assert!(server.await.expect("join").to_ascii_lowercase().contains("host: localhost:"));
+    }
+
+    #[tokio::test]
+    async fn refuses_oversized_responses() {
+        let mut huge = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", MAX_RESPONSE + 1).into_bytes();
+        huge.resize(huge.len() + MAX_RESPONSE + 1, b'x');
+        let (base, server) = serve_once("127.0.0.1", b"{}", huge).await;
+        assert!(post_json(&base, "/x", None, "{}", Duration::from_secs(5)).await.is_err());
+        server.await.expect("join");
     }
 }

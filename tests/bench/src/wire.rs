@@ -1,32 +1,23 @@
 //! The y-websocket wire format, as far as a load generator needs it.
 //!
-//! lib0 variable-length integers and byte arrays, the y-protocols messages
-//! (sync step 1/2, update, awareness, auth, query-awareness), and the
-//! timing markers that writers embed in every entry so that a reader can time
-//! an entry with a byte scan instead of decoding the Yjs update.
+//! The y-protocols messages (sync step 1/2, update, awareness, auth,
+//! query-awareness), tolerant of what other servers send, read with core's
+//! lib0 reader and written with the server's own encoders; and the timing
+//! markers that writers embed in every entry so that a reader can time an
+//! entry with a byte scan instead of decoding the Yjs update.
 //!
 //! The document layout and marker format mirror the Node load generator
 //! (`loadgen.mjs`): a `Y.Array` named `entries` holding maps
 //! `{w: writer id, s: seq, t: sent-at ms, p: "~E~w~s~t~xxxx…"}`.
 
-use std::fmt;
-
 use touchpoint_core::awareness::{AwarenessEntry, encode_awareness_update};
+use touchpoint_core::lib0::{Lib0Error, Reader, write_var_string, write_var_uint};
 use touchpoint_core::protocol;
-// The encoders are the server's own: the bench writes exactly what a client would.
-pub use touchpoint_core::protocol::{
-    encode_sync_step1, encode_sync_step2, encode_update, write_var_bytes, write_var_uint,
+// The encoders and tags are the server's own: the bench writes exactly what a client would.
+use touchpoint_core::protocol::{
+    MSG_AUTH, MSG_AWARENESS, MSG_QUERY_AWARENESS, MSG_SYNC, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE,
 };
-
-/// Top-level message tags (y-protocols `PROTOCOL.md`).
-pub const MSG_SYNC: u64 = 0;
-pub const MSG_AWARENESS: u64 = 1;
-pub const MSG_AUTH: u64 = 2;
-pub const MSG_QUERY_AWARENESS: u64 = 3;
-/// Sync sub-message tags.
-pub const SYNC_STEP1: u64 = 0;
-pub const SYNC_STEP2: u64 = 1;
-pub const SYNC_UPDATE: u64 = 2;
+pub use touchpoint_core::protocol::{encode_sync_step1, encode_sync_step2, encode_update};
 
 /// Name of the shared array every writer appends to (same as the Node tool).
 pub const ARRAY_NAME: &str = "entries";
@@ -37,83 +28,6 @@ pub const EMPTY_UPDATE_V1: [u8; 2] = [0, 0];
 /// An empty state vector (zero clients): what a client without a document sends
 /// as its SyncStep1, asking for the whole document.
 pub const EMPTY_STATE_VECTOR: [u8; 1] = [0];
-
-/// Why a frame could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecodeError {
-    /// The buffer ended inside a value.
-    Truncated,
-    /// A varUint longer than 64 bits.
-    Overflow,
-    /// A length or string that does not fit or is not UTF-8.
-    Invalid(&'static str),
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Truncated => f.write_str("truncated message"),
-            DecodeError::Overflow => f.write_str("varUint overflows 64 bits"),
-            DecodeError::Invalid(what) => write!(f, "invalid {what}"),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {}
-
-/// Appends a lib0 varString (UTF-8 bytes with a varUint length).
-pub fn write_var_string(out: &mut Vec<u8>, s: &str) {
-    write_var_bytes(out, s.as_bytes());
-}
-
-/// A cursor over a received frame. Never panics on malformed input.
-#[derive(Debug)]
-pub struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
-    }
-
-    pub fn read_var_uint(&mut self) -> Result<u64, DecodeError> {
-        let mut n: u64 = 0;
-        let mut shift = 0u32;
-        loop {
-            let b = *self.buf.get(self.pos).ok_or(DecodeError::Truncated)?;
-            self.pos += 1;
-            let group = u64::from(b & 0x7f);
-            if shift >= 64 || (shift > 57 && group >> (64 - shift) != 0) {
-                return Err(DecodeError::Overflow);
-            }
-            n |= group << shift;
-            if b & 0x80 == 0 {
-                return Ok(n);
-            }
-            shift += 7;
-        }
-    }
-
-    pub fn read_var_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
-        let len = usize::try_from(self.read_var_uint()?).map_err(|_| DecodeError::Invalid("length"))?;
-        let end = self.pos.checked_add(len).ok_or(DecodeError::Invalid("length"))?;
-        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated)?;
-        self.pos = end;
-        Ok(bytes)
-    }
-
-    pub fn read_var_string(&mut self) -> Result<&'a str, DecodeError> {
-        std::str::from_utf8(self.read_var_bytes()?).map_err(|_| DecodeError::Invalid("utf-8"))
-    }
-
-    /// Everything not read yet.
-    #[cfg(test)]
-    pub fn rest(&self) -> &'a [u8] {
-        self.buf.get(self.pos..).unwrap_or_default()
-    }
-}
 
 /// One decoded y-protocols message; payloads borrow from the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,13 +54,13 @@ pub enum Message<'a> {
 
 impl<'a> Message<'a> {
     /// Decodes one message from one frame (y-websocket sends one per frame).
-    pub fn decode(frame: &'a [u8]) -> Result<Self, DecodeError> {
+    pub fn decode(frame: &'a [u8]) -> Result<Self, Lib0Error> {
         let mut r = Reader::new(frame);
-        match r.read_var_uint()? {
+        match r.var_uint()? {
             MSG_SYNC => Self::decode_sync(&mut r),
-            MSG_AWARENESS => Ok(Message::Awareness(r.read_var_bytes()?)),
-            MSG_AUTH => match r.read_var_uint()? {
-                0 => Ok(Message::AuthDenied(r.read_var_string()?)),
+            MSG_AWARENESS => Ok(Message::Awareness(r.var_bytes()?)),
+            MSG_AUTH => match r.var_uint()? {
+                0 => Ok(Message::AuthDenied(r.var_string()?)),
                 other => Ok(Message::AuthOther(other)),
             },
             MSG_QUERY_AWARENESS => Ok(Message::QueryAwareness),
@@ -155,11 +69,11 @@ impl<'a> Message<'a> {
     }
 
     /// The sync sub-message after the `0` tag: `[sub, varByteArray]`.
-    fn decode_sync(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-        match r.read_var_uint()? {
-            SYNC_STEP1 => Ok(Message::SyncStep1(r.read_var_bytes()?)),
-            SYNC_STEP2 => Ok(Message::SyncStep2(r.read_var_bytes()?)),
-            SYNC_UPDATE => Ok(Message::Update(r.read_var_bytes()?)),
+    fn decode_sync(r: &mut Reader<'a>) -> Result<Self, Lib0Error> {
+        match r.var_uint()? {
+            SYNC_STEP1 => Ok(Message::SyncStep1(r.var_bytes()?)),
+            SYNC_STEP2 => Ok(Message::SyncStep2(r.var_bytes()?)),
+            SYNC_UPDATE => Ok(Message::Update(r.var_bytes()?)),
             other => Ok(Message::UnknownSync(other)),
         }
     }
@@ -227,22 +141,20 @@ pub fn encode_hocuspocus_auth(token: &str) -> Vec<u8> {
 }
 
 /// Splits a Hocuspocus frame into its document name and message.
-pub fn decode_hocuspocus(frame: &[u8]) -> Result<(&str, HpMessage<'_>), DecodeError> {
+pub fn decode_hocuspocus(frame: &[u8]) -> Result<(&str, HpMessage<'_>), Lib0Error> {
     let mut r = Reader::new(frame);
-    let name = r.read_var_string()?;
-    let body_at = r.pos;
-    let msg = match r.read_var_uint()? {
-        MSG_SYNC | MSG_AWARENESS | MSG_QUERY_AWARENESS => {
-            HpMessage::Y(Message::decode(frame.get(body_at..).ok_or(DecodeError::Truncated)?)?)
-        }
+    let name = r.var_string()?;
+    let body = r.rest();
+    let msg = match r.var_uint()? {
+        MSG_SYNC | MSG_AWARENESS | MSG_QUERY_AWARENESS => HpMessage::Y(Message::decode(body)?),
         HP_SYNC_REPLY => HpMessage::Y(Message::decode_sync(&mut r)?),
-        MSG_AUTH => match r.read_var_uint()? {
+        MSG_AUTH => match r.var_uint()? {
             HP_AUTH_OK => HpMessage::Authenticated,
-            HP_AUTH_DENIED => HpMessage::Denied(r.read_var_string()?),
+            HP_AUTH_DENIED => HpMessage::Denied(r.var_string()?),
             other => HpMessage::Ignored(other),
         },
         HP_SYNC_STATUS => HpMessage::SyncStatus,
-        HP_CLOSE => HpMessage::Close(r.read_var_string().unwrap_or("")),
+        HP_CLOSE => HpMessage::Close(r.var_string().unwrap_or("")),
         t @ (HP_STATELESS | HP_BROADCAST_STATELESS) => HpMessage::Ignored(t),
         other => HpMessage::Y(Message::Unknown(other)),
     };
@@ -344,56 +256,6 @@ impl<'a> Iterator for Markers<'a> {
 mod tests {
     use super::*;
 
-    fn enc(n: u64) -> Vec<u8> {
-        let mut v = Vec::new();
-        write_var_uint(&mut v, n);
-        v
-    }
-
-    #[test]
-    fn var_uint_known_vectors() {
-        assert_eq!(enc(0), [0]);
-        assert_eq!(enc(1), [1]);
-        assert_eq!(enc(127), [0x7f]);
-        assert_eq!(enc(128), [0x80, 0x01]);
-        assert_eq!(enc(300), [0xac, 0x02]);
-        assert_eq!(enc(16_384), [0x80, 0x80, 0x01]);
-        // 2^53 - 1, the largest lib0 promises to round-trip through JS numbers.
-        assert_eq!(enc((1 << 53) - 1), [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    }
-
-    #[test]
-    fn var_uint_round_trips() {
-        for n in [0, 1, 127, 128, 255, 256, 65_535, 1 << 32, (1 << 53) - 1, u64::MAX] {
-            let v = enc(n);
-            let mut r = Reader::new(&v);
-            assert_eq!(r.read_var_uint(), Ok(n));
-            assert!(r.rest().is_empty());
-        }
-    }
-
-    #[test]
-    fn var_uint_rejects_truncated_and_overflowing() {
-        assert_eq!(Reader::new(&[]).read_var_uint(), Err(DecodeError::Truncated));
-        assert_eq!(Reader::new(&[0x80]).read_var_uint(), Err(DecodeError::Truncated));
-        assert_eq!(Reader::new(&[0xff; 11]).read_var_uint(), Err(DecodeError::Overflow));
-        // Ten bytes whose last group sets bits above 64.
-        let mut too_big = vec![0xff; 9];
-        too_big.push(0x02);
-        assert_eq!(Reader::new(&too_big).read_var_uint(), Err(DecodeError::Overflow));
-    }
-
-    #[test]
-    fn var_bytes_bounds_are_checked() {
-        // Claims 5 bytes, has 2.
-        assert_eq!(Reader::new(&[5, 1, 2]).read_var_bytes(), Err(DecodeError::Truncated));
-        // A huge length must not overflow the position arithmetic.
-        let mut huge = enc(u64::MAX);
-        huge.push(0);
-        assert!(Reader::new(&huge).read_var_bytes().is_err());
-        assert_eq!(Reader::new(&[2, 0xff, 0xfe]).read_var_string(), Err(DecodeError::Invalid("utf-8")));
-    }
-
     #[test]
     fn sync_frames_encode_and_decode() {
         let step1 = encode_sync_step1(&EMPTY_STATE_VECTOR);
@@ -417,8 +279,8 @@ mod tests {
         assert_eq!(Message::decode(&[2, 1]), Ok(Message::AuthOther(1)));
         assert_eq!(Message::decode(&[0x66, 0]), Ok(Message::Unknown(102)));
         assert_eq!(Message::decode(&[0, 9]), Ok(Message::UnknownSync(9)));
-        assert_eq!(Message::decode(&[]), Err(DecodeError::Truncated));
-        assert_eq!(Message::decode(&[0, 2, 3, 1]), Err(DecodeError::Truncated));
+        assert_eq!(Message::decode(&[]), Err(Lib0Error::Truncated));
+        assert_eq!(Message::decode(&[0, 2, 3, 1]), Err(Lib0Error::Truncated));
     }
 
     #[test]
@@ -442,7 +304,7 @@ mod tests {
         assert_eq!(decode_hocuspocus(&[1, b'd', 8, 1]), Ok(("d", HpMessage::SyncStatus)));
         assert_eq!(decode_hocuspocus(&[1, b'd', 7, 1, b'x']), Ok(("d", HpMessage::Close("x"))));
         assert_eq!(decode_hocuspocus(&[1, b'd', 3]), Ok(("d", HpMessage::Y(Message::QueryAwareness))));
-        assert_eq!(decode_hocuspocus(&[5, b'd']), Err(DecodeError::Truncated));
+        assert_eq!(decode_hocuspocus(&[5, b'd']), Err(Lib0Error::Truncated));
     }
 
     #[test]
@@ -452,10 +314,10 @@ mod tests {
         assert_eq!(f, [1, 7, 1, 0xac, 0x02, 1, 2, b'{', b'}']);
         let Ok(Message::Awareness(inner)) = Message::decode(&f) else { panic!("not awareness") };
         let mut r = Reader::new(inner);
-        assert_eq!(r.read_var_uint(), Ok(1));
-        assert_eq!(r.read_var_uint(), Ok(300));
-        assert_eq!(r.read_var_uint(), Ok(1));
-        assert_eq!(r.read_var_string(), Ok("{}"));
+        assert_eq!(r.var_uint(), Ok(1));
+        assert_eq!(r.var_uint(), Ok(300));
+        assert_eq!(r.var_uint(), Ok(1));
+        assert_eq!(r.var_string(), Ok("{}"));
     }
 
     #[test]

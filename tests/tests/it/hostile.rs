@@ -2,7 +2,8 @@
 //! connection with the right close code and reason, and the server carries on.
 
 use tokio_tungstenite::tungstenite::Message;
-use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_update, write_var_uint};
+use touchpoint_core::lib0::write_var_uint;
+use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_update};
 use touchpoint_tests::{Api, TestServer, YClient};
 use yrs::{GetString, Text, Transact};
 
