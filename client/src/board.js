@@ -2,13 +2,25 @@
 // objects for the views. Hidden (moderated) contributions are dropped here,
 // unless a view asks for them (the facilitator's moderation queue).
 
-export const COLLECTIONS = ['cards', 'ideas', 'path_notes', 'pledges', 'touchstones']
+// The board's names, here and nowhere else in the client: the same words as
+// server/core/src/room/layout.rs, so a misspelt name fails where it is used.
+
+/** The board's roots that are not collections. */
+export const ROOT = Object.freeze({ ROOM: 'room', ACTIVITIES: 'activities', PARTICIPATION: 'participation', AUDIT: 'audit', SNAPSHOTS: 'snapshots' })
+
+/** Where each kind of contribution lives on the board. */
+export const COLLECTION = Object.freeze({ CARDS: 'cards', IDEAS: 'ideas', PATH_NOTES: 'path_notes', PLEDGES: 'pledges', TOUCHSTONES: 'touchstones' })
+
+export const COLLECTIONS = Object.values(COLLECTION)
+
+/** The kinds of activity. */
+export const KIND = Object.freeze({ EMOTION_MAP: 'emotion_map', VOTE: 'vote', PATH: 'path', PLEDGE: 'pledge', IDEAS: 'ideas' })
 
 export function readRoom(doc) {
-  const room = doc.getMap('room').toJSON()
-  const activities = Object.values(doc.getMap('activities').toJSON())
+  const room = doc.getMap(ROOT.ROOM).toJSON()
+  const activities = Object.values(doc.getMap(ROOT.ACTIVITIES).toJSON())
     .sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
-  const participation = doc.getMap('participation').toJSON()
+  const participation = doc.getMap(ROOT.PARTICIPATION).toJSON()
   return {
     title: room.title || '',
     programme: room.programme || null,
@@ -70,17 +82,17 @@ export function roleLabel(room, perspectiveId, roleId) {
 }
 
 export const KIND_WORDS = {
-  emotion_map: 'Emotional map',
-  vote: 'Vote',
-  path: 'PATH',
-  pledge: 'Pledges',
-  ideas: 'Ideas',
+  [KIND.EMOTION_MAP]: 'Emotional map',
+  [KIND.VOTE]: 'Vote',
+  [KIND.PATH]: 'PATH',
+  [KIND.PLEDGE]: 'Pledges',
+  [KIND.IDEAS]: 'Ideas',
 }
 
 /** What kind of activity this is, in words ("Emotional map: how we want it to feel"). */
 export function kindWords(a) {
   if (!a) return ''
-  if (a.kind === 'emotion_map') return a.board === 'desired' ? 'Emotional map: how care should feel' : 'Emotional map: how care feels now'
+  if (a.kind === KIND.EMOTION_MAP) return a.board === 'desired' ? 'Emotional map: how care should feel' : 'Emotional map: how care feels now'
   return KIND_WORDS[a.kind] || ''
 }
 

@@ -2,7 +2,7 @@
 // reveal), its touchpoints, options or sections (add, rename, move: buttons,
 // never dragging), and the quick forms for paper cards and paper ballots.
 import { h, focusLater, plural } from '../dom.js'
-import { choicesOf, contributions, kindWords } from '../board.js'
+import { choicesOf, contributions, kindWords, COLLECTION, KIND } from '../board.js'
 import { resultsView } from '../projector/votes.js'
 import { heatmapView } from '../projector/heatmap.js'
 
@@ -19,19 +19,19 @@ export function activityPanel(ctx, a) {
 
 function summary(ctx, a) {
   const doc = ctx.board.doc
-  if (a.kind === 'vote') {
+  if (a.kind === KIND.VOTE) {
     const results = ctx.results[a.id]
     return h('div', { class: 'console-results' },
       a.revealed ? h('p', { class: 'notice info' }, 'The results are shown on the projector and the phones.') : h('p', { class: 'notice info' }, 'Only you see these results until you reveal them.'),
       results ? resultsView(a, { level: 3, results }) : h('p', { class: 'hint' }, a.state === 'pending' ? 'Open the vote to see results as they come in.' : 'Loading the results…'),
       budgetEditor(ctx, a))
   }
-  if (a.kind === 'emotion_map') {
-    return h('details', { class: 'map-preview' }, h('summary', null, `The map (${plural(contributions(doc, 'cards', a.id).length, 'card')})`), heatmapView(doc, ctx.room, a, { level: 3 }))
+  if (a.kind === KIND.EMOTION_MAP) {
+    return h('details', { class: 'map-preview' }, h('summary', null, `The map (${plural(contributions(doc, COLLECTION.CARDS, a.id).length, 'card')})`), heatmapView(doc, ctx.room, a, { level: 3 }))
   }
-  const counts = { path: 'path_notes', pledge: 'pledges', ideas: 'ideas' }
+  const counts = { [KIND.PATH]: COLLECTION.PATH_NOTES, [KIND.PLEDGE]: COLLECTION.PLEDGES, [KIND.IDEAS]: COLLECTION.IDEAS }
   const n = contributions(doc, counts[a.kind], a.id).length
-  return h('p', null, plural(n, a.kind === 'pledge' ? 'pledge' : a.kind === 'path' ? 'note' : 'idea'), ' so far.')
+  return h('p', null, plural(n, a.kind === KIND.PLEDGE ? 'pledge' : a.kind === KIND.PATH ? 'note' : 'idea'), ' so far.')
 }
 
 function budgetEditor(ctx, a) {
@@ -101,7 +101,7 @@ function choicesEditor(ctx, a) {
  * set between cards, the text clears, and focus goes back to the first field.
  */
 function assistedEntry(ctx, a) {
-  if (a.kind === 'vote' && !a.comments) return null
+  if (a.kind === KIND.VOTE && !a.comments) return null
   const room = ctx.room
   const d = ctx.drafts[`paper-${a.id}`] ??= { perspective: '', role: '', touchpoint: '', emotion: '', word: '', note: '', text: '', section: '', option: '', name: '', organisation: '', count: 0 }
   const set = (k) => (e) => { d[k] = e.target.value }
@@ -111,7 +111,7 @@ function assistedEntry(ctx, a) {
   const first = `paper-first-${a.id}`
   let fields
   let body
-  if (a.kind === 'emotion_map') {
+  if (a.kind === KIND.EMOTION_MAP) {
     const emotions = a.emotions || []
     const groups = [['positive', 'Good feelings ▲'], ['neutral', 'Neither ●'], ['negative', 'Bad feelings ▼']]
       .map(([v, label]) => ({ label, options: emotions.filter((e) => e.valence === v) })).filter((g) => g.options.length)
@@ -129,19 +129,19 @@ function assistedEntry(ctx, a) {
       else card.emotion = d.emotion
       return card
     }
-  } else if (a.kind === 'vote') {
+  } else if (a.kind === KIND.VOTE) {
     fields = [
       select(first, 'Option', d.option, set('option'), [{ id: '', label: '— choose —' }].concat(a.options || [])),
       text(`paper-text-${a.id}`, 'Comment', 'text'),
     ]
     body = () => d.option && d.text.trim() ? { kind: 'add_idea', activity: a.id, option: d.option, text: d.text.trim() } : null
-  } else if (a.kind === 'path') {
+  } else if (a.kind === KIND.PATH) {
     fields = [
       select(first, 'Section', d.section, set('section'), [{ id: '', label: '— choose —' }].concat(a.sections || [])),
       text(`paper-text-${a.id}`, 'Note', 'text'),
     ]
     body = () => d.section && d.text.trim() ? { kind: 'add_path_note', activity: a.id, section: d.section, text: d.text.trim() } : null
-  } else if (a.kind === 'pledge') {
+  } else if (a.kind === KIND.PLEDGE) {
     fields = [
       text(first, a.touchstones ? 'Pledge (optional if there is a word)' : 'Pledge', 'text'),
       text(`paper-name-${a.id}`, 'Name, only if they want it shown', 'name', { input: true, max: 80 }),
@@ -212,7 +212,7 @@ function behalfOf(d) {
  * next ballot, the numbers clear, and focus goes back to the first field.
  */
 function paperBallot(ctx, a) {
-  if (a.kind !== 'vote') return null
+  if (a.kind !== KIND.VOTE) return null
   const d = ctx.drafts[`ballot-${a.id}`] ??= { perspective: '', role: '', dots: {}, scores: {}, count: 0 }
   const options = a.options || []
   const budget = a.budget || 0

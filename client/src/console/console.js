@@ -8,7 +8,7 @@ import { h, mount, focusLater } from '../dom.js'
 import { call, roomApi, tabStore, clockSkew } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
-import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, boardFromJson } from '../board.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, boardFromJson, KIND } from '../board.js'
 import { announce, alertNow } from '../a11y.js'
 import { participationView, joinAddress, formatCode, activityBoard } from '../projector/board.js'
 import { activityPanel } from './activity.js'
@@ -93,7 +93,7 @@ async function loadProjectorUrl(ctx) {
 /** The vote whose results the console shows: the one selected, else the one on phones. */
 function shownVote(ctx) {
   const a = ctx.room && findActivity(ctx.room, ctx.selected || ctx.room.current)
-  return a && a.kind === 'vote' && a.state !== 'pending' ? a : null
+  return a && a.kind === KIND.VOTE && a.state !== 'pending' ? a : null
 }
 
 /**
@@ -232,7 +232,7 @@ function activityRow(ctx, a, selected) {
       h('span', { class: 'hint' }, ` ${KIND_WORDS[a.kind]} · `),
       h('span', { class: `state ${a.state}` }, STATE_WORDS[a.state] || a.state),
       current ? h('span', { class: 'now-badge' }, ' ◉ On phones now') : null,
-      a.kind === 'vote' && a.revealed ? h('span', { class: 'hint' }, ' · results shown') : null),
+      a.kind === KIND.VOTE && a.revealed ? h('span', { class: 'hint' }, ' · results shown') : null),
     // The state buttons stay in place and are marked unavailable rather than swapped, so a
     // second press (or a double click) never lands on a different action, such as "Close"
     // taking the place of "Open and show" under the pointer or the focus.
@@ -243,7 +243,7 @@ function activityRow(ctx, a, selected) {
         ctx.selected = a.id
       }),
       stateButton(`close-${a.id}`, 'Close', a.state === 'open', 'secondary', () => act({ kind: 'lock_activity', activity: a.id }, `close “${a.title}”`)),
-      a.kind === 'vote' ? stateButton(`reveal-${a.id}`, a.revealed ? 'Hide results' : 'Reveal results', a.state !== 'pending', 'secondary', () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the results of “${a.title}”` : `reveal the results of “${a.title}”`)) : null,
+      a.kind === KIND.VOTE ? stateButton(`reveal-${a.id}`, a.revealed ? 'Hide results' : 'Reveal results', a.state !== 'pending', 'secondary', () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the results of “${a.title}”` : `reveal the results of “${a.title}”`)) : null,
       // Last, so that its coming and going moves no other button.
       a.state === 'open' && !current ? h('button', { type: 'button', key: `show-${a.id}`, class: 'button small secondary', onclick: () => act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`) }, 'Show on phones') : null))
 }

@@ -2,19 +2,19 @@
 // again. A hidden contribution stays in the record (flagged) and leaves the
 // projector and the phones of everyone but its author.
 import { h, plural } from '../dom.js'
-import { contributions, COLLECTIONS, activity as findActivity, perspectiveLabel, roleLabel } from '../board.js'
+import { contributions, COLLECTIONS, activity as findActivity, perspectiveLabel, roleLabel, COLLECTION } from '../board.js'
 
 const WHAT = { cards: 'Card', ideas: 'Idea', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word' }
 
 function text(room, c) {
   const a = findActivity(room, c.activity)
-  if (c.collection === 'cards') {
+  if (c.collection === COLLECTION.CARDS) {
     const t = a && (a.touchpoints || []).find((x) => x.id === c.touchpoint)
     const e = a && (a.emotions || []).find((x) => x.id === c.emotion)
     return `${t ? t.label : c.touchpoint}: ${e ? `${e.icon} ${e.label}` : `“${c.word}”`}${c.note ? ` — “${c.note}”` : ''}`
   }
-  if (c.collection === 'touchstones') return c.word
-  if (c.collection === 'pledges') return `${c.text}${c.name || c.organisation ? ` — ${[c.name, c.organisation].filter(Boolean).join(', ')}` : ''}`
+  if (c.collection === COLLECTION.TOUCHSTONES) return c.word
+  if (c.collection === COLLECTION.PLEDGES) return `${c.text}${c.name || c.organisation ? ` — ${[c.name, c.organisation].filter(Boolean).join(', ')}` : ''}`
   return c.text
 }
 

@@ -4,7 +4,7 @@
 // away once answered, and focus moves on to the next, so an old phone with
 // large text scrolls as little as possible.
 import { h, focusLater } from '../dom.js'
-import { contribution, VALENCE } from '../board.js'
+import { contribution, VALENCE, COLLECTION } from '../board.js'
 import { changedByArrow } from '../a11y.js'
 
 const NOTE_MAX = 280
@@ -15,7 +15,7 @@ export function emotionView(ctx, a, locked) {
   const touchpoint = (a.touchpoints || []).find((t) => t.id === d.touchpoint)
   const emotion = (a.emotions || []).find((e) => e.id === d.emotion)
   const ownWord = d.emotion === '__own'
-  const editing = d.editing ? contribution(ctx.board.doc, 'cards', d.editing) : null
+  const editing = d.editing ? contribution(ctx.board.doc, COLLECTION.CARDS, d.editing) : null
   const mine = myCards(ctx, a)
   const changed = () => ctx.saveDrafts()
   const confirmTouchpoint = () => {
@@ -109,7 +109,7 @@ export function emotionView(ctx, a, locked) {
       ctx.send({ kind: 'edit_card', id: d.editing, ...fields, note: fields.note }, `your changed card “${feeling}” at “${touchpoint.label}”`, { restore })
     } else {
       ctx.send({ kind: 'add_card', activity: a.id, ...fields, note: fields.note || undefined },
-        `your card “${feeling}” at “${touchpoint.label}”`, { collection: 'cards', restore })
+        `your card “${feeling}” at “${touchpoint.label}”`, { collection: COLLECTION.CARDS, restore })
     }
     clear(d)
     changed()
@@ -142,10 +142,10 @@ export function emotionChip(e) {
 }
 
 function myCards(ctx, a) {
-  const ids = new Set(ctx.me.contributions.filter((c) => c.collection === 'cards').map((c) => c.id))
+  const ids = new Set(ctx.me.contributions.filter((c) => c.collection === COLLECTION.CARDS).map((c) => c.id))
   const out = []
   for (const id of ids) {
-    const card = contribution(ctx.board.doc, 'cards', id)
+    const card = contribution(ctx.board.doc, COLLECTION.CARDS, id)
     if (card && card.activity === a.id) out.push(card)
   }
   return out

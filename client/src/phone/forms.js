@@ -2,7 +2,7 @@
 // pledges (a name only if chosen; a contact only with its own consent) and
 // touchstone words. Each form keeps its draft until the outbox has it.
 import { h, focusLater } from '../dom.js'
-import { contribution } from '../board.js'
+import { contribution, COLLECTION } from '../board.js'
 import { withdrawButton } from './emotion.js'
 
 const TEXT_MAX = 500
@@ -57,7 +57,7 @@ export function pathView(ctx, a, locked) {
   const submit = () => {
     if (!section) { ctx.say('Please choose a part of the PATH first.', 'error'); focusLater('#sections legend'); return }
     if (!(d.text || '').trim()) { ctx.say('Please write your note first.', 'error'); focusLater('#path-text'); return }
-    sendText(ctx, a, 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, 'path_notes', { section: d.section, text: d.text })
+    sendText(ctx, a, 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, COLLECTION.PATH_NOTES, { section: d.section, text: d.text })
     d.text = ''
     ctx.saveDrafts()
   }
@@ -75,14 +75,14 @@ export function pathView(ctx, a, locked) {
           h('span', null, `${i + 1}. ${s.label}`, d.section === s.id && s.hint ? h('span', { class: 'hint' }, s.hint) : null)))),
       textField('path-text', section ? `Your note for “${section.label}”` : 'Your note', d.text, (v) => { d.text = v; ctx.saveDrafts() }),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Add my note'))),
-    list(ctx, 'Your notes', mineIn(ctx, a, 'path_notes'), pendingIn(ctx, a, 'path_notes'), label, locked))
+    list(ctx, 'Your notes', mineIn(ctx, a, COLLECTION.PATH_NOTES), pendingIn(ctx, a, COLLECTION.PATH_NOTES), label, locked))
 }
 
 export function ideasView(ctx, a, locked) {
   const d = ctx.draft(a.id)
   const submit = () => {
     if (!(d.text || '').trim()) { ctx.say('Please write something first.', 'error'); focusLater('#idea-text'); return }
-    sendText(ctx, a, 'add_idea', { text: d.text.trim() }, 'your idea', 'ideas', { text: d.text })
+    sendText(ctx, a, 'add_idea', { text: d.text.trim() }, 'your idea', COLLECTION.IDEAS, { text: d.text })
     d.text = ''
     ctx.saveDrafts()
   }
@@ -90,7 +90,7 @@ export function ideasView(ctx, a, locked) {
     locked ? null : h('form', { onsubmit: submit, 'aria-label': 'Add an idea' },
       textField('idea-text', 'Your words', d.text, (v) => { d.text = v; ctx.saveDrafts() }, { hint: 'Please do not write anyone’s name.' }),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Send'))),
-    list(ctx, 'What you wrote', mineIn(ctx, a, 'ideas'), pendingIn(ctx, a, 'ideas'), (c) => c.text, locked))
+    list(ctx, 'What you wrote', mineIn(ctx, a, COLLECTION.IDEAS), pendingIn(ctx, a, COLLECTION.IDEAS), (c) => c.text, locked))
 }
 
 export function pledgeView(ctx, a, locked) {
@@ -105,7 +105,7 @@ export function pledgeView(ctx, a, locked) {
     if ((d.organisation || '').trim()) fields.organisation = d.organisation.trim()
     if (contact) { fields.contact = contact; fields.contact_consent = true }
     ctx.send({ kind: 'add_pledge', activity: a.id, ...fields }, 'your pledge', {
-      collection: 'pledges',
+      collection: COLLECTION.PLEDGES,
       contact: !!contact,
       restore: { activity: a.id, fields: { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent } },
     })
@@ -115,7 +115,7 @@ export function pledgeView(ctx, a, locked) {
   }
   const submitWord = () => {
     if (!(d.touchstone || '').trim()) { ctx.say('Please write a word first.', 'error'); focusLater('#touchstone'); return }
-    sendText(ctx, a, 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, 'touchstones', { touchstone: d.touchstone })
+    sendText(ctx, a, 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, COLLECTION.TOUCHSTONES, { touchstone: d.touchstone })
     d.touchstone = ''
     ctx.saveDrafts()
   }
@@ -136,13 +136,13 @@ export function pledgeView(ctx, a, locked) {
           h('input', { id: 'pledge-consent', type: 'checkbox', checked: !!d.consent, onchange: (e) => set('consent')(e.target.checked) }),
           h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge later. I can ask them to delete it at any time.'))) : null,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge'))),
-    list(ctx, 'Your pledges', mineIn(ctx, a, 'pledges'), pendingIn(ctx, a, 'pledges'), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
+    list(ctx, 'Your pledges', mineIn(ctx, a, COLLECTION.PLEDGES), pendingIn(ctx, a, COLLECTION.PLEDGES), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
     a.touchstones ? h('section', { class: 'touchstones', 'aria-labelledby': 'ts-heading' },
       h('h2', { id: 'ts-heading' }, 'Words for the word cloud'),
       locked ? null : h('form', { onsubmit: submitWord, 'aria-label': 'Add a word to the word cloud' },
         textField('touchstone', a.touchstone_prompt || 'What matters most to you?', d.touchstone, set('touchstone'), { input: true, max: 30 }),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'Add my word'))),
-      list(ctx, 'Your words', mineIn(ctx, a, 'touchstones'), pendingIn(ctx, a, 'touchstones'), (c) => c.word, locked)) : null)
+      list(ctx, 'Your words', mineIn(ctx, a, COLLECTION.TOUCHSTONES), pendingIn(ctx, a, COLLECTION.TOUCHSTONES), (c) => c.word, locked)) : null)
 }
 
 /** A pledger may take back the contact they left for a follow-up, and keep the pledge. */

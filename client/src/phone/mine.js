@@ -2,28 +2,28 @@
 // still on its way, with a way to change or take back each one while its
 // activity is still open.
 import { h, focusLater } from '../dom.js'
-import { contribution, kindWords } from '../board.js'
+import { contribution, kindWords, COLLECTION } from '../board.js'
 import { emotionChip, withdrawButton } from './emotion.js'
 import { eraseContactButton } from './forms.js'
 
 const WHAT = { cards: 'Emotion card', ideas: 'Idea or comment', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word for the word cloud' }
 
 function text(ctx, c, a) {
-  if (c.collection === 'cards') {
+  if (c.collection === COLLECTION.CARDS) {
     const t = a && (a.touchpoints || []).find((x) => x.id === c.touchpoint)
     const e = a && (a.emotions || []).find((x) => x.id === c.emotion)
     return [h('strong', null, (t ? t.label : c.touchpoint) + ': '), c.word ? h('span', { class: 'chip own' }, c.word) : emotionChip(e), c.note ? ` “${c.note}”` : '']
   }
-  if (c.collection === 'touchstones') return c.word
-  if (c.collection === 'path_notes') {
+  if (c.collection === COLLECTION.TOUCHSTONES) return c.word
+  if (c.collection === COLLECTION.PATH_NOTES) {
     const s = a && (a.sections || []).find((x) => x.id === c.section)
     return [h('strong', null, (s ? s.label : c.section) + ': '), c.text]
   }
-  if (c.collection === 'ideas' && c.option) {
+  if (c.collection === COLLECTION.IDEAS && c.option) {
     const o = a && (a.options || []).find((x) => x.id === c.option)
     return [h('strong', null, `On “${o ? o.label : c.option}”: `), c.text]
   }
-  if (c.collection === 'pledges') return [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)]
+  if (c.collection === COLLECTION.PLEDGES) return [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)]
   return c.text
 }
 
@@ -55,7 +55,7 @@ export function mineView(ctx) {
           h('p', null, text(ctx, c, a)),
           c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
           a.state === 'locked' ? null : h('div', { class: 'actions' },
-            c.collection === 'cards' ? h('button', { type: 'button', class: 'button small secondary', onclick: () => {
+            c.collection === COLLECTION.CARDS ? h('button', { type: 'button', class: 'button small secondary', onclick: () => {
               const d = ctx.draft(a.id)
               Object.assign(d, { editing: c.id, touchpoint: c.touchpoint, emotion: c.word ? '__own' : c.emotion, word: c.word || '', note: c.note || '' })
               ctx.saveDrafts()

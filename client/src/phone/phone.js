@@ -5,7 +5,7 @@ import { h, mount, focusLater, plural } from '../dom.js'
 import { call, roomApi, store, clockSkew } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
-import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, kindWords } from '../board.js'
+import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
 import { announce, alertNow } from '../a11y.js'
 import { profileView, profileSummary } from './profile.js'
 import { emotionView } from './emotion.js'
@@ -155,7 +155,7 @@ function onOutbox(ctx, event) {
     const id = event.result && event.result.id
     if (id && item.collection && !event.result.withdrawn) {
       // As `/me` will say it (a pledge says whether a contact is held), until it is asked again.
-      const mine = item.collection === 'pledges' ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
+      const mine = item.collection === COLLECTION.PLEDGES ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([mine])
     }
     if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false } : c))
@@ -289,10 +289,10 @@ function activityScreen(ctx) {
     const locked = a.state === 'locked'
     body = [
       locked ? h('p', { class: 'notice info' }, 'This activity is closed now. Thank you for taking part. You can see what you added below.') : null,
-      a.kind === 'emotion_map' ? emotionView(ctx, a, locked)
-        : a.kind === 'vote' ? voteView(ctx, a, locked)
-          : a.kind === 'path' ? pathView(ctx, a, locked)
-            : a.kind === 'pledge' ? pledgeView(ctx, a, locked)
+      a.kind === KIND.EMOTION_MAP ? emotionView(ctx, a, locked)
+        : a.kind === KIND.VOTE ? voteView(ctx, a, locked)
+          : a.kind === KIND.PATH ? pathView(ctx, a, locked)
+            : a.kind === KIND.PLEDGE ? pledgeView(ctx, a, locked)
               : ideasView(ctx, a, locked),
     ]
   }

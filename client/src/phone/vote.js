@@ -5,6 +5,7 @@
 import { h, plural } from '../dom.js'
 import { resultsView } from '../projector/votes.js'
 import { changedByArrow } from '../a11y.js'
+import { COLLECTION } from '../board.js'
 
 // Scores browsed with the arrow keys are sent once the person stops on one.
 const arrowTimers = {}
@@ -50,7 +51,7 @@ export function voteView(ctx, a, locked) {
     const text = (d.comments[o.id] || '').trim()
     if (!text) return
     ctx.send({ kind: 'add_idea', activity: a.id, option: o.id, text }, `your comment on “${o.label}”`,
-      { collection: 'ideas', restore: { activity: a.id, fields: { comments: { ...d.comments, [o.id]: text } } } })
+      { collection: COLLECTION.IDEAS, restore: { activity: a.id, fields: { comments: { ...d.comments, [o.id]: text } } } })
     d.comments[o.id] = ''
     ctx.saveDrafts()
   }

@@ -2,9 +2,15 @@
 // a new pledge, the facilitator opening, closing or revealing an activity.
 // Each change is said once, politely, and a burst is summed up (a11y.js).
 import { announce } from '../a11y.js'
-import { readRoom, contributions, COLLECTIONS, activity as findActivity, perspectiveLabel } from '../board.js'
+import { readRoom, contributions, COLLECTIONS, activity as findActivity, perspectiveLabel, COLLECTION } from '../board.js'
 
-const NOUN = { cards: 'card', ideas: 'idea', path_notes: 'PATH note', pledges: 'pledge', touchstones: 'word for the word cloud' }
+const NOUN = {
+  [COLLECTION.CARDS]: 'card',
+  [COLLECTION.IDEAS]: 'idea',
+  [COLLECTION.PATH_NOTES]: 'PATH note',
+  [COLLECTION.PLEDGES]: 'pledge',
+  [COLLECTION.TOUCHSTONES]: 'word for the word cloud',
+}
 
 export function watchBoard(doc) {
   let seen = null
@@ -46,11 +52,11 @@ export function watchBoard(doc) {
 function describe(room, c) {
   const a = findActivity(room, c.activity)
   const who = c.perspective ? ` from ${perspectiveLabel(room, c.perspective).toLowerCase()}` : ''
-  if (c.collection === 'cards' && a) {
+  if (c.collection === COLLECTION.CARDS && a) {
     const t = (a.touchpoints || []).find((x) => x.id === c.touchpoint)
     const e = (a.emotions || []).find((x) => x.id === c.emotion)
     return `New card at ${t ? t.label : c.touchpoint}: ${e ? e.label : c.word}${who}.${c.note ? ` “${c.note}”` : ''}`
   }
-  if (c.collection === 'touchstones') return `New word for the word cloud: ${c.word}.`
+  if (c.collection === COLLECTION.TOUCHSTONES) return `New word for the word cloud: ${c.word}.`
   return `New ${NOUN[c.collection]}${who}: ${c.text}`
 }

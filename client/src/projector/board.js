@@ -3,7 +3,7 @@
 // the board of the activity in progress. Hidden contributions never appear.
 import { h, plural } from '../dom.js'
 import { clockSkew } from '../api.js'
-import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords } from '../board.js'
+import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
 
@@ -82,16 +82,16 @@ export function boardView(doc, room, { compact = false, code, level = 1, at = nu
 
 /** The board of one activity, with its headings at `level`. */
 export function activityBoard(doc, room, a, level) {
-  if (a.kind === 'emotion_map') return heatmapView(doc, room, a, { level })
-  if (a.kind === 'vote') return voteBoard(doc, a, level)
-  if (a.kind === 'path') return pathBoard(doc, a, level)
-  if (a.kind === 'pledge') return pledgeBoard(doc, a, level)
-  return ideaWall(contributions(doc, 'ideas', a.id), level, 'Ideas')
+  if (a.kind === KIND.EMOTION_MAP) return heatmapView(doc, room, a, { level })
+  if (a.kind === KIND.VOTE) return voteBoard(doc, a, level)
+  if (a.kind === KIND.PATH) return pathBoard(doc, a, level)
+  if (a.kind === KIND.PLEDGE) return pledgeBoard(doc, a, level)
+  return ideaWall(contributions(doc, COLLECTION.IDEAS, a.id), level, 'Ideas')
 }
 
 function voteBoard(doc, a, level) {
   if (a.revealed && a.results) return resultsView(a, { level })
-  const comments = contributions(doc, 'ideas', a.id)
+  const comments = contributions(doc, COLLECTION.IDEAS, a.id)
   return h('div', null,
     h('p', { class: 'notice info' }, a.state === 'locked' ? 'Voting has closed. The results will be shown in a moment.' : 'The results stay hidden until everyone has voted.'),
     h('ol', { class: 'option-board' }, (a.options || []).map((o) => {
@@ -104,7 +104,7 @@ function voteBoard(doc, a, level) {
 }
 
 function pathBoard(doc, a, level) {
-  const notes = contributions(doc, 'path_notes', a.id)
+  const notes = contributions(doc, COLLECTION.PATH_NOTES, a.id)
   return h('ol', { class: 'path-board' }, (a.sections || []).map((s, i) => {
     const mine = notes.filter((n) => n.section === s.id)
     return h('li', { key: s.id, class: 'path-section' },
@@ -115,8 +115,8 @@ function pathBoard(doc, a, level) {
 }
 
 function pledgeBoard(doc, a, level) {
-  const pledges = contributions(doc, 'pledges', a.id)
-  const words = contributions(doc, 'touchstones', a.id)
+  const pledges = contributions(doc, COLLECTION.PLEDGES, a.id)
+  const words = contributions(doc, COLLECTION.TOUCHSTONES, a.id)
   return h('div', { class: 'pledge-board' },
     h('section', { 'aria-labelledby': 'pledge-wall-h' },
       h(`h${level}`, { id: 'pledge-wall-h' }, `Pledges (${pledges.length})`),

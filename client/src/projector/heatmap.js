@@ -4,7 +4,7 @@
 // side of the room next to each other, so people's and staff's experience
 // can be compared. Every cell shows its number; the shading only backs it up.
 import { h } from '../dom.js'
-import { contributions, VALENCE } from '../board.js'
+import { contributions, VALENCE, COLLECTION } from '../board.js'
 import { personasView } from '../phone/emotion.js'
 
 // Light tints with dark text (contrast above 7:1 at every step).
@@ -37,7 +37,7 @@ function describe(room, group, fallback) {
 }
 
 export function heatmapView(doc, room, a, { level = 2 } = {}) {
-  const cards = contributions(doc, 'cards', a.id)
+  const cards = contributions(doc, COLLECTION.CARDS, a.id)
   const touchpoints = a.touchpoints || []
   const emotions = a.emotions || []
   const groups = sides(room, cards)

@@ -6,7 +6,7 @@
 import { h, mount, focusLater } from '../dom.js'
 import { connectBoard } from '../sync.js'
 import { call, roomApi } from '../api.js'
-import { readRoom } from '../board.js'
+import { readRoom, ROOT } from '../board.js'
 import { announceNow } from '../a11y.js'
 import { boardView } from './board.js'
 import { createReplay, replayView } from './replay.js'
@@ -51,7 +51,7 @@ export function startProjector(root, code, key) {
       return h('main', { class: 'projector replaying', id: 'main' },
         replayView(replay, code, () => { location.hash = fragment(false) }))
     }
-    const room = board.synced || board.doc.getMap('room').size ? readRoom(board.doc) : null
+    const room = board.synced || board.doc.getMap(ROOT.ROOM).size ? readRoom(board.doc) : null
     return h('main', { class: 'projector', id: 'main' },
       room ? boardView(board.doc, room, { code, level: 1 }) : h('h1', null, 'Connecting to the room…'),
       board.status !== 'online' ? h('p', { class: 'connection-lost' }, board.status === 'connecting' ? 'Connecting…' : 'Connection lost: reconnecting') : null,

@@ -11,12 +11,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use yrs::types::ToJson;
-use yrs::{ReadTxn, Transact};
 
-use touchpoint_core::board::RoomDocs;
-use touchpoint_core::intent::{OnBehalfOf, Profile};
+use touchpoint_core::room::RoomDocs;
+use touchpoint_core::room::contribution::{Contributed, Header};
+use touchpoint_core::room::layout::ActivityKind;
+use touchpoint_core::room::record::{Authored, RoomRecord};
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
 
 /// The version of the export's shape; bumped on any change that breaks a reader.
@@ -52,10 +51,10 @@ pub struct RoomInfo {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityInfo {
     pub id: String,
-    pub kind: String,
+    pub kind: ActivityKind,
     pub title: String,
     pub order: i64,
     pub state: String,
@@ -196,27 +195,6 @@ pub struct SnapshotInfo {
     pub taken_at: i64,
 }
 
-/// A contribution as the board stores it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Stored {
-    activity: String,
-    touchpoint: String,
-    emotion: Option<String>,
-    word: Option<String>,
-    note: Option<String>,
-    section: String,
-    option: Option<String>,
-    text: String,
-    name: Option<String>,
-    organisation: Option<String>,
-    perspective: Option<String>,
-    role: Option<String>,
-    assisted: bool,
-    hidden: bool,
-    at: i64,
-}
-
 impl Dataset {
     /// Reads a room's documents. `room`, `template` and `snapshots` come from the store, which knows them.
     pub fn from_docs(
@@ -225,17 +203,9 @@ impl Dataset {
         template: Option<Template>,
         snapshots: Vec<SnapshotInfo>,
     ) -> Self {
-        let board = docs.board.transact();
-        let ledger = docs.ledger.transact();
-        let root = |txn: &yrs::Transaction<'_>, name: &str| -> Value {
-            txn.get_map(name).map(|map| any_json(&map.to_json(txn))).unwrap_or(Value::Null)
-        };
-        let room_map = root(&board, "room");
-        let perspectives: Vec<Perspective> = parse(&room_map["perspectives"]);
-        let segments: Vec<Segment> = parse(&room_map["segments"]);
-
+        let record = RoomRecord::read(docs);
         // Labels follow the ledger's order of ids: stable between exports, unrelated to tokens.
-        let profiles: BTreeMap<String, Profile> = parse(&root(&ledger, "participants"));
+        let profiles = &record.profiles;
         let labels: BTreeMap<&str, String> =
             profiles.keys().enumerate().map(|(i, id)| (id.as_str(), format!("p{}", i + 1))).collect();
         let participants = profiles
@@ -248,7 +218,6 @@ impl Dataset {
                 remote: profile.remote,
             })
             .collect();
-        let owners: BTreeMap<String, Value> = parse(&root(&ledger, "owners"));
         let source_of_participant = |id: &str| -> Source {
             let profile = profiles.get(id).cloned().unwrap_or_default();
             Source {
@@ -260,109 +229,88 @@ impl Dataset {
                 assisted: false,
             }
         };
-        let source = |id: &str, stored: &Stored| -> Source {
-            match owners.get(id).and_then(|owner| owner["owner"].as_str()) {
-                Some(owner) if owner != "assisted" && profiles.contains_key(owner) => Source {
+        let source = |author: &Option<String>, header: &Header| -> Source {
+            match author {
+                Some(owner) if profiles.contains_key(owner) => Source {
                     // The card keeps the perspective it was made under, even if the profile changed since.
-                    perspective: stored.perspective.clone(),
-                    role: stored.role.clone(),
+                    perspective: header.perspective.clone(),
+                    role: header.role.clone(),
                     ..source_of_participant(owner)
                 },
                 _ => Source {
-                    perspective: stored.perspective.clone(),
-                    role: stored.role.clone(),
-                    assisted: stored.assisted,
+                    perspective: header.perspective.clone(),
+                    role: header.role.clone(),
+                    assisted: header.assisted,
                     ..Source::default()
                 },
             }
         };
 
-        let mut activities: Vec<ActivityInfo> = match root(&board, "activities") {
-            Value::Object(all) => all.values().map(activity_info).collect(),
-            _ => Vec::new(),
-        };
-        activities.sort_by_key(|activity| activity.order);
+        let activities: Vec<ActivityInfo> = record
+            .activities
+            .into_iter()
+            .map(|a| ActivityInfo {
+                id: a.id,
+                kind: a.kind,
+                title: a.title,
+                order: a.order,
+                state: a.state.as_str().to_owned(),
+                board: a.board.map(|board| board.as_str().to_owned()),
+                choices: a.choices,
+                emotions: a.emotions,
+                budget: a.budget,
+                revealed: a.revealed,
+            })
+            .collect();
         let valence_of = |activity: &str, emotion: &Option<String>| -> Option<Valence> {
             let emotion = emotion.as_deref()?;
             let activity = activities.iter().find(|a| a.id == activity)?;
             activity.emotions.iter().find(|e| e.id == emotion).map(|e| e.valence)
         };
-
-        let contributions = |name: &str| -> Vec<(String, Stored)> {
-            let mut rows: Vec<(String, Stored)> = match root(&board, name) {
-                Value::Object(all) => all.into_iter().map(|(id, value)| (id, parse(&value))).collect(),
-                _ => Vec::new(),
-            };
-            rows.sort_by(|(a_id, a), (b_id, b)| (a.at, a_id).cmp(&(b.at, b_id)));
-            rows
+        // The export keeps times as signed seconds, and a contribution's source as its author described it.
+        let common = |author: &Option<String>, header: Header| -> Common {
+            let source = source(author, &header);
+            let at = i64::try_from(header.at).unwrap_or(i64::MAX);
+            (header.id, header.activity, header.hidden, at, source)
         };
-        let cards = contributions("cards")
-            .into_iter()
-            .map(|(id, c)| CardRow {
-                source: source(&id, &c),
-                valence: valence_of(&c.activity, &c.emotion),
-                id,
-                activity: c.activity,
-                touchpoint: c.touchpoint,
-                emotion: c.emotion,
-                word: c.word,
-                note: c.note,
-                hidden: c.hidden,
-                at: c.at,
-            })
-            .collect();
-        let path_notes = contributions("path_notes")
-            .into_iter()
-            .map(|(id, c)| NoteRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
-                section: c.section,
-                text: c.text,
-                hidden: c.hidden,
-                at: c.at,
-            })
-            .collect();
-        let ideas = contributions("ideas")
-            .into_iter()
-            .map(|(id, c)| IdeaRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
-                option: c.option,
-                text: c.text,
-                hidden: c.hidden,
-                at: c.at,
-            })
-            .collect();
-        let pledges = contributions("pledges")
-            .into_iter()
-            .map(|(id, c)| PledgeRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
-                text: c.text,
-                name: c.name,
-                organisation: c.organisation,
-                hidden: c.hidden,
-                at: c.at,
-            })
-            .collect();
-        let touchstones = contributions("touchstones")
-            .into_iter()
-            .map(|(id, c)| TouchstoneRow {
-                source: source(&id, &c),
-                id,
-                activity: c.activity,
-                word: c.word.unwrap_or_default(),
-                hidden: c.hidden,
-                at: c.at,
-            })
-            .collect();
+        let cards = rows(record.cards, &common, |c, (id, activity, hidden, at, source)| {
+            let valence = valence_of(&activity, &c.emotion);
+            let (touchpoint, emotion, word, note) = (c.touchpoint, c.emotion, c.word, c.note);
+            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, at, source }
+        });
+        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, at, source)| NoteRow {
+            id,
+            activity,
+            section: c.section,
+            text: c.text,
+            hidden,
+            at,
+            source,
+        });
+        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, at, source)| IdeaRow {
+            id,
+            activity,
+            option: c.option,
+            text: c.text,
+            hidden,
+            at,
+            source,
+        });
+        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, at, source)| {
+            let (text, name, organisation) = (c.text, c.name, c.organisation);
+            PledgeRow { id, activity, text, name, organisation, hidden, at, source }
+        });
+        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, at, source)| TouchstoneRow {
+            id,
+            activity,
+            word: c.word,
+            hidden,
+            at,
+            source,
+        });
 
-        // Ballots are keyed `activity:participant` in the ledger, or `activity:paper.<id>` for a
-        // paper ballot, whose source is kept beside them (it has no profile).
-        let paper: BTreeMap<String, OnBehalfOf> = parse(&root(&ledger, "paper_ballots"));
+        // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
+        let paper = &record.paper_ballots;
         let paper_labels: BTreeMap<&str, String> =
             paper.keys().enumerate().map(|(i, key)| (key.as_str(), format!("b{}", i + 1))).collect();
         let voter_of = |key: &str, participant: &str| -> (Option<String>, Source) {
@@ -379,30 +327,23 @@ impl Dataset {
                 None => (None, source_of_participant(participant)),
             }
         };
-        let ballots = |name: &str| -> Vec<(String, String, String, BTreeMap<String, u32>)> {
-            let all: BTreeMap<String, BTreeMap<String, u32>> = parse(&root(&ledger, name));
-            all.into_iter()
-                .filter_map(|(key, ballot)| {
-                    let (activity, participant) = key.split_once(':')?;
-                    Some((key.clone(), activity.to_owned(), participant.to_owned(), ballot))
-                })
-                .collect()
-        };
         let mut dots = Vec::new();
-        for (key, activity, participant, ballot) in ballots("ballots") {
-            for (option, n) in ballot.into_iter().filter(|(_, n)| *n > 0) {
-                let (paper_ballot, source) = voter_of(&key, &participant);
-                dots.push(DotRow { activity: activity.clone(), option, dots: n, paper_ballot, source });
+        for ballot in &record.ballots {
+            for (option, n) in ballot.values.iter().filter(|(_, n)| **n > 0) {
+                let (paper_ballot, source) = voter_of(&ballot.key, &ballot.voter);
+                let (activity, option) = (ballot.activity.clone(), option.clone());
+                dots.push(DotRow { activity, option, dots: *n, paper_ballot, source });
             }
         }
         let mut scores = Vec::new();
-        for (key, activity, participant, ballot) in ballots("scores") {
-            for (option, score) in ballot {
-                let (paper_ballot, source) = voter_of(&key, &participant);
-                let score = u8::try_from(score).unwrap_or(0);
-                scores.push(ScoreRow { activity: activity.clone(), option, score, paper_ballot, source });
+        for ballot in &record.scores {
+            for (option, score) in &ballot.values {
+                let (paper_ballot, source) = voter_of(&ballot.key, &ballot.voter);
+                let (activity, option) = (ballot.activity.clone(), option.clone());
+                scores.push(ScoreRow { activity, option, score: *score, paper_ballot, source });
             }
         }
+        let (perspectives, segments) = (record.room.perspectives, record.room.segments);
 
         Dataset {
             schema: SCHEMA.to_owned(),
@@ -424,32 +365,19 @@ impl Dataset {
     }
 }
 
-fn any_json(any: &yrs::Any) -> Value {
-    serde_json::to_value(any).unwrap_or(Value::Null)
-}
+/// What every row takes from a contribution's header: id, activity, hidden, time and source.
+type Common = (String, String, bool, i64, Source);
 
-/// Reads a value leniently: what does not fit becomes the default, never a panic.
-fn parse<T: serde::de::DeserializeOwned + Default>(value: &Value) -> T {
-    serde_json::from_value(value.clone()).unwrap_or_default()
-}
-
-fn activity_info(value: &Value) -> ActivityInfo {
-    let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
-    let choices = ["touchpoints", "options", "sections"]
-        .iter()
-        .find(|key| value[**key].is_array())
-        .map(|key| parse(&value[*key]))
-        .unwrap_or_default();
-    ActivityInfo {
-        id: text("id"),
-        kind: text("kind"),
-        title: text("title"),
-        order: value["order"].as_i64().unwrap_or_default(),
-        state: text("state"),
-        board: value["board"].as_str().map(str::to_owned),
-        choices,
-        emotions: parse(&value["emotions"]),
-        budget: value["budget"].as_u64().and_then(|n| u32::try_from(n).ok()),
-        revealed: value["revealed"].as_bool().unwrap_or(false),
-    }
+/// One row per contribution, each made from the contribution and its header's [`Common`] part.
+fn rows<C: Contributed, R>(
+    all: Vec<Authored<C>>,
+    common: &dyn Fn(&Option<String>, Header) -> Common,
+    row: impl Fn(C, Common) -> R,
+) -> Vec<R> {
+    all.into_iter()
+        .map(|Authored { mut contribution, author }| {
+            let header = std::mem::take(contribution.header_mut());
+            row(contribution, common(&author, header))
+        })
+        .collect()
 }

@@ -4,15 +4,14 @@
 //! lib0 encoding ([`lib0`]) and the y-websocket wire format ([`protocol`]),
 //! the structural check of Yjs updates before `yrs` decodes them
 //! ([`update_check`]), the awareness bookkeeping of a room ([`awareness`]),
-//! and room codes and signed participant tokens ([`identity`]). It never
+//! room codes and signed participant tokens ([`identity`]), and a room's
+//! documents with every rule that changes them ([`room`]). It never
 //! touches a socket, a file or a clock; randomness and secrets are passed
 //! in. Nothing here panics on client input.
 
 pub mod awareness;
-pub mod board;
 pub mod calendar;
 pub mod identity;
-pub mod intent;
 pub mod lib0;
 pub mod protocol;
 pub mod room;

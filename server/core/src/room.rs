@@ -1,3 +1,25 @@
-//! One live room, as the server holds it: here, how its board is kept in sync with its clients.
+//! One live room, as the server holds it: its documents, their layout, and every rule that changes them.
+//!
+//! - [`layout`]: the names of the documents' roots, [`layout::ActivityKind`], collections, stages.
+//! - [`contribution`]: cards, ideas, PATH notes, pledges and touchstones, sharing one header.
+//! - [`intent`]: what can be asked and why it may be refused; the rules, one file per family.
+//! - [`docs`]: [`RoomDocs`], the board and the ledger, and the one way intents change them.
+//! - [`view`]: the answers: an intent's [`Outcome`], a participant's view, a vote's results.
+//! - [`record`]: the whole room read as typed records, for after-event analysis.
+//! - [`sync`]: [`sync::RoomSync`], the y-sync of the board with the room's clients, without a transport.
 
+mod activity;
+pub mod contribution;
+pub mod docs;
+pub mod intent;
+pub mod layout;
+pub mod record;
 pub mod sync;
+mod value;
+pub mod view;
+
+pub use docs::{Applied, Context, RoomDocs, scrub_board};
+pub use view::Outcome;
+
+#[cfg(test)]
+mod tests;

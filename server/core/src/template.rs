@@ -21,6 +21,8 @@ use thiserror::Error;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+use crate::room::layout::ActivityKind;
+
 // The limits below keep a template readable on a phone and bound what an
 // uploaded template can make the server and every screen carry. Each is
 // named once here, documented in `workshops/README.md` and tested below.
@@ -191,6 +193,16 @@ pub enum Board {
     Desired,
 }
 
+impl Board {
+    /// The word for this board in templates and on the room's board.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Board::Current => "current",
+            Board::Desired => "desired",
+        }
+    }
+}
+
 /// One word of the emotion vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -316,14 +328,13 @@ impl Activity {
         }
     }
 
-    /// The kind as written in templates and in the room document.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ActivityKind {
         match self {
-            Activity::EmotionMap(_) => "emotion_map",
-            Activity::Vote(_) => "vote",
-            Activity::Path(_) => "path",
-            Activity::Pledge(_) => "pledge",
-            Activity::Ideas(_) => "ideas",
+            Activity::EmotionMap(_) => ActivityKind::EmotionMap,
+            Activity::Vote(_) => ActivityKind::Vote,
+            Activity::Path(_) => ActivityKind::Path,
+            Activity::Pledge(_) => ActivityKind::Pledge,
+            Activity::Ideas(_) => ActivityKind::Ideas,
         }
     }
 }
@@ -428,25 +439,24 @@ fn missing_field(message: &str) -> Option<&str> {
 /// Deserializes each activity as the kind it declares, to name the field of
 /// the first error.
 fn refine_activity_error(root: &Spanned<DeValue<'_>>) -> Option<Located> {
-    const KINDS: &str = "`emotion_map`, `vote`, `path`, `pledge`, `ideas`";
     let DeValue::Array(activities) = root.get_ref().get("activities")?.get_ref() else { return None };
     activities.iter().enumerate().find_map(|(index, item)| {
         let at = format!("activities[{index}]");
         let DeValue::Table(table) = item.get_ref() else { return None };
         let Some(kind) = table.get("kind") else {
-            let message = format!("missing field `kind`, expected one of {KINDS}");
+            let kinds: Vec<String> = ActivityKind::ALL.iter().map(|kind| format!("`{kind}`")).collect();
+            let message = format!("missing field `kind`, expected one of {}", kinds.join(", "));
             return Some(Located { field: at, message, span: Some(item.span()) });
         };
         let mut fields = table.clone();
         fields.remove("kind");
         let deserializer = ValueDeserializer::from(Spanned::new(item.span(), DeValue::Table(fields)));
-        let result = match kind.get_ref().as_str()? {
-            "emotion_map" => EmotionMap::deserialize(deserializer).map(drop),
-            "vote" => Vote::deserialize(deserializer).map(drop),
-            "path" => Path::deserialize(deserializer).map(drop),
-            "pledge" => Pledge::deserialize(deserializer).map(drop),
-            "ideas" => Ideas::deserialize(deserializer).map(drop),
-            _ => return None,
+        let result = match ActivityKind::parse(kind.get_ref().as_str()?)? {
+            ActivityKind::EmotionMap => EmotionMap::deserialize(deserializer).map(drop),
+            ActivityKind::Vote => Vote::deserialize(deserializer).map(drop),
+            ActivityKind::Path => Path::deserialize(deserializer).map(drop),
+            ActivityKind::Pledge => Pledge::deserialize(deserializer).map(drop),
+            ActivityKind::Ideas => Ideas::deserialize(deserializer).map(drop),
         };
         let error = result.err()?;
         let field = error.span().and_then(|span| find_path(root, &span)).filter(|field| field.starts_with(&at));

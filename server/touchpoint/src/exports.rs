@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use touchpoint_analysis::dataset::{Dataset, RoomInfo, SnapshotInfo};
 use touchpoint_analysis::export::csv_files;
 use touchpoint_core::identity::RoomCode;
+use touchpoint_core::room::layout::board_maps;
 use yrs::types::ToJson;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update};
@@ -101,9 +102,7 @@ fn board_json(state: &[u8]) -> serde_json::Value {
     }
     let txn = doc.transact();
     let mut roots = serde_json::Map::new();
-    for name in
-        ["room", "activities", "cards", "ideas", "path_notes", "pledges", "touchstones", "participation", "snapshots"]
-    {
+    for name in board_maps() {
         if let Some(map) = txn.get_map(name) {
             roots.insert(name.to_owned(), serde_json::to_value(map.to_json(&txn)).unwrap_or_default());
         }

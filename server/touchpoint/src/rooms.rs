@@ -22,7 +22,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use touchpoint_core::identity::ParticipantId;
-use touchpoint_core::intent::{Actor, IntentError, IntentRequest, Profile};
+use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 
 use self::fanout::Member;

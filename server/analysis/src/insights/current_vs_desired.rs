@@ -5,6 +5,7 @@
 //! journey), and the touchpoints where the two differ most come first.
 
 use serde::Serialize;
+use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::template::Choice;
 
 use super::emotion_maps::{Comparison, Tally, compare, tallies};
@@ -27,7 +28,9 @@ pub fn current_vs_desired(datasets: &[Dataset]) -> Option<CurrentVsDesired> {
         datasets
             .iter()
             .flat_map(|dataset| dataset.activities.iter().map(move |activity| (dataset, activity)))
-            .filter(|(_, activity)| activity.kind == "emotion_map" && activity.board.as_deref() == Some(board))
+            .filter(|(_, activity)| {
+                activity.kind == ActivityKind::EmotionMap && activity.board.as_deref() == Some(board)
+            })
             .collect()
     };
     let (current, desired) = (maps("current"), maps("desired"));

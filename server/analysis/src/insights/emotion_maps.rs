@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
+use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::template::{Choice, Valence};
 
 use super::{PerspectiveGroup, WordCount, group_of, rows_with_extras, share, signed, word_counts};
@@ -170,7 +171,7 @@ pub fn emotion_maps(dataset: &Dataset) -> Vec<EmotionMapInsight> {
     dataset
         .activities
         .iter()
-        .filter(|activity| activity.kind == "emotion_map")
+        .filter(|activity| activity.kind == ActivityKind::EmotionMap)
         .map(|activity| emotion_map(dataset, activity))
         .collect()
 }

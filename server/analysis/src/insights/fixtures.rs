@@ -1,5 +1,6 @@
 //! A scripted event with known answers, shared by the tests of every section and of the report.
 
+use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Valence};
 
 use super::*;
@@ -36,14 +37,18 @@ fn perspective(id: &str, label: &str, group: Group, roles: &[(&str, &str)]) -> P
     Perspective { id: id.to_owned(), label: label.to_owned(), group, roles }
 }
 
-fn activity(id: &str, kind: &str, title: &str, choices: Vec<Choice>) -> ActivityInfo {
+fn activity(id: &str, kind: ActivityKind, title: &str, choices: Vec<Choice>) -> ActivityInfo {
     ActivityInfo {
         id: id.to_owned(),
-        kind: kind.to_owned(),
+        kind,
         title: title.to_owned(),
+        order: 0,
         state: "locked".to_owned(),
+        board: None,
         choices,
-        ..ActivityInfo::default()
+        emotions: Vec::new(),
+        budget: None,
+        revealed: false,
     }
 }
 
@@ -61,7 +66,7 @@ fn map(id: &str, title: &str, board: &str) -> ActivityInfo {
             emotion("anxious", Valence::Negative),
             emotion("frustrated", Valence::Negative),
         ],
-        ..activity(id, "emotion_map", title, journey())
+        ..activity(id, ActivityKind::EmotionMap, title, journey())
     }
 }
 
@@ -234,7 +239,7 @@ pub(crate) fn scripted_room() -> Dataset {
                 budget: Some(3),
                 ..activity(
                     "options",
-                    "vote",
+                    ActivityKind::Vote,
                     "The options for change",
                     vec![
                         choice("a", "A named care coordinator"),
@@ -243,10 +248,10 @@ pub(crate) fn scripted_room() -> Dataset {
                     ],
                 )
             },
-            activity("ideas", "ideas", "Have we missed something?", Vec::new()),
+            activity("ideas", ActivityKind::Ideas, "Have we missed something?", Vec::new()),
             activity(
                 "path",
-                "path",
+                ActivityKind::Path,
                 "Our PATH",
                 vec![
                     choice("north-star", "The north star"),
@@ -254,7 +259,7 @@ pub(crate) fn scripted_room() -> Dataset {
                     choice("first-step", "The first bold step"),
                 ],
             ),
-            activity("pledges", "pledge", "My pledge", Vec::new()),
+            activity("pledges", ActivityKind::Pledge, "My pledge", Vec::new()),
         ],
         participants: PEOPLE
             .iter()

@@ -1,6 +1,7 @@
 //! Ideas: what people wrote on an ideas activity, without the hidden ones.
 
 use serde::Serialize;
+use touchpoint_core::room::layout::ActivityKind;
 
 use crate::dataset::{ActivityInfo, Dataset};
 
@@ -25,5 +26,5 @@ pub fn ideas(dataset: &Dataset) -> Vec<IdeasInsight> {
             n_hidden: ideas.iter().filter(|i| i.hidden).count(),
         }
     };
-    dataset.activities.iter().filter(|a| a.kind == "ideas").map(of).collect()
+    dataset.activities.iter().filter(|a| a.kind == ActivityKind::Ideas).map(of).collect()
 }

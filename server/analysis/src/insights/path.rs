@@ -1,6 +1,7 @@
 //! The PATH board: its notes under each part, in the order the PATH is drawn.
 
 use serde::Serialize;
+use touchpoint_core::room::layout::ActivityKind;
 
 use super::rows_with_extras;
 use crate::dataset::{ActivityInfo, Dataset};
@@ -43,7 +44,7 @@ pub fn paths(dataset: &Dataset) -> Vec<PathInsight> {
             n_hidden: notes.iter().filter(|n| n.hidden).count(),
         }
     };
-    dataset.activities.iter().filter(|a| a.kind == "path").map(of).collect()
+    dataset.activities.iter().filter(|a| a.kind == ActivityKind::Path).map(of).collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use touchpoint_core::room::layout::ActivityKind;
 
 use super::count::{Count, primary};
 use super::{PerspectiveGroup, group_of, mean, rows_with_extras, share};
@@ -93,7 +94,7 @@ pub fn votes(dataset: &Dataset, min_count: usize) -> Vec<VoteInsight> {
     dataset
         .activities
         .iter()
-        .filter(|activity| activity.kind == "vote")
+        .filter(|activity| activity.kind == ActivityKind::Vote)
         .map(|activity| vote(dataset, activity, min_count))
         .collect()
 }

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode, RoomCodeError};
-use touchpoint_core::intent::Actor;
+use touchpoint_core::room::intent::Actor;
 
 use super::error::ApiError;
 use crate::app::AppState;

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use touchpoint_core::identity::{CODE_LEN, RoomCodeError};
-use touchpoint_core::intent::IntentError;
+use touchpoint_core::room::intent::IntentError;
 
 use super::auth::AuthError;
 use crate::rooms::IntentFailure;

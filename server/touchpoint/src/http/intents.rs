@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use touchpoint_core::identity::ParticipantId;
-use touchpoint_core::intent::{IntentRequest, Profile};
+use touchpoint_core::room::intent::{IntentRequest, Profile};
 
 use super::auth::{Facilitator, IntentSender, Participant};
 use super::error::{ApiError, ApiJson};

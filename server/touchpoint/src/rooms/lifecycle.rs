@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use touchpoint_core::board::RoomDocs;
 use touchpoint_core::identity::{CODE_LEN, RoomCode};
+use touchpoint_core::room::RoomDocs;
 use touchpoint_core::template::{Template, TemplateError, validate};
 
 use crate::clock::unix_now;

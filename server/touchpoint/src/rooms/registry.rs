@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode};
-use touchpoint_core::intent::{Actor, IntentRequest, Profile};
+use touchpoint_core::room::intent::{Actor, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 use tracing::Instrument;
 

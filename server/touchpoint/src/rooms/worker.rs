@@ -16,10 +16,10 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-use touchpoint_core::board::{Applied, Context, RoomDocs, scrub_board};
 use touchpoint_core::identity::{ParticipantId, RoomCode};
-use touchpoint_core::intent::{Actor, IntentError, IntentRequest};
+use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest};
 use touchpoint_core::room::sync::{BoardChange, Outgoing, RoomSync, SyncError};
+use touchpoint_core::room::{Applied, Context, Outcome, RoomDocs, scrub_board};
 use tracing::Instrument;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
@@ -188,8 +188,8 @@ impl RoomWorker {
                     let result = self
                         .docs
                         .register(&participant.to_string(), &profile, unix_now())
-                        .map(|applied| self.record(applied, &mut out))
-                        .map_err(IntentFailure::from);
+                        .map_err(IntentFailure::from)
+                        .and_then(|applied| to_json(&self.record(applied, &mut out)));
                     replies.push((reply, result));
                 }
                 // Taken out of every batch before it is processed (see `take_close`).
@@ -198,8 +198,14 @@ impl RoomWorker {
                 }
                 Command::Read { query, reply } => {
                     let result = match query {
-                        Query::Participant(participant) => Ok(self.docs.participant_view(&participant.to_string())),
-                        Query::Results(activity) => self.docs.results(&activity).map_err(IntentFailure::from),
+                        Query::Participant(participant) => {
+                            to_json(&self.docs.participant_view(&participant.to_string()))
+                        }
+                        Query::Results(activity) => self
+                            .docs
+                            .results(&activity)
+                            .map_err(IntentFailure::from)
+                            .and_then(|results| to_json(&results)),
                     };
                     replies.push((reply, result));
                 }
@@ -247,7 +253,7 @@ impl RoomWorker {
     /// Applies an intent within the participant's rate; its records join the batch.
     fn apply_intent(&mut self, actor: Actor, request: &IntentRequest, out: &mut Batch) -> Result<Value, IntentFailure> {
         // A room made without a template has no activities on its board, and takes no intents.
-        if self.docs.board.transact().get_map("activities").is_none() {
+        if !self.docs.has_template() {
             return Err(IntentFailure::Refused(IntentError::NoTemplate));
         }
         let now = std::time::Instant::now();
@@ -273,11 +279,11 @@ impl RoomWorker {
                 self.shared.metrics.reject(error.code());
                 IntentFailure::Refused(error)
             })?;
-        Ok(self.record(applied, out))
+        to_json(&self.record(applied, out))
     }
 
     /// Queues an applied change: its updates to store (and the board's to relay), its snapshot to keep.
-    fn record(&mut self, applied: Applied, out: &mut Batch) -> Value {
+    fn record(&mut self, applied: Applied, out: &mut Batch) -> Outcome {
         out.erased.extend(applied.erased);
         if let Some(update) = applied.board_update {
             out.change_board(self.sync.changed(update));
@@ -359,6 +365,11 @@ fn take_close(batch: &mut Vec<Command>) -> Option<oneshot::Sender<()>> {
         Command::Close { reply } => Some(reply),
         _ => None,
     }
+}
+
+/// One of core's typed answers as the JSON an HTTP reply carries.
+fn to_json(answer: &impl serde::Serialize) -> Result<Value, IntentFailure> {
+    serde_json::to_value(answer).map_err(|error| IntentFailure::Refused(IntentError::Corrupt(error.to_string())))
 }
 
 /// A fresh id for a contribution: 16 random characters of [a-z0-9], about 82 bits.

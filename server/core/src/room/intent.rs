@@ -6,6 +6,10 @@
 //! intents too, for the controls of the event and for entering paper
 //! contributions on someone's behalf. Each intent carries a key chosen by
 //! the client: a retry with the same key returns the first result.
+//!
+//! This file holds what can be asked and why it may be refused; the rules
+//! live in one file per family of intents: `contributions`, `votes`,
+//! `controls` and `erasure`, each a part of one `Change` (`change.rs`).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +17,16 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::identity::ParticipantId;
+use crate::room::layout::ActivityKind;
+pub use crate::template::MAX_VOTE_BUDGET;
+
+mod change;
+mod contributions;
+mod controls;
+mod erasure;
+mod votes;
+
+pub(crate) use change::Change;
 
 /// Longest intent key accepted.
 pub const MAX_KEY_CHARS: usize = 64;
@@ -58,20 +72,21 @@ pub struct OnBehalfOf {
     pub role: Option<String>,
 }
 
-/// A participant's self-description; every part optional and changeable.
+/// A participant's self-description; every part optional and changeable (fields in the
+/// alphabetical order its JSON has always had).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perspective: Option<String>,
+    /// Joining online rather than in the room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Segment id → option id, for the segments the template defines.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub segments: BTreeMap<String, String>,
-    /// Joining online rather than in the room.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote: Option<bool>,
 }
 
 /// What can be asked.
@@ -292,7 +307,7 @@ pub enum IntentError {
     #[error("there is no activity {0:?} in this room")]
     UnknownActivity(String),
     #[error("activity {activity:?} is a {kind} activity; this needs {needed}")]
-    WrongActivityKind { activity: String, kind: String, needed: &'static str },
+    WrongActivityKind { activity: String, kind: ActivityKind, needed: &'static str },
     #[error("this activity is not open at the moment")]
     ActivityNotOpen,
     #[error("this can only change before the activity opens")]
@@ -333,7 +348,7 @@ pub enum IntentError {
     InvalidTimer,
     #[error("that position is outside the list")]
     InvalidPosition,
-    #[error("the budget can be at most 50 dots")]
+    #[error("the budget can be at most {MAX_VOTE_BUDGET} dots")]
     InvalidBudget,
     #[error("the room's stored state is not what the server expects: {0}")]
     Corrupt(String),

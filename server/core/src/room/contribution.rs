@@ -1,0 +1,156 @@
+//! What people contribute, as the board stores it.
+//!
+//! Every contribution shares one [`Header`] (which activity, who from, whether
+//! it was typed in from paper or hidden by moderation, when) and adds the
+//! fields of its kind. They are read from and written to `yrs` through serde,
+//! so the stored shape is these types and nothing else; the `id` is the key
+//! the contribution is stored under, not a field of its value.
+
+use serde::{Deserialize, Serialize};
+
+use super::layout::{ASSISTED_OWNER, Collection};
+
+/// What every contribution carries, whatever its kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Header {
+    /// The key it is stored under.
+    #[serde(skip)]
+    pub id: String,
+    pub activity: String,
+    /// As the person described themselves when they contributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perspective: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Typed in by a facilitator from paper.
+    pub assisted: bool,
+    /// Hidden by moderation: kept in the record, not shown.
+    pub hidden: bool,
+    /// Seconds since the Unix epoch, to the minute.
+    pub at: u64,
+}
+
+/// An emotion card on a journey: an emotion from the vocabulary, or the person's own word.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Card {
+    #[serde(flatten)]
+    pub header: Header,
+    pub touchpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An idea, or a comment on one option of a vote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Idea {
+    #[serde(flatten)]
+    pub header: Header,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    pub text: String,
+}
+
+/// A note under one section of a PATH.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PathNote {
+    #[serde(flatten)]
+    pub header: Header,
+    pub section: String,
+    pub text: String,
+}
+
+/// A pledge; a name and organisation only where the person chose to give them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Pledge {
+    #[serde(flatten)]
+    pub header: Header,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+}
+
+/// One word for the pledge activity's word cloud.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Touchstone {
+    #[serde(flatten)]
+    pub header: Header,
+    pub word: String,
+}
+
+/// What each kind of contribution shares: the collection it lives in, and its header.
+pub trait Contributed: Serialize + serde::de::DeserializeOwned + Default {
+    const COLLECTION: Collection;
+    fn header(&self) -> &Header;
+    fn header_mut(&mut self) -> &mut Header;
+}
+
+/// Each kind names its collection and hands out its header, the same way.
+macro_rules! contributed {
+    ($($kind:ident in $collection:ident),*) => {$(
+        impl Contributed for $kind {
+            const COLLECTION: Collection = Collection::$collection;
+            fn header(&self) -> &Header {
+                &self.header
+            }
+            fn header_mut(&mut self) -> &mut Header {
+                &mut self.header
+            }
+        }
+    )*};
+}
+
+contributed!(Card in Cards, Idea in Ideas, PathNote in PathNotes, Pledge in Pledges, Touchstone in Touchstones);
+
+/// Who a contribution is from and where it lives: the ledger's entry for it, never on the board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub collection: Collection,
+    /// A participant's id, or [`ASSISTED_OWNER`] for a paper contribution.
+    pub owner: String,
+}
+
+impl Owner {
+    /// The participant who owns it; `None` for a paper contribution.
+    pub fn participant(&self) -> Option<&str> {
+        (self.owner != ASSISTED_OWNER).then_some(self.owner.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_contribution_stores_its_header_beside_its_own_fields() {
+        let card = Card {
+            header: Header { id: "c1".to_owned(), activity: "map".to_owned(), at: 60, ..Header::default() },
+            touchpoint: "booking".to_owned(),
+            emotion: Some("anxious".to_owned()),
+            ..Card::default()
+        };
+        let stored = serde_json::to_value(&card).expect("a card serialises");
+        assert_eq!(
+            stored,
+            json!({ "activity": "map", "assisted": false, "hidden": false, "at": 60,
+                    "touchpoint": "booking", "emotion": "anxious" })
+        );
+        let read: Card = serde_json::from_value(stored).expect("and reads back");
+        assert_eq!(read, Card { header: Header { id: String::new(), ..card.header.clone() }, ..card });
+        let paper = Owner { collection: Collection::Cards, owner: ASSISTED_OWNER.to_owned() };
+        assert_eq!(paper.participant(), None);
+    }
+}

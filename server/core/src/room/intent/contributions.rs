@@ -1,0 +1,192 @@
+//! The rules of contributions: cards, PATH notes, ideas, pledges and touchstones, and taking them back.
+//!
+//! A participant contributes to an open activity of the right kind; a
+//! facilitator typing in a paper contribution on someone's behalf may add to a
+//! locked activity too. Every contribution is owned in the ledger, so only its
+//! author (or the facilitator) may change or withdraw it.
+
+use yrs::{Map, WriteTxn};
+
+use super::change::Change;
+use super::{
+    IntentError, MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_WORD_CHARS, OnBehalfOf, clean_optional,
+    clean_required,
+};
+use crate::room::activity::ActivityView;
+use crate::room::contribution::{Card, Header, Idea, PathNote, Pledge, Touchstone};
+use crate::room::layout::{ActivityKind, Stage, ledger};
+use crate::room::view::Outcome;
+use crate::template::Emotion;
+
+/// A pledge as asked for, before its text is checked.
+pub(super) struct PledgeAsked<'a> {
+    pub text: &'a str,
+    pub name: Option<&'a str>,
+    pub organisation: Option<&'a str>,
+    pub contact: Option<&'a str>,
+    pub contact_consent: bool,
+}
+
+impl Change<'_, '_> {
+    pub(super) fn add_card(
+        &mut self,
+        activity: &str,
+        touchpoint: &str,
+        emotion: Option<&str>,
+        word: Option<&str>,
+        note: Option<&str>,
+        behalf: Option<&OnBehalfOf>,
+    ) -> Result<Outcome, IntentError> {
+        let view = self.contribution_activity(activity, ActivityKind::EmotionMap, behalf)?;
+        view.expect_choice(self.board, touchpoint, "touchpoint")?;
+        let (emotion, word) = self.emotion_or_word(&view, emotion, word)?;
+        let note = clean_optional(note, "note", MAX_NOTE_CHARS)?;
+        let (header, owner) = self.header(activity, behalf)?;
+        let card = Card { header, touchpoint: touchpoint.to_owned(), emotion, word, note };
+        Ok(self.add(card, owner))
+    }
+
+    /// Changes one's own card while its map is open; absent fields stay as they are.
+    pub(super) fn edit_card(
+        &mut self,
+        id: &str,
+        touchpoint: Option<&str>,
+        emotion: Option<&str>,
+        word: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<Outcome, IntentError> {
+        let mut card: Card = self.own_contribution(id)?;
+        let view = ActivityView::read(self.board, &card.header.activity)?;
+        view.expect_open(self.board)?;
+        if let Some(touchpoint) = touchpoint {
+            view.expect_choice(self.board, touchpoint, "touchpoint")?;
+            card.touchpoint = touchpoint.to_owned();
+        }
+        if emotion.is_some() || word.is_some() {
+            (card.emotion, card.word) = self.emotion_or_word(&view, emotion, word)?;
+        }
+        if let Some(note) = note {
+            card.note = clean_optional(Some(note), "note", MAX_NOTE_CHARS)?;
+        }
+        self.put(&card);
+        Ok(Outcome::Id { id: id.to_owned() })
+    }
+
+    /// Takes back one's own contribution, unless its activity is locked.
+    pub(super) fn withdraw(&mut self, id: &str) -> Result<Outcome, IntentError> {
+        let collection = self.owned_collection(id)?;
+        let header: Header = self.contribution(id, collection)?;
+        if ActivityView::read(self.board, &header.activity)?.stage(self.board) == Stage::Locked {
+            return Err(IntentError::ActivityNotOpen);
+        }
+        self.board.get_or_insert_map(collection.root()).remove(self.board, id);
+        self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
+        self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id);
+        Ok(Outcome::Withdrawn { id: id.to_owned(), withdrawn: true })
+    }
+
+    pub(super) fn add_path_note(
+        &mut self,
+        activity: &str,
+        section: &str,
+        text: &str,
+        behalf: Option<&OnBehalfOf>,
+    ) -> Result<Outcome, IntentError> {
+        let view = self.contribution_activity(activity, ActivityKind::Path, behalf)?;
+        view.expect_choice(self.board, section, "section")?;
+        let text = clean_required(text, "text", MAX_TEXT_CHARS)?;
+        let (header, owner) = self.header(activity, behalf)?;
+        Ok(self.add(PathNote { header, section: section.to_owned(), text }, owner))
+    }
+
+    /// An idea, or a comment on an option of a vote that takes comments.
+    pub(super) fn add_idea(
+        &mut self,
+        activity: &str,
+        option: Option<&str>,
+        text: &str,
+        behalf: Option<&OnBehalfOf>,
+    ) -> Result<Outcome, IntentError> {
+        let view = ActivityView::read(self.board, activity)?;
+        match (view.kind, option) {
+            // An ideas activity has no options to check an idea's against: it keeps what it is given.
+            (ActivityKind::Ideas, _) => {}
+            (ActivityKind::Vote, Some(option)) if view.flag(self.board, "comments") => {
+                view.expect_choice(self.board, option, "option")?;
+            }
+            (ActivityKind::Vote, _) => return Err(IntentError::NoComments),
+            _ => return Err(view.wrong_kind("an ideas activity, or a vote with comments")),
+        }
+        self.expect_contributable(&view, behalf)?;
+        let text = clean_required(text, "text", MAX_TEXT_CHARS)?;
+        let (header, owner) = self.header(activity, behalf)?;
+        Ok(self.add(Idea { header, option: option.map(str::to_owned), text }, owner))
+    }
+
+    /// A pledge; its contact, given only with consent, goes to the ledger, never the board.
+    pub(super) fn add_pledge(
+        &mut self,
+        activity: &str,
+        asked: PledgeAsked<'_>,
+        behalf: Option<&OnBehalfOf>,
+    ) -> Result<Outcome, IntentError> {
+        self.contribution_activity(activity, ActivityKind::Pledge, behalf)?;
+        let text = clean_required(asked.text, "text", MAX_TEXT_CHARS)?;
+        let name = clean_optional(asked.name, "name", MAX_NAME_CHARS)?;
+        let organisation = clean_optional(asked.organisation, "organisation", MAX_NAME_CHARS)?;
+        let contact = clean_optional(asked.contact, "contact", MAX_NAME_CHARS)?;
+        if contact.is_some() && !asked.contact_consent {
+            return Err(IntentError::ContactWithoutConsent);
+        }
+        let (header, owner) = self.header(activity, behalf)?;
+        let outcome = self.add(Pledge { header, text, name, organisation }, owner);
+        if let Some(contact) = contact {
+            let contacts = self.ledger.get_or_insert_map(ledger::CONTACTS);
+            contacts.insert(self.ledger, self.context.new_id, contact);
+        }
+        Ok(outcome)
+    }
+
+    pub(super) fn add_touchstone(
+        &mut self,
+        activity: &str,
+        word: &str,
+        behalf: Option<&OnBehalfOf>,
+    ) -> Result<Outcome, IntentError> {
+        let view = self.contribution_activity(activity, ActivityKind::Pledge, behalf)?;
+        if !view.flag(self.board, "touchstones") {
+            return Err(IntentError::NoTouchstones);
+        }
+        let word = clean_required(word, "word", MAX_WORD_CHARS)?;
+        let (header, owner) = self.header(activity, behalf)?;
+        Ok(self.add(Touchstone { header, word }, owner))
+    }
+
+    /// Removes the follow-up contact from one's own pledge, keeping the pledge.
+    pub(super) fn erase_contact(&mut self, id: &str) -> Result<Outcome, IntentError> {
+        self.own_contribution::<Pledge>(id)?;
+        let erased = self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id).is_some();
+        Ok(Outcome::ContactErased { id: id.to_owned(), erased })
+    }
+
+    fn emotion_or_word(
+        &self,
+        view: &ActivityView,
+        emotion: Option<&str>,
+        word: Option<&str>,
+    ) -> Result<(Option<String>, Option<String>), IntentError> {
+        let word = clean_optional(word, "word", MAX_WORD_CHARS)?;
+        match (emotion, word) {
+            (Some(emotion), None) => {
+                let emotions: Vec<Emotion> = view.field(self.board, "emotions")?.unwrap_or_default();
+                if !emotions.iter().any(|known| known.id == emotion) {
+                    return Err(IntentError::UnknownChoice { what: "emotion", id: emotion.to_owned() });
+                }
+                Ok((Some(emotion.to_owned()), None))
+            }
+            (None, Some(word)) if view.flag(self.board, "own_word") => Ok((None, Some(word))),
+            (None, Some(_)) => Err(IntentError::NoOwnWord),
+            _ => Err(IntentError::EmotionOrWord),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The names the room's two documents are laid out under, in one place.
+//!
+//! Every root of the board and the ledger, the collections contributions
+//! live in, the stages of an activity and the kinds of activity are named
+//! here and nowhere else, so a misspelt root or kind is a compile error
+//! rather than an empty read. The board's layout is documented in
+//! `server/core/ROOM-DOCUMENT.md`.
+
+use serde::{Deserialize, Serialize};
+
+/// The roots of the board, the document every client syncs.
+pub mod board {
+    /// The room's title, perspectives, segments, current activity and timer (Y.Map).
+    pub const ROOM: &str = "room";
+    /// One Y.Map per activity, by activity id.
+    pub const ACTIVITIES: &str = "activities";
+    /// Counts of who joined, by perspective and group.
+    pub const PARTICIPATION: &str = "participation";
+    /// The facilitator's actions, in order (Y.Array).
+    pub const AUDIT: &str = "audit";
+    /// Named snapshots of the board: name → `{at}`.
+    pub const SNAPSHOTS: &str = "snapshots";
+}
+
+/// Every root of the board that is a Y.Map (all but the audit trail), for a reader of the whole board.
+pub fn board_maps() -> impl Iterator<Item = &'static str> {
+    [board::ROOM, board::ACTIVITIES, board::PARTICIPATION, board::SNAPSHOTS]
+        .into_iter()
+        .chain(Collection::ALL.into_iter().map(Collection::root))
+}
+
+/// The roots of the ledger, the document that never leaves the server.
+pub mod ledger {
+    /// Each participant's profile, by participant id.
+    pub const PARTICIPANTS: &str = "participants";
+    /// Who each contribution is from and where it lives, by contribution id.
+    pub const OWNERS: &str = "owners";
+    /// Dots, keyed by [`super::ballot_key`].
+    pub const BALLOTS: &str = "ballots";
+    /// Scores from 1 to 5, keyed as ballots are.
+    pub const SCORES: &str = "scores";
+    /// Who each paper ballot is from (`{perspective?, role?}`), by its key in `BALLOTS` and `SCORES`.
+    pub const PAPER_BALLOTS: &str = "paper_ballots";
+    /// Pledge contacts given with consent, by pledge id.
+    pub const CONTACTS: &str = "contacts";
+    /// The answers of intents already applied, by `actor/key`, for idempotent retries.
+    pub const INTENTS: &str = "intents";
+}
+
+/// The owner recorded for a contribution a facilitator typed in from paper: it is nobody's.
+pub const ASSISTED_OWNER: &str = "assisted";
+
+/// The ledger key of a participant's (or a paper voter's) ballot and scores in a vote.
+pub fn ballot_key(activity: &str, voter: &str) -> String {
+    format!("{activity}:{voter}")
+}
+
+/// The voter part of a paper ballot's key: it has an id of its own, never a participant's.
+pub fn paper_voter(id: &str) -> String {
+    format!("paper.{id}")
+}
+
+/// Splits a ballot key into its activity and voter.
+pub fn split_ballot_key(key: &str) -> Option<(&str, &str)> {
+    key.split_once(':')
+}
+
+/// Where each kind of contribution lives on the board (serialised as its root's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    Cards,
+    Ideas,
+    PathNotes,
+    Pledges,
+    Touchstones,
+}
+
+impl Collection {
+    pub const ALL: [Collection; 5] =
+        [Collection::Cards, Collection::Ideas, Collection::PathNotes, Collection::Pledges, Collection::Touchstones];
+
+    /// The board root that holds this collection.
+    pub fn root(self) -> &'static str {
+        match self {
+            Collection::Cards => "cards",
+            Collection::Ideas => "ideas",
+            Collection::PathNotes => "path_notes",
+            Collection::Pledges => "pledges",
+            Collection::Touchstones => "touchstones",
+        }
+    }
+}
+
+/// The state of an activity, as the board shows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    #[default]
+    Pending,
+    Open,
+    Locked,
+}
+
+impl Stage {
+    /// The word for this stage on the board.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Pending => "pending",
+            Stage::Open => "open",
+            Stage::Locked => "locked",
+        }
+    }
+}
+
+/// The kinds of activity a template may hold; the same words on the board and in templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    EmotionMap,
+    Vote,
+    Path,
+    Pledge,
+    Ideas,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 5] =
+        [ActivityKind::EmotionMap, ActivityKind::Vote, ActivityKind::Path, ActivityKind::Pledge, ActivityKind::Ideas];
+
+    /// The word for this kind in templates and on the board.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::EmotionMap => "emotion_map",
+            ActivityKind::Vote => "vote",
+            ActivityKind::Path => "path",
+            ActivityKind::Pledge => "pledge",
+            ActivityKind::Ideas => "ideas",
+        }
+    }
+
+    /// The kind a word names, if any.
+    pub fn parse(word: &str) -> Option<Self> {
+        ActivityKind::ALL.into_iter().find(|kind| kind.as_str() == word)
+    }
+
+    /// The key of the editable list of choices on an activity of this kind, if it has one.
+    pub fn choices_key(self) -> Option<&'static str> {
+        match self {
+            ActivityKind::EmotionMap => Some("touchpoints"),
+            ActivityKind::Vote => Some("options"),
+            ActivityKind::Path => Some("sections"),
+            ActivityKind::Pledge | ActivityKind::Ideas => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ActivityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_serialise_as_the_document_spells_them() {
+        for kind in ActivityKind::ALL {
+            assert_eq!(serde_json::to_value(kind).expect("a kind serialises"), kind.as_str());
+            assert_eq!(ActivityKind::parse(kind.as_str()), Some(kind));
+        }
+        for collection in Collection::ALL {
+            assert_eq!(serde_json::to_value(collection).expect("a collection serialises"), collection.root());
+        }
+        assert_eq!(serde_json::to_value(Stage::Locked).expect("a stage serialises"), "locked");
+        assert_eq!(split_ballot_key(&ballot_key("options", &paper_voter("x1"))), Some(("options", "paper.x1")));
+    }
+}

@@ -1,0 +1,636 @@
+//! Every intent rule at the level of the room's documents, from one table of cases.
+//!
+//! Each case starts from the same scene: a room laid out from the shipped
+//! workshops under `workshops/` (their activities together in one room),
+//! two participants (Alice, a person; Bob, who said nothing of himself), and
+//! the emotion map, the PATH, the pledges and the ideas open. A case may set
+//! up more (`given`), then applies one intent and compares the answer with
+//! the JSON every client reads, or the refusal with its stable code. Every
+//! accepted intent is also retried with its key, which must answer the same.
+
+use serde_json::Value;
+use yrs::{Map, MapRef, Out, ReadTxn, Transact, WriteTxn};
+
+use super::intent::{Actor, IntentError, IntentRequest, MAX_NAME_CHARS, MAX_NOTE_CHARS, Profile};
+use super::layout::{ActivityKind, board};
+use super::{Context, RoomDocs};
+use crate::identity::ParticipantId;
+use crate::template::{Template, parse_template};
+
+/// The scene's clock: seconds since the Unix epoch.
+const NOW: u64 = 1_700_000_000;
+
+const SHIPPED: [(&str, &str); 5] = [
+    ("current-experience.toml", include_str!("../../../../workshops/current-experience.toml")),
+    ("desired-experience.toml", include_str!("../../../../workshops/desired-experience.toml")),
+    ("improvement-planning.toml", include_str!("../../../../workshops/improvement-planning.toml")),
+    ("path-planning.toml", include_str!("../../../../workshops/path-planning.toml")),
+    ("pledge-event.toml", include_str!("../../../../workshops/pledge-event.toml")),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Alice,
+    Bob,
+    Facilitator,
+}
+
+/// What a case sets up before its intent.
+enum Given {
+    /// An intent that must be accepted; the n-th step creates `id<n>` if it creates anything.
+    Intent(Who, &'static str),
+    /// A change the facilitator's client writes on the board directly.
+    Write(fn(&RoomDocs)),
+    /// A room made without a template, instead of the scene.
+    Bare,
+}
+
+enum Expected {
+    /// The answer's JSON.
+    Answer(&'static str),
+    /// The refusal's code.
+    Refused(&'static str),
+}
+
+use Expected::{Answer, Refused};
+use Who::{Alice, Bob, Facilitator};
+
+struct Case {
+    name: &'static str,
+    given: Vec<Given>,
+    who: Who,
+    intent: String,
+    expected: Expected,
+}
+
+fn case(name: &'static str, who: Who, intent: impl Into<String>, expected: Expected) -> Case {
+    Case { name, given: Vec::new(), who, intent: intent.into(), expected }
+}
+
+impl Case {
+    fn given(mut self, given: Given) -> Self {
+        self.given.push(given);
+        self
+    }
+
+    fn by(self, who: Who, intent: &'static str) -> Self {
+        self.given(Given::Intent(who, intent))
+    }
+}
+
+const ALICE_CARD: &str = r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful"}"#;
+const ALICE_IDEA: &str = r#"{"kind":"add_idea","activity":"ideas","text":"A phone line for carers"}"#;
+const ALICE_PLEDGE: &str =
+    r#"{"kind":"add_pledge","activity":"pledges","text":"I will call back","contact":"a@b.c","contact_consent":true}"#;
+const OPEN_VOTE: &str = r#"{"kind":"open_activity","activity":"options"}"#;
+const LOCK_MAP: &str = r#"{"kind":"lock_activity","activity":"current-map"}"#;
+const PAPER_BALLOT: &str = r#"{"kind":"add_paper_ballot","activity":"options","dots":{"same-day-callback":2},"scores":{"one-review":5},"on_behalf_of":{"perspective":"staff","role":"gp"}}"#;
+
+fn cases() -> Vec<Case> {
+    vec![
+        // Any intent.
+        case("a key is needed", Alice, r#"{"key":"","kind":"stop_timer"}"#, Refused("invalid_key")),
+        case("a room without a template takes no intent", Alice, ALICE_CARD, Refused("no_template")).given(Given::Bare),
+        case("a room in an unexpected state is reported", Alice, ALICE_IDEA, Refused("corrupt_room"))
+            .given(Given::Write(unknown_kind_of_ideas)),
+        // Profiles.
+        case("a profile", Alice, r#"{"kind":"set_profile","profile":{"perspective":"carer"}}"#,
+            Answer(r#"{"profile":{"perspective":"carer"}}"#)),
+        case("a profile with segments", Bob,
+            r#"{"kind":"set_profile","profile":{"perspective":"staff","role":"gp","segments":{"working":"retired"},"remote":true}}"#,
+            Answer(r#"{"profile":{"perspective":"staff","role":"gp","segments":{"working":"retired"},"remote":true}}"#)),
+        case("only participants have a profile", Facilitator, r#"{"kind":"set_profile","profile":{}}"#,
+            Refused("participant_only")),
+        case("a perspective the room has", Alice, r#"{"kind":"set_profile","profile":{"perspective":"alien"}}"#,
+            Refused("invalid_profile")),
+        case("a role of the perspective", Alice,
+            r#"{"kind":"set_profile","profile":{"perspective":"person","role":"gp"}}"#, Refused("invalid_profile")),
+        case("a role needs a perspective", Alice, r#"{"kind":"set_profile","profile":{"role":"gp"}}"#,
+            Refused("invalid_profile")),
+        case("a segment the room has", Alice, r#"{"kind":"set_profile","profile":{"segments":{"shoe-size":"9"}}}"#,
+            Refused("invalid_profile")),
+        case("an answer the segment offers", Alice,
+            r#"{"kind":"set_profile","profile":{"segments":{"working":"sometimes"}}}"#, Refused("invalid_profile")),
+        // Cards.
+        case("a card with an emotion", Alice, ALICE_CARD, Answer(r#"{"id":"id1"}"#)),
+        case("a card with one's own word", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","word":" rushed ","note":"hi"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("an emotion or a word, not both", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","word":"x"}"#,
+            Refused("emotion_or_word")),
+        case("an emotion or a word, not neither", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking"}"#, Refused("emotion_or_word")),
+        case("a word only where a blank card is offered", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","word":"rushed"}"#,
+            Refused("no_own_word"))
+        .given(Given::Write(no_own_word)),
+        case("a card on an activity the room has", Alice,
+            r#"{"kind":"add_card","activity":"nope","touchpoint":"booking","emotion":"hopeful"}"#,
+            Refused("unknown_activity")),
+        case("a card on an emotion map", Alice,
+            r#"{"kind":"add_card","activity":"path","touchpoint":"booking","emotion":"hopeful"}"#,
+            Refused("wrong_activity_kind")),
+        case("a card at a touchpoint of the map", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"nope","emotion":"hopeful"}"#,
+            Refused("unknown_choice")),
+        case("a card with an emotion of the vocabulary", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"smug"}"#,
+            Refused("unknown_choice")),
+        case("a card on an open map", Alice,
+            r#"{"kind":"add_card","activity":"desired-map","touchpoint":"booking","emotion":"hopeful"}"#,
+            Refused("activity_not_open")),
+        case("a note of at most 280 characters", Alice, long_note(), Refused("too_long")),
+        case("a facilitator's card is a paper card", Facilitator, ALICE_CARD, Refused("participant_only")),
+        case("a paper card", Facilitator,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","on_behalf_of":{"perspective":"staff","role":"gp"}}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a paper card on a locked map", Facilitator,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","on_behalf_of":{}}"#,
+            Answer(r#"{"id":"id2"}"#))
+        .by(Facilitator, LOCK_MAP),
+        case("a paper card from a perspective the room has", Facilitator,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","on_behalf_of":{"perspective":"alien"}}"#,
+            Refused("invalid_profile")),
+        case("only the facilitator types in paper cards", Alice,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","on_behalf_of":{}}"#,
+            Refused("facilitator_only")),
+        case("one's own card changes", Alice,
+            r#"{"kind":"edit_card","id":"id1","touchpoint":"tests","word":"lost","note":""}"#, Answer(r#"{"id":"id1"}"#))
+        .by(Alice, ALICE_CARD),
+        case("only one's own card changes", Bob, r#"{"kind":"edit_card","id":"id1","note":"mine now"}"#,
+            Refused("not_yours"))
+        .by(Alice, ALICE_CARD),
+        case("a card that is there changes", Alice, r#"{"kind":"edit_card","id":"nope"}"#,
+            Refused("unknown_contribution")),
+        case("an idea is not a card", Alice, r#"{"kind":"edit_card","id":"id1","note":"x"}"#,
+            Refused("unknown_contribution"))
+        .by(Alice, ALICE_IDEA),
+        case("a card changes while its map is open", Alice, r#"{"kind":"edit_card","id":"id1","note":"x"}"#,
+            Refused("activity_not_open"))
+        .by(Alice, ALICE_CARD)
+        .by(Facilitator, LOCK_MAP),
+        // Withdrawing.
+        case("one's own card withdrawn", Alice, r#"{"kind":"withdraw","id":"id1"}"#,
+            Answer(r#"{"id":"id1","withdrawn":true}"#))
+        .by(Alice, ALICE_CARD),
+        case("only one's own contribution withdrawn", Bob, r#"{"kind":"withdraw","id":"id1"}"#, Refused("not_yours"))
+            .by(Alice, ALICE_IDEA),
+        case("nothing withdrawn from a locked activity", Alice, r#"{"kind":"withdraw","id":"id1"}"#,
+            Refused("activity_not_open"))
+        .by(Alice, ALICE_CARD)
+        .by(Facilitator, LOCK_MAP),
+        // PATH notes, ideas, pledges, touchstones.
+        case("a PATH note", Alice, r#"{"kind":"add_path_note","activity":"path","section":"goal","text":"People can"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a note under a section of the PATH", Alice,
+            r#"{"kind":"add_path_note","activity":"path","section":"nope","text":"x"}"#, Refused("unknown_choice")),
+        case("a note says something", Alice,
+            r#"{"kind":"add_path_note","activity":"path","section":"goal","text":"  "}"#, Refused("empty")),
+        case("an idea", Bob, ALICE_IDEA, Answer(r#"{"id":"id1"}"#)),
+        case("a comment on an option", Alice,
+            r#"{"kind":"add_idea","activity":"options","option":"one-review","text":"Yes please"}"#,
+            Answer(r#"{"id":"id2"}"#))
+        .by(Facilitator, OPEN_VOTE),
+        case("a comment names its option", Alice, r#"{"kind":"add_idea","activity":"options","text":"Yes"}"#,
+            Refused("no_comments"))
+        .by(Facilitator, OPEN_VOTE),
+        case("comments only where the vote takes them", Alice,
+            r#"{"kind":"add_idea","activity":"options","option":"one-review","text":"Yes"}"#, Refused("no_comments"))
+        .by(Facilitator, OPEN_VOTE)
+        .given(Given::Write(no_comments)),
+        case("ideas go to ideas or a vote", Alice, r#"{"kind":"add_idea","activity":"path","text":"x"}"#,
+            Refused("wrong_activity_kind")),
+        case("a pledge with a contact", Alice, ALICE_PLEDGE, Answer(r#"{"id":"id1"}"#)),
+        case("a contact needs consent", Alice,
+            r#"{"kind":"add_pledge","activity":"pledges","text":"I will","contact":"a@b.c"}"#,
+            Refused("contact_without_consent")),
+        case("a pledge's name is short", Alice, long_name(), Refused("too_long")),
+        case("a touchstone", Alice, r#"{"kind":"add_touchstone","activity":"pledges","word":"kindness"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("touchstones only where the pledges take them", Alice,
+            r#"{"kind":"add_touchstone","activity":"pledges","word":"kindness"}"#, Refused("no_touchstones"))
+        .given(Given::Write(no_touchstones)),
+        case("a pledge's contact erased", Alice, r#"{"kind":"erase_contact","id":"id1"}"#,
+            Answer(r#"{"id":"id1","erased":true}"#))
+        .by(Alice, ALICE_PLEDGE),
+        case("only a pledge has a contact", Alice, r#"{"kind":"erase_contact","id":"id1"}"#,
+            Refused("unknown_contribution"))
+        .by(Alice, ALICE_CARD),
+        // Votes.
+        case("dots on an option", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"same-day-callback","dots":2}"#,
+            Answer(r#"{"dots":{"same-day-callback":2},"remaining":1}"#))
+        .by(Facilitator, OPEN_VOTE),
+        case("dots taken back", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"same-day-callback","dots":0}"#,
+            Answer(r#"{"dots":{},"remaining":3}"#))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Alice, r#"{"kind":"set_dots","activity":"options","option":"same-day-callback","dots":2}"#),
+        case("at most max_per_option dots on one option", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"same-day-callback","dots":3}"#,
+            Refused("over_option_limit"))
+        .by(Facilitator, OPEN_VOTE),
+        case("at most the budget in all", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":2}"#, Refused("over_budget"))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Alice, r#"{"kind":"set_dots","activity":"options","option":"same-day-callback","dots":2}"#),
+        case("dots only where the vote has a budget", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#, Refused("no_dots"))
+        .by(Facilitator, r#"{"kind":"set_budget","activity":"options","budget":0}"#)
+        .by(Facilitator, OPEN_VOTE),
+        case("dots on an option of the vote", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"nope","dots":1}"#, Refused("unknown_choice"))
+        .by(Facilitator, OPEN_VOTE),
+        case("dots on an open vote", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#, Refused("activity_not_open")),
+        case("dots are a participant's", Facilitator,
+            r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#, Refused("participant_only"))
+        .by(Facilitator, OPEN_VOTE),
+        case("a score", Alice, r#"{"kind":"set_score","activity":"options","option":"one-review","score":4}"#,
+            Answer(r#"{"scores":{"one-review":4}}"#))
+        .by(Facilitator, OPEN_VOTE),
+        case("a score cleared", Alice, r#"{"kind":"set_score","activity":"options","option":"one-review"}"#,
+            Answer(r#"{"scores":{}}"#))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Alice, r#"{"kind":"set_score","activity":"options","option":"one-review","score":4}"#),
+        case("a score from 1 to 5", Alice, r#"{"kind":"set_score","activity":"options","option":"one-review","score":6}"#,
+            Refused("invalid_score"))
+        .by(Facilitator, OPEN_VOTE),
+        case("scores only where the vote has a scale", Alice,
+            r#"{"kind":"set_score","activity":"options","option":"one-review","score":4}"#, Refused("no_scale"))
+        .by(Facilitator, OPEN_VOTE)
+        .given(Given::Write(no_scale)),
+        case("a paper ballot", Facilitator, PAPER_BALLOT,
+            Answer(r#"{"id":"id2","dots":{"same-day-callback":2},"scores":{"one-review":5}}"#))
+        .by(Facilitator, OPEN_VOTE),
+        case("a paper ballot on a locked vote", Facilitator, PAPER_BALLOT,
+            Answer(r#"{"id":"id3","dots":{"same-day-callback":2},"scores":{"one-review":5}}"#))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"options"}"#),
+        case("no paper ballot before the vote opens", Facilitator, PAPER_BALLOT, Refused("activity_not_open")),
+        case("a paper ballot is the facilitator's", Alice, PAPER_BALLOT, Refused("facilitator_only"))
+            .by(Facilitator, OPEN_VOTE),
+        case("a paper ballot has something in it", Facilitator,
+            r#"{"kind":"add_paper_ballot","activity":"options","dots":{"one-review":0}}"#, Refused("empty"))
+        .by(Facilitator, OPEN_VOTE),
+        case("a paper ballot within the budget", Facilitator,
+            r#"{"kind":"add_paper_ballot","activity":"options","dots":{"one-review":2,"same-day-callback":2}}"#,
+            Refused("over_budget"))
+        .by(Facilitator, OPEN_VOTE),
+        case("a paper ballot's scores from 1 to 5", Facilitator,
+            r#"{"kind":"add_paper_ballot","activity":"options","scores":{"one-review":0}}"#, Refused("invalid_score"))
+        .by(Facilitator, OPEN_VOTE),
+        case("a paper ballot on a vote", Facilitator,
+            r#"{"kind":"add_paper_ballot","activity":"ideas","dots":{"one-review":1}}"#,
+            Refused("wrong_activity_kind")),
+        case("a paper ballot taken back", Facilitator, r#"{"kind":"withdraw","id":"id2"}"#,
+            Answer(r#"{"id":"id2","withdrawn":true}"#))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Facilitator, PAPER_BALLOT),
+        case("a paper ballot is no participant's to take back", Alice, r#"{"kind":"withdraw","id":"id2"}"#,
+            Refused("unknown_contribution"))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Facilitator, PAPER_BALLOT),
+        case("results revealed", Facilitator, r#"{"kind":"reveal_activity","activity":"options"}"#,
+            Answer(r#"{"activity":"options","revealed":true}"#)),
+        case("results concealed", Facilitator, r#"{"kind":"reveal_activity","activity":"options","revealed":false}"#,
+            Answer(r#"{"activity":"options","revealed":false}"#)),
+        case("only a vote has results", Facilitator, r#"{"kind":"reveal_activity","activity":"path"}"#,
+            Refused("wrong_activity_kind")),
+        case("a budget", Facilitator, r#"{"kind":"set_budget","activity":"options","budget":5}"#,
+            Answer(r#"{"activity":"options","budget":5}"#)),
+        case("a budget of at most 50 dots", Facilitator, r#"{"kind":"set_budget","activity":"options","budget":51}"#,
+            Refused("invalid_budget")),
+        case("a budget only before the vote opens", Facilitator,
+            r#"{"kind":"set_budget","activity":"options","budget":5}"#, Refused("activity_started"))
+        .by(Facilitator, OPEN_VOTE),
+        // The run of the event.
+        case("an activity opened", Facilitator, r#"{"kind":"open_activity","activity":"desired-map"}"#,
+            Answer(r#"{"activity":"desired-map","state":"open"}"#)),
+        case("the facilitator runs the event", Alice, r#"{"kind":"open_activity","activity":"desired-map"}"#,
+            Refused("facilitator_only")),
+        case("an activity the room has opens", Facilitator, r#"{"kind":"open_activity","activity":"nope"}"#,
+            Refused("unknown_activity")),
+        case("an activity locked", Facilitator, LOCK_MAP, Answer(r#"{"activity":"current-map","state":"locked"}"#)),
+        case("the activity everyone follows", Facilitator, r#"{"kind":"set_current","activity":"path"}"#,
+            Answer(r#"{"current":"path"}"#)),
+        case("back to the lobby", Facilitator, r#"{"kind":"set_current","activity":null}"#,
+            Answer(r#"{"current":null}"#)),
+        case("everyone follows an activity the room has", Facilitator,
+            r#"{"kind":"set_current","activity":"nope"}"#, Refused("unknown_activity")),
+        case("a timer", Facilitator, r#"{"kind":"start_timer","seconds":60}"#, Answer(r#"{"ends_at":1700000060}"#)),
+        case("a timer runs a while", Facilitator, r#"{"kind":"start_timer","seconds":0}"#, Refused("invalid_timer")),
+        case("a timer runs at most four hours", Facilitator, r#"{"kind":"start_timer","seconds":14401}"#,
+            Refused("invalid_timer")),
+        case("a timer stopped", Facilitator, r#"{"kind":"stop_timer"}"#, Answer("{}")),
+        case("a snapshot", Facilitator, r#"{"kind":"take_snapshot","name":"Break"}"#,
+            Answer(r#"{"snapshot":"Break"}"#)),
+        case("a snapshot has a name", Facilitator, r#"{"kind":"take_snapshot","name":" "}"#, Refused("empty")),
+        // Moderation and choices.
+        case("a card hidden", Facilitator, r#"{"kind":"set_hidden","id":"id1","hidden":true}"#,
+            Answer(r#"{"id":"id1","hidden":true}"#))
+        .by(Alice, ALICE_CARD),
+        case("a contribution that is there hidden", Facilitator, r#"{"kind":"set_hidden","id":"id1","hidden":true}"#,
+            Refused("unknown_contribution")),
+        case("a section added", Facilitator, r#"{"kind":"add_choice","activity":"path","label":"A new section!"}"#,
+            Answer(r#"{"id":"a-new-section"}"#)),
+        case("choices only where an activity has them", Facilitator,
+            r#"{"kind":"add_choice","activity":"pledges","label":"x"}"#, Refused("wrong_activity_kind")),
+        case("a choice has a label", Facilitator, r#"{"kind":"add_choice","activity":"path","label":""}"#,
+            Refused("empty")),
+        case("a choice renamed", Facilitator, r#"{"kind":"rename_choice","activity":"path","id":"goal","label":"Aim"}"#,
+            Answer(r#"{"id":"goal"}"#)),
+        case("a choice the activity has renamed", Facilitator,
+            r#"{"kind":"rename_choice","activity":"path","id":"nope","label":"Aim"}"#, Refused("unknown_choice")),
+        case("a choice moved", Facilitator, r#"{"kind":"move_choice","activity":"path","id":"goal","to":0}"#,
+            Answer(r#"{"id":"goal","position":0}"#)),
+        case("a choice moved within the list", Facilitator,
+            r#"{"kind":"move_choice","activity":"path","id":"goal","to":99}"#, Refused("invalid_position")),
+        // Erasure.
+        case("everything of a participant erased", Alice, r#"{"kind":"erase_me"}"#, Answer(r#"{"erased":2}"#))
+            .by(Alice, ALICE_CARD)
+            .by(Alice, ALICE_PLEDGE)
+            .by(Bob, ALICE_IDEA),
+        case("only a participant erases themselves", Facilitator, r#"{"kind":"erase_me"}"#,
+            Refused("participant_only")),
+    ]
+}
+
+fn long_note() -> String {
+    let note = "n".repeat(MAX_NOTE_CHARS + 1);
+    format!(
+        r#"{{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","note":"{note}"}}"#
+    )
+}
+
+fn long_name() -> String {
+    let name = "n".repeat(MAX_NAME_CHARS + 1);
+    format!(r#"{{"kind":"add_pledge","activity":"pledges","text":"x","name":"{name}"}}"#)
+}
+
+/// The shipped workshops' activities together in one room, with the first one's perspectives.
+fn workshop() -> Template {
+    let mut templates = SHIPPED.iter().map(|(file, source)| parse_template(source, file).expect("a shipped template"));
+    let mut room = templates.next().expect("at least one shipped template");
+    for template in templates {
+        for activity in template.activities {
+            if room.activity(activity.id()).is_none() {
+                room.activities.push(activity);
+            }
+        }
+    }
+    room
+}
+
+fn participant(who: Who) -> ParticipantId {
+    match who {
+        Alice => ParticipantId::from_random([1; 16]),
+        Bob | Facilitator => ParticipantId::from_random([2; 16]),
+    }
+}
+
+fn actor(who: Who) -> Actor {
+    match who {
+        Facilitator => Actor::Facilitator,
+        Alice | Bob => Actor::Participant(participant(who)),
+    }
+}
+
+fn request(intent: &str, n: usize) -> IntentRequest {
+    let mut json: Value = serde_json::from_str(intent).expect("a case's intent is JSON");
+    if json.get("key").is_none() {
+        json["key"] = Value::from(format!("key{n}"));
+    }
+    serde_json::from_value(json).expect("a case's intent reads as one")
+}
+
+/// The scene every case starts from.
+fn scene(bare: bool) -> RoomDocs {
+    let docs = RoomDocs::default();
+    let template = workshop();
+    docs.initialise("Test room", None, (!bare).then_some(&template));
+    if !bare {
+        let alice = Profile { perspective: Some("person".to_owned()), ..Profile::default() };
+        docs.register(&participant(Alice).to_string(), &alice, NOW).expect("Alice joins");
+        docs.register(&participant(Bob).to_string(), &Profile::default(), NOW).expect("Bob joins");
+        for activity in ["current-map", "path", "pledges", "ideas"] {
+            let open = format!(r#"{{"key":"open-{activity}","kind":"open_activity","activity":"{activity}"}}"#);
+            docs.apply(Actor::Facilitator, &request(&open, 0), Context { now: NOW, new_id: "scene" })
+                .expect("the scene opens its activities");
+        }
+    }
+    docs
+}
+
+fn check(case: &Case) {
+    let bare = case.given.iter().any(|given| matches!(given, Given::Bare));
+    let docs = scene(bare);
+    let mut n = 0;
+    for given in &case.given {
+        match given {
+            Given::Intent(who, intent) => {
+                n += 1;
+                let id = format!("id{n}");
+                let applied = docs.apply(actor(*who), &request(intent, n), Context { now: NOW, new_id: &id });
+                assert!(applied.is_ok(), "{}: given {intent} was refused: {applied:?}", case.name);
+            }
+            Given::Write(write) => write(&docs),
+            Given::Bare => {}
+        }
+    }
+    n += 1;
+    let id = format!("id{n}");
+    let request = request(&case.intent, n);
+    let context = Context { now: NOW, new_id: &id };
+    let applied = docs.apply(actor(case.who), &request, context);
+    match (&case.expected, applied) {
+        (Answer(expected), Ok(applied)) => {
+            let expected: Value = serde_json::from_str(expected).expect("an expected answer is JSON");
+            let answer = serde_json::to_value(&applied.outcome).expect("an outcome serialises");
+            assert_eq!(answer, expected, "{}", case.name);
+            let retried = docs.apply(actor(case.who), &request, context).expect("a retry is answered");
+            if applied.erased.is_empty() {
+                assert_eq!(retried.outcome, applied.outcome, "{}: the retry answers the same", case.name);
+                assert_eq!((retried.board_update, retried.ledger_update), (None, None), "{}", case.name);
+            }
+        }
+        (Refused(expected), Err(error)) => assert_eq!(error.code(), *expected, "{}: {error}", case.name),
+        (Answer(_), Err(error)) => panic!("{}: refused with {}: {error}", case.name, error.code()),
+        (Refused(expected), Ok(applied)) => panic!("{}: answered {:?}, not {expected}", case.name, applied.outcome),
+    }
+}
+
+#[test]
+fn every_intent_rule() {
+    for case in cases() {
+        check(&case);
+    }
+}
+
+#[test]
+fn every_refusal_has_a_case() {
+    let refused: Vec<&str> = cases()
+        .iter()
+        .filter_map(|case| match case.expected {
+            Refused(code) => Some(code),
+            Answer(_) => None,
+        })
+        .collect();
+    let every = [
+        IntentError::InvalidKey,
+        IntentError::FacilitatorOnly,
+        IntentError::ParticipantOnly,
+        IntentError::NoTemplate,
+        IntentError::UnknownActivity(String::new()),
+        IntentError::WrongActivityKind { activity: String::new(), kind: ActivityKind::Vote, needed: "" },
+        IntentError::ActivityNotOpen,
+        IntentError::ActivityStarted,
+        IntentError::UnknownChoice { what: "", id: String::new() },
+        IntentError::TooLong { field: "", max: 0 },
+        IntentError::Empty { field: "" },
+        IntentError::EmotionOrWord,
+        IntentError::NoOwnWord,
+        IntentError::OverBudget { wanted: 0, budget: 0 },
+        IntentError::OverOptionLimit { max: 0 },
+        IntentError::NoDots,
+        IntentError::NoScale,
+        IntentError::InvalidScore,
+        IntentError::NoComments,
+        IntentError::NoTouchstones,
+        IntentError::ContactWithoutConsent,
+        IntentError::UnknownContribution(String::new()),
+        IntentError::NotYours,
+        IntentError::InvalidProfile(String::new()),
+        IntentError::InvalidTimer,
+        IntentError::InvalidPosition,
+        IntentError::InvalidBudget,
+        IntentError::Corrupt(String::new()),
+    ];
+    for error in every {
+        assert!(refused.contains(&error.code()), "no case is refused with {}", error.code());
+    }
+}
+
+fn activity(docs: &RoomDocs, id: &str, write: impl FnOnce(&mut yrs::TransactionMut<'_>, &MapRef)) {
+    let mut txn = docs.board.transact_mut();
+    let activities = txn.get_or_insert_map(board::ACTIVITIES);
+    let Some(Out::YMap(map)) = activities.get(&txn, id) else { panic!("the scene has {id}") };
+    write(&mut txn, &map);
+}
+
+fn unknown_kind_of_ideas(docs: &RoomDocs) {
+    activity(docs, "ideas", |txn, map| {
+        map.insert(txn, "kind", "brainstorm");
+    });
+}
+
+fn no_own_word(docs: &RoomDocs) {
+    activity(docs, "current-map", |txn, map| {
+        map.insert(txn, "own_word", false);
+    });
+}
+
+fn no_comments(docs: &RoomDocs) {
+    activity(docs, "options", |txn, map| {
+        map.insert(txn, "comments", false);
+    });
+}
+
+fn no_scale(docs: &RoomDocs) {
+    activity(docs, "options", |txn, map| {
+        map.insert(txn, "scale", false);
+    });
+}
+
+fn no_touchstones(docs: &RoomDocs) {
+    activity(docs, "pledges", |txn, map| {
+        map.insert(txn, "touchstones", false);
+    });
+}
+
+/// Applies intents in turn in the scene, each creating `id<n>`; returns the room.
+fn after(steps: &[(Who, &str)]) -> RoomDocs {
+    let docs = scene(false);
+    for (n, (who, intent)) in steps.iter().enumerate() {
+        let id = format!("id{}", n + 1);
+        docs.apply(actor(*who), &request(intent, n + 1), Context { now: NOW, new_id: &id })
+            .expect("a step is accepted");
+    }
+    docs
+}
+
+#[test]
+fn a_participant_sees_their_own_and_nothing_else() {
+    let docs = after(&[
+        (Alice, ALICE_CARD),
+        (Alice, ALICE_PLEDGE),
+        (Bob, ALICE_IDEA),
+        (Facilitator, OPEN_VOTE),
+        (Alice, r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#),
+        (Alice, r#"{"kind":"set_score","activity":"options","option":"one-review","score":3}"#),
+        (Facilitator, PAPER_BALLOT),
+    ]);
+    let mut view = docs.participant_view(&participant(Alice).to_string());
+    // The ledger keeps no order of contributions.
+    view.contributions.sort_by(|a, b| a.id.cmp(&b.id));
+    let view = serde_json::to_value(view).expect("a view serialises");
+    let expected: Value = serde_json::from_str(
+        r#"{"profile":{"perspective":"person"},
+            "contributions":[{"id":"id1","collection":"cards"},{"id":"id2","collection":"pledges","contact":true}],
+            "dots":{"options":{"one-review":1}},"scores":{"options":{"one-review":3}}}"#,
+    )
+    .expect("JSON");
+    assert_eq!(view, expected);
+    let results = serde_json::to_value(docs.results("options").expect("a vote has results")).expect("serialises");
+    assert_eq!(
+        results["one-review"],
+        serde_json::json!({ "dots": 1, "voters": 1, "scores": [0, 0, 1, 0, 1], "mean_score": 4.0 })
+    );
+    assert_eq!(results["same-day-callback"]["dots"], 2);
+    assert_eq!(docs.results("path").map_err(|e| e.code()), Err("wrong_activity_kind"));
+}
+
+#[test]
+fn the_record_reads_the_whole_room_typed() {
+    let docs = after(&[
+        (Alice, ALICE_CARD),
+        (
+            Facilitator,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"tests","word":"lost","on_behalf_of":{"perspective":"staff"}}"#,
+        ),
+        (Facilitator, OPEN_VOTE),
+        (Alice, r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#),
+        (Facilitator, PAPER_BALLOT),
+        (Facilitator, LOCK_MAP),
+    ]);
+    let record = super::record::RoomRecord::read(&docs);
+    assert_eq!(record.room.title, "Test room");
+    assert_eq!(
+        record.activities.first().map(|a| (a.id.as_str(), a.kind)),
+        Some(("current-map", ActivityKind::EmotionMap))
+    );
+    let authors: Vec<(&str, Option<&str>)> =
+        record.cards.iter().map(|c| (c.contribution.header.id.as_str(), c.author.as_deref())).collect();
+    let alice = participant(Alice).to_string();
+    assert_eq!(authors, [("id1", Some(alice.as_str())), ("id2", None)]);
+    assert!(record.cards[1].contribution.header.assisted);
+    assert_eq!(record.profiles.len(), 2);
+    assert_eq!(record.ballots.len(), 2);
+    assert_eq!(record.paper_ballots.values().next().and_then(|b| b.role.as_deref()), Some("gp"));
+    assert_eq!(record.snapshots.len(), 1);
+}
+
+#[test]
+fn an_erased_contribution_is_scrubbed_from_a_stored_board() {
+    let docs = after(&[(Alice, ALICE_CARD), (Bob, ALICE_IDEA)]);
+    let state = docs.board.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+    let scrubbed = super::scrub_board(&state, &["id1".to_owned()]).expect("the card was there");
+    let copy = RoomDocs::default();
+    let update = <yrs::Update as yrs::updates::decoder::Decode>::decode_v1(&scrubbed).expect("decodes");
+    copy.board.transact_mut().apply_update(update).expect("applies");
+    let record = super::record::RoomRecord::read(&copy);
+    assert!(record.cards.is_empty());
+    assert_eq!(record.ideas.len(), 1);
+    assert_eq!(super::scrub_board(&state, &["nope".to_owned()]), None);
+}
