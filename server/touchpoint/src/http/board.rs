@@ -1,8 +1,8 @@
 //! Reading the board outside a live sync: the projector's link, named snapshots, the history.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -144,7 +144,11 @@ async fn history(State(app): State<AppState>, BoardReader(code): BoardReader) ->
     let history = crate::exports::history(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)?;
     let updates = history
         .into_iter()
-        .map(|(seq, at, update)| StoredUpdate { at, seq, update: base64::engine::general_purpose::STANDARD.encode(update) })
+        .map(|(seq, at, update)| StoredUpdate {
+            at,
+            seq,
+            update: base64::engine::general_purpose::STANDARD.encode(update),
+        })
         .collect();
     Ok(Json(History { updates }))
 }

@@ -1,9 +1,9 @@
 //! What people do in a room: join anonymously, send intents, read their own part and the results.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use touchpoint_core::identity::ParticipantId;

@@ -72,3 +72,33 @@ fn document() -> &'static str {
 pub async fn openapi_json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    #[test]
+    fn every_operation_says_what_it_answers_on_success_and_how_it_refuses() -> anyhow::Result<()> {
+        let document: Value = serde_json::from_str(super::document())?;
+        assert_eq!(document["openapi"], "3.1.0");
+        let paths = document["paths"].as_object().ok_or_else(|| anyhow::anyhow!("no paths"))?;
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let responses = operation["responses"].as_object().into_iter().flatten();
+                let statuses: Vec<(&String, &Value)> = responses.collect();
+                assert!(statuses.iter().any(|(status, _)| status.starts_with('2')), "{method} {path}: no success");
+                for (status, response) in statuses.iter().filter(|(status, _)| !status.starts_with('2')) {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                }
+                for requirement in operation["security"].as_array().into_iter().flatten() {
+                    for scheme in requirement.as_object().into_iter().flatten().map(|(name, _)| name) {
+                        let declared = &document["components"]["securitySchemes"][scheme];
+                        assert_eq!(declared["scheme"], "bearer", "{method} {path}: {scheme}");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

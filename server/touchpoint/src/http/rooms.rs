@@ -1,8 +1,8 @@
 //! Rooms as the admin and the public see them: creating one, reading its public face, deleting it.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use touchpoint_core::template::Template;
 use utoipa::ToSchema;
