@@ -13,7 +13,7 @@ BASE="http://127.0.0.1:$PORT"
 ADMIN="api-fuzz-admin-token-$RANDOM$RANDOM"
 
 # schemathesis in a virtual environment of its own, kept in target/ between runs.
-VENV=target/api-fuzz-venv
+VENV="$PWD/target/api-fuzz-venv"
 if [[ ! -x "$VENV/bin/schemathesis" || "$("$VENV/bin/schemathesis" --version)" != *"$SCHEMATHESIS_VERSION"* ]]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
@@ -38,7 +38,11 @@ done
 # A room from a shipped template, so activities and intents have something to act on.
 created=$(curl -fs -X POST "$BASE/api/rooms" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
   -d '{"title": "API fuzzing", "template": "current-experience"}')
-read -r CODE KEY < <(python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["code"], r["facilitator_key"])' <<<"$created")
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+CODE=$(field code <<<"$created")
+KEY=$(field facilitator_key <<<"$created")
+# A participant joins before the fuzzing makes joining rate-limited.
+TOKEN=$(curl -fs -X POST "$BASE/api/rooms/$CODE/participants" | field token)
 
 # Every `{code}` in a path is the real room's; the other parameters are generated.
 cat >"$WORK/schemathesis.toml" <<TOML
@@ -46,19 +50,18 @@ cat >"$WORK/schemathesis.toml" <<TOML
 "path.code" = "$CODE"
 TOML
 
+# Run from the temporary directory, where schemathesis keeps its cache of crashes.
 fuzz() {
-  "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/api/openapi.json" \
+  (cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/api/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-time 30 --workers 2 --seed 1 --report-dir "$WORK/report" "$@"
+    --max-time 30 --workers 2 --seed 1 --report-dir "$WORK/report" "$@")
 }
 
 status=0
 # As the room's facilitator (the room stays: deleting it is for the admin's turn).
 fuzz -H "Authorization: Bearer $KEY" --exclude-method DELETE || status=$?
 # As a participant of the room.
-token=$(curl -fs -X POST "$BASE/api/rooms/$CODE/participants")
-fuzz -H "Authorization: Bearer $(python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' <<<"$token")" \
-  --exclude-method DELETE || status=$?
+fuzz -H "Authorization: Bearer $TOKEN" --exclude-method DELETE || status=$?
 # As the admin, deleting the room among the rest.
 fuzz -H "Authorization: Bearer $ADMIN" || status=$?
 
