@@ -705,16 +705,13 @@ fn a_second_answer_replaces_the_first_and_paper_answers_add_up() {
         (Facilitator, r#"{"kind":"set_feedback","activity":"feedback","rating":5,"on_behalf_of":{}}"#),
     ]);
     let record = super::record::RoomRecord::read(&docs);
-    let answers: Vec<(&str, u8, Option<&str>, Option<&str>, bool)> = record
+    let answers: Vec<String> = record
         .feedback
         .iter()
         .map(|f| {
             let f = &f.contribution;
-            (f.header.id.as_str(), f.rating, f.worked.as_deref(), f.change.as_deref(), f.header.hidden)
+            format!("{} {} {:?} {:?} {}", f.header.id, f.rating, f.worked, f.change, f.header.hidden)
         })
         .collect();
-    assert_eq!(
-        answers,
-        [("id1", 2, None, Some("More breaks"), true), ("id4", 5, None, None, false), ("id5", 5, None, None, false)]
-    );
+    assert_eq!(answers, ["id1 2 None Some(\"More breaks\") true", "id4 5 None None false", "id5 5 None None false"]);
 }
