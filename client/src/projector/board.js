@@ -6,6 +6,7 @@ import { clockSkew } from '../api.js'
 import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
+import { feedbackBoard } from './feedback.js'
 
 export function formatCode(code) {
   return code.length === 10 ? `${code.slice(0, 5)} ${code.slice(5)}` : code
@@ -86,6 +87,7 @@ export function activityBoard(doc, room, a, level) {
   if (a.kind === KIND.VOTE) return voteBoard(doc, a, level)
   if (a.kind === KIND.PATH) return pathBoard(doc, a, level)
   if (a.kind === KIND.PLEDGE) return pledgeBoard(doc, a, level)
+  if (a.kind === KIND.FEEDBACK) return feedbackBoard(doc, a)
   return ideaWall(contributions(doc, COLLECTION.IDEAS, a.id), level, 'Ideas')
 }
 
