@@ -6,6 +6,7 @@
 //! - [`docs`]: [`RoomDocs`], the board and the ledger, and the one way intents change them.
 //! - [`view`]: the answers: an intent's [`Outcome`], a participant's view, a vote's results.
 //! - [`record`]: the whole room read as typed records, for after-event analysis.
+//! - [`sync`]: [`sync::RoomSync`], the y-sync of the board with the room's clients, without a transport.
 
 mod activity;
 pub mod contribution;
@@ -13,6 +14,7 @@ pub mod docs;
 pub mod intent;
 pub mod layout;
 pub mod record;
+pub mod sync;
 mod value;
 pub mod view;
 

@@ -162,10 +162,35 @@ pub struct Limits {
     #[arg(long, env = "TOUCHPOINT_MAX_UPDATE_DEPTH", default_value_t = 32)]
     pub max_update_depth: usize,
 
-    /// Intents per second one participant may send, sustained (bursts up to fifteen times more;
-    /// facilitators, who type up paper cards, get ten times as many).
+    /// Intents per second one participant may send, sustained (bursts up to `intent_burst` times
+    /// more; facilitators get `facilitator_intent_factor` times as many).
     #[arg(long, env = "TOUCHPOINT_MAX_INTENTS_PER_SEC", default_value_t = 2)]
     pub max_intents_per_sec: u32,
+
+    /// How many seconds' worth of intents one sender may send at once before the sustained
+    /// rate applies (15: a phone that comes back online sends its whole outbox at once).
+    #[arg(long, env = "TOUCHPOINT_INTENT_BURST", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..))]
+    pub intent_burst: u32,
+
+    /// How many times a participant's intent rate the facilitators of a room share (10: they
+    /// type up paper cards in quick succession).
+    #[arg(
+        long,
+        env = "TOUCHPOINT_FACILITATOR_INTENT_FACTOR",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub facilitator_intent_factor: u32,
+
+    /// Commands (joins, messages, intents) queued to one room before their senders wait; bounds
+    /// a room's memory when it falls behind. At least 1.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_ROOM_QUEUE",
+        default_value_t = 4096,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub room_queue: usize,
 
     /// Participant joins per second across the server, sustained (bursts up to a hundred times more).
     /// Bounds the guessing of room codes without locking out a venue that shares one address.

@@ -158,7 +158,8 @@ async fn retention(app: AppState) {
         let expired = match app.store.rooms_created_before(cutoff).await {
             Ok(expired) => expired,
             Err(error) => {
-                tracing::error!(%error, "could not look for rooms past their retention period");
+                let error = &error as &dyn std::error::Error;
+                tracing::error!(error, "could not look for rooms past their retention period");
                 continue;
             }
         };
@@ -168,7 +169,8 @@ async fn retention(app: AppState) {
                     tracing::info!(room = %code, retention_days = days, "room deleted: past its retention period")
                 }
                 Err(error) => {
-                    tracing::error!(room = %code, %error, "could not delete a room past its retention period")
+                    let error = &error as &dyn std::error::Error;
+                    tracing::error!(room = %code, error, "could not delete a room past its retention period")
                 }
             }
         }

@@ -32,6 +32,7 @@ const SCHEMA_VERSION: i64 = 1;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// SQLite's own error is the source, for logs that print the chain.
     #[error("database error")]
     Sqlite(#[from] rusqlite::Error),
     #[error("the store has stopped")]
@@ -292,16 +293,16 @@ impl Store {
     }
 
     /// Makes an erasure reach every stored copy: both documents' logs are folded into fresh
-    /// snapshots, the board's history restarts from its erased state, the erased contributions
-    /// are removed from every named snapshot, and the write-ahead log is emptied, so no page of
-    /// the database file still holds them.
+    /// snapshots, the board's history restarts from its erased state, the named snapshots the
+    /// room scrubbed replace theirs (by name), and the write-ahead log is emptied, so no page
+    /// of the database file still holds what was erased.
     pub async fn purge(
         &self,
         code: &RoomCode,
         upto_seq: i64,
         board: Vec<u8>,
         ledger: Vec<u8>,
-        erased: Vec<String>,
+        scrubbed: Vec<(String, Vec<u8>)>,
     ) -> Result<(), StoreError> {
         self.compact(code, upto_seq, board.clone(), ledger).await?;
         let code = code.clone();
@@ -313,18 +314,11 @@ impl Store {
                 "INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)",
                 params![code.as_str(), DocKind::Board as i64, board, now()],
             )?;
-            let named: Vec<(String, Vec<u8>)> = {
-                let mut statement = txn.prepare("SELECT name, state FROM named_snapshots WHERE room = ?1")?;
-                let rows = statement.query_map([code.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            for (name, state) in named {
-                if let Some(scrubbed) = touchpoint_core::room::scrub_board(&state, &erased) {
-                    txn.execute(
-                        "UPDATE named_snapshots SET state = ?3 WHERE room = ?1 AND name = ?2",
-                        params![code.as_str(), name, scrubbed],
-                    )?;
-                }
+            for (name, state) in scrubbed {
+                txn.execute(
+                    "UPDATE named_snapshots SET state = ?3 WHERE room = ?1 AND name = ?2",
+                    params![code.as_str(), name, state],
+                )?;
             }
             txn.commit()?;
             db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -545,7 +539,8 @@ fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) 
             }
         }
         Err(error) => {
-            tracing::error!(%error, n_appends = appends.len(), "store commit failed");
+            let error = &error as &dyn std::error::Error;
+            tracing::error!(error, n_appends = appends.len(), "store commit failed");
             for (_, _, reply) in appends {
                 let _ = reply.send(Err(StoreError::CommitFailed));
             }

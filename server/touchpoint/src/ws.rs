@@ -1,11 +1,12 @@
 //! One task per WebSocket: decode and check what the client sends, forward it
 //! to the room, and write what the room queues.
 //!
-//! Everything a client sends is checked here, before the room sees it: one
-//! y-protocols message per binary frame, rates, the structure of updates and
-//! state vectors. Participants are read-only for the document: their updates
-//! are dropped and counted, never forwarded. This module alone maps the
-//! reasons a connection ends to WebSocket close codes.
+//! Everything a client sends is checked here, before the room sees it, through
+//! core's `check_client_message`: one y-protocols message per binary frame,
+//! rates, the structure of updates and state vectors. Participants are
+//! read-only for the document: their updates are dropped and counted, never
+//! forwarded. This module alone maps the reasons a connection ends to
+//! WebSocket close codes.
 
 use std::time::{Duration, Instant};
 
@@ -13,14 +14,12 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use touchpoint_core::identity::{Role, RoomCode};
-use touchpoint_core::protocol::{ClientMessage, check_state_vector, decode_client_frame, encode_update};
-use touchpoint_core::update_check::{UpdateLimits, check_update_v1};
-use yrs::updates::decoder::Decode;
-use yrs::{StateVector, Update};
+use touchpoint_core::room::sync::{CheckError, Checked, check_client_message};
+use touchpoint_core::update_check::UpdateLimits;
 
 use crate::app::AppState;
 use crate::rate::TokenBucket;
-use crate::rooms::{ConnId, Eviction, Inbound, JoinError, Membership};
+use crate::rooms::{ConnId, Eviction, JoinError, Membership};
 
 /// A client that hears nothing for 30 s reconnects; a data message every 20 s keeps it.
 const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -30,8 +29,6 @@ const KEEPALIVE_FRAME: &[u8] = &[1, 1, 0];
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written before one flush, so a burst costs one system call.
 const WRITE_BATCH: usize = 64;
-/// Yjs encodes "no structs, no deletions" as these two bytes.
-const EMPTY_UPDATE: &[u8] = &[0, 0];
 
 /// Who is connected, as established by the HTTP upgrade.
 #[derive(Debug, Clone)]
@@ -238,64 +235,28 @@ impl<'a> Connection<'a> {
         if frame.is_empty() {
             return Ok(());
         }
-        let inbound = match decode_client_frame(&frame) {
-            Ok(message) => self.check(message, &frame)?,
+        let inbound = match check_client_message(&frame, &self.session.role, &self.update_limits) {
+            Ok(Checked::Forward(inbound)) => inbound,
+            Ok(Checked::Empty) => return Ok(()),
+            Ok(Checked::ReadOnly) => {
+                tracing::debug!("dropped a document update from a read-only participant");
+                self.app.metrics.reject("read_only");
+                return Ok(());
+            }
             Err(error) => {
-                tracing::warn!(%error, "malformed message");
-                self.app.metrics.reject("malformed");
-                return Err(Ending::Malformed);
+                tracing::warn!(%error, "refused a message");
+                let ending = match error {
+                    CheckError::Malformed(_) | CheckError::StateVector => Ending::Malformed,
+                    CheckError::InvalidUpdate(_) | CheckError::UndecodableUpdate(_) => Ending::InvalidUpdate,
+                };
+                self.app.metrics.reject(ending.metric());
+                return Err(ending);
             }
         };
-        if let Some(inbound) = inbound
-            && !membership.room.send(self.session.conn, inbound).await
-        {
+        if !membership.room.send(self.session.conn, inbound).await {
             return Err(Ending::Evicted(Eviction::RoomFailed));
         }
         Ok(())
-    }
-
-    /// Turns a decoded message into what the room needs, or refuses it.
-    fn check(&self, message: ClientMessage<'_>, frame: &Bytes) -> Result<Option<Inbound>, Ending> {
-        match message {
-            ClientMessage::SyncStep1(state_vector) => {
-                let decoded = check_state_vector(state_vector)
-                    .ok()
-                    .and_then(|()| StateVector::decode_v1(state_vector).ok())
-                    .ok_or_else(|| {
-                        self.app.metrics.reject("malformed");
-                        Ending::Malformed
-                    })?;
-                Ok(Some(Inbound::SyncStep1(decoded)))
-            }
-            ClientMessage::SyncStep2(update) | ClientMessage::Update(update) => {
-                if update == EMPTY_UPDATE {
-                    return Ok(None);
-                }
-                if self.session.role != Role::Facilitator {
-                    tracing::debug!("dropped a document update from a read-only participant");
-                    self.app.metrics.reject("read_only");
-                    return Ok(None);
-                }
-                let decoded = match check_update_v1(update, &self.update_limits) {
-                    Ok(()) => Update::decode_v1(update).map_err(|error| error.to_string()),
-                    Err(error) => Err(error.to_string()),
-                };
-                let update_decoded = decoded.map_err(|error| {
-                    tracing::warn!(%error, "invalid update");
-                    self.app.metrics.reject("invalid_update");
-                    Ending::InvalidUpdate
-                })?;
-                let raw = frame.slice_ref(update);
-                let relay = match message {
-                    // An update frame is relayed as it came: no copy, no re-encoding.
-                    ClientMessage::Update(_) => frame.clone(),
-                    _ => encode_update(update).into(),
-                };
-                Ok(Some(Inbound::Update { update: update_decoded, raw, relay }))
-            }
-            ClientMessage::Awareness(update) => Ok(Some(Inbound::Awareness(frame.slice_ref(update)))),
-            ClientMessage::QueryAwareness => Ok(Some(Inbound::QueryAwareness)),
-        }
     }
 }
 
