@@ -9,12 +9,12 @@
 export const ROOT = Object.freeze({ ROOM: 'room', ACTIVITIES: 'activities', PARTICIPATION: 'participation', AUDIT: 'audit', SNAPSHOTS: 'snapshots' })
 
 /** Where each kind of contribution lives on the board. */
-export const COLLECTION = Object.freeze({ CARDS: 'cards', IDEAS: 'ideas', PATH_NOTES: 'path_notes', PLEDGES: 'pledges', TOUCHSTONES: 'touchstones' })
+export const COLLECTION = Object.freeze({ CARDS: 'cards', IDEAS: 'ideas', PATH_NOTES: 'path_notes', PLEDGES: 'pledges', TOUCHSTONES: 'touchstones', FEEDBACK: 'feedback' })
 
 export const COLLECTIONS = Object.values(COLLECTION)
 
 /** The kinds of activity. */
-export const KIND = Object.freeze({ EMOTION_MAP: 'emotion_map', VOTE: 'vote', PATH: 'path', PLEDGE: 'pledge', IDEAS: 'ideas' })
+export const KIND = Object.freeze({ EMOTION_MAP: 'emotion_map', VOTE: 'vote', PATH: 'path', PLEDGE: 'pledge', IDEAS: 'ideas', FEEDBACK: 'feedback' })
 
 export function readRoom(doc) {
   const room = doc.getMap(ROOT.ROOM).toJSON()
@@ -87,6 +87,7 @@ export const KIND_WORDS = {
   [KIND.PATH]: 'PATH',
   [KIND.PLEDGE]: 'Pledges',
   [KIND.IDEAS]: 'Ideas',
+  [KIND.FEEDBACK]: 'Feedback on the event',
 }
 
 /** What kind of activity this is, in words ("Emotional map: how we want it to feel"). */

@@ -185,6 +185,19 @@ main(async () => {
   await page.locator('#notice', { hasText: 'Saved: your idea' }).waitFor()
   await axe(page, 'the phone: ideas, with an idea')
 
+  await fac('open_activity', { activity: 'feedback' })
+  await fac('set_current', { activity: 'feedback' })
+  await page.locator('#activity-heading', { hasText: 'Feedback on today' }).waitFor()
+  await page.getByLabel('4: Good').check()
+  await page.getByLabel('What worked well? (optional)').fill('Small tables')
+  await page.getByText('12 of 280 characters').waitFor()
+  await axe(page, 'the phone: feedback, with a rating and a text')
+  await targets(page, 'the phone: feedback')
+  await reflows(page, 'the phone: feedback')
+  await page.getByRole('button', { name: 'Send my feedback' }).click()
+  await page.locator('#notice', { hasText: 'Saved: your feedback' }).waitFor()
+  await page.getByRole('button', { name: 'Change my feedback' }).waitFor()
+
   await page.getByRole('button', { name: 'My contributions' }).click()
   await page.getByRole('heading', { name: 'My contributions' }).waitFor()
   await axe(page, 'the phone: my contributions')
@@ -204,7 +217,7 @@ main(async () => {
   await projector.goto(room.projector_url)
   await projector.locator('.join-panel.big').waitFor()
   await axe(projector, 'the projector: lobby')
-  for (const [id, title, wait] of [['map', 'How care feels today', 'table.heatmap'], ['options', 'The options for change', '.results'], ['path', 'Our PATH', '.path-board'], ['pledges', 'My pledge', '.word-cloud'], ['ideas', 'Anything else to tell us?', '.idea-wall']]) {
+  for (const [id, title, wait] of [['map', 'How care feels today', 'table.heatmap'], ['options', 'The options for change', '.results'], ['path', 'Our PATH', '.path-board'], ['pledges', 'My pledge', '.word-cloud'], ['ideas', 'Anything else to tell us?', '.idea-wall'], ['feedback', 'Feedback on today', '.feedback-board']]) {
     await fac('set_current', { activity: id })
     await projector.locator('.board-heading', { hasText: title }).waitFor()
     await projector.locator(wait).waitFor()

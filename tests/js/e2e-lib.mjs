@@ -220,5 +220,6 @@ export const eventTemplate = {
       ],
     },
     { kind: 'ideas', id: 'ideas', title: 'Anything else to tell us?', prompt: 'Write anything the map missed.' },
+    { kind: 'feedback', id: 'feedback', title: 'Feedback on today', prompt: 'How was today for you?' },
   ],
 }

@@ -35,7 +35,8 @@ pub fn template() -> Value {
             { "kind": "path", "id": "path", "title": "PATH",
               "sections": [{ "id": "north-star", "label": "North star" }, { "id": "first-step", "label": "First step" }] },
             { "kind": "pledge", "id": "pledges", "title": "Pledges", "touchstones": true },
-            { "kind": "ideas", "id": "ideas", "title": "Ideas" }
+            { "kind": "ideas", "id": "ideas", "title": "Ideas" },
+            { "kind": "feedback", "id": "feedback", "title": "Feedback on today" }
         ]
     })
 }

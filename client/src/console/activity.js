@@ -5,6 +5,8 @@ import { h, focusLater, plural } from '../dom.js'
 import { choicesOf, contributions, kindWords, COLLECTION, KIND } from '../board.js'
 import { resultsView } from '../projector/votes.js'
 import { heatmapView } from '../projector/heatmap.js'
+import { feedbackSummary } from './feedback.js'
+import { RATINGS } from '../phone/feedback.js'
 
 export function activityPanel(ctx, a) {
   return h('section', { class: 'panel activity-panel', 'aria-labelledby': 'panel-h', key: `panel-${a.id}` },
@@ -29,6 +31,7 @@ function summary(ctx, a) {
   if (a.kind === KIND.EMOTION_MAP) {
     return h('details', { class: 'map-preview' }, h('summary', null, `The map (${plural(contributions(doc, COLLECTION.CARDS, a.id).length, 'card')})`), heatmapView(doc, ctx.room, a, { level: 3 }))
   }
+  if (a.kind === KIND.FEEDBACK) return feedbackSummary(ctx, a)
   const counts = { [KIND.PATH]: COLLECTION.PATH_NOTES, [KIND.PLEDGE]: COLLECTION.PLEDGES, [KIND.IDEAS]: COLLECTION.IDEAS }
   const n = contributions(doc, counts[a.kind], a.id).length
   return h('p', null, plural(n, a.kind === KIND.PLEDGE ? 'pledge' : a.kind === KIND.PATH ? 'note' : 'idea'), ' so far.')
@@ -103,7 +106,7 @@ function choicesEditor(ctx, a) {
 function assistedEntry(ctx, a) {
   if (a.kind === KIND.VOTE && !a.comments) return null
   const room = ctx.room
-  const d = ctx.drafts[`paper-${a.id}`] ??= { perspective: '', role: '', touchpoint: '', emotion: '', word: '', note: '', text: '', section: '', option: '', name: '', organisation: '', count: 0 }
+  const d = ctx.drafts[`paper-${a.id}`] ??= { perspective: '', role: '', touchpoint: '', emotion: '', word: '', note: '', text: '', section: '', option: '', name: '', organisation: '', rating: '', worked: '', change: '', count: 0 }
   const set = (k) => (e) => { d[k] = e.target.value }
   const text = (id, label, k, { input = false, max = 500 } = {}) => h('div', { class: 'field' },
     h('label', { for: id }, label),
@@ -154,6 +157,13 @@ function assistedEntry(ctx, a) {
       if (a.touchstones && d.word.trim()) out.push({ kind: 'add_touchstone', activity: a.id, word: d.word.trim() })
       return out.length ? out : null
     }
+  } else if (a.kind === KIND.FEEDBACK) {
+    fields = [
+      select(first, 'Rating', d.rating, set('rating'), [{ id: '', label: '— choose —' }].concat(RATINGS.map((words, i) => ({ id: String(i + 1), label: `${i + 1}: ${words}` })))),
+      text(`paper-worked-${a.id}`, 'What worked (optional)', 'worked', { max: 280 }),
+      text(`paper-change-${a.id}`, 'What to change (optional)', 'change', { max: 280 }),
+    ]
+    body = () => d.rating ? { kind: 'set_feedback', activity: a.id, rating: Number(d.rating), worked: d.worked.trim() || undefined, change: d.change.trim() || undefined } : null
   } else {
     fields = [text(first, 'Idea', 'text')]
     body = () => d.text.trim() ? { kind: 'add_idea', activity: a.id, text: d.text.trim() } : null
@@ -168,7 +178,7 @@ function assistedEntry(ctx, a) {
     const on_behalf_of = behalfOf(d)
     for (const one of [].concat(intent)) ctx.act({ ...one, on_behalf_of }, one.kind === 'add_touchstone' ? 'add a word from paper' : 'add a paper card')
     d.count++
-    Object.assign(d, { note: '', text: '', word: '', name: '', organisation: '' })
+    Object.assign(d, { note: '', text: '', word: '', name: '', organisation: '', rating: '', worked: '', change: '' })
     focusLater(`#${first}`)
   }
   // Open by itself while the activity is open (a new element, since the person owns `open` after that).

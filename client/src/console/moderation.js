@@ -4,7 +4,7 @@
 import { h, plural } from '../dom.js'
 import { contributions, COLLECTIONS, activity as findActivity, perspectiveLabel, roleLabel, COLLECTION } from '../board.js'
 
-const WHAT = { cards: 'Card', ideas: 'Idea', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word' }
+const WHAT = { cards: 'Card', ideas: 'Idea', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word', feedback: 'Feedback' }
 
 function text(room, c) {
   const a = findActivity(room, c.activity)
@@ -14,6 +14,7 @@ function text(room, c) {
     return `${t ? t.label : c.touchpoint}: ${e ? `${e.icon} ${e.label}` : `“${c.word}”`}${c.note ? ` — “${c.note}”` : ''}`
   }
   if (c.collection === COLLECTION.TOUCHSTONES) return c.word
+  if (c.collection === COLLECTION.FEEDBACK) return [`Rated ${c.rating} of 5`, c.worked && `worked: “${c.worked}”`, c.change && `change: “${c.change}”`].filter(Boolean).join(' — ')
   if (c.collection === COLLECTION.PLEDGES) return `${c.text}${c.name || c.organisation ? ` — ${[c.name, c.organisation].filter(Boolean).join(', ')}` : ''}`
   return c.text
 }

@@ -12,6 +12,7 @@ import { emotionView } from './emotion.js'
 import { voteView } from './vote.js'
 import { pathView, ideasView, pledgeView } from './forms.js'
 import { mineView } from './mine.js'
+import { feedbackView } from './feedback.js'
 import { boardView } from '../projector/board.js'
 import { watchBoard } from '../projector/announce.js'
 
@@ -152,7 +153,7 @@ function followCurrent(ctx, current) {
 
 function hasDraft(draft) {
   if (!draft) return false
-  return ['note', 'text', 'word', 'pledge', 'comment', 'touchstone'].some((k) => typeof draft[k] === 'string' && draft[k].trim())
+  return ['note', 'text', 'word', 'pledge', 'comment', 'touchstone', 'worked', 'change'].some((k) => typeof draft[k] === 'string' && draft[k].trim())
 }
 
 async function refreshMe(ctx) {
@@ -316,7 +317,8 @@ function activityScreen(ctx) {
         : a.kind === KIND.VOTE ? voteView(ctx, a, locked)
           : a.kind === KIND.PATH ? pathView(ctx, a, locked)
             : a.kind === KIND.PLEDGE ? pledgeView(ctx, a, locked)
-              : ideasView(ctx, a, locked),
+              : a.kind === KIND.FEEDBACK ? feedbackView(ctx, a, locked)
+                : ideasView(ctx, a, locked),
     ]
   }
   // A closed activity says so first, above anything else.

@@ -22,6 +22,8 @@ export function watchBoard(doc) {
       const ids = new Set()
       const fresh = []
       for (const collection of COLLECTIONS) {
+        // One person's feedback on the event is never put before the room, not even in words.
+        if (collection === COLLECTION.FEEDBACK) continue
         for (const c of contributions(doc, collection)) {
           ids.add(c.id)
           if (seen && !seen.has(c.id)) fresh.push(c)

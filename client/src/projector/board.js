@@ -6,6 +6,7 @@ import { clockSkew } from '../api.js'
 import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
+import { feedbackBoard } from './feedback.js'
 import { inTurn } from './stage.js'
 
 // The activity's state in one large word on its own colour, for the back of the hall.
@@ -103,6 +104,7 @@ export function activityBoard(doc, room, a, level, stage = null) {
   if (a.kind === KIND.VOTE) return voteBoard(doc, a, level)
   if (a.kind === KIND.PATH) return pathBoard(doc, a, level, stage)
   if (a.kind === KIND.PLEDGE) return pledgeBoard(doc, a, level, stage)
+  if (a.kind === KIND.FEEDBACK) return feedbackBoard(doc, a)
   return ideaWall(contributions(doc, COLLECTION.IDEAS, a.id), level, 'Ideas', stage)
 }
 

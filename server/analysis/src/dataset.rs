@@ -1,7 +1,7 @@
 //! What analysts get from a room: a complete, faithful, tidy dataset.
 //!
 //! [`Dataset::from_docs`] reads a room's board and ledger into plain rows, one
-//! per card, dot, score, note, idea, pledge and touchstone, each with its id,
+//! per card, dot, score, note, idea, pledge, touchstone and feedback answer, each with its id,
 //! activity, time (to the minute), perspective, segments and moderation
 //! state. Participants appear only under labels made for the export (`p1`,
 //! `p2`...), never under their token's id; pledge contacts never appear. The
@@ -39,6 +39,9 @@ pub struct Dataset {
     pub ideas: Vec<IdeaRow>,
     pub pledges: Vec<PledgeRow>,
     pub touchstones: Vec<TouchstoneRow>,
+    /// Absent from exports made before event feedback existed.
+    #[serde(default)]
+    pub feedback: Vec<FeedbackRow>,
     pub snapshots: Vec<SnapshotInfo>,
 }
 
@@ -189,6 +192,23 @@ pub struct TouchstoneRow {
     pub source: Source,
 }
 
+/// One person's feedback on the event (a paper form is one row of its own).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackRow {
+    pub id: String,
+    pub activity: String,
+    /// From 1 to 5.
+    pub rating: u8,
+    /// What worked, if they said.
+    pub worked: Option<String>,
+    /// What to change, if they said.
+    pub change: Option<String>,
+    pub hidden: bool,
+    pub at: i64,
+    #[serde(flatten)]
+    pub source: Source,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotInfo {
     pub name: String,
@@ -308,6 +328,10 @@ impl Dataset {
             at,
             source,
         });
+        let feedback = rows(record.feedback, &common, |c, (id, activity, hidden, at, source)| {
+            let (rating, worked, change) = (c.rating, c.worked, c.change);
+            FeedbackRow { id, activity, rating, worked, change, hidden, at, source }
+        });
 
         // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
         let paper = &record.paper_ballots;
@@ -360,6 +384,7 @@ impl Dataset {
             ideas,
             pledges,
             touchstones,
+            feedback,
             snapshots,
         }
     }

@@ -1,7 +1,7 @@
 //! The dataset as CSV: one tidy file per kind of contribution.
 //!
-//! One row per card, dot, score, note, idea, pledge, touchstone and
-//! participant; one column per field, and one per segment the room defines
+//! One row per card, dot, score, note, idea, pledge, touchstone, feedback
+//! answer and participant; one column per field, and one per segment the room defines
 //! (`segment_<id>`), so a file loads as it is into a spreadsheet, R or
 //! pandas. Cells are quoted as RFC 4180 says (by the `csv` crate, with CRLF
 //! line ends as the RFC has them). Free text comes from strangers,
@@ -88,6 +88,18 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         .touchstones
         .iter()
         .map(|t| (vec![t.id.clone(), t.activity.clone(), t.word.clone(), yes(t.hidden), t.at.to_string()], &t.source));
+    let feedback = dataset.feedback.iter().map(|f| {
+        let cells = vec![
+            f.id.clone(),
+            f.activity.clone(),
+            f.rating.to_string(),
+            opt(&f.worked),
+            opt(&f.change),
+            yes(f.hidden),
+            f.at.to_string(),
+        ];
+        (cells, &f.source)
+    });
     vec![
         ("participants.csv", table(&participants_header, participants)),
         (
@@ -106,6 +118,10 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             contributions(&["id", "activity", "text", "name", "organisation", "hidden", "at"], pledges.collect()),
         ),
         ("touchstones.csv", contributions(&["id", "activity", "word", "hidden", "at"], touchstones.collect())),
+        (
+            "feedback.csv",
+            contributions(&["id", "activity", "rating", "worked", "change", "hidden", "at"], feedback.collect()),
+        ),
     ]
 }
 

@@ -162,6 +162,7 @@ pub enum Activity {
     Path(Path),
     Pledge(Pledge),
     Ideas(Ideas),
+    Feedback(Feedback),
 }
 
 /// Cards placed on a journey: touchpoint × emotion, with an optional note.
@@ -293,6 +294,16 @@ pub struct Ideas {
     pub prompt: String,
 }
 
+/// Feedback on the event: each person rates it from 1 to 5 and may say what worked and what to change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feedback {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub prompt: String,
+}
+
 fn yes() -> bool {
     true
 }
@@ -305,6 +316,7 @@ impl Activity {
             Activity::Path(a) => &a.id,
             Activity::Pledge(a) => &a.id,
             Activity::Ideas(a) => &a.id,
+            Activity::Feedback(a) => &a.id,
         }
     }
 
@@ -315,6 +327,7 @@ impl Activity {
             Activity::Path(a) => &a.title,
             Activity::Pledge(a) => &a.title,
             Activity::Ideas(a) => &a.title,
+            Activity::Feedback(a) => &a.title,
         }
     }
 
@@ -325,6 +338,7 @@ impl Activity {
             Activity::Path(a) => &a.prompt,
             Activity::Pledge(a) => &a.prompt,
             Activity::Ideas(a) => &a.prompt,
+            Activity::Feedback(a) => &a.prompt,
         }
     }
 
@@ -335,6 +349,7 @@ impl Activity {
             Activity::Path(_) => ActivityKind::Path,
             Activity::Pledge(_) => ActivityKind::Pledge,
             Activity::Ideas(_) => ActivityKind::Ideas,
+            Activity::Feedback(_) => ActivityKind::Feedback,
         }
     }
 }
@@ -457,6 +472,7 @@ fn refine_activity_error(root: &Spanned<DeValue<'_>>) -> Option<Located> {
             ActivityKind::Path => Path::deserialize(deserializer).map(drop),
             ActivityKind::Pledge => Pledge::deserialize(deserializer).map(drop),
             ActivityKind::Ideas => Ideas::deserialize(deserializer).map(drop),
+            ActivityKind::Feedback => Feedback::deserialize(deserializer).map(drop),
         };
         let error = result.err()?;
         let field = error.span().and_then(|span| find_path(root, &span)).filter(|field| field.starts_with(&at));
@@ -531,7 +547,7 @@ fn check_activity(at: &str, activity: &Activity) -> Checked {
         Activity::Vote(vote) => check_vote(at, vote),
         Activity::Path(path) => check_choices(&join(at, "sections"), &path.sections, 1..=MAX_PATH_SECTIONS, "sections"),
         Activity::Pledge(pledge) => check_text(at, "touchstone_prompt", &pledge.touchstone_prompt),
-        Activity::Ideas(_) => Ok(()),
+        Activity::Ideas(_) | Activity::Feedback(_) => Ok(()),
     }
 }
 

@@ -528,3 +528,58 @@ async fn a_paper_ballot_is_exported_with_its_perspective_and_no_participant() ->
     assert_eq!(paper_lines, ["options,b,1,b1,,carer,,,true,", "options,c,2,b1,,carer,,,true,"], "{csv}");
     Ok(())
 }
+
+#[tokio::test]
+async fn event_feedback_reaches_the_export_the_csv_and_the_report_and_leaves_with_erase_me() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let (server, room) = (&event.server, &event.room);
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    let staff = event.join(json!({ "perspective": "staff", "role": "gp" })).await?;
+    event.open("feedback").await?;
+    let answer = |rating: u8, worked: &str| json!({ "kind": "set_feedback", "activity": "feedback", "rating": rating, "worked": worked });
+    let first = id_of(&event.participant(&person, answer(2, "first-thought-5b2e")).await?);
+    // A second answer replaces the first, under the same id.
+    let second = id_of(&event.participant(&person, json!({ "kind": "set_feedback", "activity": "feedback", "rating": 4, "worked": "feedback-worked-9a41", "change": "=more breaks" })).await?);
+    assert_eq!(second, first);
+    let kept = id_of(&event.participant(&staff, answer(5, "staff-worked-0c7d")).await?);
+    let paper = json!({ "kind": "set_feedback", "activity": "feedback", "rating": 3, "on_behalf_of": { "perspective": "carer" } });
+    let paper = id_of(&event.facilitator(paper).await?);
+
+    let export = server.get_with(&format!("/api/rooms/{}/export.json", room.code), ADMIN_TOKEN).await?.json()?;
+    assert_eq!(ids(&export["feedback"]), set(&[first.clone(), kept.clone(), paper.clone()]));
+    let mine = export["feedback"].as_array().into_iter().flatten().find(|row| row["id"] == first.as_str());
+    let mine = mine.cloned().unwrap_or_default();
+    assert_eq!((mine["rating"].clone(), mine["worked"].clone()), (json!(4), json!("feedback-worked-9a41")));
+    // Labels follow the ledger's order of ids, not the order of joining.
+    assert!(mine["perspective"] == "person" && mine["participant"].is_string(), "{mine}");
+    let from_paper = export["feedback"].as_array().into_iter().flatten().find(|row| row["id"] == paper.as_str());
+    assert_eq!(
+        from_paper.map(|row| (row["assisted"].clone(), row["participant"].clone())),
+        Some((json!(true), Value::Null))
+    );
+
+    let csv = server.get_with(&format!("/api/rooms/{}/export/feedback.csv", room.code), ADMIN_TOKEN).await?;
+    assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")));
+    assert_eq!(csv_ids(&csv.body), set(&[first.clone(), kept.clone(), paper.clone()]));
+    assert!(csv.body.starts_with("id,activity,rating,worked,change,hidden,at,participant,"), "{}", csv.body);
+    assert!(csv.body.contains(",'=more breaks,"), "a formula-like cell was not defused: {}", csv.body);
+    assert!(!csv.body.contains("first-thought-5b2e"), "a replaced answer is still exported");
+
+    let report = server.get_with(&format!("/api/rooms/{}/report.html", room.code), &room.facilitator_key).await?.body;
+    for expected in
+        ["Feedback on the event", "feedback-worked-9a41", "staff-worked-0c7d", "3 people rated the event 4.0 out of 5"]
+    {
+        assert!(report.contains(expected), "the report does not mention {expected:?}");
+    }
+    // One professional answered: their group's average is not shown.
+    assert!(report.contains("not shown (fewer than 5 people)"));
+
+    let erased = event.participant(&person, json!({ "kind": "erase_me" })).await?;
+    check(&erased, 200, None);
+    assert_eq!(erased.json()?["erased"], 1);
+    let export = server.get_with(&format!("/api/rooms/{}/export.json", room.code), ADMIN_TOKEN).await?;
+    assert_eq!(ids(&export.json()?["feedback"]), set(&[kept, paper]));
+    assert!(!export.body.contains("feedback-worked-9a41"));
+    assert!(!stored_anywhere(server.data_dir(), "feedback-worked-9a41")?, "erased feedback is still stored");
+    Ok(())
+}

@@ -85,6 +85,8 @@ async fn every_phone_projector_and_page_state_passes_axe_reflows_and_works_by_ke
             "the phone: vote: reflows at 320 px and at 200% zoom of a 360 px phone",
             "the phone: vote: every target is at least 44 px (inline links 24 px)",
             "axe: no WCAG 2.2 AA violations on the phone: pledge, with name and contact fields",
+            "axe: no WCAG 2.2 AA violations on the phone: feedback, with a rating and a text",
+            "the phone: feedback: every target is at least 44 px (inline links 24 px)",
             "axe: no WCAG 2.2 AA violations on the phone: my contributions",
             "axe: no WCAG 2.2 AA violations on the projector: lobby",
             "axe: no WCAG 2.2 AA violations on the projector: How care feels today",
@@ -92,6 +94,7 @@ async fn every_phone_projector_and_page_state_passes_axe_reflows_and_works_by_ke
             "axe: no WCAG 2.2 AA violations on the projector: Our PATH",
             "axe: no WCAG 2.2 AA violations on the projector: My pledge",
             "axe: no WCAG 2.2 AA violations on the projector: Anything else to tell us?",
+            "axe: no WCAG 2.2 AA violations on the projector: Feedback on today",
             "no script errors in any page",
         ],
     )

@@ -298,6 +298,7 @@ pub(crate) fn scripted_room() -> Dataset {
             .map(|(i, word)| touchstone(i as i64, word, false))
             .chain(std::iter::once(touchstone(9, "a hidden word", true)))
             .collect(),
+        feedback: Vec::new(),
         snapshots: Vec::new(),
     }
 }

@@ -3,7 +3,7 @@
 //! After each event analysts triangulate: which touchpoints hurt most and for
 //! whom, how staff's map differs from people's, how far the desired map is
 //! from the current one, which options won and with whom, who pledged what,
-//! and who took part. This module computes each of those as plain,
+//! how people rated the event, and who took part. This module computes each of those as plain,
 //! serializable values from one room's [`Dataset`] or a programme's
 //! datasets, so the numbers can be checked directly and the report
 //! ([`crate::report`]) only has to draw them. Nothing here reads a clock or a
@@ -50,6 +50,7 @@ use crate::dataset::Dataset;
 mod count;
 mod current_vs_desired;
 mod emotion_maps;
+mod feedback;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod ideas;
@@ -65,6 +66,7 @@ pub use emotion_maps::{
     CardNote, Comparison, EmotionColumn, EmotionMapInsight, HOT_SPOTS, HotSpot, MapView, Tally, TouchpointValence, Who,
     emotion_maps,
 };
+pub use feedback::{FeedbackInsight, GroupRating, feedback};
 pub use ideas::{IdeasInsight, ideas};
 pub use participation::{
     Breakdown, BreakdownRow, NOT_GIVEN, Participation, RoleBreakdown, SegmentBreakdown, participation,
@@ -112,6 +114,7 @@ pub struct Insights {
     pub paths: Vec<PathInsight>,
     pub ideas: Vec<IdeasInsight>,
     pub pledges: PledgeInsight,
+    pub feedback: Vec<FeedbackInsight>,
     pub participation: Participation,
 }
 
@@ -126,6 +129,7 @@ pub fn insights(datasets: &[Dataset], min_count: usize) -> Insights {
         paths: datasets.iter().flat_map(paths).collect(),
         ideas: datasets.iter().flat_map(ideas).collect(),
         pledges: pledges(datasets),
+        feedback: datasets.iter().flat_map(|dataset| feedback(dataset, min_count)).collect(),
         participation: participation(datasets, min_count),
     }
 }

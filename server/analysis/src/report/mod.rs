@@ -77,6 +77,7 @@ fn render(scope: &Scope<'_>, insights: &Insights, options: &ReportOptions) -> St
         (sections::path_boards(&page, insights))
         (sections::options_for_change(&page, insights))
         (sections::pledges(&page, insights))
+        (sections::event_feedback(&page, insights))
         (sections::who_took_part(&page, insights))
     };
     page::document(&title, sections)

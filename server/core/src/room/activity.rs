@@ -100,5 +100,6 @@ fn described(kind: ActivityKind) -> &'static str {
         ActivityKind::Path => "a PATH",
         ActivityKind::Pledge => "a pledge activity",
         ActivityKind::Ideas => "an ideas activity",
+        ActivityKind::Feedback => "a feedback activity",
     }
 }

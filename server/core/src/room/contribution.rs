@@ -89,6 +89,20 @@ pub struct Touchstone {
     pub word: String,
 }
 
+/// One person's feedback on the event: a rating from 1 to 5, and what worked and what to change
+/// if they said. A person has one answer per feedback activity; a second replaces the first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Feedback {
+    #[serde(flatten)]
+    pub header: Header,
+    pub rating: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+}
+
 /// What each kind of contribution shares: the collection it lives in, and its header.
 pub trait Contributed: Serialize + serde::de::DeserializeOwned + Default {
     const COLLECTION: Collection;
@@ -111,7 +125,14 @@ macro_rules! contributed {
     )*};
 }
 
-contributed!(Card in Cards, Idea in Ideas, PathNote in PathNotes, Pledge in Pledges, Touchstone in Touchstones);
+contributed!(
+    Card in Cards,
+    Idea in Ideas,
+    PathNote in PathNotes,
+    Pledge in Pledges,
+    Touchstone in Touchstones,
+    Feedback in Feedback
+);
 
 /// Who a contribution is from and where it lives: the ledger's entry for it, never on the board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,8 +8,8 @@
 //! the client: a retry with the same key returns the first result.
 //!
 //! This file holds what can be asked and why it may be refused; the rules
-//! live in one file per family of intents: `contributions`, `votes`,
-//! `controls` and `erasure`, each a part of one `Change` (`change.rs`).
+//! live in one file per family of intents: `contributions`, `feedback`,
+//! `votes`, `controls` and `erasure`, each a part of one `Change` (`change.rs`).
 
 use std::collections::BTreeMap;
 
@@ -25,6 +25,7 @@ mod change;
 mod contributions;
 mod controls;
 mod erasure;
+mod feedback;
 mod votes;
 
 pub(crate) use change::Change;
@@ -37,6 +38,8 @@ pub const MAX_NOTE_CHARS: usize = 280;
 pub const MAX_WORD_CHARS: usize = 30;
 /// Longest idea, comment, PATH note or pledge.
 pub const MAX_TEXT_CHARS: usize = 500;
+/// Longest answer to what worked, or what to change, in event feedback.
+pub const MAX_FEEDBACK_CHARS: usize = 280;
 /// Longest pledge display name, organisation or follow-up contact.
 pub const MAX_NAME_CHARS: usize = 80;
 /// Longest label of a touchpoint, option or section added during the event.
@@ -167,6 +170,16 @@ pub enum Intent {
         activity: String,
         word: String,
     },
+    /// One's feedback on the event: a rating from 1 to 5, and what worked and what to change if
+    /// one wishes. A participant's second answer replaces the first; each paper answer is one more.
+    SetFeedback {
+        activity: String,
+        rating: u8,
+        #[serde(default)]
+        worked: Option<String>,
+        #[serde(default)]
+        change: Option<String>,
+    },
     /// Remove the follow-up contact from one's own pledge, keeping the pledge.
     EraseContact {
         id: String,
@@ -275,6 +288,7 @@ impl Intent {
             Intent::AddIdea { .. } => "add_idea",
             Intent::AddPledge { .. } => "add_pledge",
             Intent::AddTouchstone { .. } => "add_touchstone",
+            Intent::SetFeedback { .. } => "set_feedback",
             Intent::EraseContact { .. } => "erase_contact",
             Intent::EraseMe => "erase_me",
             Intent::OpenActivity { .. } => "open_activity",

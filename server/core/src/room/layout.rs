@@ -74,11 +74,18 @@ pub enum Collection {
     PathNotes,
     Pledges,
     Touchstones,
+    Feedback,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 5] =
-        [Collection::Cards, Collection::Ideas, Collection::PathNotes, Collection::Pledges, Collection::Touchstones];
+    pub const ALL: [Collection; 6] = [
+        Collection::Cards,
+        Collection::Ideas,
+        Collection::PathNotes,
+        Collection::Pledges,
+        Collection::Touchstones,
+        Collection::Feedback,
+    ];
 
     /// The board root that holds this collection.
     pub fn root(self) -> &'static str {
@@ -88,6 +95,7 @@ impl Collection {
             Collection::PathNotes => "path_notes",
             Collection::Pledges => "pledges",
             Collection::Touchstones => "touchstones",
+            Collection::Feedback => "feedback",
         }
     }
 }
@@ -122,11 +130,18 @@ pub enum ActivityKind {
     Path,
     Pledge,
     Ideas,
+    Feedback,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 5] =
-        [ActivityKind::EmotionMap, ActivityKind::Vote, ActivityKind::Path, ActivityKind::Pledge, ActivityKind::Ideas];
+    pub const ALL: [ActivityKind; 6] = [
+        ActivityKind::EmotionMap,
+        ActivityKind::Vote,
+        ActivityKind::Path,
+        ActivityKind::Pledge,
+        ActivityKind::Ideas,
+        ActivityKind::Feedback,
+    ];
 
     /// The word for this kind in templates and on the board.
     pub fn as_str(self) -> &'static str {
@@ -136,6 +151,7 @@ impl ActivityKind {
             ActivityKind::Path => "path",
             ActivityKind::Pledge => "pledge",
             ActivityKind::Ideas => "ideas",
+            ActivityKind::Feedback => "feedback",
         }
     }
 
@@ -150,7 +166,7 @@ impl ActivityKind {
             ActivityKind::EmotionMap => Some("touchpoints"),
             ActivityKind::Vote => Some("options"),
             ActivityKind::Path => Some("sections"),
-            ActivityKind::Pledge | ActivityKind::Ideas => None,
+            ActivityKind::Pledge | ActivityKind::Ideas | ActivityKind::Feedback => None,
         }
     }
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use yrs::types::ToJson;
 use yrs::{Map, Out, ReadTxn, Transact};
 
-use super::contribution::{Card, Contributed, Idea, Owner, PathNote, Pledge, Touchstone};
+use super::contribution::{Card, Contributed, Feedback, Idea, Owner, PathNote, Pledge, Touchstone};
 use super::docs::RoomDocs;
 use super::intent::{OnBehalfOf, Profile};
 use super::layout::{ActivityKind, Stage, board, ledger, split_ballot_key};
@@ -34,6 +34,7 @@ pub struct RoomRecord {
     pub path_notes: Vec<Authored<PathNote>>,
     pub pledges: Vec<Authored<Pledge>>,
     pub touchstones: Vec<Authored<Touchstone>>,
+    pub feedback: Vec<Authored<Feedback>>,
     /// Each participant's profile, by their pseudonymous id.
     pub profiles: BTreeMap<String, Profile>,
     /// Dots, one ballot per voter and vote.
@@ -139,6 +140,7 @@ impl RoomRecord {
             path_notes: contributions(&board, &owners),
             pledges: contributions(&board, &owners),
             touchstones: contributions(&board, &owners),
+            feedback: contributions(&board, &owners),
             profiles: root(&ledger, ledger::PARTICIPANTS),
             ballots: ballots(&ledger, ledger::BALLOTS),
             scores: ballots(&ledger, ledger::SCORES),
@@ -170,7 +172,7 @@ fn activities<T: ReadTxn>(board: &T) -> Vec<ActivityRecord> {
                 ActivityKind::EmotionMap => a.touchpoints,
                 ActivityKind::Vote => a.options,
                 ActivityKind::Path => a.sections,
-                ActivityKind::Pledge | ActivityKind::Ideas => Vec::new(),
+                ActivityKind::Pledge | ActivityKind::Ideas | ActivityKind::Feedback => Vec::new(),
             };
             ActivityRecord {
                 id: a.id,

@@ -3,7 +3,7 @@
 //! Each case starts from the same scene: a room laid out from the shipped
 //! workshops under `workshops/` (their activities together in one room),
 //! two participants (Alice, a person; Bob, who said nothing of himself), and
-//! the emotion map, the PATH, the pledges and the ideas open. A case may set
+//! the emotion map, the PATH, the pledges, the ideas and the feedback open. A case may set
 //! up more (`given`), then applies one intent and compares the answer with
 //! the JSON every client reads, or the refusal with its stable code. Every
 //! accepted intent is also retried with its key, which must answer the same.
@@ -11,7 +11,7 @@
 use serde_json::Value;
 use yrs::{Map, MapRef, Out, ReadTxn, Transact, WriteTxn};
 
-use super::intent::{Actor, IntentError, IntentRequest, MAX_NAME_CHARS, MAX_NOTE_CHARS, Profile};
+use super::intent::{Actor, IntentError, IntentRequest, MAX_FEEDBACK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Profile};
 use super::layout::{ActivityKind, board};
 use super::{Context, RoomDocs};
 use crate::identity::ParticipantId;
@@ -82,6 +82,8 @@ const ALICE_CARD: &str = r#"{"kind":"add_card","activity":"current-map","touchpo
 const ALICE_IDEA: &str = r#"{"kind":"add_idea","activity":"ideas","text":"A phone line for carers"}"#;
 const ALICE_PLEDGE: &str =
     r#"{"kind":"add_pledge","activity":"pledges","text":"I will call back","contact":"a@b.c","contact_consent":true}"#;
+const ALICE_FEEDBACK: &str = r#"{"kind":"set_feedback","activity":"feedback","rating":4,"worked":"Small tables"}"#;
+const LOCK_FEEDBACK: &str = r#"{"kind":"lock_activity","activity":"feedback"}"#;
 const OPEN_VOTE: &str = r#"{"kind":"open_activity","activity":"options"}"#;
 const LOCK_MAP: &str = r#"{"kind":"lock_activity","activity":"current-map"}"#;
 const PAPER_BALLOT: &str = r#"{"kind":"add_paper_ballot","activity":"options","dots":{"same-day-callback":2},"scores":{"one-review":5},"on_behalf_of":{"perspective":"staff","role":"gp"}}"#;
@@ -347,11 +349,64 @@ fn cases() -> Vec<Case> {
             Answer(r#"{"id":"goal","position":0}"#)),
         case("a choice moved within the list", Facilitator,
             r#"{"kind":"move_choice","activity":"path","id":"goal","to":99}"#, Refused("invalid_position")),
+        // Feedback on the event.
+        case("feedback", Alice, ALICE_FEEDBACK, Answer(r#"{"id":"id1"}"#)),
+        case("feedback with a rating only", Bob, r#"{"kind":"set_feedback","activity":"feedback","rating":1}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a second answer replaces the first", Alice,
+            r#"{"kind":"set_feedback","activity":"feedback","rating":2,"change":"More breaks"}"#,
+            Answer(r#"{"id":"id1"}"#))
+        .by(Alice, ALICE_FEEDBACK),
+        case("each person answers for themselves", Bob, ALICE_FEEDBACK, Answer(r#"{"id":"id2"}"#))
+            .by(Alice, ALICE_FEEDBACK),
+        case("an answer withdrawn is answered afresh", Alice, ALICE_FEEDBACK, Answer(r#"{"id":"id3"}"#))
+            .by(Alice, ALICE_FEEDBACK)
+            .by(Alice, r#"{"kind":"withdraw","id":"id1"}"#),
+        case("one's own feedback withdrawn", Alice, r#"{"kind":"withdraw","id":"id1"}"#,
+            Answer(r#"{"id":"id1","withdrawn":true}"#))
+        .by(Alice, ALICE_FEEDBACK),
+        case("only one's own feedback withdrawn", Bob, r#"{"kind":"withdraw","id":"id1"}"#, Refused("not_yours"))
+            .by(Alice, ALICE_FEEDBACK),
+        case("a rating of at least 1", Alice, r#"{"kind":"set_feedback","activity":"feedback","rating":0}"#,
+            Refused("invalid_score")),
+        case("a rating of at most 5", Alice, r#"{"kind":"set_feedback","activity":"feedback","rating":6}"#,
+            Refused("invalid_score")),
+        case("what worked in at most 280 characters", Alice, long_feedback("worked"), Refused("too_long")),
+        case("what to change in at most 280 characters", Alice, long_feedback("change"), Refused("too_long")),
+        case("feedback goes to a feedback activity", Alice,
+            r#"{"kind":"set_feedback","activity":"ideas","rating":3}"#, Refused("wrong_activity_kind")),
+        case("feedback on an activity the room has", Alice,
+            r#"{"kind":"set_feedback","activity":"nope","rating":3}"#, Refused("unknown_activity")),
+        case("feedback while the activity is open", Alice, ALICE_FEEDBACK, Refused("activity_not_open"))
+            .by(Facilitator, LOCK_FEEDBACK),
+        case("an answer changes while the activity is open", Alice, ALICE_FEEDBACK, Refused("activity_not_open"))
+            .by(Alice, ALICE_FEEDBACK)
+            .by(Facilitator, LOCK_FEEDBACK),
+        case("a facilitator's feedback is a paper form", Facilitator, ALICE_FEEDBACK, Refused("participant_only")),
+        case("each paper form is one more answer", Facilitator,
+            r#"{"kind":"set_feedback","activity":"feedback","rating":5,"on_behalf_of":{"perspective":"staff"}}"#,
+            Answer(r#"{"id":"id2"}"#))
+        .by(Facilitator, r#"{"kind":"set_feedback","activity":"feedback","rating":3,"on_behalf_of":{}}"#),
+        case("a paper form after the activity locked", Facilitator,
+            r#"{"kind":"set_feedback","activity":"feedback","rating":3,"on_behalf_of":{}}"#, Answer(r#"{"id":"id2"}"#))
+        .by(Facilitator, LOCK_FEEDBACK),
+        case("a paper form from a perspective the room has", Facilitator,
+            r#"{"kind":"set_feedback","activity":"feedback","rating":3,"on_behalf_of":{"perspective":"alien"}}"#,
+            Refused("invalid_profile")),
+        case("only the facilitator types in paper forms", Alice,
+            r#"{"kind":"set_feedback","activity":"feedback","rating":3,"on_behalf_of":{}}"#, Refused("facilitator_only")),
+        case("feedback hidden by moderation", Facilitator, r#"{"kind":"set_hidden","id":"id1","hidden":true}"#,
+            Answer(r#"{"id":"id1","hidden":true}"#))
+        .by(Alice, ALICE_FEEDBACK),
         // Erasure.
         case("everything of a participant erased", Alice, r#"{"kind":"erase_me"}"#, Answer(r#"{"erased":2}"#))
             .by(Alice, ALICE_CARD)
             .by(Alice, ALICE_PLEDGE)
             .by(Bob, ALICE_IDEA),
+        case("a participant's feedback erased", Alice, r#"{"kind":"erase_me"}"#, Answer(r#"{"erased":1}"#))
+            .by(Alice, ALICE_FEEDBACK)
+            .by(Alice, ALICE_FEEDBACK)
+            .by(Bob, ALICE_FEEDBACK),
         case("only a participant erases themselves", Facilitator, r#"{"kind":"erase_me"}"#,
             Refused("participant_only")),
     ]
@@ -362,6 +417,11 @@ fn long_note() -> String {
     format!(
         r#"{{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","note":"{note}"}}"#
     )
+}
+
+fn long_feedback(field: &str) -> String {
+    let text = "t".repeat(MAX_FEEDBACK_CHARS + 1);
+    format!(r#"{{"kind":"set_feedback","activity":"feedback","rating":3,"{field}":"{text}"}}"#)
 }
 
 fn long_name() -> String {
@@ -414,7 +474,7 @@ fn scene(bare: bool) -> RoomDocs {
         let alice = Profile { perspective: Some("person".to_owned()), ..Profile::default() };
         docs.register(&participant(Alice).to_string(), &alice, NOW).expect("Alice joins");
         docs.register(&participant(Bob).to_string(), &Profile::default(), NOW).expect("Bob joins");
-        for activity in ["current-map", "path", "pledges", "ideas"] {
+        for activity in ["current-map", "path", "pledges", "ideas", "feedback"] {
             let open = format!(r#"{{"key":"open-{activity}","kind":"open_activity","activity":"{activity}"}}"#);
             docs.apply(Actor::Facilitator, &request(&open, 0), Context { now: NOW, new_id: "scene" })
                 .expect("the scene opens its activities");
@@ -633,4 +693,25 @@ fn an_erased_contribution_is_scrubbed_from_a_stored_board() {
     assert!(record.cards.is_empty());
     assert_eq!(record.ideas.len(), 1);
     assert_eq!(super::scrub_board(&state, &["nope".to_owned()]), None);
+}
+
+#[test]
+fn a_second_answer_replaces_the_first_and_paper_answers_add_up() {
+    let docs = after(&[
+        (Alice, ALICE_FEEDBACK),
+        (Facilitator, r#"{"kind":"set_hidden","id":"id1","hidden":true}"#),
+        (Alice, r#"{"kind":"set_feedback","activity":"feedback","rating":2,"change":"More breaks"}"#),
+        (Facilitator, r#"{"kind":"set_feedback","activity":"feedback","rating":5,"on_behalf_of":{}}"#),
+        (Facilitator, r#"{"kind":"set_feedback","activity":"feedback","rating":5,"on_behalf_of":{}}"#),
+    ]);
+    let record = super::record::RoomRecord::read(&docs);
+    let answers: Vec<String> = record
+        .feedback
+        .iter()
+        .map(|f| {
+            let f = &f.contribution;
+            format!("{} {} {:?} {:?} {}", f.header.id, f.rating, f.worked, f.change, f.header.hidden)
+        })
+        .collect();
+    assert_eq!(answers, ["id1 2 None Some(\"More breaks\") true", "id4 5 None None false", "id5 5 None None false"]);
 }

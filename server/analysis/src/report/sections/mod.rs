@@ -5,6 +5,7 @@
 //! than the summary are major: on paper each starts a new page.
 
 mod emotional_maps;
+mod feedback;
 mod options;
 mod participation;
 mod path;
@@ -15,6 +16,7 @@ mod triangulation;
 #[cfg(test)]
 pub(crate) use emotional_maps::MOST_COLUMNS;
 pub(crate) use emotional_maps::emotional_maps;
+pub(crate) use feedback::event_feedback;
 pub(crate) use options::options_for_change;
 pub(crate) use participation::who_took_part;
 pub(crate) use path::path_boards;

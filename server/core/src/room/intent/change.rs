@@ -1,7 +1,7 @@
 //! One intent being applied: both transactions, who asks, and what every family of rules shares.
 //!
 //! [`Change::apply`] is the dispatch from an intent to its rule, which lives
-//! with its family (`contributions`, `votes`, `controls`, `erasure`). What
+//! with its family (`contributions`, `feedback`, `votes`, `controls`, `erasure`). What
 //! more than one family needs is here: the profile of whoever asks and the
 //! room's perspectives, adding and reading contributions with their owners,
 //! participation counts, and the audit trail. Every rule checks everything
@@ -108,6 +108,9 @@ impl Change<'_, '_> {
                 self.add_pledge(activity, pledge, behalf)
             }
             Intent::AddTouchstone { activity, word } => self.add_touchstone(activity, word, behalf),
+            Intent::SetFeedback { activity, rating, worked, change } => {
+                self.set_feedback(activity, *rating, worked.as_deref(), change.as_deref(), behalf)
+            }
             Intent::EraseContact { id } => self.erase_contact(id),
             Intent::EraseMe => self.erase_me(),
             Intent::OpenActivity { activity } => self.open(activity),

@@ -9,7 +9,7 @@ use yrs::{Any, Map, WriteTxn};
 use super::change::{AuditAction, Change};
 use super::{IntentError, MAX_LABEL_CHARS, MAX_TIMER_SECS, clean_required};
 use crate::room::activity::ActivityView;
-use crate::room::contribution::{Card, Contributed, Idea, PathNote, Pledge, Touchstone};
+use crate::room::contribution::{Card, Contributed, Feedback, Idea, PathNote, Pledge, Touchstone};
 use crate::room::layout::{Collection, Stage, board};
 use crate::room::value::to_any;
 use crate::room::view::Outcome;
@@ -80,6 +80,7 @@ impl Change<'_, '_> {
             Collection::PathNotes => self.mark_hidden::<PathNote>(id, hidden)?,
             Collection::Pledges => self.mark_hidden::<Pledge>(id, hidden)?,
             Collection::Touchstones => self.mark_hidden::<Touchstone>(id, hidden)?,
+            Collection::Feedback => self.mark_hidden::<Feedback>(id, hidden)?,
         }
         self.audit(if hidden { AuditAction::Hide } else { AuditAction::Unhide }, None, Some(id));
         Ok(Outcome::Hidden { id: id.to_owned(), hidden })

@@ -45,7 +45,7 @@ impl Change<'_, '_> {
     }
 
     /// The id and collection of every contribution a participant owns.
-    fn own_contributions(&self, participant: &str) -> Vec<(String, Collection)> {
+    pub(super) fn own_contributions(&self, participant: &str) -> Vec<(String, Collection)> {
         let Some(owners) = self.ledger.get_map(ledger::OWNERS) else { return Vec::new() };
         owners
             .iter(self.ledger)
