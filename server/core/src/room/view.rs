@@ -64,6 +64,8 @@ pub enum Outcome {
         budget: u32,
     },
     Current {
+        /// Always sent, `null` for the lobby.
+        #[schema(required = true)]
         current: Option<String>,
     },
     Timer {

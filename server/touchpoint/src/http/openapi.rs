@@ -11,8 +11,9 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr};
 
 /// The admin token from the server's configuration: opens every room.
 pub const ADMIN_TOKEN: &str = "admin_token";
@@ -57,9 +58,26 @@ impl utoipa::Modify for BearerCredentials {
 fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let (_, openapi) = super::api().split_for_parts();
+        let (_, mut openapi) = super::api().split_for_parts();
+        close_untagged_answers(&mut openapi);
         openapi.to_json().expect("an OpenAPI document always serialises")
     })
+}
+
+/// Says of each shape of an intent's answer that it has exactly its fields.
+///
+/// `Outcome` is untagged with `deny_unknown_fields`, so a remembered answer reads back as
+/// exactly one variant; utoipa does not carry that rule into the variants, and without it
+/// `{"erased": 0}` would match both "nothing to say" and "erased", which `oneOf` forbids.
+fn close_untagged_answers(openapi: &mut OpenApi) {
+    let schemas = openapi.components.as_mut().map(|components| &mut components.schemas);
+    if let Some(RefOr::T(Schema::OneOf(one_of))) = schemas.and_then(|schemas| schemas.get_mut("Outcome")) {
+        for item in &mut one_of.items {
+            if let RefOr::T(Schema::Object(object)) = item {
+                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
 }
 
 /// This description.
@@ -98,6 +116,38 @@ mod tests {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Each answer an intent gives fits exactly one shape of `Outcome` (by its keys, which is
+    /// what tells the shapes apart), as `oneOf` requires; an API fuzzer found `{"erased": 0}` in two.
+    #[test]
+    fn every_answer_of_an_intent_fits_one_shape_alone() -> anyhow::Result<()> {
+        let document: Value = serde_json::from_str(super::document())?;
+        let shapes = document["components"]["schemas"]["Outcome"]["oneOf"]
+            .as_array()
+            .ok_or_else(|| anyhow::anyhow!("Outcome is not oneOf"))?;
+        let fits = |answer: &Value, shape: &Value| {
+            let keys = answer.as_object().into_iter().flatten().map(|(key, _)| key.as_str());
+            let known = |key: &str| shape["properties"].get(key).is_some();
+            let closed = shape["additionalProperties"] == Value::Bool(false);
+            let required = shape["required"].as_array().into_iter().flatten().filter_map(Value::as_str);
+            keys.clone().all(|key| known(key) || !closed) && required.into_iter().all(|key| answer.get(key).is_some())
+        };
+        for answer in [
+            r#"{}"#,
+            r#"{"erased": 0}"#,
+            r#"{"id": "c1"}"#,
+            r#"{"id": "c1", "withdrawn": true}"#,
+            r#"{"erased": true, "id": "c1"}"#,
+            r#"{"hidden": false, "id": "c1"}"#,
+            r#"{"activity": "map", "state": "open"}"#,
+            r#"{"dots": {"a": 2}, "id": "b1", "scores": {}}"#,
+        ] {
+            let answer: Value = serde_json::from_str(answer)?;
+            let n_fits = shapes.iter().filter(|shape| fits(&answer, shape)).count();
+            assert_eq!(n_fits, 1, "{answer} fits {n_fits} shapes");
         }
         Ok(())
     }
