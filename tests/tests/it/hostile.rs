@@ -132,3 +132,23 @@ async fn upgrades_without_the_right_credentials_or_origin_are_refused() -> anyho
     }
     still_healthy(&server).await
 }
+
+#[tokio::test]
+async fn state_changing_requests_a_cross_site_form_could_send_are_refused() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let room = server.create_room("Room").await?;
+    let join = format!("/api/rooms/{}/participants", room.code);
+    for form in ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"] {
+        let response =
+            touchpoint_tests::http::request(server.addr, "POST", &join, &[("Content-Type", form)], None).await?;
+        assert_eq!(
+            (response.status, response.error_code().as_deref()),
+            (415, Some("unsupported_media_type")),
+            "{form}"
+        );
+    }
+    // A real client's join, with a JSON body or none, still works.
+    assert!(server.participant_token(&room.code).await?.contains('.'));
+    assert!(server.join(&room.code, &serde_json::json!({})).await?.contains('.'));
+    Ok(())
+}
