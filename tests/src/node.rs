@@ -37,8 +37,9 @@ fn ensure_packages() -> anyhow::Result<()> {
 /// Runs `node tests/js/<script> <args>`; fails with its output if it exits non-zero.
 pub async fn run_script(script: &str, args: &[&str]) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(ensure_packages).await??;
+    // The longest script (e2e-hall.mjs) fills a room of 900 contributions and shoots 33 screens.
     let output = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
+        std::time::Duration::from_secs(300),
         Command::new("node")
             .arg(script)
             .args(args)

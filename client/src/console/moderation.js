@@ -34,7 +34,7 @@ export function moderationView(ctx) {
     h('ul', { class: 'moderation-list' }, shown.map((c) => {
       const a = findActivity(room, c.activity)
       return h('li', { key: c.id, class: `moderation-item${c.hidden ? ' is-hidden' : ''}` },
-        h('p', { class: 'mod-text' }, c.hidden ? h('strong', null, 'Hidden: ') : null, text(room, c)),
+        h('p', { class: 'mod-text' }, c.hidden ? h('strong', null, 'Hidden: ') : null, h('span', { dir: 'auto' }, text(room, c))),
         h('p', { class: 'hint' }, [WHAT[c.collection], a ? a.title : c.activity,
           c.perspective ? [perspectiveLabel(room, c.perspective), roleLabel(room, c.perspective, c.role)].filter(Boolean).join(', ') : 'perspective not said',
           c.assisted ? 'typed in from paper' : null].filter(Boolean).join(' · ')),

@@ -6,9 +6,10 @@
 import { h, focusLater } from '../dom.js'
 import { contribution, VALENCE, COLLECTION } from '../board.js'
 import { changedByArrow } from '../a11y.js'
+import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
 
-const NOTE_MAX = 280
-const WORD_MAX = 30
+const NOTE_MAX = LIMITS.note
+const WORD_MAX = LIMITS.word
 
 export function emotionView(ctx, a, locked) {
   const d = ctx.draft(a.id)
@@ -79,14 +80,15 @@ export function emotionView(ctx, a, locked) {
   const step3 = !touchpoint || !(emotion || ownWord) ? null : [
     ownWord ? h('div', { class: 'field' },
       h('label', { for: 'own-word' }, 'Your word for how it felt'),
-      h('input', { id: 'own-word', type: 'text', maxlength: WORD_MAX, autocomplete: 'off', value: d.word || '',
-        oninput: (e) => { d.word = e.target.value; changed() } })) : null,
+      h('input', { ...countedProps('own-word', d.word, WORD_MAX), type: 'text', autocomplete: 'off',
+        oninput: (e) => { d.word = e.target.value; changed() } }),
+      countView('own-word', d.word, WORD_MAX)) : null,
     h('div', { class: 'field' },
       h('label', { for: 'note' }, h('span', { class: 'step-number' }, '3'), 'Add a short note (optional)'),
       h('p', { class: 'hint', id: 'note-hint' }, 'What happened? Please do not write names.'),
-      h('textarea', { id: 'note', rows: 3, maxlength: NOTE_MAX, 'aria-describedby': 'note-hint note-count', value: d.note || '',
+      h('textarea', { ...countedProps('note', d.note, NOTE_MAX, 'note-hint'), rows: 3,
         oninput: (e) => { d.note = e.target.value; changed() } }),
-      h('p', { class: 'hint count', id: 'note-count' }, `${(d.note || '').length} of ${NOTE_MAX} characters`)),
+      countView('note', d.note, NOTE_MAX)),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'button primary' }, editing ? 'Save the changes' : 'Place my card'),
       editing ? h('button', { type: 'button', class: 'button secondary', onclick: () => { clear(d); changed() } }, 'Cancel') : null),
@@ -96,20 +98,21 @@ export function emotionView(ctx, a, locked) {
     if (!touchpoint) { if (d.tentativeTouchpoint) confirmTouchpoint(); return }
     if (!emotion && !ownWord) { if (d.tentativeEmotion) confirmEmotion(); return }
     if (ownWord && !(d.word || '').trim()) {
-      ctx.say('Please write your word, or choose one of the cards.', 'error')
+      ctx.say('Please write your word, or choose one of the cards.', 'error', 'card')
       focusLater('#own-word')
       return
     }
+    if (!fitsLimits(ctx, 'card', [['own-word', 'your word', ownWord ? d.word : '', WORD_MAX], ['note', 'your note', d.note, NOTE_MAX]])) return
     const fields = { touchpoint: d.touchpoint, note: (d.note || '').trim() }
     if (ownWord) fields.word = d.word.trim()
     else fields.emotion = d.emotion
     const feeling = ownWord ? fields.word : emotion.label
     const restore = { activity: a.id, fields: { touchpoint: d.touchpoint, emotion: d.emotion, word: d.word, note: d.note, editing: d.editing } }
     if (editing) {
-      ctx.send({ kind: 'edit_card', id: d.editing, ...fields, note: fields.note }, `your changed card “${feeling}” at “${touchpoint.label}”`, { restore })
+      ctx.send({ kind: 'edit_card', id: d.editing, ...fields, note: fields.note }, `your changed card “${feeling}” at “${touchpoint.label}”`, { restore, place: 'card' })
     } else {
       ctx.send({ kind: 'add_card', activity: a.id, ...fields, note: fields.note || undefined },
-        `your card “${feeling}” at “${touchpoint.label}”`, { collection: COLLECTION.CARDS, restore })
+        `your card “${feeling}” at “${touchpoint.label}”`, { collection: COLLECTION.CARDS, restore, place: 'card' })
     }
     clear(d)
     changed()
@@ -119,6 +122,7 @@ export function emotionView(ctx, a, locked) {
   return h('div', null,
     personasView(a),
     h('form', { class: 'card-form', onsubmit: submit, 'aria-label': editing ? 'Change your card' : 'Place an emotion card' },
+      ctx.noticeAt('card'),
       editing ? h('p', { class: 'notice info' }, 'You are changing one of your cards.') : null,
       step1, step2, step3),
     mine.length || waiting.length ? cardList(ctx, a, mine, false, waiting) : null)
@@ -162,7 +166,7 @@ function cardList(ctx, a, cards, locked, waiting = []) {
       const e = (a.emotions || []).find((x) => x.id === card.emotion)
       return h('li', { key: card.id, class: 'my-item' },
         h('p', null, h('strong', null, t ? t.label : card.touchpoint), ': ', card.word ? h('span', { class: 'chip own' }, card.word) : emotionChip(e)),
-        card.note ? h('p', { class: 'note' }, card.note) : null,
+        card.note ? h('p', { class: 'note', dir: 'auto' }, card.note) : null,
         card.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this card from the board.') : null,
         locked ? null : h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'button small secondary', 'aria-label': `Change your card at ${t ? t.label : ''}`, onclick: () => {

@@ -4,16 +4,18 @@
 import { h, focusLater } from '../dom.js'
 import { contribution, COLLECTION } from '../board.js'
 import { withdrawButton } from './emotion.js'
+import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
 
-const TEXT_MAX = 500
+const TEXT_MAX = LIMITS.text
 
+/** A labelled field with its count (counted.js): never cut, and said to be too long before sending. */
 function textField(id, label, value, oninput, { hint, rows = 4, max = TEXT_MAX, input = false } = {}) {
+  const props = { ...countedProps(id, value, max, hint ? `${id}-hint` : null), oninput: (e) => oninput(e.target.value) }
   return h('div', { class: 'field' },
     h('label', { for: id }, label),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-    input
-      ? h('input', { id, type: 'text', maxlength: max, value: value || '', autocomplete: 'off', 'aria-describedby': hint ? `${id}-hint` : null, oninput: (e) => oninput(e.target.value) })
-      : h('textarea', { id, rows, maxlength: max, value: value || '', 'aria-describedby': hint ? `${id}-hint` : null, oninput: (e) => oninput(e.target.value) }))
+    input ? h('input', { ...props, type: 'text', autocomplete: 'off' }) : h('textarea', { ...props, rows }),
+    countView(id, value, max))
 }
 
 /** My saved contributions of one collection in this activity, and those still on their way. */
@@ -38,16 +40,24 @@ function list(ctx, title, saved, pending, render, locked) {
     h('h2', { id }, title),
     h('ul', null,
       pending.map((item) => h('li', { key: item.key, class: 'my-item pending' },
-        h('p', null, render(item.body)), h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself.'))),
+        h('p', { dir: 'auto' }, render(item.body)), h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself.'))),
       saved.map((c) => h('li', { key: c.id, class: 'my-item' },
-        h('p', null, render(c)),
+        h('p', { dir: 'auto' }, render(c)),
         c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
         locked ? null : h('div', { class: 'actions' }, withdrawButton(ctx, c, 'this'))))))
 }
 
-function sendText(ctx, a, kind, fields, label, collection, restoreFields) {
-  ctx.send({ kind, activity: a.id, ...fields }, label, { collection, restore: { activity: a.id, fields: restoreFields } })
+/** Sends one written contribution; its answer is said at `place`, next to the button. */
+function sendText(ctx, a, place, kind, fields, label, collection, restoreFields) {
+  ctx.send({ kind, activity: a.id, ...fields }, label, { collection, place, restore: { activity: a.id, fields: restoreFields } })
   focusLater('#notice')
+}
+
+/** An empty form: a reminder, unless it is empty because this very button has just sent it. */
+function empty(ctx, place, text, focus) {
+  if (ctx.repeated(place)) return
+  ctx.say(text, 'error', place)
+  focusLater(focus)
 }
 
 export function pathView(ctx, a, locked) {
@@ -55,9 +65,10 @@ export function pathView(ctx, a, locked) {
   const sections = a.sections || []
   const section = sections.find((s) => s.id === d.section)
   const submit = () => {
-    if (!section) { ctx.say('Please choose a part of the PATH first.', 'error'); focusLater('#sections legend'); return }
-    if (!(d.text || '').trim()) { ctx.say('Please write your note first.', 'error'); focusLater('#path-text'); return }
-    sendText(ctx, a, 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, COLLECTION.PATH_NOTES, { section: d.section, text: d.text })
+    if (!(d.text || '').trim()) { empty(ctx, 'path', 'Please write your note first.', '#path-text'); return }
+    if (!section) { ctx.say('Please choose a part of the PATH first.', 'error', 'path'); focusLater('#sections legend'); return }
+    if (!fitsLimits(ctx, 'path', [['path-text', 'your note', d.text, TEXT_MAX]])) return
+    sendText(ctx, a, 'path', 'add_path_note', { section: section.id, text: d.text.trim() }, `your note for “${section.label}”`, COLLECTION.PATH_NOTES, { section: d.section, text: d.text })
     d.text = ''
     ctx.saveDrafts()
   }
@@ -74,22 +85,25 @@ export function pathView(ctx, a, locked) {
             onchange: () => { d.section = s.id; ctx.saveDrafts() } }),
           h('span', null, `${i + 1}. ${s.label}`, d.section === s.id && s.hint ? h('span', { class: 'hint' }, s.hint) : null)))),
       textField('path-text', section ? `Your note for “${section.label}”` : 'Your note', d.text, (v) => { d.text = v; ctx.saveDrafts() }),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Add my note'))),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Add my note')),
+      ctx.noticeAt('path')),
     list(ctx, 'Your notes', mineIn(ctx, a, COLLECTION.PATH_NOTES), pendingIn(ctx, a, COLLECTION.PATH_NOTES), label, locked))
 }
 
 export function ideasView(ctx, a, locked) {
   const d = ctx.draft(a.id)
   const submit = () => {
-    if (!(d.text || '').trim()) { ctx.say('Please write something first.', 'error'); focusLater('#idea-text'); return }
-    sendText(ctx, a, 'add_idea', { text: d.text.trim() }, 'your idea', COLLECTION.IDEAS, { text: d.text })
+    if (!(d.text || '').trim()) { empty(ctx, 'idea', 'Please write something first.', '#idea-text'); return }
+    if (!fitsLimits(ctx, 'idea', [['idea-text', 'your idea', d.text, TEXT_MAX]])) return
+    sendText(ctx, a, 'idea', 'add_idea', { text: d.text.trim() }, 'your idea', COLLECTION.IDEAS, { text: d.text })
     d.text = ''
     ctx.saveDrafts()
   }
   return h('div', null,
     locked ? null : h('form', { onsubmit: submit, 'aria-label': 'Add an idea' },
       textField('idea-text', 'Your words', d.text, (v) => { d.text = v; ctx.saveDrafts() }, { hint: 'Please do not write anyone’s name.' }),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Send'))),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Send')),
+      ctx.noticeAt('idea')),
     list(ctx, 'What you wrote', mineIn(ctx, a, COLLECTION.IDEAS), pendingIn(ctx, a, COLLECTION.IDEAS), (c) => c.text, locked))
 }
 
@@ -97,15 +111,19 @@ export function pledgeView(ctx, a, locked) {
   const d = ctx.draft(a.id)
   const set = (k) => (v) => { d[k] = v; ctx.saveDrafts() }
   const submit = () => {
-    if (!(d.pledge || '').trim()) { ctx.say('Please write your pledge first.', 'error'); focusLater('#pledge-text'); return }
+    if (!(d.pledge || '').trim()) { empty(ctx, 'pledge', 'Please write your pledge first.', '#pledge-text'); return }
     const contact = d.wantsContact ? (d.contact || '').trim() : ''
-    if (contact && !d.consent) { ctx.say('To leave a contact, please tick the box to agree that we keep it.', 'error'); focusLater('#pledge-consent'); return }
+    if (contact && !d.consent) { ctx.say('To leave a contact, please tick the box to agree that we keep it.', 'error', 'pledge'); focusLater('#pledge-consent'); return }
+    const fit = [['pledge-text', 'your pledge', d.pledge, TEXT_MAX], ['pledge-name', 'your name', d.showName ? d.name : '', LIMITS.name],
+      ['pledge-org', 'your organisation', d.organisation, LIMITS.name], ['pledge-contact', 'your contact', contact, LIMITS.name]]
+    if (!fitsLimits(ctx, 'pledge', fit)) return
     const fields = { text: d.pledge.trim() }
     if (d.showName && (d.name || '').trim()) fields.name = d.name.trim()
     if ((d.organisation || '').trim()) fields.organisation = d.organisation.trim()
     if (contact) { fields.contact = contact; fields.contact_consent = true }
     ctx.send({ kind: 'add_pledge', activity: a.id, ...fields }, 'your pledge', {
       collection: COLLECTION.PLEDGES,
+      place: 'pledge',
       contact: !!contact,
       restore: { activity: a.id, fields: { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent } },
     })
@@ -114,8 +132,9 @@ export function pledgeView(ctx, a, locked) {
     ctx.saveDrafts()
   }
   const submitWord = () => {
-    if (!(d.touchstone || '').trim()) { ctx.say('Please write a word first.', 'error'); focusLater('#touchstone'); return }
-    sendText(ctx, a, 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, COLLECTION.TOUCHSTONES, { touchstone: d.touchstone })
+    if (!(d.touchstone || '').trim()) { empty(ctx, 'touchstone', 'Please write a word first.', '#touchstone'); return }
+    if (!fitsLimits(ctx, 'touchstone', [['touchstone', 'your word', d.touchstone, LIMITS.word]])) return
+    sendText(ctx, a, 'touchstone', 'add_touchstone', { word: d.touchstone.trim() }, `your word “${d.touchstone.trim()}”`, COLLECTION.TOUCHSTONES, { touchstone: d.touchstone })
     d.touchstone = ''
     ctx.saveDrafts()
   }
@@ -125,23 +144,25 @@ export function pledgeView(ctx, a, locked) {
       h('label', { class: 'check' },
         h('input', { type: 'checkbox', checked: !!d.showName, onchange: (e) => set('showName')(e.target.checked) }),
         h('span', null, 'Show my name with my pledge')),
-      d.showName ? textField('pledge-name', 'My name, as it will be shown', d.name, set('name'), { input: true, max: 80 }) : null,
-      textField('pledge-org', 'My organisation or team (optional)', d.organisation, set('organisation'), { input: true, max: 80 }),
+      d.showName ? textField('pledge-name', 'My name, as it will be shown', d.name, set('name'), { input: true, max: LIMITS.name }) : null,
+      textField('pledge-org', 'My organisation or team (optional)', d.organisation, set('organisation'), { input: true, max: LIMITS.name }),
       h('label', { class: 'check' },
         h('input', { type: 'checkbox', checked: !!d.wantsContact, onchange: (e) => set('wantsContact')(e.target.checked) }),
         h('span', null, 'I would like a reminder about my pledge in a few months')),
       d.wantsContact ? h('div', { class: 'contact' },
-        textField('pledge-contact', 'Email or phone number for the reminder', d.contact, set('contact'), { input: true, max: 80, hint: 'Only the organisers see this. It is never shown on the board.' }),
+        textField('pledge-contact', 'Email or phone number for the reminder', d.contact, set('contact'), { input: true, max: LIMITS.name, hint: 'Only the organisers see this. It is never shown on the board.' }),
         h('label', { class: 'check' },
           h('input', { id: 'pledge-consent', type: 'checkbox', checked: !!d.consent, onchange: (e) => set('consent')(e.target.checked) }),
           h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge later. I can ask them to delete it at any time.'))) : null,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge'))),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge')),
+      ctx.noticeAt('pledge')),
     list(ctx, 'Your pledges', mineIn(ctx, a, COLLECTION.PLEDGES), pendingIn(ctx, a, COLLECTION.PLEDGES), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
     a.touchstones ? h('section', { class: 'touchstones', 'aria-labelledby': 'ts-heading' },
       h('h2', { id: 'ts-heading' }, 'Words for the word cloud'),
       locked ? null : h('form', { onsubmit: submitWord, 'aria-label': 'Add a word to the word cloud' },
-        textField('touchstone', a.touchstone_prompt || 'What matters most to you?', d.touchstone, set('touchstone'), { input: true, max: 30 }),
-        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'Add my word'))),
+        textField('touchstone', a.touchstone_prompt || 'What matters most to you?', d.touchstone, set('touchstone'), { input: true, max: LIMITS.word }),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'Add my word')),
+        ctx.noticeAt('touchstone')),
       list(ctx, 'Your words', mineIn(ctx, a, COLLECTION.TOUCHSTONES), pendingIn(ctx, a, COLLECTION.TOUCHSTONES), (c) => c.word, locked)) : null)
 }
 

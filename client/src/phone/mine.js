@@ -1,6 +1,7 @@
 // "My contributions": everything this phone added to the room, saved or
 // still on its way, with a way to change or take back each one while its
-// activity is still open.
+// activity is still open, and to erase everything at once (`erase_me`),
+// after a confirmation that says what goes and that it cannot be undone.
 import { h, focusLater } from '../dom.js'
 import { contribution, kindWords, COLLECTION } from '../board.js'
 import { emotionChip, withdrawButton } from './emotion.js'
@@ -42,7 +43,7 @@ export function mineView(ctx) {
   return h('div', null,
     h('h1', { id: 'activity-heading', tabindex: '-1' }, 'My contributions'),
     h('p', { class: 'lead' }, 'Everything you added today. Only you see this list: the board never shows who wrote what.'),
-    ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
+    ctx.notice && ctx.notice.place !== 'erase' ? h('p', { id: 'notice', tabindex: '-1', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
     !byActivity.length ? h('p', null, 'Nothing yet. What you add will appear here.') : null,
     byActivity.map(({ a, saved, pending }) => h('section', { key: a.id, class: 'my-list', 'aria-labelledby': `mine-${a.id}` },
       h('h2', { id: `mine-${a.id}` }, a.title, h('span', { class: 'hint' }, ` · ${kindWords(a)}${a.state === 'locked' ? ' · closed' : ''}`)),
@@ -52,7 +53,7 @@ export function mineView(ctx) {
           h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself when there is a connection.'))),
         saved.map((c) => h('li', { key: c.id, class: 'my-item' },
           h('p', { class: 'hint' }, WHAT[c.collection]),
-          h('p', null, text(ctx, c, a)),
+          h('p', { dir: 'auto' }, text(ctx, c, a)),
           c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
           a.state === 'locked' ? null : h('div', { class: 'actions' },
             c.collection === COLLECTION.CARDS ? h('button', { type: 'button', class: 'button small secondary', onclick: () => {
@@ -63,5 +64,26 @@ export function mineView(ctx) {
               ctx.viewing = a.id
               focusLater('#note')
             } }, 'Change') : null,
-            withdrawButton(ctx, c, WHAT[c.collection].toLowerCase()))))))))
+            withdrawButton(ctx, c, WHAT[c.collection].toLowerCase()))))))),
+    eraseView(ctx))
+}
+
+/** Erasing everything this person gave: one button, then a confirmation in words, then the answer in place. */
+function eraseView(ctx) {
+  const erase = () => {
+    if (ctx.repeated('erase')) return
+    ctx.confirmingErase = false
+    ctx.send({ kind: 'erase_me' }, 'erasing everything you gave', { place: 'erase' })
+    focusLater('#notice')
+  }
+  return h('section', { class: 'erase', 'aria-labelledby': 'erase-h' },
+    h('h2', { id: 'erase-h' }, 'Erase everything you gave'),
+    ctx.confirmingErase
+      ? h('div', { class: 'erase-confirm', role: 'group', 'aria-labelledby': 'erase-confirm' },
+        h('p', { id: 'erase-confirm', tabindex: '-1' }, 'Erase every card, vote, note, pledge and word you gave today? They leave the board and the record for good. This cannot be undone.'),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'button danger', onclick: erase }, 'Yes, erase everything'),
+          h('button', { type: 'button', class: 'button secondary', onclick: () => { ctx.confirmingErase = false; focusLater('#erase-start') } }, 'No, keep them')))
+      : h('p', null, h('button', { type: 'button', id: 'erase-start', class: 'button danger', onclick: () => { ctx.confirmingErase = true; ctx.notice = null; focusLater('#erase-confirm') } }, 'Erase everything I gave')),
+    ctx.noticeAt('erase'))
 }

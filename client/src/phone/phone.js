@@ -44,14 +44,33 @@ export async function startPhone(root, code, { remote }) {
   // Written at once on every keystroke (a few hundred bytes): a reload or a dying
   // battery a moment later must not lose what was typed.
   ctx.saveDrafts = () => store.set(`tp:drafts:${code}`, ctx.drafts)
-  /** A message under the activity: saved, waiting, or refused (with the server's reason). */
-  ctx.say = (text, kind = 'info') => {
-    ctx.notice = { text, kind, at: Date.now() }
+  /**
+   * The answer to an action: saved, waiting, or refused (with the server's reason),
+   * shown at `place`, next to the control that was used (noticeAt), and announced.
+   */
+  ctx.say = (text, kind = 'info', place = null) => {
+    ctx.notice = { text, kind, at: Date.now(), place }
     if (kind === 'error') alertNow(text)
     else announce(text)
     schedule()
   }
-  ctx.send = (body, label, extra) => ctx.outbox.send(body, label, extra)
+  const sentAt = {}
+  ctx.send = (body, label, extra = {}) => {
+    if (extra.place) {
+      sentAt[extra.place] = Date.now()
+      // Shown at once where the answer will come, so that focus has a place to go and stay.
+      ctx.notice = { text: `Sending ${label}…`, kind: 'wait', at: Date.now(), place: extra.place }
+    }
+    return ctx.outbox.send(body, label, extra)
+  }
+  /** A second tap of a button that has just sent: the form is empty now, and that is no error. */
+  ctx.repeated = (place) => Date.now() - (sentAt[place] || 0) < 2000
+  /** The notice, if it belongs at `place`; a notice no view placed is shown at the top of the screen. */
+  ctx.noticeAt = (place) => {
+    if (!ctx.notice || ctx.notice.place !== place) return null
+    ctx.noticePlaced = true
+    return h('p', { id: 'notice', tabindex: '-1', class: `notice ${ctx.notice.kind}` }, ctx.notice.text)
+  }
 
   app = mount(root, () => view(ctx))
   // The offline shell (sw.js): a reload on failing Wi-Fi still opens this page.
@@ -165,8 +184,11 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'set_dots') ctx.me.dots[item.body.activity] = event.result.dots
     if (item.body.kind === 'set_score') ctx.me.scores[item.body.activity] = event.result.scores
     if (item.body.kind === 'set_profile') ctx.me.profile = event.result.profile
-    if (item.quiet) announce(`Saved: ${item.label}.`)
-    else ctx.say(`Saved: ${item.label}.`, 'saved')
+    if (item.body.kind === 'erase_me') {
+      ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
+      ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
+    } else if (item.quiet) announce(`Saved: ${item.label}.`)
+    else ctx.say(`Saved: ${item.label}.`, 'saved', item.place)
     refreshMeSoon(ctx)
   } else if (event.type === 'refused') {
     // Give back what they wrote, so that nothing typed is lost.
@@ -174,10 +196,10 @@ function onOutbox(ctx, event) {
       Object.assign(ctx.draft(item.restore.activity), item.restore.fields)
       ctx.saveDrafts()
     }
-    ctx.say(`Not saved: ${item.label}. ${event.error.message}`, 'error')
+    ctx.say(`Not saved: ${item.label}. ${event.error.message}`, 'error', item.place)
     refreshMeSoon(ctx)
   } else if (event.type === 'waiting') {
-    ctx.notice = { text: `Not sent yet: ${item.label}. ${event.error.status === 0 ? 'Waiting for a connection.' : event.error.message} It will be sent by itself; you can carry on.`, kind: 'wait' }
+    ctx.notice = { text: `Not sent yet: ${item.label}. ${event.error.status === 0 ? 'Waiting for a connection.' : event.error.message} It will be sent by itself; you can carry on.`, kind: 'wait', place: item.place }
   }
   ctx.schedule()
 }
@@ -189,6 +211,7 @@ function refreshMeSoon(ctx) {
 }
 
 function view(ctx) {
+  ctx.noticePlaced = false
   if (ctx.fatal) {
     return h('main', { class: 'page phone', id: 'main' },
       h('h1', { id: 'activity-heading' }, 'Touchpoint'),
@@ -257,7 +280,8 @@ function activityScreen(ctx) {
   const room = ctx.room
   const id = ctx.viewing || room.current
   const a = id && findActivity(room, id)
-  const notice = ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null
+  // Said at the top only when no form on this screen holds its place.
+  const topNotice = () => (ctx.notice && !ctx.noticePlaced ? h('p', { id: 'notice', tabindex: '-1', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null)
   const backToCurrent = ctx.viewing && ctx.viewing !== room.current
     ? h('p', null, h('button', { type: 'button', class: 'link-button', onclick: () => { ctx.viewing = null; focusLater('#activity-heading') } },
       room.current ? `Go to what the room is doing now: ${(findActivity(room, room.current) || {}).title || ''}` : 'Go to the welcome screen'))
@@ -268,7 +292,7 @@ function activityScreen(ctx) {
       h('p', { class: 'lead' }, 'You are in. The facilitator will start the first activity soon, and this page will change by itself.'),
       h('p', null, 'Nobody will ask your name. What you add is anonymous.'),
       profileSummary(ctx),
-      notice)
+      topNotice())
   }
   // Remember which activity a draft belongs to, so a move by the facilitator does not take it away.
   ctx.viewing = a.id
@@ -283,12 +307,11 @@ function activityScreen(ctx) {
     a.prompt ? h('p', { class: 'lead' }, a.prompt) : null,
   ]
   let body
+  const locked = a.state === 'locked'
   if (a.state === 'pending') {
     body = h('p', { class: 'notice info' }, 'This activity has not started yet. This page will change by itself when it opens.')
   } else {
-    const locked = a.state === 'locked'
     body = [
-      locked ? h('p', { class: 'notice info' }, 'This activity is closed now. Thank you for taking part. You can see what you added below.') : null,
       a.kind === KIND.EMOTION_MAP ? emotionView(ctx, a, locked)
         : a.kind === KIND.VOTE ? voteView(ctx, a, locked)
           : a.kind === KIND.PATH ? pathView(ctx, a, locked)
@@ -296,5 +319,7 @@ function activityScreen(ctx) {
               : ideasView(ctx, a, locked),
     ]
   }
-  return h('div', null, backToCurrent, head, notice, body)
+  // A closed activity says so first, above anything else.
+  const closed = locked ? h('p', { class: 'notice closed' }, 'This activity is closed now. Thank you for taking part. You can see what you added below.') : null
+  return h('div', null, closed, backToCurrent, head, topNotice(), body)
 }

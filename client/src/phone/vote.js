@@ -5,6 +5,7 @@
 import { h, plural } from '../dom.js'
 import { resultsView } from '../projector/votes.js'
 import { changedByArrow } from '../a11y.js'
+import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
 import { COLLECTION } from '../board.js'
 
 // Scores browsed with the arrow keys are sent once the person stops on one.
@@ -50,8 +51,9 @@ export function voteView(ctx, a, locked) {
   const sendComment = (o) => {
     const text = (d.comments[o.id] || '').trim()
     if (!text) return
+    if (!fitsLimits(ctx, `comment-${o.id}`, [[`comment-${o.id}`, 'your comment', text, LIMITS.text]])) return
     ctx.send({ kind: 'add_idea', activity: a.id, option: o.id, text }, `your comment on “${o.label}”`,
-      { collection: COLLECTION.IDEAS, restore: { activity: a.id, fields: { comments: { ...d.comments, [o.id]: text } } } })
+      { collection: COLLECTION.IDEAS, place: `comment-${o.id}`, restore: { activity: a.id, fields: { comments: { ...d.comments, [o.id]: text } } } })
     d.comments[o.id] = ''
     ctx.saveDrafts()
   }
@@ -67,7 +69,7 @@ export function voteView(ctx, a, locked) {
       const mine = dots[o.id] || 0
       const score = scores[o.id] || null
       return h('li', { class: 'option', key: o.id },
-        h('h2', { id: `opt-${o.id}` }, o.label),
+        h('h2', { id: `opt-${o.id}`, dir: 'auto' }, o.label),
         o.hint ? h('p', { class: 'hint' }, o.hint) : null,
         budget ? h('div', { class: 'dots-control', role: 'group', 'aria-labelledby': `opt-${o.id} dots-${o.id}` },
           h('button', { type: 'button', class: 'round', disabled: locked || mine <= 0, 'aria-label': `Take a dot off “${o.label}”`, onclick: () => setDots(o, mine - 1) }, '−'),
@@ -92,8 +94,10 @@ export function voteView(ctx, a, locked) {
           pending.has(`score:${o.id}`) ? h('p', { class: 'hint' }, 'Sending your score…') : null) : null,
         a.comments && !locked ? h('div', { class: 'field' },
           h('label', { for: `comment-${o.id}` }, `How could “${o.label}” be better? (optional)`),
-          h('textarea', { id: `comment-${o.id}`, rows: 2, maxlength: 500, value: d.comments[o.id] || '',
+          h('textarea', { ...countedProps(`comment-${o.id}`, d.comments[o.id], LIMITS.text), rows: 2,
             oninput: (e) => { d.comments[o.id] = e.target.value; ctx.saveDrafts() } }),
-          h('button', { type: 'button', class: 'button secondary small', onclick: () => sendComment(o) }, 'Send comment')) : null)
+          countView(`comment-${o.id}`, d.comments[o.id], LIMITS.text),
+          h('button', { type: 'button', class: 'button secondary small', onclick: () => sendComment(o) }, 'Send comment'),
+          ctx.noticeAt(`comment-${o.id}`)) : null)
     })))
 }

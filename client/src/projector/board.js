@@ -6,6 +6,21 @@ import { clockSkew } from '../api.js'
 import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
 import { heatmapView } from './heatmap.js'
 import { resultsView } from './votes.js'
+import { inTurn } from './stage.js'
+
+// The activity's state in one large word on its own colour, for the back of the hall.
+const STATES = {
+  pending: ['Starting soon', '○'],
+  open: ['Open', '●'],
+  locked: ['Closed', '■'],
+  revealed: ['Results', '▮'],
+}
+
+function stateBadge(a) {
+  const state = a.revealed && a.results ? 'revealed' : a.state in STATES ? a.state : 'pending'
+  const [word, mark] = STATES[state]
+  return h('p', { class: `state-badge ${state}` }, h('span', { 'aria-hidden': 'true' }, `${mark} `), word)
+}
 
 export function formatCode(code) {
   return code.length === 10 ? `${code.slice(0, 5)} ${code.slice(5)}` : code
@@ -56,14 +71,16 @@ export function joinPanel(code, { big }) {
 
 /**
  * The board of the current activity (or the welcome screen), at heading `level`;
- * `at` is the moment a replayed board stood at.
+ * `at` is the moment a replayed board stood at; `stage` (stage.js) is the
+ * projector's screen, which every board must fit without scrolling.
  */
-export function boardView(doc, room, { compact = false, code, level = 1, at = null } = {}) {
+export function boardView(doc, room, { compact = false, code, level = 1, at = null, stage = null } = {}) {
   const a = room.current && findActivity(room, room.current)
   const H = `h${level}`
   const head = h('div', { class: 'board-head' },
     h('div', { class: 'board-title' },
-      a ? h('p', { class: 'kicker' }, `${kindWords(a)}${a.state === 'locked' ? ' · closed' : a.state === 'pending' ? ' · starting soon' : ''}`) : null,
+      a ? h('div', { class: 'board-state' }, stateBadge(a),
+        h('p', { class: 'kicker' }, `${kindWords(a)}${a.state === 'locked' ? ' · closed' : a.state === 'pending' ? ' · starting soon' : ''}`)) : null,
       h(H, { class: 'board-heading', id: 'board-now' }, a ? a.title : room.title)),
     timerView(room, at),
     !compact && a ? joinPanel(code, { big: false }) : null)
@@ -76,17 +93,17 @@ export function boardView(doc, room, { compact = false, code, level = 1, at = nu
   }
   return h('div', { class: `board kind-${a.kind}` }, head,
     a.prompt && !compact ? h('p', { class: 'board-prompt' }, a.prompt) : null,
-    activityBoard(doc, room, a, level + 1),
+    h('div', { class: 'board-body' }, activityBoard(doc, room, a, level + 1, stage)),
     h('div', { class: 'board-foot' }, participationView(room)))
 }
 
-/** The board of one activity, with its headings at `level`. */
-export function activityBoard(doc, room, a, level) {
-  if (a.kind === KIND.EMOTION_MAP) return heatmapView(doc, room, a, { level })
+/** The board of one activity, with its headings at `level`, fitted to the projector's `stage` when given. */
+export function activityBoard(doc, room, a, level, stage = null) {
+  if (a.kind === KIND.EMOTION_MAP) return heatmapView(doc, room, a, { level, stage })
   if (a.kind === KIND.VOTE) return voteBoard(doc, a, level)
-  if (a.kind === KIND.PATH) return pathBoard(doc, a, level)
-  if (a.kind === KIND.PLEDGE) return pledgeBoard(doc, a, level)
-  return ideaWall(contributions(doc, COLLECTION.IDEAS, a.id), level, 'Ideas')
+  if (a.kind === KIND.PATH) return pathBoard(doc, a, level, stage)
+  if (a.kind === KIND.PLEDGE) return pledgeBoard(doc, a, level, stage)
+  return ideaWall(contributions(doc, COLLECTION.IDEAS, a.id), level, 'Ideas', stage)
 }
 
 function voteBoard(doc, a, level) {
@@ -97,40 +114,47 @@ function voteBoard(doc, a, level) {
     h('ol', { class: 'option-board' }, (a.options || []).map((o) => {
       const n = comments.filter((c) => c.option === o.id).length
       return h('li', { key: o.id },
-        h(`h${level}`, null, o.label),
+        h(`h${level}`, { dir: 'auto' }, o.label),
         o.hint ? h('p', { class: 'hint' }, o.hint) : null,
         a.comments ? h('p', { class: 'hint' }, plural(n, 'comment')) : null)
     })))
 }
 
-function pathBoard(doc, a, level) {
+function pathBoard(doc, a, level, stage) {
   const notes = contributions(doc, COLLECTION.PATH_NOTES, a.id)
-  return h('ol', { class: 'path-board' }, (a.sections || []).map((s, i) => {
+  const sections = a.sections || []
+  // On the projector every section stands side by side, with its latest notes in turn.
+  const columns = stage ? { 'grid-template-columns': `repeat(${Math.max(1, sections.length)}, minmax(0, 1fr))` } : null
+  return h('ol', { class: 'path-board', style: columns }, sections.map((s, i) => {
     const mine = notes.filter((n) => n.section === s.id)
+    const shown = stage ? inTurn(mine.slice().reverse(), 4, 10) : mine
     return h('li', { key: s.id, class: 'path-section' },
       h(`h${level}`, null, h('span', { class: 'step-number' }, String(i + 1)), s.label),
-      mine.length ? h('ul', { class: 'path-notes' }, mine.map((n) => h('li', { key: n.id }, n.text)))
-        : h('p', { class: 'hint' }, 'No notes yet'))
+      mine.length ? h('ul', { class: 'path-notes' }, shown.map((n) => h('li', { key: n.id, dir: 'auto' }, n.text)))
+        : h('p', { class: 'hint' }, 'No notes yet'),
+      stage && mine.length > shown.length ? h('p', { class: 'hint' }, `${mine.length} notes, in turn`) : null)
   }))
 }
 
-function pledgeBoard(doc, a, level) {
+function pledgeBoard(doc, a, level, stage) {
   const pledges = contributions(doc, COLLECTION.PLEDGES, a.id)
   const words = contributions(doc, COLLECTION.TOUCHSTONES, a.id)
+  // On the projector: the newest pledge and five others in turn.
+  const shown = stage ? inTurn(pledges.slice().reverse(), 6, 10) : pledges.slice().reverse()
   return h('div', { class: 'pledge-board' },
     h('section', { 'aria-labelledby': 'pledge-wall-h' },
       h(`h${level}`, { id: 'pledge-wall-h' }, `Pledges (${pledges.length})`),
-      pledges.length ? h('ul', { class: 'pledge-wall' }, pledges.slice().reverse().map((p) => h('li', { key: p.id, class: 'pledge' },
-        h('p', { class: 'pledge-text' }, p.text),
-        p.name || p.organisation ? h('p', { class: 'pledge-by' }, '— ', [p.name, p.organisation].filter(Boolean).join(', ')) : null)))
+      pledges.length ? h('ul', { class: 'pledge-wall' }, shown.map((p) => h('li', { key: p.id, class: 'pledge' },
+        h('p', { class: 'pledge-text', dir: 'auto' }, p.text),
+        p.name || p.organisation ? h('p', { class: 'pledge-by', dir: 'auto' }, '— ', [p.name, p.organisation].filter(Boolean).join(', ')) : null)))
         : h('p', { class: 'hint' }, 'Pledges appear here as people make them.')),
     a.touchstones ? h('section', { 'aria-labelledby': 'cloud-h' },
       h(`h${level}`, { id: 'cloud-h' }, a.touchstone_prompt || 'What matters most'),
-      wordCloud(words)) : null)
+      wordCloud(words, stage ? 18 : Infinity)) : null)
 }
 
-/** Touchstones as a word cloud: the more people gave a word, the bigger it is. */
-export function wordCloud(words) {
+/** Touchstones as a word cloud: the more people gave a word, the bigger it is; at most `most` words. */
+export function wordCloud(words, most = Infinity) {
   if (!words.length) return h('p', { class: 'hint' }, 'Words appear here as people add them.')
   const counts = new Map()
   for (const w of words) {
@@ -147,7 +171,7 @@ export function wordCloud(words) {
     n,
     word: [...spellings].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))[0][0],
   })
-  const sorted = [...counts.values()].map(shown).sort((x, y) => y.n - x.n || x.word.localeCompare(y.word))
+  const sorted = [...counts.values()].map(shown).sort((x, y) => y.n - x.n || x.word.localeCompare(y.word)).slice(0, most)
   const max = sorted[0].n
   // Biggest in the middle, the rest alternating either side: it reads as a cloud.
   const placed = []
@@ -155,13 +179,16 @@ export function wordCloud(words) {
   return h('ul', { class: 'word-cloud' }, placed.map((w, i) => h('li', {
     key: w.word.toLowerCase(),
     class: `word tone-${i % 4}`,
-    style: { 'font-size': `${(1 + (max > 1 ? (w.n - 1) / (max - 1) : 0) * 2.2).toFixed(2)}em` },
+    dir: 'auto',
+    style: { 'font-size': `${(1 + (max > 1 ? (w.n - 1) / (max - 1) : 0) * (most < Infinity ? 1.4 : 2.2)).toFixed(2)}em` },
   }, w.word, h('span', { class: 'visually-hidden' }, ` (${plural(w.n, 'person', 'people')})`))))
 }
 
-export function ideaWall(ideas, level, title) {
+export function ideaWall(ideas, level, title, stage = null) {
+  // On the projector: the newest idea and eight others in turn.
+  const shown = stage ? inTurn(ideas.slice().reverse(), 9, 10) : ideas.slice().reverse()
   return h('section', { 'aria-labelledby': 'ideas-h' },
     h(`h${level}`, { id: 'ideas-h' }, `${title} (${ideas.length})`),
-    ideas.length ? h('ul', { class: 'idea-wall' }, ideas.slice().reverse().map((i) => h('li', { key: i.id, class: 'idea' }, i.text)))
+    ideas.length ? h('ul', { class: 'idea-wall' }, shown.map((i) => h('li', { key: i.id, class: 'idea', dir: 'auto' }, i.text)))
       : h('p', { class: 'hint' }, 'What people write appears here.'))
 }

@@ -6,6 +6,7 @@
 import { h } from '../dom.js'
 import { contributions, VALENCE, COLLECTION } from '../board.js'
 import { personasView } from '../phone/emotion.js'
+import { hottest, inTurn } from './stage.js'
 
 // Light tints with dark text (contrast above 7:1 at every step).
 const SHADES = {
@@ -36,11 +37,19 @@ function describe(room, group, fallback) {
   return labels.length ? labels.join(' or ') : fallback
 }
 
-export function heatmapView(doc, room, a, { level = 2 } = {}) {
+/**
+ * The map, with headings at `level`. On the projector, `stage` (stage.js) is the
+ * screen's size: the hottest moments and feelings that fit are shown, the rest
+ * are named in one line, and the notes take turns.
+ */
+export function heatmapView(doc, room, a, { level = 2, stage = null } = {}) {
   const cards = contributions(doc, COLLECTION.CARDS, a.id)
-  const touchpoints = a.touchpoints || []
   const emotions = a.emotions || []
   const groups = sides(room, cards)
+  const byMoment = (t) => cards.filter((c) => c.touchpoint === t.id).length
+  // About 10 units for the feelings, and 2.7 for each side of each moment.
+  const moments = stage ? hottest(a.touchpoints || [], Math.max(1, Math.floor((stage.across - 12) / (2.7 * groups.length))), byMoment) : { shown: a.touchpoints || [], left: [] }
+  const touchpoints = moments.shown
   const H = `h${level}`
   if (!cards.length) {
     return h('div', { class: 'map-empty' },
@@ -50,9 +59,18 @@ export function heatmapView(doc, room, a, { level = 2 } = {}) {
   }
   // Rows: the emotions in use, good to bad; then people's own words.
   const used = new Set(cards.map((c) => c.emotion).filter(Boolean))
-  const rows = ['positive', 'neutral', 'negative'].flatMap((v) => emotions.filter((e) => e.valence === v && used.has(e.id)))
-  const ownWords = [...new Set(cards.filter((c) => c.word).map((c) => c.word.toLowerCase()))]
   const count = (test) => cards.filter(test).length
+  const allRows = ['positive', 'neutral', 'negative'].flatMap((v) => emotions.filter((e) => e.valence === v && used.has(e.id)))
+    .map((e) => ({ e, n: count((c) => c.emotion === e.id) }))
+    .concat([...new Set(cards.filter((c) => c.word).map((c) => c.word.toLowerCase()))].map((w) => ({ w, n: count((c) => c.word && c.word.toLowerCase() === w) })))
+  // The rest of the screen, after the heading, the table's head, the notes and the foot: about 22 units.
+  const fitting = stage ? hottest(allRows, Math.max(2, Math.floor((stage.down - 22) / 1.45)), (r) => r.n) : { shown: allRows, left: [] }
+  const rows = fitting.shown.filter((r) => r.e).map((r) => r.e)
+  const ownWords = fitting.shown.filter((r) => r.w).map((r) => r.w)
+  const unshown = [
+    ...moments.left.map((t) => `${t.label} (${byMoment(t)})`),
+    ...fitting.left.map((r) => `${r.e ? r.e.label : `“${r.w}”`} (${r.n})`),
+  ]
   const max = Math.max(1, ...touchpoints.flatMap((t) => groups.flatMap((g) =>
     rows.map((e) => count((c) => c.touchpoint === t.id && c.emotion === e.id && g.test(c))))))
   const shade = (valence, n) => (n ? SHADES[valence][Math.min(4, 1 + Math.floor((n / max) * 3.999))] : SHADES[valence][0])
@@ -90,12 +108,14 @@ export function heatmapView(doc, room, a, { level = 2 } = {}) {
           h('th', { scope: 'row' }, h('span', { class: 'swatch own', 'aria-hidden': 'true' }, '✎'), ' ', `“${w.charAt(0).toUpperCase()}${w.slice(1)}”`, h('span', { class: 'hint' }, ' own word')),
           touchpoints.map((t) => groups.map((g) =>
             cell('own', count((c) => c.touchpoint === t.id && c.word && c.word.toLowerCase() === w && g.test(c)), `${t.id}-${g.id}`))))))),
-    notesView(room, a, cards, level))
+    unshown.length ? h('p', { class: 'hint unshown' }, `Not shown, with fewer cards: ${unshown.join(', ')}.`) : null,
+    notesView(room, a, cards, level, stage))
 }
 
-/** The latest notes people wrote on their cards. */
-function notesView(room, a, cards, level) {
-  const noted = cards.filter((c) => c.note).slice(-6).reverse()
+/** The latest notes people wrote on their cards; on the projector, three at a time in turn. */
+function notesView(room, a, cards, level, stage) {
+  const latest = cards.filter((c) => c.note).reverse()
+  const noted = stage ? inTurn(latest, 3, 8) : latest.slice(0, 6)
   if (!noted.length) return null
   return h('section', { class: 'notes', 'aria-labelledby': `notes-${a.id}` },
     h(`h${level + 1}`, { id: `notes-${a.id}` }, 'Latest notes'),
@@ -103,7 +123,7 @@ function notesView(room, a, cards, level) {
       const t = (a.touchpoints || []).find((x) => x.id === c.touchpoint)
       const e = (a.emotions || []).find((x) => x.id === c.emotion)
       return h('li', { key: c.id, class: `note-card ${e ? e.valence : 'own'}` },
-        h('p', { class: 'note-text' }, `“${c.note}”`),
+        h('p', { class: 'note-text', dir: 'auto' }, `“${c.note}”`),
         h('p', { class: 'note-meta' }, e ? `${e.icon} ${e.label}` : c.word, ' · ', t ? t.label : c.touchpoint))
     })))
 }

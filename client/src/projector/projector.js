@@ -10,6 +10,7 @@ import { readRoom, ROOT } from '../board.js'
 import { announceNow } from '../a11y.js'
 import { boardView } from './board.js'
 import { createReplay, replayView } from './replay.js'
+import { stageSize } from './stage.js'
 
 export function startProjector(root, code, key) {
   document.body.classList.add('projector-body')
@@ -53,7 +54,7 @@ export function startProjector(root, code, key) {
     }
     const room = board.synced || board.doc.getMap(ROOT.ROOM).size ? readRoom(board.doc) : null
     return h('main', { class: 'projector', id: 'main' },
-      room ? boardView(board.doc, room, { code, level: 1 }) : h('h1', null, 'Connecting to the room…'),
+      room ? boardView(board.doc, room, { code, level: 1, stage: stageSize() }) : h('h1', null, 'Connecting to the room…'),
       board.status !== 'online' ? h('p', { class: 'connection-lost' }, board.status === 'connecting' ? 'Connecting…' : 'Connection lost: reconnecting') : null,
       room ? h('p', { class: 'replay-open' },
         h('button', { type: 'button', id: 'replay-open', class: 'button secondary small', onclick: () => { location.hash = fragment(true) } }, 'Replay the board')) : null)

@@ -10,6 +10,7 @@ import { call, roomApi } from '../api.js'
 import { announceNow, alertNow } from '../a11y.js'
 import { readRoom } from '../board.js'
 import { boardView } from './board.js'
+import { stageSize } from './stage.js'
 
 // A step back rebuilds the board from the nearest kept state at or before it,
 // not from the start: scrubbing back through a long event stays smooth.
@@ -209,6 +210,7 @@ export function replayView(r, code, leave) {
           oninput: (event) => r.moveTo(Number(event.target.value)),
         }),
         h('p', { class: 'replay-where', id: 'replay-where' }, r.where()))),
-    boardView(doc, readRoom(doc), { code, level: 1, at: step.at }),
+    // The replay bar takes about four units of the screen's height.
+    boardView(doc, readRoom(doc), { code, level: 1, at: step.at, stage: { ...stageSize(), down: stageSize().down - 4 } }),
   ]
 }

@@ -19,7 +19,7 @@ export function resultsView(a, { level = 2, results = a.results } = {}) {
         a.scale ? (o.r.mean_score != null ? `average score ${o.r.mean_score} out of 5 (${plural(scored, 'score')})` : 'no scores') : null,
       ].filter(Boolean).join(' · ')
       return h('li', { key: o.id, class: 'result' },
-        h('div', { class: 'result-head' }, h('span', { class: 'rank' }, `${i + 1}.`), ' ', h('strong', null, o.label)),
+        h('div', { class: 'result-head' }, h('span', { class: 'rank' }, `${i + 1}.`), ' ', h('strong', { dir: 'auto' }, o.label)),
         h('div', { class: 'bar-track', 'aria-hidden': 'true' }, h('div', { class: 'bar', style: { width: `${Math.round((value / top) * 100)}%` } })),
         h('p', { class: 'result-words' }, words))
     })))

@@ -60,7 +60,7 @@ pub struct App {
 }
 
 /// What a facilitator needs to run a room; returned once, at creation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoomCreated {
     pub code: String,
     pub title: String,

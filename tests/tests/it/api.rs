@@ -1,5 +1,6 @@
 //! The HTTP API: rooms, participants, health, metrics, and how refusals look.
 
+use anyhow::Context;
 use serde_json::json;
 use touchpoint_tests::{ADMIN_TOKEN, TestServer};
 
@@ -159,5 +160,43 @@ async fn the_web_client_allows_its_inline_router_by_hash_and_nothing_else_inline
     // Files other than pages need no policy of their own.
     let css = server.get("/assets/app.css").await?;
     assert_eq!((css.status, css.header("content-security-policy")), (200, None));
+    Ok(())
+}
+
+/// The description is served, is OpenAPI 3.1, and is true of the router: every operation it
+/// lists is served at its path and method. (The other way round holds by construction: the
+/// server mounts its JSON routes only through their descriptions.)
+#[tokio::test]
+async fn the_openapi_description_lists_the_routes_the_router_serves() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let room = server.create_room("Described").await?;
+    let response = server.get("/api/openapi.json").await?;
+    assert_eq!(response.status, 200);
+    let document = response.json()?;
+    assert!(document["openapi"].as_str().is_some_and(|version| version.starts_with("3.1.")), "{}", document["openapi"]);
+    for scheme in ["admin_token", "facilitator_key", "viewer_key", "participant_token"] {
+        assert_eq!(document["components"]["securitySchemes"][scheme]["scheme"], "bearer", "{scheme}");
+    }
+    let paths = document["paths"].as_object().context("the description has paths")?;
+    let mut described = Vec::new();
+    for (path, item) in paths {
+        let item = item.as_object().context("a path item is an object")?;
+        for method in item.keys() {
+            let concrete = path.replace("{code}", &room.code).replace(['{', '}'], "");
+            let method = method.to_uppercase();
+            // Without credentials: the point is that the route exists, not what it answers.
+            let answer = touchpoint_tests::http::request(server.addr, &method, &concrete, &[], None).await?;
+            assert_ne!(answer.status, 405, "{method} {path} is described but not served");
+            assert_ne!(
+                answer.error_code().as_deref(),
+                Some("not_found"),
+                "{method} {path} is described but not served"
+            );
+            described.push(format!("{method} {path}"));
+        }
+    }
+    for route in ["POST /api/rooms", "POST /api/rooms/{code}/intents", "GET /api/openapi.json", "GET /healthz"] {
+        assert!(described.iter().any(|listed| listed == route), "{route} missing from {described:?}");
+    }
     Ok(())
 }

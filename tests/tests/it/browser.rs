@@ -1,8 +1,9 @@
 //! The web client in real headless Chromium (Debian's `/usr/bin/chromium`, driven by
 //! `playwright-core` from `tests/js`): a whole event across phones, projector and
 //! console, an accessibility pass (axe-core, keyboard only) over every view, and the
-//! facilitator console run with the keyboard alone, replay on the projector, and two tabs
-//! of one phone sharing their queued cards.
+//! facilitator console run with the keyboard alone, replay on the projector, two tabs
+//! of one phone sharing their queued cards, and the event in a hall (a full room on a
+//! projector at three sizes, phones at large text, the answer beside every control).
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -179,4 +180,46 @@ async fn two_tabs_of_one_phone_share_their_queued_cards() -> anyhow::Result<()> 
         ],
     )
     .await
+}
+
+#[tokio::test]
+async fn the_event_in_the_hall_a_projector_from_the_back_row_and_phones_at_large_text() -> anyhow::Result<()> {
+    run(
+        "e2e-hall.mjs",
+        &[
+            "the projector: lobby fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "the projector: map fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "the projector: vote fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "the projector: results fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "the projector: pledges fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "the projector: path fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "the projector: ideas fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px",
+            "axe: no WCAG 2.2 AA violations on the projector at 1080p: ideas",
+            "the projector shows the state in large words on a colour, with the QR code and room code readable while open",
+            "results arrive with motion (bars grow, words settle), and none under prefers-reduced-motion",
+            "right-to-left words display in their own direction on the projector",
+            "text over a limit is never cut: the count shows as people type and they are told before sending",
+            "a card placed: “saved” beside the form, announced, focus kept",
+            "a double tap on every submit button never shows a false error",
+            "a closed activity says so first, above anything else",
+            "a participant erases everything they gave from the phone, after a clear confirmation",
+            "the profile fits one screen or asks one question at a time, each skippable",
+            "a card is placed in 3 taps with at most one screen of scrolling on a 375x667 phone",
+            "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_projector_stage_chooses_the_hottest_and_shows_the_rest_in_turn() -> anyhow::Result<()> {
+    let output = node::run_script("client-units.mjs", &[]).await?;
+    for check in [
+        "hottest keeps the n heaviest items in their own order, and names the rest",
+        "hottest breaks a tie by the order of the journey",
+        "inTurn keeps the newest first and shows every older item in turn",
+    ] {
+        assert!(output.contains(&format!("ok - {check}")), "client-units.mjs did not report {check:?}:\n{output}");
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 use crate::identity::ParticipantId;
 use crate::room::layout::ActivityKind;
@@ -51,7 +52,7 @@ pub enum Actor {
 }
 
 /// An intent as sent over HTTP: `{"key": "...", "kind": "add_card", ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IntentRequest {
     /// Chosen by the client; a retry with the same key returns the first result.
     pub key: String,
@@ -63,7 +64,7 @@ pub struct IntentRequest {
 }
 
 /// The perspective someone without a phone gives with their paper card or ballot.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OnBehalfOf {
     #[serde(default)]
@@ -74,7 +75,7 @@ pub struct OnBehalfOf {
 
 /// A participant's self-description; every part optional and changeable (fields in the
 /// alphabetical order its JSON has always had).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,7 +91,7 @@ pub struct Profile {
 }
 
 /// What can be asked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Intent {
     /// Describe oneself (participants only).

@@ -66,7 +66,7 @@ pub fn split_ballot_key(key: &str) -> Option<(&str, &str)> {
 }
 
 /// Where each kind of contribution lives on the board (serialised as its root's name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Collection {
     Cards,
@@ -93,7 +93,7 @@ impl Collection {
 }
 
 /// The state of an activity, as the board shows it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     #[default]
@@ -114,7 +114,7 @@ impl Stage {
 }
 
 /// The kinds of activity a template may hold; the same words on the board and in templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     EmotionMap,

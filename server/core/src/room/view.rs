@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use yrs::{Map, Out, ReadTxn};
 
 use super::intent::Profile;
@@ -20,7 +21,7 @@ use crate::template::{Choice, Group, Perspective};
 /// answered, and a remembered answer reads back as the variant with exactly
 /// its fields (hence `deny_unknown_fields` and the order, the empty one first).
 /// Within a variant, fields are in alphabetical order, as answers have always been sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum Outcome {
     /// Nothing to say (`stop_timer`, a registration).
@@ -90,7 +91,7 @@ pub enum Outcome {
 }
 
 /// What a participant may see of their own (`GET /me`); fields in alphabetical order, as ever.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ParticipantView {
     pub contributions: Vec<OwnContribution>,
     /// Activity id → option id → dots.
@@ -101,7 +102,7 @@ pub struct ParticipantView {
 }
 
 /// One of a participant's contributions, by id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OwnContribution {
     pub collection: Collection,
     /// For a pledge, whether a contact is held (never the contact): the phone offers to delete it.
@@ -114,7 +115,7 @@ pub struct OwnContribution {
 pub type VoteResults = BTreeMap<String, OptionResult>;
 
 /// The tally of one option: phones' and paper ballots alike.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OptionResult {
     pub dots: u64,
     /// The mean score to two decimals, if anyone scored it.

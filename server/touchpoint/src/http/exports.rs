@@ -1,38 +1,69 @@
 //! A room's data for analysts: the JSON dataset, the CSV files, and the insights reports.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Admin, Analyst};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::app::AppState;
 use crate::exports::ReportScope;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/rooms/{code}/export.json", get(export_json))
-        .route("/api/rooms/{code}/export/{file}", get(export_csv))
-        .route("/api/rooms/{code}/report.html", get(room_report))
-        .route("/api/programmes/{programme}/report.html", get(programme_report))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_json))
+        .routes(routes!(export_csv))
+        .routes(routes!(room_report))
+        .routes(routes!(programme_report))
 }
 
 /// Everything of a room, for analysis (schema: `server/analysis/EXPORT-SCHEMA.md`).
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/export.json",
+    tag = "exports",
+    security(("facilitator_key" = []), ("admin_token" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, description = "The dataset, as `server/analysis/EXPORT-SCHEMA.md` describes it", body = Object),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+    )
+)]
 async fn export_json(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
     let dataset = crate::exports::dataset(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)?;
     let disposition = format!("attachment; filename=\"{code}.json\"");
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(dataset)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
 struct ExportPath {
+    /// The file's name, e.g. `cards.csv`.
     file: String,
 }
 
 /// One CSV file of a room's contributions, e.g. `cards.csv`.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/export/{file}",
+    tag = "exports",
+    security(("facilitator_key" = []), ("admin_token" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case"), ExportPath),
+    responses(
+        (status = 200, body = String, content_type = "text/csv"),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
+        (status = 404, description = "`room_not_found` or `unknown_export`", body = ErrorBody),
+    )
+)]
 async fn export_csv(
     State(app): State<AppState>,
     Analyst(code): Analyst,
@@ -57,6 +88,20 @@ async fn export_csv(
 }
 
 /// The insights report of a room: HTML that prints well to PDF.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/report.html",
+    tag = "exports",
+    security(("facilitator_key" = []), ("admin_token" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = String, content_type = "text/html"),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+    )
+)]
 async fn room_report(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
     let scope = ReportScope::Room(code);
     let html = crate::exports::report(&app.store, &scope, app.config.report_min_count)
@@ -65,12 +110,26 @@ async fn room_report(State(app): State<AppState>, Analyst(code): Analyst) -> Res
     Ok(report_page(html))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
 struct ProgrammePath {
     programme: String,
 }
 
 /// The insights report of every room of a programme (the admin only: it spans rooms).
+#[utoipa::path(
+    get,
+    path = "/api/programmes/{programme}/report.html",
+    tag = "exports",
+    security(("admin_token" = [])),
+    params(ProgrammePath),
+    responses(
+        (status = 200, body = String, content_type = "text/html"),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token`", body = ErrorBody),
+        (status = 404, description = "`programme_not_found`", body = ErrorBody),
+    )
+)]
 async fn programme_report(
     State(app): State<AppState>,
     _: Admin,

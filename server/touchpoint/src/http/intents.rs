@@ -2,44 +2,70 @@
 
 use std::time::Instant;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use touchpoint_core::identity::{ParticipantId, RoomCode};
 use touchpoint_core::room::intent::{IntentRequest, Profile};
+use touchpoint_core::room::view::{OptionResult, Outcome, ParticipantView};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Facilitator, IntentSender, Participant};
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ErrorBody};
 use super::rooms::find_room;
 use crate::app::AppState;
 use crate::rate::TokenBucket;
 use crate::rooms::Query as RoomQuery;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/rooms/{code}/participants", post(create_participant))
-        .route("/api/rooms/{code}/intents", post(intent))
-        .route("/api/rooms/{code}/me", get(me))
-        .route("/api/rooms/{code}/activities/{activity}/results", get(results))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_participant))
+        .routes(routes!(intent))
+        .routes(routes!(me))
+        .routes(routes!(results))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Join {
     #[serde(default)]
     profile: Profile,
 }
 
+/// A participant's token, and the profile they joined with.
+#[derive(Debug, Serialize, ToSchema)]
+struct Joined {
+    profile: Profile,
+    /// Sent as `Authorization: Bearer <token>` from now on.
+    token: String,
+}
+
 /// Joins a room anonymously: no account, no name; the profile is optional and changeable.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{code}/participants",
+    tag = "participants",
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    request_body(content = Option<Join>, description = "Optional: an empty body joins without a profile"),
+    responses(
+        (status = 201, body = Joined),
+        (status = 400, description = "`invalid_json` or `invalid_room_code`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_profile`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: many people are joining", body = ErrorBody),
+        (status = 503, description = "`room_unavailable`", body = ErrorBody),
+    )
+)]
 async fn create_participant(
     State(app): State<AppState>,
     Path(code): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Joined>), ApiError> {
     let join: Join = if body.iter().all(u8::is_ascii_whitespace) {
         Join::default()
     } else {
@@ -61,7 +87,7 @@ async fn create_participant(
         app.registry.register(&record.code, id, join.profile.clone()).await?;
     }
     let token = app.secret.participant_token(&record.code, id);
-    Ok((StatusCode::CREATED, Json(json!({ "token": token, "profile": join.profile }))))
+    Ok((StatusCode::CREATED, Json(Joined { profile: join.profile, token })))
 }
 
 /// Takes one join from `room`'s bucket, or from the server-wide one for a code that names no room.
@@ -83,6 +109,27 @@ fn too_many_joins(app: &AppState) -> ApiError {
 }
 
 /// Applies an intent: `Authorization: Bearer <participant token or facilitator key>`.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{code}/intents",
+    tag = "participants",
+    security(("participant_token" = []), ("facilitator_key" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    request_body = IntentRequest,
+    responses(
+        (status = 200, description = "The intent's outcome, the same on a retry with the same key", body = Outcome),
+        (status = 400, description = "`invalid_json` or `invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token`, `viewer_read_only`, `facilitator_only`, \
+                                      `participant_only` or `not_yours`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`, `unknown_activity` or `unknown_contribution`", body = ErrorBody),
+        (status = 409, description = "`activity_not_open` or `activity_started`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "The intent breaks a rule of the room; the code says which", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`room_unavailable`", body = ErrorBody),
+    )
+)]
 async fn intent(
     State(app): State<AppState>,
     sender: IntentSender,
@@ -92,16 +139,48 @@ async fn intent(
 }
 
 /// A participant's own profile, contributions and ballots.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/me",
+    tag = "participants",
+    security(("participant_token" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = ParticipantView),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token` or `participant_only`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 503, description = "`room_unavailable`", body = ErrorBody),
+    )
+)]
 async fn me(State(app): State<AppState>, participant: Participant) -> Result<Json<Value>, ApiError> {
     Ok(Json(app.registry.read(&participant.room, RoomQuery::Participant(participant.id)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
 struct ActivityPath {
     activity: String,
 }
 
 /// A vote's results for the facilitator, before or after they are revealed.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/activities/{activity}/results",
+    tag = "facilitation",
+    security(("facilitator_key" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case"), ActivityPath),
+    responses(
+        (status = 200, description = "Option id to its tally", body = BTreeMap<String, OptionResult>),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
+        (status = 404, description = "`room_not_found` or `unknown_activity`", body = ErrorBody),
+        (status = 422, description = "`wrong_activity_kind` or `no_template`: not a vote", body = ErrorBody),
+        (status = 503, description = "`room_unavailable`", body = ErrorBody),
+    )
+)]
 async fn results(
     State(app): State<AppState>,
     Facilitator(code): Facilitator,

@@ -1,19 +1,32 @@
 //! The join link of a room as a QR code, for the projector and for print.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::rooms::find_room;
 use crate::app::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/rooms/{code}/qr.svg", get(qr_svg)).route("/api/rooms/{code}/qr.png", get(qr_png))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(qr_svg)).routes(routes!(qr_png))
 }
 
+/// The join link as an SVG image.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/qr.svg",
+    tag = "rooms",
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = String, content_type = "image/svg+xml"),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 500, description = "`qr_failed`: the join link is too long for a QR code", body = ErrorBody),
+    )
+)]
 async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
     let link = join_link(&app, &code).await?;
     let svg = crate::qr::svg(&link).ok_or_else(qr_too_long)?;
@@ -21,6 +34,19 @@ async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result
         .into_response())
 }
 
+/// The join link as a PNG image.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/qr.png",
+    tag = "rooms",
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = Vec<u8>, content_type = "image/png"),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 500, description = "`qr_failed`: the join link is too long for a QR code", body = ErrorBody),
+    )
+)]
 async fn qr_png(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
     let link = join_link(&app, &code).await?;
     let png = crate::qr::png(&link).ok_or_else(qr_too_long)?;

@@ -1,21 +1,22 @@
 //! Rooms as the admin and the public see them: creating one, reading its public face, deleting it.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use touchpoint_core::template::Template;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Admin, Analyst, parse_room_code};
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::app::{AppState, RoomCreated};
 use crate::rooms::lifecycle::{self, RoomRequest};
 use crate::store::RoomRecord;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/rooms", post(create_room)).route("/api/rooms/{code}", get(room_info).delete(delete_room))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_room)).routes(routes!(room_info, delete_room))
 }
 
 /// A room that exists, from a code as a person typed it.
@@ -24,7 +25,7 @@ pub async fn find_room(app: &AppState, code: &str) -> Result<RoomRecord, ApiErro
     lifecycle::find(&app.store, &code).await?.ok_or_else(ApiError::room_not_found)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateRoom {
     title: String,
@@ -33,12 +34,30 @@ struct CreateRoom {
     template: Option<String>,
     /// A whole template of one's own, in the same shape (validated the same way).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     template_definition: Option<Template>,
     /// Rooms of one programme can be compared (current against desired, across events).
     #[serde(default)]
     programme: Option<String>,
 }
 
+/// Creates a room, empty or from a template (the admin only).
+#[utoipa::path(
+    post,
+    path = "/api/rooms",
+    tag = "rooms",
+    security(("admin_token" = [])),
+    request_body = CreateRoom,
+    responses(
+        (status = 201, description = "The room, with its facilitator key (given only here)", body = RoomCreated),
+        (status = 400, description = "`invalid_json`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_title`, `invalid_programme`, `template_conflict`, \
+                                      `unknown_template` or `invalid_template`", body = ErrorBody),
+    )
+)]
 async fn create_room(
     State(app): State<AppState>,
     _: Admin,
@@ -55,18 +74,55 @@ async fn create_room(
     Ok((StatusCode::CREATED, Json(app.room_created(&record))))
 }
 
-async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+/// What anyone may know of a room: what the join page shows (fields in alphabetical order, as ever).
+#[derive(Debug, Serialize, ToSchema)]
+struct RoomInfo {
+    code: String,
+    join_url: String,
+    programme: Option<String>,
+    /// The id of the template it was created from.
+    template: Option<String>,
+    title: String,
+}
+
+/// A room's public face.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}",
+    tag = "rooms",
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = RoomInfo),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+    )
+)]
+async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<RoomInfo>, ApiError> {
     let record = find_room(&app, &code).await?;
-    Ok(Json(json!({
-        "code": record.code.as_str(),
-        "title": record.title,
-        "template": record.template.as_ref().map(|template| &template.id),
-        "programme": record.programme,
-        "join_url": app.join_url(&record.code),
-    })))
+    Ok(Json(RoomInfo {
+        code: record.code.as_str().to_owned(),
+        join_url: app.join_url(&record.code),
+        programme: record.programme,
+        template: record.template.map(|template| template.id),
+        title: record.title,
+    }))
 }
 
 /// Deletes a room and everything kept of it (the admin, or the room's facilitator).
+#[utoipa::path(
+    delete,
+    path = "/api/rooms/{code}",
+    tag = "rooms",
+    security(("admin_token" = []), ("facilitator_key" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 204, description = "Deleted, with everything kept of it"),
+        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
+        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+    )
+)]
 async fn delete_room(State(app): State<AppState>, Analyst(code): Analyst) -> Result<StatusCode, ApiError> {
     if lifecycle::delete(&app.registry, &app.store, &code).await? {
         Ok(StatusCode::NO_CONTENT)
