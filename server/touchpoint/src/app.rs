@@ -3,7 +3,7 @@
 //! It lives apart from `lib.rs` (which wires it up and runs the server) and
 //! from `http` (which serves it), so that neither imports the other.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
@@ -49,6 +49,8 @@ pub struct App {
     pub(crate) templates: BTreeMap<String, Template>,
     /// Participant joins across the server (see `Limits::max_joins_per_sec`).
     pub(crate) join_limiter: Mutex<TokenBucket>,
+    /// Participant joins into each existing room (see `Limits::max_joins_per_room_per_sec`).
+    pub(crate) room_join_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
     pub(crate) store: Store,
     pub(crate) registry: RoomRegistry,
     pub(crate) metrics: Metrics,

@@ -197,6 +197,12 @@ pub struct Limits {
     #[arg(long, env = "TOUCHPOINT_MAX_JOINS_PER_SEC", default_value_t = 20)]
     pub max_joins_per_sec: u32,
 
+    /// Participant joins per second into one room, sustained (bursts up to a hundred times more).
+    /// Joins to a real room draw only from that room's allowance, so guessing codes elsewhere
+    /// never stops a whole workshop scanning its QR code at once.
+    #[arg(long, env = "TOUCHPOINT_MAX_JOINS_PER_ROOM_PER_SEC", default_value_t = 5)]
+    pub max_joins_per_room_per_sec: u32,
+
     /// Largest JSON body accepted by the HTTP API, in bytes.
     #[arg(long, env = "TOUCHPOINT_MAX_BODY_BYTES", default_value_t = 64 << 10)]
     pub max_body_bytes: usize,

@@ -9,6 +9,7 @@
 
 mod auth;
 mod board;
+mod cross_site;
 mod error;
 mod exports;
 mod intents;
@@ -38,6 +39,7 @@ pub fn router(app: AppState) -> Router {
         .merge(pages::router())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(cross_site::refuse_forms))
         .layer(axum::middleware::from_fn(span::request_span))
         .with_state(app)
 }

@@ -92,6 +92,7 @@ pub(crate) fn open(
         admin_token,
         templates,
         join_limiter,
+        room_join_limiters: Mutex::default(),
         store,
         registry,
         metrics,

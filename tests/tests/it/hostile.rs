@@ -132,3 +132,47 @@ async fn upgrades_without_the_right_credentials_or_origin_are_refused() -> anyho
     }
     still_healthy(&server).await
 }
+
+#[tokio::test]
+async fn state_changing_requests_a_cross_site_form_could_send_are_refused() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let room = server.create_room("Room").await?;
+    let join = format!("/api/rooms/{}/participants", room.code);
+    for form in ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"] {
+        let response =
+            touchpoint_tests::http::request(server.addr, "POST", &join, &[("Content-Type", form)], None).await?;
+        assert_eq!(
+            (response.status, response.error_code().as_deref()),
+            (415, Some("unsupported_media_type")),
+            "{form}"
+        );
+    }
+    // A real client's join, with a JSON body or none, still works.
+    assert!(server.participant_token(&room.code).await?.contains('.'));
+    assert!(server.join(&room.code, &serde_json::json!({})).await?.contains('.'));
+    Ok(())
+}
+
+#[tokio::test]
+async fn guessing_room_codes_never_stops_people_joining_a_real_room() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| {
+        config.limits.max_joins_per_sec = 1;
+        config.limits.max_joins_per_room_per_sec = 1;
+    })
+    .await?;
+    let room = server.create_room("Room").await?;
+    // Guessing empties the server-wide allowance for codes that name no room...
+    let mut guesses = Vec::new();
+    for _ in 0..110 {
+        guesses.push(server.post("/api/rooms/ABCDEFGHJK/participants", &[], None).await?.status);
+    }
+    assert!(guesses.contains(&429), "guessing is not slowed: {guesses:?}");
+    // ...while the real room still takes its own burst of joins, and then its own limit applies.
+    let mut joins = Vec::new();
+    for _ in 0..110 {
+        joins.push(server.post(&format!("/api/rooms/{}/participants", room.code), &[], None).await?.status);
+    }
+    assert!(joins[..100].iter().all(|status| *status == 201), "{joins:?}");
+    assert!(joins[100..].contains(&429), "no limit per room: {joins:?}");
+    Ok(())
+}

@@ -1,12 +1,14 @@
 //! What people do in a room: join anonymously, send intents, read their own part and the results.
 
+use std::time::Instant;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use touchpoint_core::identity::ParticipantId;
+use touchpoint_core::identity::{ParticipantId, RoomCode};
 use touchpoint_core::room::intent::{IntentRequest, Profile};
 use touchpoint_core::room::view::{OptionResult, Outcome, ParticipantView};
 use utoipa::ToSchema;
@@ -17,6 +19,7 @@ use super::auth::{Facilitator, IntentSender, Participant};
 use super::error::{ApiError, ApiJson, ErrorBody};
 use super::rooms::find_room;
 use crate::app::AppState;
+use crate::rate::TokenBucket;
 use crate::rooms::Query as RoomQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -69,23 +72,40 @@ async fn create_participant(
         serde_json::from_slice(&body)
             .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", error.to_string()))?
     };
-    // Every join draws from one server-wide bucket: guessing codes stays slow, and a
-    // whole venue behind one address is never locked out the way a per-address limit would.
-    if !app.join_limiter.lock().map(|mut bucket| bucket.try_take(1.0, std::time::Instant::now())).unwrap_or(false) {
-        app.metrics.reject("join_rate");
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "many people are joining; try again in a moment",
-        ));
+    let record = match find_room(&app, &code).await {
+        Ok(record) => record,
+        // A miss draws from one server-wide bucket: guessing codes stays slow, and a whole
+        // venue behind one address is never locked out the way a per-address limit would.
+        Err(miss) => return Err(if take_join(&app, None) { miss } else { too_many_joins(&app) }),
+    };
+    // A hit draws from its room's own bucket, which no guessing elsewhere can empty.
+    if !take_join(&app, Some(&record.code)) {
+        return Err(too_many_joins(&app));
     }
-    let record = find_room(&app, &code).await?;
     let id = ParticipantId::from_random(rand::random());
     if record.template.is_some() {
         app.registry.register(&record.code, id, join.profile.clone()).await?;
     }
     let token = app.secret.participant_token(&record.code, id);
     Ok((StatusCode::CREATED, Json(Joined { profile: join.profile, token })))
+}
+
+/// Takes one join from `room`'s bucket, or from the server-wide one for a code that names no room.
+fn take_join(app: &AppState, room: Option<&RoomCode>) -> bool {
+    let now = Instant::now();
+    match room {
+        None => app.join_limiter.lock().map(|mut bucket| bucket.try_take(1.0, now)).unwrap_or(false),
+        Some(code) => app.room_join_limiters.lock().is_ok_and(|mut rooms| {
+            let rate = f64::from(app.config.limits.max_joins_per_room_per_sec);
+            let bucket = rooms.entry(code.clone()).or_insert_with(|| TokenBucket::new(rate, 100.0 * rate, now));
+            bucket.try_take(1.0, now)
+        }),
+    }
+}
+
+fn too_many_joins(app: &AppState) -> ApiError {
+    app.metrics.reject("join_rate");
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "many people are joining; try again in a moment")
 }
 
 /// Applies an intent: `Authorization: Bearer <participant token or facilitator key>`.
