@@ -59,6 +59,7 @@ struct Joined {
         (status = 422, description = "`invalid_profile`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: many people are joining", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn create_participant(
@@ -128,6 +129,7 @@ fn too_many_joins(app: &AppState) -> ApiError {
         (status = 422, description = "The intent breaks a rule of the room; the code says which", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn intent(

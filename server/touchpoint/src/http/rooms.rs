@@ -56,6 +56,7 @@ struct CreateRoom {
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_title`, `invalid_programme`, `template_conflict`, \
                                       `unknown_template` or `invalid_template`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn create_room(
@@ -121,6 +122,7 @@ async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Res
         (status = 401, description = "`missing_token`", body = ErrorBody),
         (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
         (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn delete_room(State(app): State<AppState>, Analyst(code): Analyst) -> Result<StatusCode, ApiError> {
