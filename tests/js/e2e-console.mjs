@@ -252,6 +252,14 @@ main(async () => {
   await shot(remote, 'remote-ideas', { fullPage: true })
   await axe(con, 'the console: ideas open')
 
+  // The feedback view: counts in numbers and words, and what people said.
+  await row('Feedback on today').getByRole('button', { name: 'Open and show' }).click()
+  await api(base, 'POST', `/api/rooms/${room.code}/intents`, { token: other.token, body: { key: 'console-feedback-1', kind: 'set_feedback', activity: 'feedback', rating: 4, worked: 'Hearing from carers first', change: 'More breaks' } })
+  await con.locator('.feedback-summary li', { hasText: 'Hearing from carers first' }).waitFor()
+  check(await con.locator('.feedback-ratings').textContent().then((t) => t.includes('4: ')), 'the ratings table names each rating in words')
+  ok('console: the feedback view shows the answers as they come')
+  await axe(con, 'the console: feedback open, with an answer')
+
   check(!errors.length, `no script errors:\n${errors.join('\n')}`)
   ok('no script errors in any page')
   await b.close()
