@@ -336,10 +336,13 @@ impl Walker<'_, '_> {
         Ok(())
     }
 
-    /// Notes a run of one client's structs; both ends fit a `u32`, as the caller checked.
+    /// Notes a run of one client's structs; both ends fit a `u32`, as the caller checked. A run
+    /// of empty items only is left out: `yrs` drops those without integrating anything.
     fn end_run(&mut self, client: u64, start: u64, end: u64) {
         let clock = |clock: u64| u32::try_from(clock).unwrap_or(u32::MAX);
-        self.dependencies.runs.push((ClientID::new(client), clock(start), clock(end)));
+        if end > start {
+            self.dependencies.runs.push((ClientID::new(client), clock(start), clock(end)));
+        }
     }
 
     /// One struct; returns the clock length `yrs` gives it, and whether it is a Skip.
@@ -557,7 +560,8 @@ impl Walker<'_, '_> {
                 let len = self.var_u32()?;
                 // `yrs` computes `clock + len` in `u32`.
                 let end = clock.checked_add(len).ok_or(UpdateError::ClockOverflow)?;
-                self.dependencies.need(client, end);
+                // `yrs` keeps even an empty range pending unless the document holds its start.
+                self.dependencies.need(client, end.max(clock.saturating_add(1)));
             }
             self.seen.delete_ranges += ranges;
         }
@@ -835,6 +839,16 @@ mod tests {
         assert!(needs(&second).met_by(&doc.transact().state_vector()));
         assert!(!needs(&third).met_by(&doc.transact().state_vector()), "the third needs the second");
         assert!(!needs(&gapped).met_by(&doc.transact().state_vector()), "the gap is still missing");
+        // A deletion names the items it deletes, even an empty range (found by the fuzzer).
+        for (name, update, met) in [
+            ("an empty range of an unknown client", vec![0, 1, 0, 1, 0, 0], false),
+            ("a range of an unknown client", vec![0, 1, 5, 1, 0, 2], false),
+            ("a range within what the document holds", vec![0, 1, 9, 1, 0, 2], true),
+            ("a range past what the document holds", vec![0, 1, 9, 1, 2, 20], false),
+        ] {
+            assert_eq!(needs(&update).met_by(&doc.transact().state_vector()), met, "{name}");
+            assert_eq!(leaves_pending(&doc, &update), !met, "{name}: yrs agrees");
+        }
     }
 
     /// Two writers edit text, an array and a map and exchange some of their updates, each a
