@@ -287,7 +287,7 @@ impl std::fmt::Debug for State {
     }
 }
 
-fn ws_config() -> WebSocketConfig {
+pub fn ws_config() -> WebSocketConfig {
     // Small buffers: the defaults (128 KiB each way) would cost this process
     // a quarter of a GiB per thousand clients for ~100-byte messages.
     WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0).max_message_size(Some(64 << 20))

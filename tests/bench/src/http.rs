@@ -1,5 +1,6 @@
-//! The few Touchpoint API calls the bench makes before the load starts
-//! (create a room, add a participant), over `reqwest`.
+//! The few Touchpoint API calls the bench makes (create a room, add a
+//! participant; the soak also sends intents and reads exports and metrics),
+//! over `reqwest`.
 //!
 //! Each call gets a client of its own, built with the call's timeout, that
 //! reaches the endpoint's loopback address without asking a resolver and
@@ -31,29 +32,47 @@ pub async fn post_json(
     body: &str,
     timeout: Duration,
 ) -> Result<Response> {
+    call(base, reqwest::Method::POST, path, bearer, Some(body), timeout, MAX_RESPONSE).await
+}
+
+/// GETs `path` and returns the response (up to `limit` bytes of body), all within `timeout`.
+pub async fn get(base: &Endpoint, path: &str, bearer: Option<&str>, timeout: Duration, limit: usize) -> Result<Response> {
+    call(base, reqwest::Method::GET, path, bearer, None, timeout, limit).await
+}
+
+async fn call(
+    base: &Endpoint,
+    method: reqwest::Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+    timeout: Duration,
+    limit: usize,
+) -> Result<Response> {
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .no_proxy()
         .resolve(&base.host, base.socket_addr()?)
         .build()
         .context("building an HTTP client")?;
-    let mut request = client
-        .post(format!("http://{}{path}", base.authority))
-        .header(CONTENT_TYPE, "application/json")
-        .header(ACCEPT, "application/json")
-        .body(body.to_owned());
+    let mut request =
+        client.request(method.clone(), format!("http://{}{path}", base.authority)).header(ACCEPT, "application/json");
+    if let Some(body) = body {
+        request = request.header(CONTENT_TYPE, "application/json").body(body.to_owned());
+    }
     if let Some(token) = bearer {
         request = request.header(AUTHORIZATION, format!("Bearer {token}"));
     }
-    let mut response = request.send().await.with_context(|| format!("POST {path} to {}", base.authority))?;
+    let mut response =
+        request.send().await.with_context(|| format!("{method} {path} to {}", base.authority))?;
     let status = response.status().as_u16();
     let retry_after =
         response.headers().get(RETRY_AFTER).and_then(|value| value.to_str().ok()).and_then(|s| s.trim().parse().ok());
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.with_context(|| format!("POST {path}: reading the body"))? {
+    while let Some(chunk) = response.chunk().await.with_context(|| format!("{method} {path}: reading the body"))? {
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_RESPONSE {
-            bail!("POST {path}: response larger than {MAX_RESPONSE} bytes");
+        if body.len() > limit {
+            bail!("{method} {path}: response larger than {limit} bytes");
         }
     }
     Ok(Response { status, retry_after, body })

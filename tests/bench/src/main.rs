@@ -9,6 +9,10 @@
 //! RSS from `/proc`. Measurements and report fields mirror the Node tool
 //! (`loadgen.mjs`) so that the two can check each other.
 //!
+//! `touchpoint-bench soak …` is a different run: clients joining, staying
+//! and leaving in churn for minutes, then checks that the server let go of
+//! them and lost nothing (see `soak.rs`).
+//!
 //! Every phase has a deadline and the whole run a watchdog: it exits by itself.
 
 mod client;
@@ -16,6 +20,7 @@ mod http;
 mod measure;
 mod report;
 mod run;
+mod soak;
 mod target;
 mod wire;
 
@@ -28,11 +33,16 @@ use std::process::ExitCode;
 #[command(
     name = "touchpoint-bench",
     version,
+    args_conflicts_with_subcommands = true,
     about = "Load generator for y-websocket-protocol servers: fan-out latency, loss, convergence, server CPU and memory.",
-    after_help = "Examples:\n  touchpoint-bench --url 'ws://127.0.0.1:24101/{room}' --rooms 1 --clients 500 --writers 25 --rate 2 --duration 20 --server-pid $PID\n  touchpoint-bench --touchpoint http://127.0.0.1:8080 --admin-token $T --rooms 20 --clients 25 --writers 1\n  touchpoint-bench --url 'ws://127.0.0.1:24101/{room}' --clients 1000 --idle --hold 10 --server-pid $PID"
+    after_help = "Examples:\n  touchpoint-bench --url 'ws://127.0.0.1:24101/{room}' --rooms 1 --clients 500 --writers 25 --rate 2 --duration 20 --server-pid $PID\n  touchpoint-bench --touchpoint http://127.0.0.1:8080 --admin-token $T --rooms 20 --clients 25 --writers 1\n  touchpoint-bench --url 'ws://127.0.0.1:24101/{room}' --clients 1000 --idle --hold 10 --server-pid $PID\n  touchpoint-bench soak --touchpoint http://127.0.0.1:8080 --admin-token $T --rooms 20 --clients 1000 --duration 600 --server-pid $PID"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct Args {
+    /// Another kind of run than the load measurement.
+    #[command(subcommand)]
+    #[serde(skip)]
+    pub command: Option<Command>,
     /// URL template; every `{room}` is replaced by the room name. May carry a
     /// query string such as `?token=...`. Loopback hosts only.
     #[arg(long, default_value = "ws://127.0.0.1:1234/{room}")]
@@ -135,6 +145,14 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
+/// Runs other than the load measurement.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Clients joining, staying and leaving in churn; then connections and RSS
+    /// must return to their baseline and nothing acknowledged may be lost.
+    Soak(soak::SoakArgs),
+}
+
 impl Args {
     /// Checks what clap's parsers cannot.
     fn validate(&mut self) -> anyhow::Result<()> {
@@ -186,10 +204,18 @@ impl Args {
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
+    if let Some(Command::Soak(soak)) = args.command.take() {
+        return run_on_one_thread(soak::main(soak));
+    }
     if let Err(e) = args.validate() {
         eprintln!("error: {e:#}");
         return ExitCode::from(2);
     }
+    run_on_one_thread(run::main(args))
+}
+
+/// Runs a whole run to its exit code on a current-thread runtime.
+fn run_on_one_thread(run: impl std::future::Future<Output = u8>) -> ExitCode {
     // One thread: the tool will be pinned to one core, and a current-thread
     // runtime keeps all client work on it (a multi-thread runtime with one
     // worker would still run the orchestrator on a second thread).
@@ -200,7 +226,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = rt.block_on(run::main(args));
+    let code = rt.block_on(run);
     // Client tasks still stuck after the bounded close are dropped here, not waited for.
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     ExitCode::from(code)
