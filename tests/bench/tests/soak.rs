@@ -1,0 +1,66 @@
+//! The soak mode itself, checked quickly: `touchpoint-bench soak` run for a
+//! few seconds against the real server (its library, in this process, over
+//! real sockets) must pass, having acknowledged ideas and board entries,
+//! and must fail when sessions go silent on a server that only a liveness
+//! check could rid of them (a short `--settle` stands in for that check's
+//! absence, so the failure is the tool's, not a timeout of this test).
+
+use std::process::Command;
+
+use tokio::net::TcpListener;
+
+const ADMIN_TOKEN: &str = "soak-test-admin-token-0123456789";
+
+/// Starts the server with the limits raised as for the benchmark; returns its
+/// address and the guard that stops it.
+async fn server() -> anyhow::Result<(std::net::SocketAddr, tempfile::TempDir, tokio::sync::oneshot::Sender<()>)> {
+    let dir = tempfile::tempdir()?;
+    let mut config = touchpoint::ServeConfig::new(([127, 0, 0, 1], 0).into(), dir.path().to_path_buf());
+    config.admin_token = Some(ADMIN_TOKEN.to_owned());
+    config.limits.max_joins_per_sec = 100_000;
+    config.limits.max_joins_per_room_per_sec = 100_000;
+    config.limits.max_intents_per_sec = 100_000;
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(touchpoint::run(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    Ok((addr, dir, stop))
+}
+
+/// Runs the soak for a few seconds; returns its exit code and JSON report.
+async fn soak(addr: std::net::SocketAddr, extra: &[&str]) -> anyhow::Result<(i32, serde_json::Value)> {
+    let out = tempfile::NamedTempFile::new()?;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_touchpoint-bench"));
+    cmd.args(["soak", "--touchpoint", &format!("http://{addr}"), "--rooms", "4", "--clients", "60"])
+        .args(["--warmup", "2", "--duration", "8", "--ramp", "2", "--stay-min", "1", "--stay-max", "3"])
+        .args(["--act-every", "0.5", "--server-pid", &std::process::id().to_string()])
+        .arg("--out")
+        .arg(out.path())
+        .args(extra)
+        .env("TOUCHPOINT_ADMIN_TOKEN", ADMIN_TOKEN);
+    let status = tokio::task::spawn_blocking(move || cmd.status()).await??;
+    let report = serde_json::from_slice(&std::fs::read(out.path())?)?;
+    Ok((status.code().unwrap_or(-1), report))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_soak_passes_and_a_silent_share_without_liveness_fails() -> anyhow::Result<()> {
+    let (addr, _dir, _stop) = server().await?;
+    let (code, report) = soak(addr, &["--settle", "20"]).await?;
+    assert_eq!(code, 0, "{}", report["failures"]);
+    assert_eq!(report["passed"], true);
+    assert!(report["loss"]["ideasAcked"].as_u64() > Some(0), "{}", report["loss"]);
+    assert!(report["loss"]["entriesAcked"].as_u64() > Some(0), "{}", report["loss"]);
+    assert!(report["totals"]["sessions"].as_u64() > Some(60), "{}", report["totals"]);
+    assert_eq!(report["settle"]["connections"], 0);
+
+    // Silent sessions hold their sockets: without a liveness check on the
+    // server they are never reaped, and the soak says so.
+    let (code, report) = soak(addr, &["--settle", "2", "--silent-share", "0.5"]).await?;
+    assert_eq!(code, 4, "{report}");
+    let failures = report["failures"].to_string();
+    assert!(failures.contains("open connections"), "{failures}");
+    Ok(())
+}
