@@ -36,7 +36,13 @@ pub async fn post_json(
 }
 
 /// GETs `path` and returns the response (up to `limit` bytes of body), all within `timeout`.
-pub async fn get(base: &Endpoint, path: &str, bearer: Option<&str>, timeout: Duration, limit: usize) -> Result<Response> {
+pub async fn get(
+    base: &Endpoint,
+    path: &str,
+    bearer: Option<&str>,
+    timeout: Duration,
+    limit: usize,
+) -> Result<Response> {
     call(base, reqwest::Method::GET, path, bearer, None, timeout, limit).await
 }
 
@@ -63,8 +69,7 @@ async fn call(
     if let Some(token) = bearer {
         request = request.header(AUTHORIZATION, format!("Bearer {token}"));
     }
-    let mut response =
-        request.send().await.with_context(|| format!("{method} {path} to {}", base.authority))?;
+    let mut response = request.send().await.with_context(|| format!("{method} {path} to {}", base.authority))?;
     let status = response.status().as_u16();
     let retry_after =
         response.headers().get(RETRY_AFTER).and_then(|value| value.to_str().ok()).and_then(|s| s.trim().parse().ok());

@@ -136,7 +136,7 @@ impl SoakArgs {
         if !(self.act_every > 0.0 && self.act_every <= 86_400.0) {
             bail!("--act-every must be in (0, 86400]");
         }
-        if !(self.rss_tolerance_pct >= 0.0) {
+        if self.rss_tolerance_pct.is_nan() || self.rss_tolerance_pct < 0.0 {
             bail!("--rss-tolerance-pct must be at least 0");
         }
         if self.admin_token.as_deref().is_none_or(str::is_empty) {
@@ -498,8 +498,21 @@ mod tests {
 
     #[test]
     fn plans_follow_the_shares() {
-        let args = SoakArgs::parse_from(["soak", "--touchpoint", "http://127.0.0.1:1", "--writer-share", "0.5",
-            "--contributor-share", "0.5", "--drop-share", "1", "--stay-min", "1", "--stay-max", "2"]);
+        let args = SoakArgs::parse_from([
+            "soak",
+            "--touchpoint",
+            "http://127.0.0.1:1",
+            "--writer-share",
+            "0.5",
+            "--contributor-share",
+            "0.5",
+            "--drop-share",
+            "1",
+            "--stay-min",
+            "1",
+            "--stay-max",
+            "2",
+        ]);
         let mut rng = Rng(1);
         let stop = Instant::now() + Duration::from_secs(60);
         let plans: Vec<_> = (0..200).map(|i| plan(&args, &mut rng, 3, i, stop, 4)).collect();

@@ -239,7 +239,9 @@ impl Life {
                         ctx.stats.intents_acked.fetch_add(1, Relaxed);
                         lock(&room.ideas).push(id);
                     }
-                    None => ctx.error("intent_no_id", &format!("{}: {}", self.plan.id, String::from_utf8_lossy(&r.body))),
+                    None => {
+                        ctx.error("intent_no_id", &format!("{}: {}", self.plan.id, String::from_utf8_lossy(&r.body)))
+                    }
                 }
             }
             Ok(r) if r.status == 429 => {
@@ -363,13 +365,13 @@ pub fn entries_on(board: &[u8]) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use yrs::ReadTxn;
 
     #[test]
     fn entries_are_found_by_writer_and_sequence() {
         let doc = Doc::with_client_id(7);
-        let mut frames = Vec::new();
         for seq in 0..3 {
-            frames.extend(entry_update(&doc, "4-2", seq));
+            assert!(!seqs_of(&entry_update(&doc, "4-2", seq), "4-2").is_empty());
         }
         let board = doc.transact().encode_state_as_update_v1(&yrs::StateVector::default());
         assert_eq!(seqs_of(&board, "4-2"), BTreeSet::from([0, 1, 2]));
