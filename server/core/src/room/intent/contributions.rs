@@ -58,9 +58,8 @@ impl Change<'_, '_> {
     fn was_opened(&self, activity: &str) -> bool {
         let Some(audit) = self.board.get_array(board::AUDIT) else { return false };
         audit.iter(self.board).any(|entry| match entry {
-            Out::Any(any) => from_any::<Audited>(&any).is_ok_and(|entry| {
-                entry.action == AuditAction::Open && entry.activity.as_deref() == Some(activity)
-            }),
+            Out::Any(any) => from_any::<Audited>(&any)
+                .is_ok_and(|entry| entry.action == AuditAction::Open && entry.activity.as_deref() == Some(activity)),
             _ => false,
         })
     }
