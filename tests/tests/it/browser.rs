@@ -3,7 +3,8 @@
 //! console, an accessibility pass (axe-core, keyboard only) over every view, and the
 //! facilitator console run with the keyboard alone, replay on the projector, two tabs
 //! of one phone sharing their queued cards, and the event in a hall (a full room on a
-//! projector at three sizes, phones at large text, the answer beside every control).
+//! projector at three sizes, phones at large text, the answer beside every control),
+//! a card that arrives after its activity closed, and the insights report opened from the console.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -168,6 +169,23 @@ async fn the_projector_replays_the_board_from_its_history() -> anyhow::Result<()
             "play runs by itself to the end at a steady pace and stops there; pause holds the position",
             "leaving replay shows the live board again; Back and a #key=…&replay link open replay directly, trying again when the history cannot be fetched",
             "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_card_sent_after_its_activity_closed_is_kept_late_and_the_facilitator_shows_it() -> anyhow::Result<()> {
+    run(
+        "e2e-late.mjs",
+        &[
+            "offline: the card waits on the phone",
+            "axe: no WCAG 2.2 AA violations on the phone told its card arrived late",
+            "back online: the phone says the card arrived after the activity closed, and that the facilitator can still show it",
+            "the card is in the record marked late, and not on the projector",
+            "axe: no WCAG 2.2 AA violations on the console listing a late card",
+            "the console lists the late card",
+            "the facilitator shows the late card and the projector displays it",
         ],
     )
     .await
