@@ -192,6 +192,19 @@ async fn a_card_sent_after_its_activity_closed_is_kept_late_and_the_facilitator_
 }
 
 #[tokio::test]
+async fn the_console_opens_the_insights_report_whose_labels_keep_whole_words() -> anyhow::Result<()> {
+    run(
+        "e2e-report.mjs",
+        &[
+            "axe: no WCAG 2.2 AA violations on the console with the link to the insights report",
+            "the console opens the insights report in a new tab, with a short-lived link and no key in it",
+            "report charts shorten long Welsh and Urdu labels only between words",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
 async fn two_tabs_of_one_phone_share_their_queued_cards() -> anyhow::Result<()> {
     run(
         "e2e-tabs.mjs",
