@@ -41,9 +41,13 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         cells.extend(segments.iter().map(|id| p.segments.get(id).cloned().unwrap_or_default()));
         cells
     });
+    // After a contribution's own columns: its moderation, whether it came late, and its time twice.
+    let marked = |hidden: bool, late: bool, at: i64| [yes(hidden), yes(late), at.to_string(), iso_utc(at)];
+    let marked_contributions =
+        |columns: &[&str], rows: Vec<(Vec<String>, &Source)>| contributions(&[columns, &MARKED].concat(), rows);
     let cards = dataset.cards.iter().map(|c| {
         let valence = c.valence.map(valence_name).unwrap_or_default().to_owned();
-        let cells = vec![
+        let mut cells = vec![
             c.id.clone(),
             c.activity.clone(),
             c.touchpoint.clone(),
@@ -51,11 +55,8 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             opt(&c.word),
             valence,
             opt(&c.note),
-            yes(c.hidden),
-            yes(c.late),
-            c.at.to_string(),
-            iso_utc(c.at),
         ];
+        cells.extend(marked(c.hidden, c.late, c.at));
         (cells, &c.source)
     });
     let dots = dataset
@@ -67,127 +68,51 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         .iter()
         .map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string(), opt(&s.paper_ballot)], &s.source));
     let path_notes = dataset.path_notes.iter().map(|n| {
-        let cells = vec![
-            n.id.clone(),
-            n.activity.clone(),
-            n.section.clone(),
-            n.text.clone(),
-            yes(n.hidden),
-            yes(n.late),
-            n.at.to_string(),
-            iso_utc(n.at),
-        ];
+        let mut cells = vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone()];
+        cells.extend(marked(n.hidden, n.late, n.at));
         (cells, &n.source)
     });
     let ideas = dataset.ideas.iter().map(|i| {
-        let cells = vec![
-            i.id.clone(),
-            i.activity.clone(),
-            opt(&i.option),
-            i.text.clone(),
-            yes(i.hidden),
-            yes(i.late),
-            i.at.to_string(),
-            iso_utc(i.at),
-        ];
+        let mut cells = vec![i.id.clone(), i.activity.clone(), opt(&i.option), i.text.clone()];
+        cells.extend(marked(i.hidden, i.late, i.at));
         (cells, &i.source)
     });
     let pledges = dataset.pledges.iter().map(|p| {
-        let cells = vec![
-            p.id.clone(),
-            p.activity.clone(),
-            p.text.clone(),
-            opt(&p.name),
-            opt(&p.organisation),
-            yes(p.hidden),
-            yes(p.late),
-            p.at.to_string(),
-            iso_utc(p.at),
-        ];
+        let mut cells = vec![p.id.clone(), p.activity.clone(), p.text.clone(), opt(&p.name), opt(&p.organisation)];
+        cells.extend(marked(p.hidden, p.late, p.at));
         (cells, &p.source)
     });
     let touchstones = dataset.touchstones.iter().map(|t| {
-        (
-            vec![
-                t.id.clone(),
-                t.activity.clone(),
-                t.word.clone(),
-                yes(t.hidden),
-                yes(t.late),
-                t.at.to_string(),
-                iso_utc(t.at),
-            ],
-            &t.source,
-        )
+        let mut cells = vec![t.id.clone(), t.activity.clone(), t.word.clone()];
+        cells.extend(marked(t.hidden, t.late, t.at));
+        (cells, &t.source)
     });
     let feedback = dataset.feedback.iter().map(|f| {
-        let cells = vec![
-            f.id.clone(),
-            f.activity.clone(),
-            f.rating.to_string(),
-            opt(&f.worked),
-            opt(&f.change),
-            yes(f.hidden),
-            yes(f.late),
-            f.at.to_string(),
-            iso_utc(f.at),
-        ];
+        let mut cells = vec![f.id.clone(), f.activity.clone(), f.rating.to_string(), opt(&f.worked), opt(&f.change)];
+        cells.extend(marked(f.hidden, f.late, f.at));
         (cells, &f.source)
     });
     vec![
         ("participants.csv", table(&participants_header, participants)),
         (
             "cards.csv",
-            contributions(
-                &[
-                    "id",
-                    "activity",
-                    "touchpoint",
-                    "emotion",
-                    "word",
-                    "valence",
-                    "note",
-                    "hidden",
-                    "late",
-                    "at",
-                    "at_utc",
-                ],
+            marked_contributions(
+                &["id", "activity", "touchpoint", "emotion", "word", "valence", "note"],
                 cards.collect(),
             ),
         ),
         ("dots.csv", contributions(&["activity", "option", "dots", "paper_ballot"], dots.collect())),
         ("scores.csv", contributions(&["activity", "option", "score", "paper_ballot"], scores.collect())),
-        (
-            "path_notes.csv",
-            contributions(
-                &["id", "activity", "section", "text", "hidden", "late", "at", "at_utc"],
-                path_notes.collect(),
-            ),
-        ),
-        (
-            "ideas.csv",
-            contributions(&["id", "activity", "option", "text", "hidden", "late", "at", "at_utc"], ideas.collect()),
-        ),
-        (
-            "pledges.csv",
-            contributions(
-                &["id", "activity", "text", "name", "organisation", "hidden", "late", "at", "at_utc"],
-                pledges.collect(),
-            ),
-        ),
-        (
-            "touchstones.csv",
-            contributions(&["id", "activity", "word", "hidden", "late", "at", "at_utc"], touchstones.collect()),
-        ),
-        (
-            "feedback.csv",
-            contributions(
-                &["id", "activity", "rating", "worked", "change", "hidden", "late", "at", "at_utc"],
-                feedback.collect(),
-            ),
-        ),
+        ("path_notes.csv", marked_contributions(&["id", "activity", "section", "text"], path_notes.collect())),
+        ("ideas.csv", marked_contributions(&["id", "activity", "option", "text"], ideas.collect())),
+        ("pledges.csv", marked_contributions(&["id", "activity", "text", "name", "organisation"], pledges.collect())),
+        ("touchstones.csv", marked_contributions(&["id", "activity", "word"], touchstones.collect())),
+        ("feedback.csv", marked_contributions(&["id", "activity", "rating", "worked", "change"], feedback.collect())),
     ]
 }
+
+/// The columns after every contribution's own: see `marked` in [`csv_files`].
+const MARKED: [&str; 4] = ["hidden", "late", "at", "at_utc"];
 
 /// The UTF-8 byte order mark every file starts with: without it, Excel reads the file in the
 /// computer's legacy code page, and Welsh (ŵ, ŷ), Urdu and emoji come out as mojibake.

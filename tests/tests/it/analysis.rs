@@ -523,7 +523,9 @@ async fn a_paper_ballot_is_exported_with_its_perspective_and_no_participant() ->
 
     let csv = server.get_with(&format!("/api/rooms/{}/export/dots.csv", room.code), ADMIN_TOKEN).await?.body;
     let mut lines = csv.lines();
-    assert!(lines.next().is_some_and(|header| header.starts_with("activity,option,dots,paper_ballot,participant,")));
+    assert!(
+        lines.next().is_some_and(|header| header.starts_with("\u{feff}activity,option,dots,paper_ballot,participant,"))
+    );
     let paper_lines: Vec<&str> = lines.filter(|line| line.contains(",b1,")).collect();
     assert_eq!(paper_lines, ["options,b,1,b1,,carer,,,true,", "options,c,2,b1,,carer,,,true,"], "{csv}");
     Ok(())
