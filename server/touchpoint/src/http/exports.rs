@@ -41,10 +41,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, description = "The dataset, as `server/analysis/EXPORT-SCHEMA.md` describes it", body = Object),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn export_json(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
@@ -69,10 +65,7 @@ struct ExportPath {
     params(("code" = String, Path, description = "The room's code, in any case"), ExportPath),
     responses(
         (status = 200, body = String, content_type = "text/csv"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found` or `unknown_export`", body = ErrorBody),
+        (status = 404, description = "`unknown_export`", body = ErrorBody),
     )
 )]
 async fn export_csv(
@@ -119,10 +112,7 @@ struct ReportQuery {
     params(("code" = String, Path, description = "The room's code, in any case"), ReportQuery),
     responses(
         (status = 200, body = String, content_type = "text/html"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token`, `facilitator_only` or `invalid_ticket`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 403, description = "`invalid_ticket`", body = ErrorBody),
     )
 )]
 async fn room_report(
@@ -170,9 +160,6 @@ struct ReportLink {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = ReportLink),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
     )
 )]
 async fn report_link(State(app): State<AppState>, Analyst(code): Analyst) -> Response {
@@ -197,8 +184,6 @@ struct ProgrammePath {
     params(ProgrammePath),
     responses(
         (status = 200, body = String, content_type = "text/html"),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token`", body = ErrorBody),
         (status = 404, description = "`programme_not_found`", body = ErrorBody),
     )
 )]
