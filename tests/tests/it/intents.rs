@@ -499,15 +499,11 @@ async fn facilitators_moderate_lock_and_steer_the_room() -> anyhow::Result<()> {
         None,
     );
 
-    // Locking stops contributions and keeps a snapshot of the board as it stood.
+    // Locking stops changes (a new card arriving now is kept aside as late: see
+    // `a_contribution_after_the_close_is_kept_as_late…`) and keeps a snapshot of the board as it stood.
     check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "map" })).await?, 200, None);
     check(
-        &event
-            .participant(
-                &person,
-                json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" }),
-            )
-            .await?,
+        &event.participant(&person, json!({ "kind": "edit_card", "id": card, "emotion": "hopeful" })).await?,
         409,
         Some("activity_not_open"),
     );
