@@ -2,7 +2,8 @@
 // loses its network (Chrome DevTools Protocol network emulation), queues a
 // card, the facilitator closes the map, the phone comes back. The card is in
 // the record marked late, the phone says so in words, the console lists it,
-// the facilitator shows it, and the projector displays it.
+// the facilitator shows it, and the projector displays it. A dot sent the same
+// way after the vote closed is not counted, and the phone says so.
 //
 //   node e2e-late.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
 import { options, browser, api, ok, check, shot, axe, until, main, track, facilitator, eventTemplate } from './e2e-lib.mjs'
@@ -73,6 +74,22 @@ main(async () => {
   await until(projector, (note) => document.body.innerText.includes(note), NOTE, 'the late card on the projector')
   await shot(projector, 'projector-late-card')
   ok('the facilitator shows the late card and the projector displays it')
+
+  // A ballot is not kept aside: a dot that arrives after the vote closed is not counted, and the phone says so.
+  await fac('open_activity', { activity: 'options' })
+  await fac('set_current', { activity: 'options' })
+  await phone.locator('#activity-heading', { hasText: 'The options for change' }).waitFor()
+  await network(true)
+  await phone.getByRole('button', { name: 'Put a dot on “A same-day callback”' }).click()
+  await phone.getByText('1 change not sent yet').waitFor()
+  await fac('lock_activity', { activity: 'options' })
+  await network(false)
+  await phone.evaluate(() => window.dispatchEvent(new Event('online')))
+  await phone.locator('.notice', { hasText: 'Not counted: 1 dot on “A same-day callback”. Voting closed before it arrived.' }).waitFor({ timeout: 40000 })
+  const results = await api(base, 'GET', `/api/rooms/${room.code}/activities/options/results`, { token: room.facilitator_key })
+  check(!results.callback || results.callback.dots === 0, `the late dot was counted: ${JSON.stringify(results)}`)
+  await axe(phone, 'the phone told its dot came too late')
+  ok('a dot that arrives after the vote closed is not counted, and the phone says so')
 
   check(!errors.length, `script errors: ${errors.join('; ')}`)
   await b.close()

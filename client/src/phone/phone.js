@@ -202,7 +202,7 @@ function onOutbox(ctx, event) {
     }
     const lateBallot = event.error.code === 'activity_not_open' && ['set_dots', 'set_score'].includes(item.body.kind)
     ctx.say(lateBallot
-      ? `Not counted: ${item.label}. Voting closed before it arrived, so it was not counted.`
+      ? `Not counted: ${item.label}. Voting closed before it arrived.`
       : `Not saved: ${item.label}. ${event.error.message}`, 'error', item.place)
     refreshMeSoon(ctx)
   } else if (event.type === 'waiting') {

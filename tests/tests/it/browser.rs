@@ -188,6 +188,8 @@ async fn a_card_sent_after_its_activity_closed_is_kept_late_and_the_facilitator_
             "axe: no WCAG 2.2 AA violations on the console listing a late card",
             "the console lists the late card",
             "the facilitator shows the late card and the projector displays it",
+            "axe: no WCAG 2.2 AA violations on the phone told its dot came too late",
+            "a dot that arrives after the vote closed is not counted, and the phone says so",
         ],
     )
     .await
