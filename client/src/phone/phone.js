@@ -188,6 +188,9 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
+      // The list above the answer has just gone, and the answer with it may have left the screen
+      // (a slow answer comes after focus went to it): bring it back into view once drawn.
+      setTimeout(() => { const notice = document.getElementById('notice'); if (notice) notice.scrollIntoView({ block: 'nearest' }) }, 200)
     } else if (event.result && event.result.late) {
       // Kept, not refused: it is in the record, hidden until the facilitator shows it (ROOM-DOCUMENT.md).
       ctx.say(`${capitalised(item.label)} arrived after the activity closed; the facilitator can still show it.`, 'saved', item.place)
