@@ -188,8 +188,10 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
-      // The list above the answer has just gone, and the answer with it may have left the screen
-      // (a slow answer comes after focus went to it): bring it back into view once drawn.
+      // The list above the answer has just gone, and may have taken focus and the answer's place
+      // on the screen with it (a slow answer comes after focus went to "Sending…"): once drawn,
+      // focus the answer again and bring it into view.
+      focusLater('#notice')
       setTimeout(() => { const notice = document.getElementById('notice'); if (notice) notice.scrollIntoView({ block: 'nearest' }) }, 200)
     } else if (event.result && event.result.late) {
       // Kept, not refused: it is in the record, hidden until the facilitator shows it (ROOM-DOCUMENT.md).
