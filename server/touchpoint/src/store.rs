@@ -21,10 +21,12 @@ mod repair;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
 use bytes::Bytes;
+use dashmap::DashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
@@ -143,6 +145,8 @@ enum Request {
 pub struct Store {
     requests: mpsc::UnboundedSender<Request>,
     metrics: Metrics,
+    /// Rooms whose every row has verified since this process started (see [`Store::room`]).
+    verified: Arc<DashMap<RoomCode, ()>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -170,7 +174,7 @@ impl Store {
             .name("store".to_owned())
             .spawn(move || serve(connection, queue, thread_metrics))
             .map_err(|_| StoreError::Stopped)?;
-        Ok((Store { requests, metrics }, thread))
+        Ok((Store { requests, metrics, verified: Arc::default() }, thread))
     }
 
     /// Makes records durable; resolves once they are committed, with the last sequence number.
@@ -213,19 +217,33 @@ impl Store {
     }
 
     /// What is known of a room, `None` if there is none; a quarantined room is an error.
+    ///
+    /// The first time a process is asked about a room, every row of it is verified, so that a
+    /// damaged room is refused on every route from the first request, not only once a join
+    /// loads it; the cost is one read of the room, as its first load makes anyway.
     pub async fn room(&self, code: &RoomCode) -> Result<Option<RoomRecord>, StoreError> {
-        let code = code.clone();
+        let (code, metrics, verified) = (code.clone(), self.metrics.clone(), self.verified.clone());
         self.call(move |db| {
             if let Some(damage) = quarantine_of(db, code.as_str())? {
                 return Ok(Err(StoreError::Quarantined(damage)));
             }
-            db.query_row(
-                "SELECT code, title, is_demo, created_at, template, programme FROM rooms WHERE code = ?1",
-                [code.as_str()],
-                room_record,
-            )
-            .optional()
-            .map(|record| Ok(record.flatten()))
+            let record = db
+                .query_row(
+                    "SELECT code, title, is_demo, created_at, template, programme FROM rooms WHERE code = ?1",
+                    [code.as_str()],
+                    room_record,
+                )
+                .optional()?
+                .flatten();
+            // Only rooms that exist are remembered: guessed codes must not grow the set.
+            if record.is_some() && !verified.contains_key(&code) {
+                if let Err(StoreError::Quarantined(damage)) = read_room(db, &code)? {
+                    quarantine(db, &code, &damage, now(), &metrics)?;
+                    return Ok(Err(StoreError::Quarantined(damage)));
+                }
+                verified.insert(code, ());
+            }
+            Ok(Ok(record))
         })
         .await?
     }
@@ -404,6 +422,7 @@ impl Store {
 
     /// Removes a room and everything stored of it.
     pub async fn delete_room(&self, code: &RoomCode) -> Result<(), StoreError> {
+        self.verified.remove(code);
         let code = code.clone();
         self.call(move |db| {
             let txn = db.transaction()?;

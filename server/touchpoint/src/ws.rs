@@ -96,6 +96,13 @@ impl Ending {
     }
 }
 
+/// Tells a socket whose room is quarantined why it cannot join, in a close frame a browser can read.
+pub async fn refuse_quarantined(mut socket: WebSocket) {
+    if let Some(frame) = Ending::RoomQuarantined.close_frame() {
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+    }
+}
+
 /// Serves one upgraded socket until it closes, the room evicts it, or the server shuts down.
 pub async fn serve(mut socket: WebSocket, session: Session, app: AppState) {
     let gauge = app.metrics.connections(session.role.name());
