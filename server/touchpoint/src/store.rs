@@ -250,9 +250,12 @@ impl Store {
 
     /// Every room, oldest first, each with its quarantine if it has one (for the admin).
     pub async fn rooms(&self) -> Result<Vec<(RoomRecord, Option<(Damage, i64)>)>, StoreError> {
-        self.call(|db| {
+        let metrics = self.metrics.clone();
+        self.call(move |db| {
             let mut quarantines: std::collections::HashMap<_, _> =
                 quarantined(db)?.into_iter().map(|(code, damage, since)| (code, (damage, since))).collect();
+            // The admin looks here after a repair: the count follows what the table says now.
+            metrics.rooms_quarantined.set(quarantines.len() as i64);
             let mut statement = db.prepare(
                 "SELECT code, title, is_demo, created_at, template, programme FROM rooms ORDER BY created_at, code",
             )?;
@@ -706,6 +709,69 @@ mod tests {
         store.append(&code, vec![snapshot("after the vote", 20)]).await?;
         let names: Vec<_> = store.named_snapshots(&code).await?.into_iter().map(|(name, at, _)| (name, at)).collect();
         assert_eq!(names, vec![("after the map".to_owned(), 10), ("after the vote".to_owned(), 20)]);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use yrs::{ReadTxn, StateVector, Text, Transact};
+
+    use super::*;
+
+    /// A database as schema version 1 left it: no checksums, no quarantine.
+    fn version_1(dir: &Path, rows: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
+        let db = Connection::open(dir.join(DATABASE))?;
+        db.execute_batch(
+            "CREATE TABLE rooms (code TEXT PRIMARY KEY, title TEXT NOT NULL, is_demo INTEGER NOT NULL DEFAULT 0,
+                                 created_at INTEGER NOT NULL, template TEXT, programme TEXT);
+             CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, doc INTEGER NOT NULL,
+                                   data BLOB NOT NULL, at INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX updates_by_room ON updates (room, seq);
+             CREATE TABLE snapshots (room TEXT NOT NULL, doc INTEGER NOT NULL, upto_seq INTEGER NOT NULL,
+                                     state BLOB NOT NULL, PRIMARY KEY (room, doc));
+             CREATE TABLE named_snapshots (room TEXT NOT NULL, name TEXT NOT NULL, taken_at INTEGER NOT NULL,
+                                           state BLOB NOT NULL, PRIMARY KEY (room, name));
+             PRAGMA user_version = 1;",
+        )?;
+        for (code, data) in rows {
+            db.execute("INSERT OR IGNORE INTO rooms (code, title, created_at) VALUES (?1, 'Old', 1)", [code])?;
+            db.execute("INSERT INTO updates (room, doc, data) VALUES (?1, 0, ?2)", params![code, data])?;
+        }
+        Ok(())
+    }
+
+    fn an_update(text: &str) -> Vec<u8> {
+        let doc = Doc::new();
+        let notes = doc.get_or_insert_text("notes");
+        notes.push(&mut doc.transact_mut(), text);
+        doc.transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    #[tokio::test]
+    async fn rows_from_before_checksums_are_verified_by_decoding() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (sound, damaged) = (RoomCode::parse("ABCDEFGHJK")?, RoomCode::parse("BCDEFGHJKM")?);
+        version_1(dir.path(), &[(sound.as_str(), an_update("kept")), (damaged.as_str(), vec![0xff; 16])])?;
+        let metrics = Metrics::default();
+        let (store, _thread) = Store::open(dir.path(), metrics.clone())?;
+
+        let stored = store.load(&sound).await?;
+        let docs = store.rebuild(&sound, stored).await?;
+        assert_eq!(docs.board.transact().state_vector().len(), 1);
+        let refused = store.room(&damaged).await;
+        let Err(StoreError::Quarantined(damage)) = refused else { panic!("not quarantined: {refused:?}") };
+        assert_eq!((damage.table.as_str(), damage.row), ("updates", 2));
+        assert!(damage.reason.starts_with("does not decode"), "{}", damage.reason);
+        assert_eq!(metrics.rooms_quarantined.get(), 1);
+        // New rows carry their checksum.
+        store.append(&sound, vec![Record::Update { doc: DocKind::Board, data: an_update("new").into() }]).await?;
+        let n_checked = store
+            .call(|db| {
+                db.query_row("SELECT count(*) FROM updates WHERE crc IS NOT NULL", [], |row| row.get::<_, i64>(0))
+            })
+            .await?;
+        assert_eq!(n_checked, 1);
         Ok(())
     }
 }

@@ -120,7 +120,8 @@ pub fn quarantine(
             reason = %damage.reason,
             "a stored row is damaged: the room is quarantined until `touchpoint repair` rebuilds it"
         );
-        metrics.rooms_quarantined.inc();
     }
+    // Counted from the table, not incremented: a repair run from another process lowers it.
+    metrics.rooms_quarantined.set(db.query_row("SELECT count(*) FROM quarantine", [], |row| row.get(0))?);
     Ok(())
 }
