@@ -249,7 +249,24 @@ impl Store {
     }
 
     /// Every room, oldest first, each with its quarantine if it has one (for the admin).
+    ///
+    /// Rooms this process has not verified yet are verified first, one store job each, so the
+    /// admin sees every damaged room, not only those someone has opened, while commits go on
+    /// between them.
     pub async fn rooms(&self) -> Result<Vec<(RoomRecord, Option<(Damage, i64)>)>, StoreError> {
+        let codes = self
+            .call(|db| {
+                let mut statement = db.prepare("SELECT code FROM rooms")?;
+                let codes = statement.query_map([], |row| row.get::<_, String>(0))?;
+                Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect::<Vec<_>>())
+            })
+            .await?;
+        for code in codes.iter().filter(|code| !self.verified.contains_key(*code)) {
+            match self.room(code).await {
+                Ok(_) | Err(StoreError::Quarantined(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
         let metrics = self.metrics.clone();
         self.call(move |db| {
             let mut quarantines: std::collections::HashMap<_, _> =
