@@ -30,7 +30,9 @@ pub const PARTICIPANT_TOKEN: &str = "participant_token";
     info(
         title = "Touchpoint",
         description = "The HTTP API of a Touchpoint server. Every refusal is `{\"error\": {\"code\", \"message\"}}` \
-                       with a stable code; each route lists the statuses it answers and which credential it takes."
+                       with a stable code; each route lists the statuses it answers and which credential it takes. \
+                       Besides, every route that names a room answers 503 `room_quarantined` while the room's \
+                       stored data is damaged, until an administrator repairs it."
     ),
     modifiers(&BearerCredentials)
 )]
