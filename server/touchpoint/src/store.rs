@@ -237,7 +237,11 @@ impl Store {
                 .flatten();
             // Only rooms that exist are remembered: guessed codes must not grow the set.
             if record.is_some() && !verified.contains_key(&code) {
-                if let Err(StoreError::Quarantined(damage)) = read_room(db, &code)? {
+                let verdict = match read_room(db, &code)? {
+                    Ok(_) => verify_named_snapshots(db, &code)?,
+                    Err(error) => Err(error),
+                };
+                if let Err(StoreError::Quarantined(damage)) = verdict {
                     quarantine(db, &code, &damage, now(), &metrics)?;
                     return Ok(Err(StoreError::Quarantined(damage)));
                 }
@@ -550,6 +554,19 @@ fn open_database(data_dir: &Path) -> Result<Connection, StoreError> {
     let mut connection = Connection::open(data_dir.join(DATABASE))?;
     prepare(&mut connection)?;
     Ok(connection)
+}
+
+/// Verifies a room's named snapshots, which a load does not read.
+fn verify_named_snapshots(db: &Connection, code: &RoomCode) -> rusqlite::Result<Result<(), StoreError>> {
+    let mut statement = db.prepare_cached("SELECT rowid, state, crc FROM named_snapshots WHERE room = ?1")?;
+    let mut rows = statement.query([code.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let stored = StoredRow { table: "named_snapshots", id: row.get(0)?, data: row.get(1)? };
+        if let Err(damage) = stored.verify(row.get(2)?) {
+            return Ok(Err(StoreError::Quarantined(damage)));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// A room's snapshots and log as stored, every row verified; `Err(Quarantined)` names the first

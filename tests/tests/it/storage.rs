@@ -175,6 +175,22 @@ async fn a_log_row_that_verifies_but_does_not_decode_quarantines_the_room_as_it_
 }
 
 #[tokio::test]
+async fn a_damaged_named_snapshot_quarantines_its_room_too() -> anyhow::Result<()> {
+    let mut server = ProcessServer::start().await?;
+    let room = room_with_an_idea(&server, "Room").await?;
+    let snapshot = keyed(json!({ "kind": "take_snapshot", "name": "Before lunch" }));
+    check(&server.intent(&room.code, &room.facilitator_key, &snapshot).await?, 200, None);
+    server.terminate().await?;
+    let db = database(&server);
+    flip_byte(&db, "named_snapshots", row_id(&db, "named_snapshots", "name = 'Before lunch'", &room.code)?)?;
+
+    server.restart().await?;
+    assert_eq!(quarantines(&server).await?[&room.code]["table"], "named_snapshots");
+    assert_quarantined(&server, &room).await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn check_finds_damaged_log_rows_and_repair_rebuilds_the_room_keeping_them_aside() -> anyhow::Result<()> {
     let mut server = ProcessServer::start().await?;
     let healthy = room_with_an_idea(&server, "Healthy").await?;
