@@ -33,9 +33,7 @@ pub const PARTICIPANT_TOKEN: &str = "participant_token";
     info(
         title = "Touchpoint",
         description = "The HTTP API of a Touchpoint server. Every refusal is `{\"error\": {\"code\", \"message\"}}` \
-                       with a stable code; each route lists the statuses it answers and which credential it takes. \
-                       Besides, every route that names a room answers 503 `room_quarantined` while the room's \
-                       stored data is damaged, until an administrator repairs it."
+                       with a stable code; each route lists the statuses it answers and which credential it takes."
     ),
     modifiers(&BearerCredentials)
 )]
@@ -111,6 +109,8 @@ fn common_refusals(room: bool, method: &HttpMethod, operation: &Operation) -> Ve
     if room {
         bad_request.push("invalid_room_code");
         refusals.push((404, vec!["room_not_found"]));
+        // A room whose stored data is damaged is refused until it is repaired (`store::damage`).
+        refusals.push((503, vec!["room_quarantined"]));
     }
     if operation.request_body.is_some() {
         bad_request.push("invalid_json");

@@ -106,11 +106,7 @@ struct RoomList {
     path = "/api/rooms",
     tag = "rooms",
     security(("admin_token" = [])),
-    responses(
-        (status = 200, body = RoomList),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token`", body = ErrorBody),
-    )
+    responses((status = 200, body = RoomList))
 )]
 async fn list_rooms(State(app): State<AppState>, _: Admin) -> Result<Json<RoomList>, ApiError> {
     let rooms = app.store.rooms().await?;
