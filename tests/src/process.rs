@@ -79,14 +79,14 @@ impl ProcessServer {
     }
 }
 
-/// Runs the binary's command line (`export`, ...) with `--out <out> --data-dir <data_dir>` appended.
+/// Runs the binary's command line (`export`, ...), its `args` ending in `--out`, with `<out> --data-dir <data_dir>` appended.
 pub async fn run_cli(
     args: &[&str],
     out: &std::path::Path,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<std::process::Output> {
     let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-    all.extend([OsStr::new("--out"), out.as_os_str(), OsStr::new("--data-dir"), data_dir.as_os_str()]);
+    all.extend([out.as_os_str(), OsStr::new("--data-dir"), data_dir.as_os_str()]);
     run_binary(&all).await
 }
 
