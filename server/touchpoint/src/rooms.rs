@@ -68,6 +68,8 @@ pub enum JoinError {
     RoomFull,
     #[error("the room could not be loaded")]
     Unavailable,
+    #[error("the room's stored data is damaged")]
+    Quarantined,
 }
 
 /// Why an intent got no answer from its room.
@@ -79,6 +81,8 @@ pub enum IntentFailure {
     RateLimited,
     #[error("the room is unavailable; try again")]
     Unavailable,
+    #[error("the room's stored data is damaged")]
+    Quarantined,
 }
 
 /// A joined connection's side of the room: where to send, and what to receive.
