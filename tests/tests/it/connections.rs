@@ -100,3 +100,162 @@ async fn past_the_connection_limit_connections_are_refused_politely_then_closed(
     assert!((1.0..=4.0).contains(&open), "open connections: {open}");
     Ok(())
 }
+
+/// Opens a WebSocket by hand and reads the server's 101, for frames no real client sends.
+async fn raw_socket(server: &TestServer, code: &str, token: &str) -> anyhow::Result<TcpStream> {
+    let mut tcp = TcpStream::connect(server.addr).await?;
+    let request = format!(
+        "GET /sync/{code}?token={token} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = tokio::time::timeout(DEADLINE, tcp.read_u8()).await.context("no answer to the upgrade")??;
+        head.push(byte);
+    }
+    anyhow::ensure!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    Ok(tcp)
+}
+
+/// Reads the server's frames until its close frame; returns its code and reason.
+async fn read_close(tcp: &mut TcpStream) -> anyhow::Result<(u16, String)> {
+    loop {
+        let read = async {
+            let [first, second] = [tcp.read_u8().await?, tcp.read_u8().await?];
+            let len = match second & 0x7f {
+                126 => u64::from(tcp.read_u16().await?),
+                127 => tcp.read_u64().await?,
+                len => u64::from(len),
+            };
+            let mut payload = vec![0u8; usize::try_from(len)?];
+            tcp.read_exact(&mut payload).await?;
+            anyhow::Ok((first & 0x0f, payload))
+        };
+        let (opcode, payload) = tokio::time::timeout(DEADLINE, read).await.context("no close frame")??;
+        if opcode == 8 {
+            anyhow::ensure!(payload.len() >= 2, "a close frame without a code");
+            return Ok((u16::from_be_bytes([payload[0], payload[1]]), String::from_utf8(payload[2..].to_vec())?));
+        }
+    }
+}
+
+/// A frame from the client, masked with a zero key (which leaves the payload as it is).
+fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![first, 0x80 | u8::try_from(payload.len()).unwrap_or(127)];
+    if payload.len() > 125 {
+        frame[1] = 0x80 | 126;
+        frame.extend(u16::try_from(payload.len()).unwrap_or(u16::MAX).to_be_bytes());
+    }
+    frame.extend([0, 0, 0, 0]);
+    frame.extend(payload);
+    frame
+}
+
+#[tokio::test]
+async fn protocol_violations_are_closed_with_the_code_rfc_6455_names_and_counted() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let room = server.create_room("Room").await?;
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("unmasked", vec![0x82, 0x01, 0x00], 1002, "frames from a client must be masked"),
+        ("reserved bit", masked(0x80 | 0x40 | 0x2, &[0]), 1002, "reserved bits must be zero"),
+        ("unknown data opcode", masked(0x80 | 0x3, &[0]), 1002, "unknown opcode"),
+        ("unknown control opcode", masked(0x80 | 0xb, &[]), 1002, "unknown opcode"),
+        ("oversized ping", masked(0x80 | 0x9, &[0; 126]), 1002, "control frames must be at most 125 bytes"),
+        ("fragmented ping", masked(0x9, &[]), 1002, "control frames must not be fragmented"),
+        ("invalid UTF-8", masked(0x80 | 0x1, &[0xc3, 0x28]), 1007, "invalid UTF-8 in a text frame"),
+    ];
+    for (name, frame, code, reason) in &cases {
+        let mut tcp = raw_socket(&server, &room.code, &room.facilitator_key).await?;
+        tcp.write_all(frame).await?;
+        assert_eq!(read_close(&mut tcp).await?, (*code, (*reason).to_owned()), "{name}");
+    }
+    assert_eq!(server.metric("touchpoint_protocol_violations_total", r#"code="1002""#).await?, 6.0);
+    assert_eq!(server.metric("touchpoint_protocol_violations_total", r#"code="1007""#).await?, 1.0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_closed_and_its_presence_removed() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| {
+        config.limits.ping_interval_secs = 1;
+        config.limits.liveness_timeout_secs = 2;
+    })
+    .await?;
+    let room = server.create_room("Room").await?;
+    let mut watcher = server.connect(&room.code, &room.facilitator_key).await?;
+    let mut asleep = server.connect(&room.code, &room.facilitator_key).await?;
+    asleep.send_raw(crate::sync::awareness(&[(5, 1, r#"{"name":"Phone"}"#)])).await?;
+    assert_eq!(crate::sync::next_awareness(&mut watcher).await?, vec![(5, 1, r#"{"name":"Phone"}"#.to_owned())]);
+    // From here on the phone reads nothing, so it answers no ping; the watcher keeps reading.
+    let started = Instant::now();
+    assert_eq!(crate::sync::next_awareness(&mut watcher).await?, vec![(5, 2, "null".to_owned())]);
+    assert!(started.elapsed() >= Duration::from_millis(1500), "closed before the liveness timeout");
+    assert_eq!(server.metric("touchpoint_connections_closed_total", r#"reason="unresponsive""#).await?, 1.0);
+    drop(asleep);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_stock_client_in_an_idle_room_never_reconnects() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| {
+        config.limits.ping_interval_secs = 1;
+        config.limits.liveness_timeout_secs = 2;
+    })
+    .await?;
+    // Six seconds idle: several pings, and twice the liveness timeout.
+    let output = touchpoint_tests::node::run_script(
+        "liveness.mjs",
+        &["--url", &server.base_url(), "--admin-token", touchpoint_tests::ADMIN_TOKEN, "--idle-ms", "6000"],
+    )
+    .await?;
+    let report: serde_json::Value = serde_json::from_str(output.trim())?;
+    assert_eq!(report["connected"], true, "{report}");
+    let statuses = report["statuses"].as_array().context("statuses")?;
+    assert!(statuses.iter().all(|status| status != "disconnected"), "the client reconnected: {report}");
+    assert_eq!(server.metric("touchpoint_connections_closed_total", r#"reason="unresponsive""#).await?, 0.0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_is_closed_with_1013() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|config| {
+        config.limits.outbound_queue = 4;
+        config.limits.max_bytes_per_sec = 1 << 30;
+    })
+    .await?;
+    let room = server.create_room("Room").await?;
+    let mut facilitator = server.connect(&room.code, &room.facilitator_key).await?;
+    // A tiny receive buffer: the server's writes block at once, as on a phone that stopped reading.
+    let tcp = tokio::net::TcpSocket::new_v4()?;
+    tcp.set_recv_buffer_size(4096)?;
+    let tcp = tcp.connect(server.addr).await?;
+    let token = server.participant_token(&room.code).await?;
+    let (mut stalled, _) = tokio_tungstenite::client_async(server.sync_url(&room.code, &token), tcp).await?;
+
+    let chunk = "x".repeat(64 << 10);
+    let notes = facilitator.doc.get_or_insert_text("notes");
+    for _ in 0..200 {
+        facilitator.edit(|txn| yrs::Text::push(&notes, txn, &chunk)).await?;
+    }
+    server.wait_for_metric("touchpoint_evictions_total", r#"reason="too_slow""#, |n| n >= 1.0).await?;
+    // Reading again, the client finds what was sent before the eviction, then the reason.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        use futures_util::StreamExt;
+        let message = tokio::time::timeout_at(deadline, stalled.next()).await.context("no close frame in time")?;
+        match message.context("ended without a close frame")?? {
+            tokio_tungstenite::tungstenite::Message::Close(Some(close)) => {
+                assert_eq!(
+                    (u16::from(close.code), close.reason.as_str()),
+                    (1013, "too slow to keep up; reconnect to resync")
+                );
+                break;
+            }
+            tokio_tungstenite::tungstenite::Message::Close(None) => anyhow::bail!("a close frame without a code"),
+            _ => {}
+        }
+    }
+    assert!(server.metric("touchpoint_connections_closed_total", r#"reason="too_slow""#).await? >= 1.0);
+    Ok(())
+}
