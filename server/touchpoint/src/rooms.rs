@@ -74,6 +74,9 @@ pub enum IntentFailure {
     Refused(#[from] IntentError),
     #[error("too many requests; wait a moment")]
     RateLimited,
+    /// The room takes no more contributions from participants this minute.
+    #[error("the room is taking many contributions at once; yours will go through in a moment")]
+    RoomBusy { retry_after_secs: u64 },
     #[error("the room is unavailable; try again")]
     Unavailable,
 }

@@ -169,6 +169,10 @@ impl From<IntentFailure> for ApiError {
             IntentFailure::RateLimited => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", failure.to_string())
             }
+            IntentFailure::RoomBusy { retry_after_secs } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "room_busy", failure.to_string())
+                    .retry_after(retry_after_secs)
+            }
             IntentFailure::Unavailable => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())
             }
