@@ -98,6 +98,8 @@ pub enum Query {
     Participant(ParticipantId),
     /// A vote's results, revealed or not (for the facilitator).
     Results(String),
+    /// Whether a participant erased themselves (`true` or `false`).
+    Erased(ParticipantId),
 }
 
 type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;

@@ -138,6 +138,8 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRoomCode(error) => return error.clone().into(),
             AuthError::RoomNotFound => return ApiError::room_not_found(),
             AuthError::Store(_) => return ApiError::internal(&error),
+            AuthError::RoomUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "room_unavailable"),
+            AuthError::Erased => (StatusCode::UNAUTHORIZED, "participant_erased"),
             AuthError::MissingRoomCredential | AuthError::MissingAdminToken | AuthError::MissingSocketToken => {
                 (StatusCode::UNAUTHORIZED, "missing_token")
             }

@@ -120,7 +120,7 @@ fn too_many_joins(app: &AppState) -> ApiError {
     responses(
         (status = 200, description = "The intent's outcome, the same on a retry with the same key", body = Outcome),
         (status = 400, description = "`invalid_json` or `invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 401, description = "`missing_token`, or `participant_erased`: the token's participant erased themselves", body = ErrorBody),
         (status = 403, description = "`invalid_token`, `viewer_read_only`, `facilitator_only`, \
                                       `participant_only` or `not_yours`", body = ErrorBody),
         (status = 404, description = "`room_not_found`, `unknown_activity` or `unknown_contribution`", body = ErrorBody),
@@ -150,7 +150,7 @@ async fn intent(
     responses(
         (status = 200, body = ParticipantView),
         (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
+        (status = 401, description = "`missing_token`, or `participant_erased`: the token's participant erased themselves", body = ErrorBody),
         (status = 403, description = "`invalid_token` or `participant_only`", body = ErrorBody),
         (status = 404, description = "`room_not_found`", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),

@@ -206,6 +206,7 @@ impl RoomWorker {
                         Query::Participant(participant) => {
                             to_json(&self.docs.participant_view(&participant.to_string()))
                         }
+                        Query::Erased(participant) => Ok(Value::Bool(self.docs.is_erased(&participant.to_string()))),
                         Query::Results(activity) => self
                             .docs
                             .results(&activity)
