@@ -261,3 +261,69 @@ async fn a_reader_that_stops_reading_is_closed_with_1013() -> anyhow::Result<()>
     }
     Ok(())
 }
+
+/// Asks for `/metrics` on a connection kept open, and reads one counter from the answer.
+async fn counter_over(tcp: &mut TcpStream, name: &str) -> anyhow::Result<f64> {
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tokio::time::timeout(DEADLINE, tcp.read_u8()).await.context("no answer")??);
+    }
+    let head = String::from_utf8(head)?.to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .context("no content-length")?
+        .trim()
+        .parse::<usize>()?;
+    let mut body = vec![0u8; length];
+    tcp.read_exact(&mut body).await?;
+    let prefix = format!("{name} ");
+    String::from_utf8(body)?
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()).map(str::to_owned))
+        .with_context(|| format!("no {name}"))?
+        .parse::<f64>()
+        .map_err(Into::into)
+}
+
+#[tokio::test]
+async fn running_out_of_file_descriptors_is_logged_and_backed_off_not_spun_on() -> anyhow::Result<()> {
+    let server = touchpoint_tests::ProcessServer::start().await?;
+    let mut probe = TcpStream::connect(server.addr).await?;
+    assert_eq!(counter_over(&mut probe, "touchpoint_accept_errors_total").await?, 0.0);
+    let pid = server.pid().context("the server's pid")?.to_string();
+    // Far below the connection limit: accepting fails with EMFILE long before the limit refuses.
+    let status = tokio::process::Command::new("prlimit")
+        .args(["--pid", &pid, "--nofile=48:48"])
+        .status()
+        .await
+        .context("prlimit")?;
+    anyhow::ensure!(status.success(), "prlimit failed");
+    let started = Instant::now();
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        held.push(TcpStream::connect(server.addr).await?);
+    }
+    // The server keeps trying, after growing pauses, while the probe's connection still answers.
+    let deadline = started + DEADLINE;
+    let n_errors = loop {
+        let n_errors = counter_over(&mut probe, "touchpoint_accept_errors_total").await?;
+        if n_errors >= 8.0 {
+            break n_errors;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "accept failed only {n_errors} times");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Pauses of 5 ms doubling to at most 1 s: a handful a second, never a spin.
+    let allowed = 8.0 + started.elapsed().as_secs_f64();
+    assert!(n_errors <= allowed, "accept failed {n_errors} times in {:?}", started.elapsed());
+    // Once descriptors are free, the server serves new connections again.
+    drop(held);
+    let deadline = Instant::now() + DEADLINE;
+    while !matches!(server.get("/healthz").await, Ok(response) if response.status == 200) {
+        anyhow::ensure!(Instant::now() < deadline, "the server did not serve again once descriptors were free");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
