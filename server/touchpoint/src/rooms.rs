@@ -38,6 +38,8 @@ pub enum Eviction {
     TooSlow,
     /// Its update could not be applied to the document.
     InvalidUpdate,
+    /// Its update depends on changes the board lacks: reconnecting resyncs it whole.
+    MissingDependencies,
     /// Its awareness update was malformed or too large.
     InvalidAwareness,
     /// The room could not store an update and is restarting.
@@ -51,6 +53,7 @@ impl Eviction {
         match self {
             Eviction::TooSlow => "too_slow",
             Eviction::InvalidUpdate => "invalid_update",
+            Eviction::MissingDependencies => "missing_dependencies",
             Eviction::InvalidAwareness => "invalid_awareness",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",

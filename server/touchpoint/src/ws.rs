@@ -85,6 +85,9 @@ impl Ending {
                 (close_code::INVALID, "invalid document update")
             }
             Ending::Evicted(Eviction::InvalidAwareness) => (close_code::INVALID, "invalid awareness update"),
+            Ending::Evicted(Eviction::MissingDependencies) => {
+                (close_code::POLICY, "update depends on changes the room does not have; reconnect to resync")
+            }
             Ending::Evicted(Eviction::RoomFailed) => (close_code::ERROR, "room failed; reconnect to resync"),
             Ending::Evicted(Eviction::RoomDeleted) => (close_code::NORMAL, "the room was deleted"),
             Ending::TextFrame => (close_code::UNSUPPORTED, "binary frames only"),

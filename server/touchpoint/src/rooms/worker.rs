@@ -250,6 +250,7 @@ impl RoomWorker {
         tracing::warn!(conn, %error, "message refused");
         let eviction = match error {
             SyncError::Update(_) => Eviction::InvalidUpdate,
+            SyncError::MissingDependencies => Eviction::MissingDependencies,
             SyncError::Awareness(_) => Eviction::InvalidAwareness,
         };
         self.shared.metrics.reject(eviction.name());
