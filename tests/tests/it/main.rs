@@ -6,6 +6,7 @@
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
+//! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
 //! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
@@ -14,6 +15,7 @@
 mod analysis;
 mod api;
 mod browser;
+mod connections;
 mod durability;
 mod hostile;
 mod intents;
