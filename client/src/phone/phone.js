@@ -187,6 +187,8 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'set_profile') ctx.me.profile = event.result.profile
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
+      // The server refuses this token from now on (`participant_erased`): the next visit joins afresh.
+      store.set(`tp:token:${ctx.code}`, null)
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
       // The list above the answer has just gone, and may have taken focus and the answer's place
       // on the screen with it (a slow answer comes after focus went to "Sending…"): once drawn,
