@@ -13,6 +13,8 @@ import { announce, alertNow } from '../a11y.js'
 import { participationView, joinAddress, formatCode, activityBoard } from '../projector/board.js'
 import { activityPanel } from './activity.js'
 import { moderationView } from './moderation.js'
+import { lateView } from './late.js'
+import { quarantinedPage } from './quarantine.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
@@ -57,6 +59,11 @@ async function begin(ctx) {
     // Checks the key (only a facilitator may list snapshots) before anything else.
     ctx.snapshots = (await call('GET', `${roomApi(ctx.code)}/snapshots`, { token: ctx.key })).snapshots
   } catch (error) {
+    if (error.code === 'room_quarantined') {
+      ctx.quarantined = true
+      ctx.schedule()
+      return
+    }
     if (!error.retry) {
       ctx.keyError = error.status === 404 ? 'There is no room with this code.' : 'This key does not open this room. Check the facilitator link you were given.'
       ctx.key = ''
@@ -154,6 +161,7 @@ function onOutbox(ctx, event) {
 
 function view(ctx) {
   if (!ctx.key) return keyForm(ctx)
+  if (ctx.quarantined) return quarantinedPage(ctx.code)
   const room = ctx.room
   if (!room) {
     return h('main', { class: 'page console', id: 'main' }, h('h1', null, 'Facilitator console'), h('p', { class: 'notice wait' }, 'Connecting to the room…'))
@@ -216,7 +224,8 @@ function runView(ctx) {
       timerView(ctx),
       h('h2', null, 'Who is here'),
       participationView(room)),
-    selected ? activityPanel(ctx, selected) : null)
+    selected ? activityPanel(ctx, selected) : null,
+    lateView(ctx))
 }
 
 const STATE_WORDS = { pending: 'Not started', open: 'Open', locked: 'Closed' }
@@ -313,12 +322,32 @@ function dataView(ctx) {
         ? h('a', { class: 'button small secondary', href: `${ctx.projectorUrl}&replay`, target: 'touchpoint-projector', rel: 'noopener' }, 'Replay the board on the projector')
         : null),
     h('section', { class: 'panel', 'aria-labelledby': 'export-h' },
+      h('h2', { id: 'report-h' }, 'Insights report'),
+      h('p', { class: 'hint' }, 'What the room said, in charts and words, for the write-up: it prints to PDF. Groups of fewer than five people are not shown apart.'),
+      h('button', { type: 'button', class: 'button small primary', onclick: () => openReport(ctx) }, 'Open the insights report'),
       h('h2', { id: 'export-h' }, 'Download the data'),
       h('p', { class: 'hint' }, 'For the analysts: everything said, by group, never by person. Pledge contacts are not included.'),
       h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'button small primary', onclick: () => download('export.json', `${ctx.code}.json`) }, 'Everything (JSON)'),
         files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`))))),
   snapshotView(ctx))
+}
+
+/**
+ * The report needs the facilitator key, which a link cannot carry: the console asks for a link
+ * that opens it for a minute only. The tab is opened at the click (a browser allows a new tab
+ * only then) and sent to the report once the link is here.
+ */
+async function openReport(ctx) {
+  const tab = window.open('', 'touchpoint-report')
+  try {
+    const link = await call('GET', `${roomApi(ctx.code)}/report-link`, { token: ctx.key })
+    if (tab) tab.location.replace(link.url)
+    else location.assign(link.url)
+  } catch (error) {
+    if (tab) tab.close()
+    ctx.say(`Could not open the report: ${error.message}`, 'error')
+  }
 }
 
 async function openSnapshot(ctx, name) {

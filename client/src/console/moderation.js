@@ -6,7 +6,7 @@ import { contributions, COLLECTIONS, activity as findActivity, perspectiveLabel,
 
 const WHAT = { cards: 'Card', ideas: 'Idea', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word', feedback: 'Feedback' }
 
-function text(room, c) {
+export function contributionText(room, c) {
   const a = findActivity(room, c.activity)
   if (c.collection === COLLECTION.CARDS) {
     const t = a && (a.touchpoints || []).find((x) => x.id === c.touchpoint)
@@ -35,14 +35,14 @@ export function moderationView(ctx) {
     h('ul', { class: 'moderation-list' }, shown.map((c) => {
       const a = findActivity(room, c.activity)
       return h('li', { key: c.id, class: `moderation-item${c.hidden ? ' is-hidden' : ''}` },
-        h('p', { class: 'mod-text' }, c.hidden ? h('strong', null, 'Hidden: ') : null, h('span', { dir: 'auto' }, text(room, c))),
+        h('p', { class: 'mod-text' }, c.hidden ? h('strong', null, 'Hidden: ') : null, h('span', { dir: 'auto' }, contributionText(room, c))),
         h('p', { class: 'hint' }, [WHAT[c.collection], a ? a.title : c.activity,
           c.perspective ? [perspectiveLabel(room, c.perspective), roleLabel(room, c.perspective, c.role)].filter(Boolean).join(', ') : 'perspective not said',
           c.assisted ? 'typed in from paper' : null].filter(Boolean).join(' · ')),
         h('button', {
           type: 'button',
           class: `button small ${c.hidden ? 'secondary' : 'danger'}`,
-          'aria-label': `${c.hidden ? 'Show again' : 'Hide'}: ${text(room, c).slice(0, 60)}`,
+          'aria-label': `${c.hidden ? 'Show again' : 'Hide'}: ${contributionText(room, c).slice(0, 60)}`,
           onclick: () => ctx.act({ kind: 'set_hidden', id: c.id, hidden: !c.hidden }, c.hidden ? 'show a contribution again' : 'hide a contribution'),
         }, c.hidden ? 'Show again' : 'Hide'))
     })),

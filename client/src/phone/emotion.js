@@ -167,7 +167,7 @@ function cardList(ctx, a, cards, locked, waiting = []) {
       return h('li', { key: card.id, class: 'my-item' },
         h('p', null, h('strong', null, t ? t.label : card.touchpoint), ': ', card.word ? h('span', { class: 'chip own' }, card.word) : emotionChip(e)),
         card.note ? h('p', { class: 'note', dir: 'auto' }, card.note) : null,
-        card.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this card from the board.') : null,
+        hiddenHint(card, 'this card'),
         locked ? null : h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'button small secondary', 'aria-label': `Change your card at ${t ? t.label : ''}`, onclick: () => {
             const d = ctx.draft(a.id)
@@ -177,6 +177,14 @@ function cardList(ctx, a, cards, locked, waiting = []) {
           } }, 'Change'),
           withdrawButton(ctx, card, `your card at “${t ? t.label : ''}”`)))
     })))
+}
+
+/** Why one's own contribution is not on the board: it arrived late, or the facilitator hid it. */
+export function hiddenHint(c, what = 'this') {
+  if (!c.hidden) return null
+  return h('p', { class: 'hint' }, c.late
+    ? 'This arrived after the activity closed. It is kept; the facilitator can still show it.'
+    : `The facilitator has hidden ${what} from the board.`)
 }
 
 export function withdrawButton(ctx, c, what) {

@@ -3,7 +3,7 @@
 // touchstone words. Each form keeps its draft until the outbox has it.
 import { h, focusLater } from '../dom.js'
 import { contribution, COLLECTION } from '../board.js'
-import { withdrawButton } from './emotion.js'
+import { hiddenHint, withdrawButton } from './emotion.js'
 import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
 
 const TEXT_MAX = LIMITS.text
@@ -43,7 +43,7 @@ function list(ctx, title, saved, pending, render, locked) {
         h('p', { dir: 'auto' }, render(item.body)), h('p', { class: 'hint' }, 'Not sent yet: it will be sent by itself.'))),
       saved.map((c) => h('li', { key: c.id, class: 'my-item' },
         h('p', { dir: 'auto' }, render(c)),
-        c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
+        hiddenHint(c),
         locked ? null : h('div', { class: 'actions' }, withdrawButton(ctx, c, 'this'))))))
 }
 

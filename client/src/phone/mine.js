@@ -4,7 +4,7 @@
 // after a confirmation that says what goes and that it cannot be undone.
 import { h, focusLater } from '../dom.js'
 import { contribution, kindWords, COLLECTION } from '../board.js'
-import { emotionChip, withdrawButton } from './emotion.js'
+import { emotionChip, hiddenHint, withdrawButton } from './emotion.js'
 import { eraseContactButton } from './forms.js'
 import { RATINGS } from './feedback.js'
 
@@ -56,7 +56,7 @@ export function mineView(ctx) {
         saved.map((c) => h('li', { key: c.id, class: 'my-item' },
           h('p', { class: 'hint' }, WHAT[c.collection]),
           h('p', { dir: 'auto' }, text(ctx, c, a)),
-          c.hidden ? h('p', { class: 'hint' }, 'The facilitator has hidden this from the board.') : null,
+          hiddenHint(c),
           a.state === 'locked' ? null : h('div', { class: 'actions' },
             c.collection === COLLECTION.CARDS ? h('button', { type: 'button', class: 'button small secondary', onclick: () => {
               const d = ctx.draft(a.id)

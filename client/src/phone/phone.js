@@ -187,7 +187,17 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'set_profile') ctx.me.profile = event.result.profile
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
+      // The server refuses this token from now on (`participant_erased`): the next visit joins afresh.
+      store.set(`tp:token:${ctx.code}`, null)
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
+      // The list above the answer has just gone, and may have taken focus and the answer's place
+      // on the screen with it (a slow answer comes after focus went to "Sending…"): once drawn,
+      // focus the answer again and bring it into view.
+      focusLater('#notice')
+      setTimeout(() => { const notice = document.getElementById('notice'); if (notice) notice.scrollIntoView({ block: 'nearest' }) }, 200)
+    } else if (event.result && event.result.late) {
+      // Kept, not refused: it is in the record, hidden until the facilitator shows it (ROOM-DOCUMENT.md).
+      ctx.say(`${capitalised(item.label)} arrived after the activity closed; the facilitator can still show it.`, 'saved', item.place)
     } else if (item.quiet) announce(`Saved: ${item.label}.`)
     else ctx.say(`Saved: ${item.label}.`, 'saved', item.place)
     refreshMeSoon(ctx)
@@ -197,13 +207,18 @@ function onOutbox(ctx, event) {
       Object.assign(ctx.draft(item.restore.activity), item.restore.fields)
       ctx.saveDrafts()
     }
-    ctx.say(`Not saved: ${item.label}. ${event.error.message}`, 'error', item.place)
+    const lateBallot = event.error.code === 'activity_not_open' && ['set_dots', 'set_score'].includes(item.body.kind)
+    ctx.say(lateBallot
+      ? `Not counted: ${item.label}. Voting closed before it arrived.`
+      : `Not saved: ${item.label}. ${event.error.message}`, 'error', item.place)
     refreshMeSoon(ctx)
   } else if (event.type === 'waiting') {
     ctx.notice = { text: `Not sent yet: ${item.label}. ${event.error.status === 0 ? 'Waiting for a connection.' : event.error.message} It will be sent by itself; you can carry on.`, kind: 'wait', place: item.place }
   }
   ctx.schedule()
 }
+
+const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1)
 
 let meTimer = null
 function refreshMeSoon(ctx) {

@@ -101,6 +101,9 @@ pub struct CardRow {
     pub valence: Option<Valence>,
     pub note: Option<String>,
     pub hidden: bool,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -150,6 +153,9 @@ pub struct NoteRow {
     pub section: String,
     pub text: String,
     pub hidden: bool,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -162,6 +168,9 @@ pub struct IdeaRow {
     pub option: Option<String>,
     pub text: String,
     pub hidden: bool,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -176,6 +185,9 @@ pub struct PledgeRow {
     pub name: Option<String>,
     pub organisation: Option<String>,
     pub hidden: bool,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -187,6 +199,9 @@ pub struct TouchstoneRow {
     pub activity: String,
     pub word: String,
     pub hidden: bool,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -204,6 +219,9 @@ pub struct FeedbackRow {
     /// What to change, if they said.
     pub change: Option<String>,
     pub hidden: bool,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -291,46 +309,43 @@ impl Dataset {
         let common = |author: &Option<String>, header: Header| -> Common {
             let source = source(author, &header);
             let at = i64::try_from(header.at).unwrap_or(i64::MAX);
-            (header.id, header.activity, header.hidden, at, source)
+            (header.id, header.activity, header.hidden, header.late, at, source)
         };
-        let cards = rows(record.cards, &common, |c, (id, activity, hidden, at, source)| {
+        let cards = rows(record.cards, &common, |c, (id, activity, hidden, late, at, source)| {
             let valence = valence_of(&activity, &c.emotion);
             let (touchpoint, emotion, word, note) = (c.touchpoint, c.emotion, c.word, c.note);
-            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, at, source }
+            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, late, at, source }
         });
-        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, at, source)| NoteRow {
+        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, late, at, source)| NoteRow {
             id,
             activity,
             section: c.section,
             text: c.text,
             hidden,
+            late,
             at,
             source,
         });
-        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, at, source)| IdeaRow {
+        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, late, at, source)| IdeaRow {
             id,
             activity,
             option: c.option,
             text: c.text,
             hidden,
+            late,
             at,
             source,
         });
-        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, at, source)| {
+        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, late, at, source)| {
             let (text, name, organisation) = (c.text, c.name, c.organisation);
-            PledgeRow { id, activity, text, name, organisation, hidden, at, source }
+            PledgeRow { id, activity, text, name, organisation, hidden, late, at, source }
         });
-        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, at, source)| TouchstoneRow {
-            id,
-            activity,
-            word: c.word,
-            hidden,
-            at,
-            source,
+        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, late, at, source)| {
+            TouchstoneRow { id, activity, word: c.word, hidden, late, at, source }
         });
-        let feedback = rows(record.feedback, &common, |c, (id, activity, hidden, at, source)| {
+        let feedback = rows(record.feedback, &common, |c, (id, activity, hidden, late, at, source)| {
             let (rating, worked, change) = (c.rating, c.worked, c.change);
-            FeedbackRow { id, activity, rating, worked, change, hidden, at, source }
+            FeedbackRow { id, activity, rating, worked, change, hidden, late, at, source }
         });
 
         // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
@@ -390,8 +405,8 @@ impl Dataset {
     }
 }
 
-/// What every row takes from a contribution's header: id, activity, hidden, time and source.
-type Common = (String, String, bool, i64, Source);
+/// What every row takes from a contribution's header: id, activity, hidden, late, time and source.
+type Common = (String, String, bool, bool, i64, Source);
 
 /// One row per contribution, each made from the contribution and its header's [`Common`] part.
 fn rows<C: Contributed, R>(

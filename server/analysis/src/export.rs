@@ -4,7 +4,9 @@
 //! answer and participant; one column per field, and one per segment the room defines
 //! (`segment_<id>`), so a file loads as it is into a spreadsheet, R or
 //! pandas. Cells are quoted as RFC 4180 says (by the `csv` crate, with CRLF
-//! line ends as the RFC has them). Free text comes from strangers,
+//! line ends as the RFC has them), after a UTF-8 byte order mark so that Excel
+//! reads Welsh, Urdu and emoji as they are; each contribution's time is in
+//! Unix seconds (`at`) and in ISO 8601 UTC (`at_utc`). Free text comes from strangers,
 //! so a cell that a spreadsheet would run as a formula (starting with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 
@@ -39,9 +41,13 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         cells.extend(segments.iter().map(|id| p.segments.get(id).cloned().unwrap_or_default()));
         cells
     });
+    // After a contribution's own columns: its moderation, whether it came late, and its time twice.
+    let marked = |hidden: bool, late: bool, at: i64| [yes(hidden), yes(late), at.to_string(), iso_utc(at)];
+    let marked_contributions =
+        |columns: &[&str], rows: Vec<(Vec<String>, &Source)>| contributions(&[columns, &MARKED].concat(), rows);
     let cards = dataset.cards.iter().map(|c| {
         let valence = c.valence.map(valence_name).unwrap_or_default().to_owned();
-        let cells = vec![
+        let mut cells = vec![
             c.id.clone(),
             c.activity.clone(),
             c.touchpoint.clone(),
@@ -49,9 +55,8 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             opt(&c.word),
             valence,
             opt(&c.note),
-            yes(c.hidden),
-            c.at.to_string(),
         ];
+        cells.extend(marked(c.hidden, c.late, c.at));
         (cells, &c.source)
     });
     let dots = dataset
@@ -63,71 +68,59 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         .iter()
         .map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string(), opt(&s.paper_ballot)], &s.source));
     let path_notes = dataset.path_notes.iter().map(|n| {
-        let cells =
-            vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone(), yes(n.hidden), n.at.to_string()];
+        let mut cells = vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone()];
+        cells.extend(marked(n.hidden, n.late, n.at));
         (cells, &n.source)
     });
     let ideas = dataset.ideas.iter().map(|i| {
-        let cells =
-            vec![i.id.clone(), i.activity.clone(), opt(&i.option), i.text.clone(), yes(i.hidden), i.at.to_string()];
+        let mut cells = vec![i.id.clone(), i.activity.clone(), opt(&i.option), i.text.clone()];
+        cells.extend(marked(i.hidden, i.late, i.at));
         (cells, &i.source)
     });
     let pledges = dataset.pledges.iter().map(|p| {
-        let cells = vec![
-            p.id.clone(),
-            p.activity.clone(),
-            p.text.clone(),
-            opt(&p.name),
-            opt(&p.organisation),
-            yes(p.hidden),
-            p.at.to_string(),
-        ];
+        let mut cells = vec![p.id.clone(), p.activity.clone(), p.text.clone(), opt(&p.name), opt(&p.organisation)];
+        cells.extend(marked(p.hidden, p.late, p.at));
         (cells, &p.source)
     });
-    let touchstones = dataset
-        .touchstones
-        .iter()
-        .map(|t| (vec![t.id.clone(), t.activity.clone(), t.word.clone(), yes(t.hidden), t.at.to_string()], &t.source));
+    let touchstones = dataset.touchstones.iter().map(|t| {
+        let mut cells = vec![t.id.clone(), t.activity.clone(), t.word.clone()];
+        cells.extend(marked(t.hidden, t.late, t.at));
+        (cells, &t.source)
+    });
     let feedback = dataset.feedback.iter().map(|f| {
-        let cells = vec![
-            f.id.clone(),
-            f.activity.clone(),
-            f.rating.to_string(),
-            opt(&f.worked),
-            opt(&f.change),
-            yes(f.hidden),
-            f.at.to_string(),
-        ];
+        let mut cells = vec![f.id.clone(), f.activity.clone(), f.rating.to_string(), opt(&f.worked), opt(&f.change)];
+        cells.extend(marked(f.hidden, f.late, f.at));
         (cells, &f.source)
     });
     vec![
         ("participants.csv", table(&participants_header, participants)),
         (
             "cards.csv",
-            contributions(
-                &["id", "activity", "touchpoint", "emotion", "word", "valence", "note", "hidden", "at"],
+            marked_contributions(
+                &["id", "activity", "touchpoint", "emotion", "word", "valence", "note"],
                 cards.collect(),
             ),
         ),
         ("dots.csv", contributions(&["activity", "option", "dots", "paper_ballot"], dots.collect())),
         ("scores.csv", contributions(&["activity", "option", "score", "paper_ballot"], scores.collect())),
-        ("path_notes.csv", contributions(&["id", "activity", "section", "text", "hidden", "at"], path_notes.collect())),
-        ("ideas.csv", contributions(&["id", "activity", "option", "text", "hidden", "at"], ideas.collect())),
-        (
-            "pledges.csv",
-            contributions(&["id", "activity", "text", "name", "organisation", "hidden", "at"], pledges.collect()),
-        ),
-        ("touchstones.csv", contributions(&["id", "activity", "word", "hidden", "at"], touchstones.collect())),
-        (
-            "feedback.csv",
-            contributions(&["id", "activity", "rating", "worked", "change", "hidden", "at"], feedback.collect()),
-        ),
+        ("path_notes.csv", marked_contributions(&["id", "activity", "section", "text"], path_notes.collect())),
+        ("ideas.csv", marked_contributions(&["id", "activity", "option", "text"], ideas.collect())),
+        ("pledges.csv", marked_contributions(&["id", "activity", "text", "name", "organisation"], pledges.collect())),
+        ("touchstones.csv", marked_contributions(&["id", "activity", "word"], touchstones.collect())),
+        ("feedback.csv", marked_contributions(&["id", "activity", "rating", "worked", "change"], feedback.collect())),
     ]
 }
 
-/// One CSV file: a header line, then one line per row, each cell defused.
+/// The columns after every contribution's own: see `marked` in [`csv_files`].
+const MARKED: [&str; 4] = ["hidden", "late", "at", "at_utc"];
+
+/// The UTF-8 byte order mark every file starts with: without it, Excel reads the file in the
+/// computer's legacy code page, and Welsh (ŵ, ŷ), Urdu and emoji come out as mojibake.
+pub const BOM: &str = "\u{feff}";
+
+/// One CSV file: the byte order mark, a header line, then one line per row, each cell defused.
 fn table(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(BOM.as_bytes().to_vec());
     // Rows are built here with as many cells as their header, and the writer holds them in memory: nothing can fail.
     writer.write_record(header.iter().map(|cell| defuse(cell))).expect("a header is one record");
     for row in rows {
@@ -140,6 +133,14 @@ fn table(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
 /// A cell as a spreadsheet may show it: one it would run as a formula gets a leading `'`.
 fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
+}
+
+/// A contribution's time as ISO 8601 in UTC (`2026-11-23T11:05:00Z`), which spreadsheets read as
+/// a date and time, beside the Unix seconds that code reads.
+fn iso_utc(secs: i64) -> String {
+    let (year, month, day) = touchpoint_core::calendar::civil_date(secs);
+    let rest = secs.rem_euclid(86_400);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 fn valence_name(valence: Valence) -> &'static str {
@@ -177,7 +178,16 @@ mod tests {
             ("-5 minutes, then", "\"'-5 minutes, then\"\r\n"),
             ("@cmd", "'@cmd\r\n"),
         ] {
-            assert_eq!(table(&[cell.to_owned()], std::iter::empty()), expected, "{cell}");
+            assert_eq!(table(&[cell.to_owned()], std::iter::empty()), format!("{BOM}{expected}"), "{cell}");
         }
+    }
+
+    #[test]
+    fn files_open_in_excel_as_utf8_with_times_it_reads() {
+        let file = table(&["word".to_owned()], [vec!["ŵyr ŷd دل 🙂".to_owned()]].into_iter());
+        assert_eq!(&file.as_bytes()[..3], [0xEF, 0xBB, 0xBF]);
+        assert_eq!(&file[BOM.len()..], "word\r\nŵyr ŷd دل 🙂\r\n");
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_795_431_900), "2026-11-23T11:05:00Z");
     }
 }

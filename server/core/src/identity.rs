@@ -8,9 +8,12 @@
 //!   "viewer" ‖ code)`: it reads the board and can do nothing else;
 //! - a participant token is `<participant id>.<HMAC(secret, "participant" ‖
 //!   code ‖ id)>`: a random pseudonymous id that the phone keeps, bound to
-//!   one room, which lets a reconnect be the same participant.
+//!   one room, which lets a reconnect be the same participant;
+//! - a report ticket is `<expires at>.<HMAC(secret, "report" ‖ code ‖ expires
+//!   at)>`: it opens one room's insights report in a browser until it expires,
+//!   so the link the console opens carries no lasting credential.
 //!
-//! Randomness is passed in by the caller; nothing here reads a clock.
+//! Randomness and the time are passed in by the caller; nothing here reads a clock.
 
 use std::fmt;
 
@@ -158,6 +161,20 @@ impl ServerSecret {
         format!("{id}.{}", URL_SAFE_NO_PAD.encode(&mac[..TOKEN_MAC_BYTES]))
     }
 
+    /// A ticket that opens the room's insights report until `expires_at` (Unix seconds).
+    pub fn report_ticket(&self, code: &RoomCode, expires_at: u64) -> String {
+        let mac = self.mac(&[b"report", code.as_str().as_bytes(), &expires_at.to_le_bytes()]);
+        format!("{expires_at}.{}", URL_SAFE_NO_PAD.encode(&mac[..TOKEN_MAC_BYTES]))
+    }
+
+    /// Whether a report ticket is this server's for this room and has not expired at `now`.
+    pub fn report_ticket_valid(&self, code: &RoomCode, ticket: &str, now: u64) -> bool {
+        let Some((expires_at, _)) = ticket.split_once('.') else { return false };
+        let Ok(expires_at) = expires_at.parse::<u64>() else { return false };
+        let expected = self.report_ticket(code, expires_at);
+        now <= expires_at && bool::from(expected.as_bytes().ct_eq(ticket.as_bytes()))
+    }
+
     /// Who a credential belongs to in this room, if anyone. Comparisons take constant time.
     pub fn authenticate(&self, code: &RoomCode, credential: &str) -> Option<Role> {
         match credential.split_once('.') {
@@ -244,5 +261,23 @@ mod tests {
         for forged in ["", ".", "x.y", &token[..token.len() - 1], &format!("{token}A"), &key[1..]] {
             assert_eq!(secret.authenticate(&room, forged), None, "{forged}");
         }
+    }
+
+    #[test]
+    fn a_report_ticket_opens_its_own_room_until_it_expires() {
+        let secret = ServerSecret::from_bytes([7; 32]);
+        let (room, other_room) = (code("ABCDEFGHJK"), code("ABCDEFGHJM"));
+        let ticket = secret.report_ticket(&room, 1_000);
+        assert!(secret.report_ticket_valid(&room, &ticket, 999));
+        assert!(secret.report_ticket_valid(&room, &ticket, 1_000));
+        assert!(!secret.report_ticket_valid(&room, &ticket, 1_001));
+        assert!(!secret.report_ticket_valid(&other_room, &ticket, 999));
+        assert!(!ServerSecret::from_bytes([8; 32]).report_ticket_valid(&room, &ticket, 999));
+        // Moving the expiry breaks the signature; and a ticket is no credential.
+        let (_, mac) = ticket.split_once('.').expect("a ticket has two parts");
+        for forged in [format!("2000.{mac}"), String::new(), "1000".to_owned(), "x.y".to_owned()] {
+            assert!(!secret.report_ticket_valid(&room, &forged, 999), "{forged}");
+        }
+        assert_eq!(secret.authenticate(&room, &ticket), None);
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 mod exports;
 mod http;
 mod keys;
+mod listener;
 mod metrics;
 mod qr;
 mod rate;
@@ -43,6 +44,7 @@ use crate::rate::TokenBucket;
 use crate::rooms::{RoomRegistry, lifecycle};
 pub use crate::shutdown::shutdown_signal;
 use crate::store::Store;
+pub use crate::store::{backup_command, check_command, repair_command};
 
 /// Opens the data directory and serves on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -72,14 +74,15 @@ pub(crate) fn open(
 ) -> anyhow::Result<(AppState, std::thread::JoinHandle<()>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let metrics = Metrics::default();
+    // Before the keys: their presence is how the store tells a used directory that lost its database.
+    let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let secret = keys::load_or_create_secret(&config.data_dir)?;
     let admin_token = keys::load_or_create_admin_token(&config.data_dir, config.admin_token.as_deref())?;
     let templates = workshops::load(&config.workshops_dir);
     let joins = f64::from(config.limits.max_joins_per_sec);
     let join_limiter = Mutex::new(TokenBucket::new(joins, 100.0 * joins, Instant::now()));
-    let metrics = Metrics::default();
-    let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let tracker = TaskTracker::new();
     let shutdown = CancellationToken::new();
     let registry = RoomRegistry::new(&config, store.clone(), metrics.clone(), tracker.clone(), shutdown.clone());
@@ -111,22 +114,8 @@ async fn serve(
 ) -> anyhow::Result<()> {
     tracing::info!(address = %app.public_url, "listening");
     app.tracker.spawn(retention(app.clone()));
-    let cancel = app.shutdown.clone();
-    // Small frames go out at once: without TCP_NODELAY, two frames sent close together wait on
-    // a delayed ACK, which put 40 ms tails on fan-out in the benchmark (BENCHMARKS.md).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(listener, http::router(app.clone()))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // axum stops accepting here; upgraded sockets and rooms watch this token themselves.
-            cancel.cancel();
-        })
-        .await
-        .context("serving HTTP");
+    listener::accept(listener, app.clone(), http::router(app.clone()), shutdown).await;
+    // Accepting has stopped; sockets, rooms and unfinished requests watch this token.
     app.shutdown.cancel();
     app.tracker.close();
     let grace = app.config.shutdown_grace();
@@ -140,7 +129,7 @@ async fn serve(
         .context("waiting for the store")?
         .map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
     tracing::info!("stopped");
-    result
+    Ok(())
 }
 
 /// Deletes rooms older than the retention period, at start and then hourly, until shutdown.

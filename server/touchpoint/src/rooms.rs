@@ -68,6 +68,8 @@ pub enum JoinError {
     RoomFull,
     #[error("the room could not be loaded")]
     Unavailable,
+    #[error("the room's stored data is damaged")]
+    Quarantined,
 }
 
 /// Why an intent got no answer from its room.
@@ -77,8 +79,13 @@ pub enum IntentFailure {
     Refused(#[from] IntentError),
     #[error("too many requests; wait a moment")]
     RateLimited,
+    /// The room takes no more contributions from participants this minute.
+    #[error("the room is taking many contributions at once; yours will go through in a moment")]
+    RoomBusy { retry_after_secs: u64 },
     #[error("the room is unavailable; try again")]
     Unavailable,
+    #[error("the room's stored data is damaged")]
+    Quarantined,
 }
 
 /// A joined connection's side of the room: where to send, and what to receive.
@@ -98,6 +105,8 @@ pub enum Query {
     Participant(ParticipantId),
     /// A vote's results, revealed or not (for the facilitator).
     Results(String),
+    /// Whether a participant erased themselves (`true` or `false`).
+    Erased(ParticipantId),
 }
 
 type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;

@@ -523,7 +523,9 @@ async fn a_paper_ballot_is_exported_with_its_perspective_and_no_participant() ->
 
     let csv = server.get_with(&format!("/api/rooms/{}/export/dots.csv", room.code), ADMIN_TOKEN).await?.body;
     let mut lines = csv.lines();
-    assert!(lines.next().is_some_and(|header| header.starts_with("activity,option,dots,paper_ballot,participant,")));
+    assert!(
+        lines.next().is_some_and(|header| header.starts_with("\u{feff}activity,option,dots,paper_ballot,participant,"))
+    );
     let paper_lines: Vec<&str> = lines.filter(|line| line.contains(",b1,")).collect();
     assert_eq!(paper_lines, ["options,b,1,b1,,carer,,,true,", "options,c,2,b1,,carer,,,true,"], "{csv}");
     Ok(())
@@ -561,7 +563,11 @@ async fn event_feedback_reaches_the_export_the_csv_and_the_report_and_leaves_wit
     let csv = server.get_with(&format!("/api/rooms/{}/export/feedback.csv", room.code), ADMIN_TOKEN).await?;
     assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")));
     assert_eq!(csv_ids(&csv.body), set(&[first.clone(), kept.clone(), paper.clone()]));
-    assert!(csv.body.starts_with("id,activity,rating,worked,change,hidden,at,participant,"), "{}", csv.body);
+    assert!(
+        csv.body.starts_with("\u{feff}id,activity,rating,worked,change,hidden,late,at,at_utc,participant,"),
+        "{}",
+        csv.body
+    );
     assert!(csv.body.contains(",'=more breaks,"), "a formula-like cell was not defused: {}", csv.body);
     assert!(!csv.body.contains("first-thought-5b2e"), "a replaced answer is still exported");
 
@@ -581,5 +587,69 @@ async fn event_feedback_reaches_the_export_the_csv_and_the_report_and_leaves_wit
     assert_eq!(ids(&export.json()?["feedback"]), set(&[kept, paper]));
     assert!(!export.body.contains("feedback-worked-9a41"));
     assert!(!stored_anywhere(server.data_dir(), "feedback-worked-9a41")?, "erased feedback is still stored");
+    Ok(())
+}
+
+#[tokio::test]
+async fn csv_files_open_in_excel_with_welsh_urdu_and_emoji_and_iso_times() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    event.open("ideas").await?;
+    let words = "Ŵyr ac ŷd; دل سے شکریہ 🙂";
+    let idea =
+        id_of(&event.participant(&person, json!({ "kind": "add_idea", "activity": "ideas", "text": words })).await?);
+    let path = format!("/api/rooms/{}/export/ideas.csv", event.room.code);
+    let csv = event.server.get_with(&path, &event.room.facilitator_key).await?;
+    // The bytes themselves: the UTF-8 byte order mark, then the words as UTF-8.
+    let bytes = csv.body.as_bytes();
+    assert_eq!(&bytes[..3], [0xEF, 0xBB, 0xBF], "no byte order mark");
+    assert!(bytes.windows(words.len()).any(|w| w == words.as_bytes()), "{}", csv.body);
+    let mut lines = csv.body.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,activity,option,text,hidden,late,at,at_utc,participant,perspective,role,remote,assisted,segment_age")
+    );
+    let row: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(row[0], idea);
+    let at: i64 = row[6].parse()?;
+    let (year, month, day) = touchpoint_core::calendar::civil_date(at);
+    let rest = at.rem_euclid(86_400);
+    let expected = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rest / 3600, rest % 3600 / 60);
+    assert_eq!(row[7], expected);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_console_opens_the_report_with_a_short_lived_link() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let (server, room) = (&event.server, &event.room);
+    let link = server.get_with(&format!("/api/rooms/{}/report-link", room.code), &room.facilitator_key).await?;
+    assert_eq!((link.status, link.header("cache-control")), (200, Some("no-store")), "{}", link.body);
+    let link = link.json()?;
+    let url = link["url"].as_str().unwrap_or_default().to_owned();
+    assert!(url.starts_with(&format!("/api/rooms/{}/report.html?ticket=", room.code)), "{url}");
+    assert!(!url.contains(&room.facilitator_key), "the facilitator key is in the link");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let expires_at = link["expires_at"].as_u64().unwrap_or_default();
+    assert!((now..=now + 61).contains(&expires_at), "{expires_at} is not within a minute of {now}");
+    // The link opens the report with no header, as a browser follows it, and tells it to keep nothing.
+    let report = server.get(&url).await?;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(report.body.contains("<title>"));
+    assert_eq!(report.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(report.header("cache-control"), Some("no-store"));
+    // A changed ticket, another room's, or none at all opens nothing.
+    let (path, ticket) = url.split_once("?ticket=").unwrap_or_default();
+    let (expiry, mac) = ticket.split_once('.').unwrap_or_default();
+    let later = expiry.parse::<u64>()? + 3600;
+    check(&server.get(&format!("{path}?ticket={later}.{mac}")).await?, 403, Some("invalid_ticket"));
+    let other = server.create_room("Other").await?;
+    let elsewhere = format!("/api/rooms/{}/report.html?ticket={ticket}", other.code);
+    check(&server.get(&elsewhere).await?, 403, Some("invalid_ticket"));
+    check(&server.get(path).await?, 401, Some("missing_token"));
+    // Only those who may read the report may ask for a link.
+    let participant = event.join(json!({})).await?;
+    let asked = server.get_with(&format!("/api/rooms/{}/report-link", room.code), &participant).await?;
+    check(&asked, 403, Some("facilitator_only"));
     Ok(())
 }

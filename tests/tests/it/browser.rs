@@ -3,7 +3,9 @@
 //! console, an accessibility pass (axe-core, keyboard only) over every view, and the
 //! facilitator console run with the keyboard alone, replay on the projector, two tabs
 //! of one phone sharing their queued cards, and the event in a hall (a full room on a
-//! projector at three sizes, phones at large text, the answer beside every control).
+//! projector at three sizes, phones at large text, the answer beside every control),
+//! a card that arrives after its activity closed, the insights report opened from the
+//! console, and a room with damaged storage as the console and the admin see it.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -176,6 +178,38 @@ async fn the_projector_replays_the_board_from_its_history() -> anyhow::Result<()
 }
 
 #[tokio::test]
+async fn a_card_sent_after_its_activity_closed_is_kept_late_and_the_facilitator_shows_it() -> anyhow::Result<()> {
+    run(
+        "e2e-late.mjs",
+        &[
+            "offline: the card waits on the phone",
+            "axe: no WCAG 2.2 AA violations on the phone told its card arrived late",
+            "back online: the phone says the card arrived after the activity closed, and that the facilitator can still show it",
+            "the card is in the record marked late, and not on the projector",
+            "axe: no WCAG 2.2 AA violations on the console listing a late card",
+            "the console lists the late card",
+            "the facilitator shows the late card and the projector displays it",
+            "axe: no WCAG 2.2 AA violations on the phone told its dot came too late",
+            "a dot that arrives after the vote closed is not counted, and the phone says so",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_console_opens_the_insights_report_whose_labels_keep_whole_words() -> anyhow::Result<()> {
+    run(
+        "e2e-report.mjs",
+        &[
+            "axe: no WCAG 2.2 AA violations on the console with the link to the insights report",
+            "the console opens the insights report in a new tab, with a short-lived link and no key in it",
+            "report charts shorten long Welsh and Urdu labels only between words",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
 async fn two_tabs_of_one_phone_share_their_queued_cards() -> anyhow::Result<()> {
     run(
         "e2e-tabs.mjs",
@@ -225,6 +259,41 @@ async fn the_projector_stage_chooses_the_hottest_and_shows_the_rest_in_turn() ->
         "inTurn keeps the newest first and shows every older item in turn",
     ] {
         assert!(output.contains(&format!("ok - {check}")), "client-units.mjs did not report {check:?}:\n{output}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_damaged_room_is_shown_closed_in_the_console_and_listed_for_the_admin() -> anyhow::Result<()> {
+    if chromium_missing() {
+        return Ok(());
+    }
+    let _turn = ONE_BROWSER.lock().await;
+    let server = TestServer::start().await?;
+    let room = server.create_room("Damaged").await?;
+    // A failing disk flips a byte of the room's stored layout, under the running server.
+    let db = rusqlite::Connection::open(server.data_dir().join("touchpoint.db"))?;
+    let mut data: Vec<u8> = db.query_row("SELECT data FROM updates WHERE room = ?1", [&room.code], |row| row.get(0))?;
+    let middle = data.len() / 2;
+    data[middle] ^= 0x5a;
+    db.execute("UPDATE updates SET data = ?1 WHERE room = ?2", rusqlite::params![data, room.code])?;
+    let args = [
+        "--url",
+        &server.base_url(),
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--room",
+        &room.code,
+        "--key",
+        &room.facilitator_key,
+    ];
+    let output = node::run_script("e2e-quarantine.mjs", &args).await?;
+    for check in [
+        "the console says the room is closed for repair, and how it is repaired",
+        "the front page lists the damaged room for the admin, with what is damaged",
+        "no Content-Security-Policy violations in any page",
+    ] {
+        assert!(output.contains(&format!("ok - {check}")), "e2e-quarantine.mjs did not report {check:?}:\n{output}");
     }
     Ok(())
 }

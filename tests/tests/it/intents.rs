@@ -499,15 +499,11 @@ async fn facilitators_moderate_lock_and_steer_the_room() -> anyhow::Result<()> {
         None,
     );
 
-    // Locking stops contributions and keeps a snapshot of the board as it stood.
+    // Locking stops changes (a new card arriving now is kept aside as late: see
+    // `a_contribution_after_the_close_is_kept_as_late…`) and keeps a snapshot of the board as it stood.
     check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "map" })).await?, 200, None);
     check(
-        &event
-            .participant(
-                &person,
-                json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" }),
-            )
-            .await?,
+        &event.participant(&person, json!({ "kind": "edit_card", "id": card, "emotion": "hopeful" })).await?,
         409,
         Some("activity_not_open"),
     );
@@ -833,5 +829,63 @@ async fn a_paper_ballot_counts_once_in_the_results_and_follows_a_phones_rules() 
     assert_eq!(root(&watcher.doc, "activities")["options"]["tally_version"], 6);
     // A paper voter is no participant: the room's count is as it was.
     assert_eq!(root(&watcher.doc, "participation")["total"], joined);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_contribution_after_the_close_is_kept_as_late_and_shown_only_when_the_facilitator_says() -> anyhow::Result<()>
+{
+    let event = Event::start().await?;
+    let mut watcher = event.watch().await?;
+    let person = event.join(json!({ "perspective": "person" })).await?;
+    for activity in ["map", "options", "pledges", "feedback"] {
+        event.open(activity).await?;
+        check(&event.facilitator(json!({ "kind": "lock_activity", "activity": activity })).await?, 200, None);
+    }
+    let card = json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "anxious" });
+    let late = event.participant(&person, card).await?;
+    check(&late, 200, None);
+    let id = id_of(&late);
+    assert_eq!(late.json()?, json!({ "id": id, "late": true }));
+    // It reaches the record hidden, so no screen shows it, and marked late.
+    watcher.receive_until(|doc| root(doc, "cards")[&id]["late"] == true).await?;
+    assert_eq!(root(&watcher.doc, "cards")[&id]["hidden"], true);
+    // Every kind of contribution is kept the same way; a ballot is not counted.
+    for intent in [
+        json!({ "kind": "add_pledge", "activity": "pledges", "text": "I will call back" }),
+        json!({ "kind": "add_touchstone", "activity": "pledges", "word": "kindness" }),
+        json!({ "kind": "add_idea", "activity": "options", "option": "a", "text": "Evenings too" }),
+        json!({ "kind": "set_feedback", "activity": "feedback", "rating": 4 }),
+    ] {
+        let answer = event.participant(&person, intent.clone()).await?;
+        assert_eq!(answer.json()?["late"], true, "{intent}: {}", answer.body);
+    }
+    let dots = json!({ "kind": "set_dots", "activity": "options", "option": "a", "dots": 1 });
+    check(&event.participant(&person, dots).await?, 409, Some("activity_not_open"));
+    // Never to an activity that did not open: closing it first changes nothing.
+    check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "path" })).await?, 200, None);
+    let note = json!({ "kind": "add_path_note", "activity": "path", "section": "north-star", "text": "x" });
+    check(&event.participant(&person, note).await?, 409, Some("activity_not_open"));
+    // The facilitator shows it: on the board, still marked late.
+    check(&event.facilitator(json!({ "kind": "set_hidden", "id": id, "hidden": false })).await?, 200, None);
+    watcher.receive_until(|doc| root(doc, "cards")[&id]["hidden"] == false).await?;
+    assert_eq!(root(&watcher.doc, "cards")[&id]["late"], true);
+    let export = event
+        .server
+        .get_with(&format!("/api/rooms/{}/export.json", event.room.code), &event.room.facilitator_key)
+        .await?
+        .json()?;
+    let late_rows: Vec<&Value> = ["cards", "pledges", "touchstones", "ideas", "feedback"]
+        .iter()
+        .flat_map(|kind| export[kind].as_array().into_iter().flatten())
+        .filter(|row| row["late"] == true)
+        .collect();
+    assert_eq!(late_rows.len(), 5, "{export}");
+    let report = event
+        .server
+        .get_with(&format!("/api/rooms/{}/report.html", event.room.code), &event.room.facilitator_key)
+        .await?
+        .body;
+    assert!(report.contains("5 contributions arrived late: 1 shown and counted, 4 left out."), "{report}");
     Ok(())
 }

@@ -6,16 +6,20 @@
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
+//! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
+//! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
 
 mod analysis;
 mod api;
 mod browser;
+mod connections;
 mod durability;
 mod hostile;
 mod intents;
 mod interop;
 mod shutdown;
+mod storage;
 mod sync;

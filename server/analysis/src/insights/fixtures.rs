@@ -114,6 +114,7 @@ fn card(i: usize, (who, touchpoint, emotion, word, note, hidden): (&str, &str, &
         valence,
         note: some(note),
         hidden,
+        late: false,
         at: T + 60 * i as i64,
         source: if who.is_empty() { source(None, None) } else { by(who) },
     }
@@ -173,6 +174,7 @@ pub(crate) fn scripted_room() -> Dataset {
         section: section.to_owned(),
         text: text.to_owned(),
         hidden,
+        late: false,
         at: T + 3600 + 60 * i,
         source: by(who),
     };
@@ -182,6 +184,7 @@ pub(crate) fn scripted_room() -> Dataset {
         option: option.map(str::to_owned),
         text: text.to_owned(),
         hidden,
+        late: false,
         at: T + 5400 + 60 * i,
         source: by("p2"),
     };
@@ -192,6 +195,7 @@ pub(crate) fn scripted_room() -> Dataset {
         name: name.map(str::to_owned),
         organisation: organisation.map(str::to_owned),
         hidden,
+        late: false,
         at: T + 7200 + 60 * i,
         source: by("p4"),
     };
@@ -200,6 +204,7 @@ pub(crate) fn scripted_room() -> Dataset {
         activity: "pledges".to_owned(),
         word: word.to_owned(),
         hidden,
+        late: false,
         at: T + 7800 + 60 * i,
         source: by("p3"),
     };

@@ -2,7 +2,9 @@
 //!
 //! The report's summary and a programme's table of rooms are drawn from
 //! these; the dates run from the first contribution to the last, so a room
-//! created the week before its event is dated by the event.
+//! created the week before its event is dated by the event. It also counts
+//! the contributions that arrived after their activity closed, so the report
+//! can say which of them it counts.
 
 use serde::Serialize;
 
@@ -19,6 +21,10 @@ pub struct RoomSummary {
     pub first_at: Option<i64>,
     pub last_at: Option<i64>,
     pub participants: Count,
+    /// Contributions that arrived after their activity closed, and how many of them the
+    /// facilitator showed (the others stay hidden, and out of the report like hidden ones).
+    pub n_late: usize,
+    pub n_late_shown: usize,
 }
 
 pub fn room_summary(dataset: &Dataset, min_count: usize) -> RoomSummary {
@@ -32,6 +38,17 @@ pub fn room_summary(dataset: &Dataset, min_count: usize) -> RoomSummary {
         .chain(dataset.touchstones.iter().map(|t| t.at))
         .filter(|at| *at > 0)
         .collect();
+    let late: Vec<bool> = dataset
+        .cards
+        .iter()
+        .map(|c| (c.late, c.hidden))
+        .chain(dataset.path_notes.iter().map(|n| (n.late, n.hidden)))
+        .chain(dataset.ideas.iter().map(|i| (i.late, i.hidden)))
+        .chain(dataset.pledges.iter().map(|p| (p.late, p.hidden)))
+        .chain(dataset.touchstones.iter().map(|t| (t.late, t.hidden)))
+        .chain(dataset.feedback.iter().map(|f| (f.late, f.hidden)))
+        .filter_map(|(late, hidden)| late.then_some(!hidden))
+        .collect();
     let created = (dataset.room.created_at > 0).then_some(dataset.room.created_at);
     RoomSummary {
         code: dataset.room.code.clone(),
@@ -41,6 +58,8 @@ pub fn room_summary(dataset: &Dataset, min_count: usize) -> RoomSummary {
         first_at: times.iter().min().copied().or(created),
         last_at: times.iter().max().copied().or(created),
         participants: primary(dataset.participants.len(), min_count),
+        n_late: late.len(),
+        n_late_shown: late.iter().filter(|shown| **shown).count(),
     }
 }
 
@@ -55,5 +74,20 @@ mod tests {
         assert_eq!((summary.first_at, summary.last_at), (Some(T), Some(T + 7800 + 60 * 9)));
         assert_eq!(summary.participants, Count::Exact(6));
         assert_eq!(room_summary(&scripted_room(), 7).participants, Count::Suppressed);
+    }
+
+    #[test]
+    fn counts_late_contributions_and_those_shown() {
+        let mut room = scripted_room();
+        room.cards[0].late = true;
+        room.cards[1].late = true;
+        room.cards[1].hidden = true;
+        room.feedback.iter_mut().for_each(|f| f.late = true);
+        let n_feedback = room.feedback.len();
+        let summary = room_summary(&room, 5);
+        assert_eq!(
+            (summary.n_late, summary.n_late_shown),
+            (2 + n_feedback, 1 + room.feedback.iter().filter(|f| !f.hidden).count())
+        );
     }
 }

@@ -311,19 +311,51 @@ fn bar_length(value: usize, max: usize, full: u32) -> u32 {
     if max == 0 { 0 } else { (value as f64 / max as f64 * f64::from(full)).round() as u32 }
 }
 
-/// At most `max` characters, with an ellipsis when cut; charts have fixed room, tables show the whole text.
+/// At most `max` characters where it can be, cut only between words and then ellipsised: a word
+/// cut in half can read as another word (or none), in Welsh and Urdu as in English. A first word
+/// longer than `max` is kept whole. Charts have fixed room; the tables beside them show the whole text.
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{}\u{2026}", cut.trim_end())
+        return text.to_owned();
     }
+    let mut kept = String::new();
+    for word in text.split_whitespace() {
+        let with_word = kept.chars().count() + usize::from(!kept.is_empty()) + word.chars().count();
+        // One character is kept for the ellipsis.
+        if !kept.is_empty() && with_word + 1 > max {
+            break;
+        }
+        if !kept.is_empty() {
+            kept.push(' ');
+        }
+        kept.push_str(word);
+    }
+    let kept = kept.trim_end_matches([',', ';', ':', '.', '-', '\u{2013}', '\u{060c}']);
+    format!("{kept}\u{2026}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_cut_between_words_never_inside_one() {
+        for (label, max, expected) in [
+            ("Booking", 30, "Booking"),
+            ("Trefnu apwyntiad gyda'r meddyg teulu ar y ffôn", 30, "Trefnu apwyntiad gyda'r\u{2026}"),
+            ("Ŵyr ŷd, cyfarfod cyntaf gyda'r gweithiwr cymdeithasol", 24, "Ŵyr ŷd, cyfarfod cyntaf\u{2026}"),
+            ("Ŵyr ŷd, cyfarfod cyntaf", 12, "Ŵyr ŷd\u{2026}"),
+            ("ڈاکٹر سے ملاقات کا وقت لینے کے لیے فون کرنا", 24, "ڈاکٹر سے ملاقات کا وقت\u{2026}"),
+            ("Gwasanaethau-cymdeithasol-cynhwysfawr and more", 20, "Gwasanaethau-cymdeithasol-cynhwysfawr\u{2026}"),
+        ] {
+            let cut = truncate(label, max);
+            assert_eq!(cut, expected, "{label}");
+            for word in cut.trim_end_matches('\u{2026}').split_whitespace() {
+                let whole = label.split_whitespace().any(|w| w == word || w.trim_end_matches(',') == word);
+                assert!(whole, "{label}: {word:?} is not a whole word of it");
+            }
+        }
+    }
 
     #[test]
     fn heat_map_numbers_are_readable_on_every_shade() {

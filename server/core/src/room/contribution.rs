@@ -1,7 +1,7 @@
 //! What people contribute, as the board stores it.
 //!
 //! Every contribution shares one [`Header`] (which activity, who from, whether
-//! it was typed in from paper or hidden by moderation, when) and adds the
+//! it was typed in from paper, hidden by moderation or late, when) and adds the
 //! fields of its kind. They are read from and written to `yrs` through serde,
 //! so the stored shape is these types and nothing else; the `id` is the key
 //! the contribution is stored under, not a field of its value.
@@ -27,6 +27,11 @@ pub struct Header {
     pub assisted: bool,
     /// Hidden by moderation: kept in the record, not shown.
     pub hidden: bool,
+    /// Arrived after its activity closed (sent offline, say): it came in hidden, and is shown only
+    /// once the facilitator unhides it. Stored only when true, so an on-time contribution's shape
+    /// is as it always was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub late: bool,
     /// Seconds since the Unix epoch, to the minute.
     pub at: u64,
 }

@@ -45,6 +45,9 @@ pub mod ledger {
     pub const CONTACTS: &str = "contacts";
     /// The answers of intents already applied, by `actor/key`, for idempotent retries.
     pub const INTENTS: &str = "intents";
+    /// Participants who erased themselves (`true`, by participant id): their tokens, which are
+    /// signed and not stored, open nothing any more. An id links to nothing once its owner is erased.
+    pub const ERASED: &str = "erased";
 }
 
 /// The owner recorded for a contribution a facilitator typed in from paper: it is nobody's.

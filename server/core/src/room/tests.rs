@@ -172,6 +172,37 @@ fn cases() -> Vec<Case> {
             Refused("activity_not_open"))
         .by(Alice, ALICE_CARD)
         .by(Facilitator, LOCK_MAP),
+        // Late contributions: after the close, kept and marked, never before the opening.
+        case("a card after its map closed is kept as late", Alice, ALICE_CARD, Answer(r#"{"id":"id2","late":true}"#))
+            .by(Facilitator, LOCK_MAP),
+        case("no late card where the map never opened", Alice,
+            r#"{"kind":"add_card","activity":"desired-map","touchpoint":"booking","emotion":"hopeful"}"#,
+            Refused("activity_not_open"))
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"desired-map"}"#),
+        case("a late PATH note", Bob, r#"{"kind":"add_path_note","activity":"path","section":"goal","text":"People can"}"#,
+            Answer(r#"{"id":"id2","late":true}"#))
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"path"}"#),
+        case("a late idea", Bob, ALICE_IDEA, Answer(r#"{"id":"id2","late":true}"#))
+            .by(Facilitator, r#"{"kind":"lock_activity","activity":"ideas"}"#),
+        case("a late pledge", Alice, ALICE_PLEDGE, Answer(r#"{"id":"id2","late":true}"#))
+            .by(Facilitator, r#"{"kind":"lock_activity","activity":"pledges"}"#),
+        case("a late touchstone", Alice, r#"{"kind":"add_touchstone","activity":"pledges","word":"kindness"}"#,
+            Answer(r#"{"id":"id2","late":true}"#))
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"pledges"}"#),
+        case("a late comment on an option", Alice,
+            r#"{"kind":"add_idea","activity":"options","option":"one-review","text":"Yes please"}"#,
+            Answer(r#"{"id":"id3","late":true}"#))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"options"}"#),
+        case("late dots are not counted", Alice,
+            r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#, Refused("activity_not_open"))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"options"}"#),
+        case("a late score is not counted", Alice,
+            r#"{"kind":"set_score","activity":"options","option":"one-review","score":4}"#,
+            Refused("activity_not_open"))
+        .by(Facilitator, OPEN_VOTE)
+        .by(Facilitator, r#"{"kind":"lock_activity","activity":"options"}"#),
         // Withdrawing.
         case("one's own card withdrawn", Alice, r#"{"kind":"withdraw","id":"id1"}"#,
             Answer(r#"{"id":"id1","withdrawn":true}"#))
@@ -377,8 +408,9 @@ fn cases() -> Vec<Case> {
             r#"{"kind":"set_feedback","activity":"ideas","rating":3}"#, Refused("wrong_activity_kind")),
         case("feedback on an activity the room has", Alice,
             r#"{"kind":"set_feedback","activity":"nope","rating":3}"#, Refused("unknown_activity")),
-        case("feedback while the activity is open", Alice, ALICE_FEEDBACK, Refused("activity_not_open"))
-            .by(Facilitator, LOCK_FEEDBACK),
+        case("feedback after the activity closed is kept as late", Alice, ALICE_FEEDBACK,
+            Answer(r#"{"id":"id2","late":true}"#))
+        .by(Facilitator, LOCK_FEEDBACK),
         case("an answer changes while the activity is open", Alice, ALICE_FEEDBACK, Refused("activity_not_open"))
             .by(Alice, ALICE_FEEDBACK)
             .by(Facilitator, LOCK_FEEDBACK),
@@ -693,6 +725,24 @@ fn an_erased_contribution_is_scrubbed_from_a_stored_board() {
     assert!(record.cards.is_empty());
     assert_eq!(record.ideas.len(), 1);
     assert_eq!(super::scrub_board(&state, &["nope".to_owned()]), None);
+}
+
+#[test]
+fn a_late_contribution_comes_in_hidden_until_the_facilitator_shows_it() {
+    let docs = after(&[
+        (Alice, ALICE_CARD),
+        (Facilitator, LOCK_MAP),
+        (Alice, ALICE_CARD),
+        (Facilitator, r#"{"kind":"set_hidden","id":"id3","hidden":false}"#),
+        (Bob, ALICE_CARD),
+    ]);
+    let record = super::record::RoomRecord::read(&docs);
+    let cards: Vec<(&str, bool, bool)> = record
+        .cards
+        .iter()
+        .map(|c| (c.contribution.header.id.as_str(), c.contribution.header.late, c.contribution.header.hidden))
+        .collect();
+    assert_eq!(cards, [("id1", false, false), ("id3", true, false), ("id5", true, true)]);
 }
 
 #[test]

@@ -30,6 +30,12 @@ pub enum Outcome {
     Id {
         id: String,
     },
+    /// A participant's contribution that arrived after its activity closed: kept, hidden until
+    /// the facilitator shows it.
+    Late {
+        id: String,
+        late: bool,
+    },
     Withdrawn {
         id: String,
         withdrawn: bool,
@@ -211,6 +217,7 @@ mod tests {
         check(Outcome::Hidden { hidden: true, id: "c1".to_owned() }, r#"{"hidden":true,"id":"c1"}"#);
         check(Outcome::ContactErased { erased: false, id: "c1".to_owned() }, r#"{"erased":false,"id":"c1"}"#);
         check(Outcome::Current { current: None }, r#"{"current":null}"#);
+        check(Outcome::Late { id: "c1".to_owned(), late: true }, r#"{"id":"c1","late":true}"#);
         let dots = BTreeMap::from([("a".to_owned(), 2)]);
         check(
             Outcome::PaperBallot { dots, id: "b1".to_owned(), scores: BTreeMap::new() },

@@ -13,7 +13,7 @@ use std::fmt;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use touchpoint_core::identity::{CODE_LEN, RoomCodeError};
@@ -30,11 +30,28 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds a client should wait before trying again, sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
+    }
+
+    /// The same refusal, telling the client how many seconds to wait before trying again.
+    pub fn retry_after(self, seconds: u64) -> Self {
+        ApiError { retry_after: Some(seconds.max(1)), ..self }
+    }
+
+    /// The answer to a connection past the server's connection limit.
+    pub fn server_busy() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "the server has too many connections; try again in a moment",
+        )
+        .retry_after(5)
     }
 
     /// A fault of the server's: `cause` goes to the log, never to the client.
@@ -53,6 +70,16 @@ impl ApiError {
             StatusCode::NOT_FOUND,
             "room_not_found",
             "there is no room with this code; check it on the screen",
+        )
+    }
+
+    /// A room with a damaged stored row, refused until an administrator repairs it.
+    pub fn room_quarantined() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "room_quarantined",
+            "this room's stored data is damaged, so it is closed until an administrator repairs it; \
+             nothing more has been lost",
         )
     }
 
@@ -78,7 +105,11 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -100,7 +131,12 @@ impl fmt::Display for CauseChain<'_> {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match &error {
-            StoreError::Sqlite(_) | StoreError::Stopped | StoreError::CommitFailed => ApiError::internal(&error),
+            // Logged, with its row, when the room was quarantined.
+            StoreError::Quarantined(_) => ApiError::room_quarantined(),
+            StoreError::Sqlite(_)
+            | StoreError::Stopped
+            | StoreError::CommitFailed
+            | StoreError::DatabaseLost { .. } => ApiError::internal(&error),
         }
     }
 }
@@ -116,7 +152,10 @@ impl From<AuthError> for ApiError {
         let (status, code) = match &error {
             AuthError::InvalidRoomCode(error) => return error.clone().into(),
             AuthError::RoomNotFound => return ApiError::room_not_found(),
+            AuthError::Store(StoreError::Quarantined(_)) => return ApiError::room_quarantined(),
             AuthError::Store(_) => return ApiError::internal(&error),
+            AuthError::RoomUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "room_unavailable"),
+            AuthError::Erased => (StatusCode::UNAUTHORIZED, "participant_erased"),
             AuthError::MissingRoomCredential | AuthError::MissingAdminToken | AuthError::MissingSocketToken => {
                 (StatusCode::UNAUTHORIZED, "missing_token")
             }
@@ -148,9 +187,14 @@ impl From<IntentFailure> for ApiError {
             IntentFailure::RateLimited => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", failure.to_string())
             }
+            IntentFailure::RoomBusy { retry_after_secs } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "room_busy", failure.to_string())
+                    .retry_after(retry_after_secs)
+            }
             IntentFailure::Unavailable => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())
             }
+            IntentFailure::Quarantined => ApiError::room_quarantined(),
             IntentFailure::Refused(error) => error.into(),
         }
     }

@@ -63,6 +63,8 @@ pub(super) struct RoomSettings {
     pub(super) intents_per_sec: f64,
     pub(super) facilitator_intent_factor: f64,
     pub(super) intent_burst: f64,
+    /// Contributions per minute a room takes from all its participants together.
+    pub(super) contributions_per_min: f64,
 }
 
 /// What every room of the process shares with the registry.
@@ -110,6 +112,7 @@ impl RoomRegistry {
             intents_per_sec: f64::from(limits.max_intents_per_sec),
             facilitator_intent_factor: f64::from(limits.facilitator_intent_factor),
             intent_burst: f64::from(limits.intent_burst),
+            contributions_per_min: f64::from(limits.max_contributions_per_room_per_min),
         };
         let shared = Shared {
             rooms: DashMap::new(),
@@ -146,6 +149,9 @@ impl RoomRegistry {
                 }
             }
             self.shared.forget(code, room.generation);
+            if self.is_quarantined(code).await {
+                return Err(JoinError::Quarantined);
+            }
         }
         Err(JoinError::Unavailable)
     }
@@ -177,7 +183,17 @@ impl RoomRegistry {
             self.shared.forget(code, room.generation);
             return Err(IntentFailure::Unavailable);
         }
-        answer.await.unwrap_or(Err(IntentFailure::Unavailable))
+        match answer.await {
+            Ok(result) => result,
+            Err(_) if self.is_quarantined(code).await => Err(IntentFailure::Quarantined),
+            Err(_) => Err(IntentFailure::Unavailable),
+        }
+    }
+
+    /// Whether a room that went away did so because it is quarantined. Asked only after a
+    /// failure: a room that loaded is never quarantined, so the busy path pays nothing.
+    async fn is_quarantined(&self, code: &RoomCode) -> bool {
+        matches!(self.shared.store.quarantine_of(code).await, Ok(Some(_)))
     }
 
     /// Deletes a room: its connections are closed, then every stored trace of it removed.

@@ -76,10 +76,28 @@ pub(crate) fn summary(page: &Page, scope: &Scope<'_>, insights: &Insights) -> Ma
                 "Cards, notes, ideas, pledges and words that a facilitator hid during the event are left out of this \
                  report; each section says how many were left out.",
             ))
+            (paragraph(&late_sentence(insights)))
             (paragraph(&suppression_sentence(page.min_count)))
         }
         "\n"
     }
+}
+
+/// What the report does with contributions that arrived after their activity closed.
+fn late_sentence(insights: &Insights) -> String {
+    let n_late: usize = insights.rooms.iter().map(|room| room.n_late).sum();
+    let n_shown: usize = insights.rooms.iter().map(|room| room.n_late_shown).sum();
+    let rule = "A contribution that arrived after its activity had closed (sent by a phone that had been offline) \
+                is counted here only if a facilitator chose to show it; the others are left out, as hidden ones are.";
+    if n_late == 0 {
+        return format!("{rule} None arrived late.");
+    }
+    format!(
+        "{rule} {} late: {} shown and counted, {} left out.",
+        plural_was(n_late, "contribution arrived", "contributions arrived"),
+        n_shown,
+        n_late - n_shown
+    )
 }
 
 /// The facts at the top of the report, as `(term, value)`.

@@ -7,8 +7,8 @@
 //! participation counts, and the audit trail. Every rule checks everything
 //! before its first write, so a refused intent changes nothing.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use yrs::{Any, Array, Map, Out, ReadTxn, TransactionMut, WriteTxn};
 
 use super::{Actor, Intent, IntentError, OnBehalfOf, Profile};
@@ -33,7 +33,7 @@ pub(crate) struct Change<'t, 'doc> {
 }
 
 /// A facilitator's action, as the board's audit trail names it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum AuditAction {
     Open,
@@ -157,22 +157,23 @@ impl Change<'_, '_> {
         match (self.actor, behalf) {
             (Actor::Facilitator, Some(_)) if view.stage(self.board) != Stage::Pending => Ok(()),
             (Actor::Facilitator, None) => Err(IntentError::ParticipantOnly),
-            _ => view.expect_open(self.board),
+            _ => self.arrives_late(view).map(|_| ()),
         }
     }
 
     /// The header of a new contribution: who it is from (as they describe themselves) and when.
     /// Returns the owner to record beside it.
     pub fn header(&self, activity: &str, behalf: Option<&OnBehalfOf>) -> Result<(Header, String), IntentError> {
-        let (owner, perspective, role) = match (self.actor, behalf) {
+        let (owner, perspective, role, late) = match (self.actor, behalf) {
             (Actor::Participant(participant), _) => {
                 let participant = participant.to_string();
                 let profile = self.profile(&participant)?;
-                (participant, profile.perspective, profile.role)
+                let late = self.arrives_late(&ActivityView::read(self.board, activity)?)?;
+                (participant, profile.perspective, profile.role, late)
             }
             (Actor::Facilitator, Some(behalf)) => {
                 self.check_perspective(behalf.perspective.as_deref(), behalf.role.as_deref())?;
-                (ASSISTED_OWNER.to_owned(), behalf.perspective.clone(), behalf.role.clone())
+                (ASSISTED_OWNER.to_owned(), behalf.perspective.clone(), behalf.role.clone(), false)
             }
             (Actor::Facilitator, None) => return Err(IntentError::ParticipantOnly),
         };
@@ -182,19 +183,21 @@ impl Change<'_, '_> {
             perspective,
             role,
             assisted: behalf.is_some(),
-            hidden: false,
+            hidden: late,
+            late,
             at: coarse(self.context.now),
         };
         Ok((header, owner))
     }
 
-    /// Adds a new contribution and records its owner in the ledger.
+    /// Adds a new contribution and records its owner in the ledger; the answer says if it is late.
     pub fn add<C: Contributed>(&mut self, contribution: C, owner: String) -> Outcome {
         let id = contribution.header().id.clone();
+        let late = contribution.header().late;
         self.put(&contribution);
         let owners = self.ledger.get_or_insert_map(ledger::OWNERS);
         owners.insert(self.ledger, id.as_str(), to_any(&Owner { collection: C::COLLECTION, owner }));
-        Outcome::Id { id }
+        if late { Outcome::Late { id, late } } else { Outcome::Id { id } }
     }
 
     /// Writes a contribution under its id, replacing what was there.

@@ -4,17 +4,24 @@
 //! facilitator typing in a paper contribution on someone's behalf may add to a
 //! locked activity too. Every contribution is owned in the ledger, so only its
 //! author (or the facilitator) may change or withdraw it.
+//!
+//! A participant's contribution that arrives after its activity closed (the
+//! phone was offline when it was written) is kept rather than refused: it is
+//! marked late and comes in hidden, for the facilitator to show or leave
+//! aside (`ROOM-DOCUMENT.md`, "Late contributions").
 
-use yrs::{Map, WriteTxn};
+use serde::Deserialize;
+use yrs::{Array, Map, Out, ReadTxn, WriteTxn};
 
-use super::change::Change;
+use super::change::{AuditAction, Change};
 use super::{
     IntentError, MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_WORD_CHARS, OnBehalfOf, clean_optional,
     clean_required,
 };
 use crate::room::activity::ActivityView;
 use crate::room::contribution::{Card, Header, Idea, PathNote, Pledge, Touchstone};
-use crate::room::layout::{ActivityKind, Stage, ledger};
+use crate::room::layout::{ActivityKind, Stage, board, ledger};
+use crate::room::value::from_any;
 use crate::room::view::Outcome;
 use crate::template::Emotion;
 
@@ -27,7 +34,36 @@ pub(super) struct PledgeAsked<'a> {
     pub contact_consent: bool,
 }
 
+/// An entry of the audit trail, as far as the late rule reads it.
+#[derive(Deserialize)]
+struct Audited {
+    action: AuditAction,
+    activity: Option<String>,
+}
+
 impl Change<'_, '_> {
+    /// Whether a participant's contribution to this activity arrives late: refused before the
+    /// activity has ever opened, on time while it is open, late once it has been open and closed.
+    /// The server's own record decides, never a time the phone claims (which anyone could set).
+    pub(super) fn arrives_late(&self, view: &ActivityView) -> Result<bool, IntentError> {
+        match view.stage(self.board) {
+            Stage::Open => Ok(false),
+            Stage::Locked if self.was_opened(&view.id) => Ok(true),
+            Stage::Pending | Stage::Locked => Err(IntentError::ActivityNotOpen),
+        }
+    }
+
+    /// Whether the audit trail has the activity opened: a facilitator may close one that never
+    /// opened, and nothing can have been written for it then.
+    fn was_opened(&self, activity: &str) -> bool {
+        let Some(audit) = self.board.get_array(board::AUDIT) else { return false };
+        audit.iter(self.board).any(|entry| match entry {
+            Out::Any(any) => from_any::<Audited>(&any)
+                .is_ok_and(|entry| entry.action == AuditAction::Open && entry.activity.as_deref() == Some(activity)),
+            _ => false,
+        })
+    }
+
     pub(super) fn add_card(
         &mut self,
         activity: &str,

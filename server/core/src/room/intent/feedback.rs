@@ -36,6 +36,10 @@ impl Change<'_, '_> {
         let Some(earlier) = earlier else {
             return Ok(self.add(Feedback { header, rating, worked, change }, owner));
         };
+        // A late answer is kept only as a first answer: one given on time is not changed after the close.
+        if header.late {
+            return Err(IntentError::ActivityNotOpen);
+        }
         // The answer keeps its id, and moderation sticks to it: changing it does not unhide it.
         header.id = earlier.id;
         header.hidden = earlier.hidden;
