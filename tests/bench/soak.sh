@@ -9,8 +9,9 @@
 #
 # Knobs (environment): SOAK_SECONDS (600), SOAK_WARMUP (60), SOAK_CLIENTS
 # (1000), SOAK_ROOMS (20), SOAK_SILENT (share of sessions that go silent
-# without closing, 0: set it once the server closes silent peers itself),
-# SOAK_SETTLE (s allowed to return to baseline, 150), BASE_PORT, OUT (where
+# without closing, for the server's liveness check to reap: 0.1),
+# SOAK_SETTLE (s allowed to return to baseline, 150: more than the server's
+# liveness timeout plus a ping interval, and its room idle time), BASE_PORT, OUT (where
 # soak.json goes, default tests/bench/results/<date>-soak), TOUCHPOINT_BIN
 # (another build of the server), SERVER_CPUS / LOADGEN_CPUS (see scripts/lib.sh).
 # Any other arguments are passed to `touchpoint-bench soak`.
@@ -26,7 +27,7 @@ SOAK_SECONDS="${SOAK_SECONDS:-600}"
 SOAK_WARMUP="${SOAK_WARMUP:-60}"
 SOAK_CLIENTS="${SOAK_CLIENTS:-1000}"
 SOAK_ROOMS="${SOAK_ROOMS:-20}"
-SOAK_SILENT="${SOAK_SILENT:-0}"
+SOAK_SILENT="${SOAK_SILENT:-0.1}"
 SOAK_SETTLE="${SOAK_SETTLE:-150}"
 OUT="${OUT:-$here/results/$(date +%Y-%m-%d)-soak}"
 port="${BASE_PORT:-24700}"

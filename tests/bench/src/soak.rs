@@ -85,9 +85,10 @@ pub struct SoakArgs {
     /// Share of sessions that leave by resetting the TCP connection.
     #[arg(long, default_value_t = 0.3)]
     pub drop_share: f64,
-    /// Share of sessions that go silent without closing (only the server's
-    /// liveness check can end them; 0 for a server without one).
-    #[arg(long, default_value_t = 0.0)]
+    /// Share of sessions that go silent without closing: only the server's
+    /// liveness check (ping/pong, within a minute by default) can end them,
+    /// so --settle must outlast it.
+    #[arg(long, default_value_t = 0.1)]
     pub silent_share: f64,
     /// The server's PID, to read its RSS from /proc (without it RSS is not checked).
     #[arg(long, value_name = "PID")]
