@@ -509,6 +509,8 @@ mod tests {
             "0.5",
             "--drop-share",
             "1",
+            "--silent-share",
+            "0",
             "--stay-min",
             "1",
             "--stay-max",
