@@ -45,6 +45,8 @@ pub mod ledger {
     pub const CONTACTS: &str = "contacts";
     /// The answers of intents already applied, by `actor/key`, for idempotent retries.
     pub const INTENTS: &str = "intents";
+    /// Contributions waiting for the facilitator, or turned down, by id: never on the board.
+    pub const HELD: &str = "held";
 }
 
 /// The owner recorded for a contribution a facilitator typed in from paper: it is nobody's.
