@@ -88,7 +88,8 @@ fn number_runs(text: &str) -> Vec<String> {
     let mut runs = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let starts = chars[i].is_ascii_digit() || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit));
+        let starts =
+            chars[i].is_ascii_digit() || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit));
         if !starts || (i > 0 && chars[i - 1].is_ascii_alphanumeric()) {
             i += 1;
             continue;

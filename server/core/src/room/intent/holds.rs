@@ -32,7 +32,11 @@ impl Change<'_, '_> {
         let earlier = self.held(&header.id);
         let reasons = match (&earlier, screen) {
             (Some(earlier), false) => earlier.reasons.clone(),
-            _ => screened_texts(C::COLLECTION).iter().filter_map(|field| value.get(*field)?.as_str()).flat_map(identifying).collect(),
+            _ => screened_texts(C::COLLECTION)
+                .iter()
+                .filter_map(|field| value.get(*field)?.as_str())
+                .flat_map(identifying)
+                .collect(),
         };
         let by_setting = screen && matches!(self.actor, Actor::Participant(_)) && self.moderated(&header.activity);
         if earlier.is_none() && reasons.is_empty() && !by_setting {
