@@ -241,7 +241,7 @@ async fn a_snapshot_shows_the_board_as_it_stood() -> anyhow::Result<()> {
 }
 
 /// Whether any file of the data directory still holds `marker`.
-fn stored_anywhere(dir: &std::path::Path, marker: &str) -> anyhow::Result<bool> {
+pub(crate) fn stored_anywhere(dir: &std::path::Path, marker: &str) -> anyhow::Result<bool> {
     for entry in std::fs::read_dir(dir)? {
         let bytes = std::fs::read(entry?.path())?;
         if bytes.windows(marker.len()).any(|window| window == marker.as_bytes()) {

@@ -5,6 +5,8 @@
 //! - `api`: the HTTP API and its errors.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
+//! - `moderation`: notes held for approval off every board, the identifying check, the
+//!   moderation list, each lock's snapshot.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
@@ -17,5 +19,6 @@ mod durability;
 mod hostile;
 mod intents;
 mod interop;
+mod moderation;
 mod shutdown;
 mod sync;
