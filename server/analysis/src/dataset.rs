@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use touchpoint_core::room::RoomDocs;
 use touchpoint_core::room::contribution::{Contributed, Header};
+use touchpoint_core::room::holds::{Status, status};
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::room::record::{Authored, RoomRecord};
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
@@ -101,6 +102,9 @@ pub struct CardRow {
     pub valence: Option<Valence>,
     pub note: Option<String>,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -150,6 +154,9 @@ pub struct NoteRow {
     pub section: String,
     pub text: String,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -162,6 +169,9 @@ pub struct IdeaRow {
     pub option: Option<String>,
     pub text: String,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -176,6 +186,9 @@ pub struct PledgeRow {
     pub name: Option<String>,
     pub organisation: Option<String>,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -187,6 +200,9 @@ pub struct TouchstoneRow {
     pub activity: String,
     pub word: String,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -204,6 +220,9 @@ pub struct FeedbackRow {
     /// What to change, if they said.
     pub change: Option<String>,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     pub at: i64,
     #[serde(flatten)]
     pub source: Source,
@@ -224,6 +243,7 @@ impl Dataset {
         snapshots: Vec<SnapshotInfo>,
     ) -> Self {
         let record = RoomRecord::read(docs);
+        let held = record.held.clone();
         // Labels follow the ledger's order of ids: stable between exports, unrelated to tokens.
         let profiles = &record.profiles;
         let labels: BTreeMap<&str, String> =
@@ -291,46 +311,44 @@ impl Dataset {
         let common = |author: &Option<String>, header: Header| -> Common {
             let source = source(author, &header);
             let at = i64::try_from(header.at).unwrap_or(i64::MAX);
-            (header.id, header.activity, header.hidden, at, source)
+            let status = status(&held, &header);
+            (header.id, header.activity, (header.hidden, status), at, source)
         };
-        let cards = rows(record.cards, &common, |c, (id, activity, hidden, at, source)| {
+        let cards = rows(record.cards, &common, |c, (id, activity, (hidden, status), at, source)| {
             let valence = valence_of(&activity, &c.emotion);
             let (touchpoint, emotion, word, note) = (c.touchpoint, c.emotion, c.word, c.note);
-            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, at, source }
+            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, status, at, source }
         });
-        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, at, source)| NoteRow {
+        let path_notes = rows(record.path_notes, &common, |c, (id, activity, (hidden, status), at, source)| NoteRow {
             id,
             activity,
             section: c.section,
             text: c.text,
             hidden,
+            status,
             at,
             source,
         });
-        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, at, source)| IdeaRow {
+        let ideas = rows(record.ideas, &common, |c, (id, activity, (hidden, status), at, source)| IdeaRow {
             id,
             activity,
             option: c.option,
             text: c.text,
             hidden,
+            status,
             at,
             source,
         });
-        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, at, source)| {
+        let pledges = rows(record.pledges, &common, |c, (id, activity, (hidden, status), at, source)| {
             let (text, name, organisation) = (c.text, c.name, c.organisation);
-            PledgeRow { id, activity, text, name, organisation, hidden, at, source }
+            PledgeRow { id, activity, text, name, organisation, hidden, status, at, source }
         });
-        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, at, source)| TouchstoneRow {
-            id,
-            activity,
-            word: c.word,
-            hidden,
-            at,
-            source,
+        let touchstones = rows(record.touchstones, &common, |c, (id, activity, (hidden, status), at, source)| {
+            TouchstoneRow { id, activity, word: c.word, hidden, status, at, source }
         });
-        let feedback = rows(record.feedback, &common, |c, (id, activity, hidden, at, source)| {
+        let feedback = rows(record.feedback, &common, |c, (id, activity, (hidden, status), at, source)| {
             let (rating, worked, change) = (c.rating, c.worked, c.change);
-            FeedbackRow { id, activity, rating, worked, change, hidden, at, source }
+            FeedbackRow { id, activity, rating, worked, change, hidden, status, at, source }
         });
 
         // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
@@ -390,8 +408,8 @@ impl Dataset {
     }
 }
 
-/// What every row takes from a contribution's header: id, activity, hidden, time and source.
-type Common = (String, String, bool, i64, Source);
+/// What every row takes from a contribution's header: id, activity, hidden and status, time and source.
+type Common = (String, String, (bool, Status), i64, Source);
 
 /// One row per contribution, each made from the contribution and its header's [`Common`] part.
 fn rows<C: Contributed, R>(

@@ -8,6 +8,7 @@
 //! so a cell that a spreadsheet would run as a formula (starting with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 
+use touchpoint_core::room::holds::Status;
 use touchpoint_core::template::Valence;
 
 use crate::dataset::{Dataset, Source};
@@ -50,6 +51,7 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             valence,
             opt(&c.note),
             yes(c.hidden),
+            status_name(c.status),
             c.at.to_string(),
         ];
         (cells, &c.source)
@@ -63,13 +65,27 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         .iter()
         .map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string(), opt(&s.paper_ballot)], &s.source));
     let path_notes = dataset.path_notes.iter().map(|n| {
-        let cells =
-            vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone(), yes(n.hidden), n.at.to_string()];
+        let cells = vec![
+            n.id.clone(),
+            n.activity.clone(),
+            n.section.clone(),
+            n.text.clone(),
+            yes(n.hidden),
+            status_name(n.status),
+            n.at.to_string(),
+        ];
         (cells, &n.source)
     });
     let ideas = dataset.ideas.iter().map(|i| {
-        let cells =
-            vec![i.id.clone(), i.activity.clone(), opt(&i.option), i.text.clone(), yes(i.hidden), i.at.to_string()];
+        let cells = vec![
+            i.id.clone(),
+            i.activity.clone(),
+            opt(&i.option),
+            i.text.clone(),
+            yes(i.hidden),
+            status_name(i.status),
+            i.at.to_string(),
+        ];
         (cells, &i.source)
     });
     let pledges = dataset.pledges.iter().map(|p| {
@@ -80,14 +96,24 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             opt(&p.name),
             opt(&p.organisation),
             yes(p.hidden),
+            status_name(p.status),
             p.at.to_string(),
         ];
         (cells, &p.source)
     });
-    let touchstones = dataset
-        .touchstones
-        .iter()
-        .map(|t| (vec![t.id.clone(), t.activity.clone(), t.word.clone(), yes(t.hidden), t.at.to_string()], &t.source));
+    let touchstones = dataset.touchstones.iter().map(|t| {
+        (
+            vec![
+                t.id.clone(),
+                t.activity.clone(),
+                t.word.clone(),
+                yes(t.hidden),
+                status_name(t.status),
+                t.at.to_string(),
+            ],
+            &t.source,
+        )
+    });
     let feedback = dataset.feedback.iter().map(|f| {
         let cells = vec![
             f.id.clone(),
@@ -96,6 +122,7 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             opt(&f.worked),
             opt(&f.change),
             yes(f.hidden),
+            status_name(f.status),
             f.at.to_string(),
         ];
         (cells, &f.source)
@@ -105,22 +132,34 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         (
             "cards.csv",
             contributions(
-                &["id", "activity", "touchpoint", "emotion", "word", "valence", "note", "hidden", "at"],
+                &["id", "activity", "touchpoint", "emotion", "word", "valence", "note", "hidden", "status", "at"],
                 cards.collect(),
             ),
         ),
         ("dots.csv", contributions(&["activity", "option", "dots", "paper_ballot"], dots.collect())),
         ("scores.csv", contributions(&["activity", "option", "score", "paper_ballot"], scores.collect())),
-        ("path_notes.csv", contributions(&["id", "activity", "section", "text", "hidden", "at"], path_notes.collect())),
-        ("ideas.csv", contributions(&["id", "activity", "option", "text", "hidden", "at"], ideas.collect())),
+        (
+            "path_notes.csv",
+            contributions(&["id", "activity", "section", "text", "hidden", "status", "at"], path_notes.collect()),
+        ),
+        ("ideas.csv", contributions(&["id", "activity", "option", "text", "hidden", "status", "at"], ideas.collect())),
         (
             "pledges.csv",
-            contributions(&["id", "activity", "text", "name", "organisation", "hidden", "at"], pledges.collect()),
+            contributions(
+                &["id", "activity", "text", "name", "organisation", "hidden", "status", "at"],
+                pledges.collect(),
+            ),
         ),
-        ("touchstones.csv", contributions(&["id", "activity", "word", "hidden", "at"], touchstones.collect())),
+        (
+            "touchstones.csv",
+            contributions(&["id", "activity", "word", "hidden", "status", "at"], touchstones.collect()),
+        ),
         (
             "feedback.csv",
-            contributions(&["id", "activity", "rating", "worked", "change", "hidden", "at"], feedback.collect()),
+            contributions(
+                &["id", "activity", "rating", "worked", "change", "hidden", "status", "at"],
+                feedback.collect(),
+            ),
         ),
     ]
 }
@@ -140,6 +179,16 @@ fn table(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
 /// A cell as a spreadsheet may show it: one it would run as a formula gets a leading `'`.
 fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
+}
+
+fn status_name(status: Status) -> String {
+    match status {
+        Status::Shown => "shown",
+        Status::Hidden => "hidden",
+        Status::Held => "held",
+        Status::Rejected => "rejected",
+    }
+    .to_owned()
 }
 
 fn valence_name(valence: Valence) -> &'static str {

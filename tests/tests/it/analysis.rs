@@ -561,7 +561,7 @@ async fn event_feedback_reaches_the_export_the_csv_and_the_report_and_leaves_wit
     let csv = server.get_with(&format!("/api/rooms/{}/export/feedback.csv", room.code), ADMIN_TOKEN).await?;
     assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")));
     assert_eq!(csv_ids(&csv.body), set(&[first.clone(), kept.clone(), paper.clone()]));
-    assert!(csv.body.starts_with("id,activity,rating,worked,change,hidden,at,participant,"), "{}", csv.body);
+    assert!(csv.body.starts_with("id,activity,rating,worked,change,hidden,status,at,participant,"), "{}", csv.body);
     assert!(csv.body.contains(",'=more breaks,"), "a formula-like cell was not defused: {}", csv.body);
     assert!(!csv.body.contains("first-thought-5b2e"), "a replaced answer is still exported");
 

@@ -197,7 +197,7 @@ async fn every_rule_refuses_with_a_status_and_a_code() -> anyhow::Result<()> {
             422,
             "unknown_choice",
         ),
-        ("facilitator", json!({ "kind": "reveal_activity", "activity": "map" }), 422, "wrong_activity_kind"),
+        ("facilitator", json!({ "kind": "reveal_activity", "activity": "path" }), 422, "wrong_activity_kind"),
     ];
     for (who, intent, status, code) in cases {
         let credential = match who {

@@ -21,7 +21,12 @@ async fn moderation_list(event: &Event) -> anyhow::Result<Value> {
 /// Every root of the board a phone syncs, as text.
 fn board_text(doc: &Doc) -> String {
     let roots = ["room", "activities", "participation", "snapshots", "cards", "ideas", "path_notes", "pledges"];
-    roots.iter().chain(&["touchstones", "feedback"]).map(|name| root(doc, name).to_string()).collect::<Vec<_>>().join("\n")
+    roots
+        .iter()
+        .chain(&["touchstones", "feedback"])
+        .map(|name| root(doc, name).to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn held_ids(list: &Value) -> Vec<(String, String)> {
@@ -43,11 +48,17 @@ async fn a_moderated_activity_holds_notes_off_every_board_until_approved() -> an
     check(&event.participant(&person, moderate.clone()).await?, 403, Some("facilitator_only"));
     check(&event.facilitator(moderate).await?, 200, None);
 
-    let held = event.participant(&person, json!({ "kind": "add_idea", "activity": "ideas", "text": "idea-waits-4b1e" })).await?;
+    let held = event
+        .participant(&person, json!({ "kind": "add_idea", "activity": "ideas", "text": "idea-waits-4b1e" }))
+        .await?;
     check(&held, 200, None);
     assert_eq!(held.json()?["held"], true, "the author is told it waits: {}", held.body);
     let held = id_of(&held);
-    let turned_down = id_of(&event.participant(&person, json!({ "kind": "add_idea", "activity": "ideas", "text": "idea-declined-9c2d" })).await?);
+    let turned_down = id_of(
+        &event
+            .participant(&person, json!({ "kind": "add_idea", "activity": "ideas", "text": "idea-declined-9c2d" }))
+            .await?,
+    );
     // A paper idea the facilitator types in is theirs to show.
     let paper = event
         .facilitator(json!({ "kind": "add_idea", "activity": "ideas", "text": "More chairs", "on_behalf_of": {} }))
@@ -79,7 +90,11 @@ async fn a_moderated_activity_holds_notes_off_every_board_until_approved() -> an
     assert_eq!(held_ids(&moderation_list(&event).await?), [(turned_down.clone(), "rejected".to_owned())]);
 
     // The record keeps the turned-down note for the analyst, marked as such.
-    let export = event.server.get_with(&format!("/api/rooms/{}/export.json", event.room.code), &event.room.facilitator_key).await?.json()?;
+    let export = event
+        .server
+        .get_with(&format!("/api/rooms/{}/export.json", event.room.code), &event.room.facilitator_key)
+        .await?
+        .json()?;
     let status = |id: &str| {
         export["ideas"].as_array().into_iter().flatten().find(|row| row["id"] == id).map(|row| row["status"].clone())
     };
@@ -88,7 +103,8 @@ async fn a_moderated_activity_holds_notes_off_every_board_until_approved() -> an
 }
 
 #[tokio::test]
-async fn a_note_that_identifies_someone_is_held_whatever_the_setting_and_the_facilitator_sees_why() -> anyhow::Result<()> {
+async fn a_note_that_identifies_someone_is_held_whatever_the_setting_and_the_facilitator_sees_why() -> anyhow::Result<()>
+{
     let event = Event::start().await?;
     let mut phone = event.watch().await?;
     let person = event.join(json!({ "perspective": "person" })).await?;
@@ -101,8 +117,19 @@ async fn a_note_that_identifies_someone_is_held_whatever_the_setting_and_the_fac
     let named = id_of(&named);
     let kind = id_of(&event.participant(&person, card("the doctor was kind")).await?);
     let phoned = id_of(&event.participant(&person, json!({ "kind": "add_path_note", "activity": "path", "section": "first-step", "text": "ring me on 07700 900123" })).await?);
-    let mailed = id_of(&event.participant(&person, json!({ "kind": "add_touchstone", "activity": "pledges", "word": "jo@nhs.net" })).await?);
-    let numbered = id_of(&event.participant(&person, json!({ "kind": "add_pledge", "activity": "pledges", "text": "patient 943 476 5919 deserves better" })).await?);
+    let mailed = id_of(
+        &event
+            .participant(&person, json!({ "kind": "add_touchstone", "activity": "pledges", "word": "jo@nhs.net" }))
+            .await?,
+    );
+    let numbered = id_of(
+        &event
+            .participant(
+                &person,
+                json!({ "kind": "add_pledge", "activity": "pledges", "text": "patient 943 476 5919 deserves better" }),
+            )
+            .await?,
+    );
     phone.receive_until(|doc| root(doc, "cards").get(&kind).is_some()).await?;
     let board = board_text(&phone.doc);
     for text in ["Patel", "07700", "jo@nhs.net", "943 476"] {
@@ -150,7 +177,10 @@ async fn the_moderation_list_names_a_perspective_or_role_only_when_five_share_it
     let item = |id: &str| list["held"].as_array().into_iter().flatten().find(|item| item["id"] == id).cloned();
     let gp_item = item(&from_gp).unwrap_or_default();
     // Five staff: the perspective may be named; one GP: the role may not.
-    assert_eq!((gp_item["contribution"]["perspective"].clone(), gp_item["contribution"].get("role")), (json!("staff"), None));
+    assert_eq!(
+        (gp_item["contribution"]["perspective"].clone(), gp_item["contribution"].get("role")),
+        (json!("staff"), None)
+    );
     assert_eq!(item(&from_carer).unwrap_or_default()["contribution"].get("perspective"), None, "{list}");
     assert_eq!((list["perspectives"].clone(), list["roles"].clone()), (json!(["staff"]), json!([])));
     Ok(())

@@ -1,5 +1,6 @@
 //! A scripted event with known answers, shared by the tests of every section and of the report.
 
+use touchpoint_core::room::holds::Status;
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Valence};
 
@@ -114,9 +115,15 @@ fn card(i: usize, (who, touchpoint, emotion, word, note, hidden): (&str, &str, &
         valence,
         note: some(note),
         hidden,
+        status: shown_or_hidden(hidden),
         at: T + 60 * i as i64,
         source: if who.is_empty() { source(None, None) } else { by(who) },
     }
+}
+
+/// A fixture's contributions are on the board: hidden by the facilitator or shown.
+fn shown_or_hidden(hidden: bool) -> Status {
+    if hidden { Status::Hidden } else { Status::Shown }
 }
 
 pub(crate) fn scripted_room() -> Dataset {
@@ -173,6 +180,7 @@ pub(crate) fn scripted_room() -> Dataset {
         section: section.to_owned(),
         text: text.to_owned(),
         hidden,
+        status: shown_or_hidden(hidden),
         at: T + 3600 + 60 * i,
         source: by(who),
     };
@@ -182,6 +190,7 @@ pub(crate) fn scripted_room() -> Dataset {
         option: option.map(str::to_owned),
         text: text.to_owned(),
         hidden,
+        status: shown_or_hidden(hidden),
         at: T + 5400 + 60 * i,
         source: by("p2"),
     };
@@ -192,6 +201,7 @@ pub(crate) fn scripted_room() -> Dataset {
         name: name.map(str::to_owned),
         organisation: organisation.map(str::to_owned),
         hidden,
+        status: shown_or_hidden(hidden),
         at: T + 7200 + 60 * i,
         source: by("p4"),
     };
@@ -200,6 +210,7 @@ pub(crate) fn scripted_room() -> Dataset {
         activity: "pledges".to_owned(),
         word: word.to_owned(),
         hidden,
+        status: shown_or_hidden(hidden),
         at: T + 7800 + 60 * i,
         source: by("p3"),
     };

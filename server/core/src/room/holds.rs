@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yrs::{Map, Out, ReadTxn, Transact};
 
+use super::contribution::Header;
 use super::docs::RoomDocs;
 use super::identifying::Reason;
 use super::intent::Profile;
@@ -25,10 +26,11 @@ use super::value::from_any;
 pub const MIN_NAMED_GROUP: usize = 5;
 
 /// Where a contribution stands with moderation: the export's `status` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// On the board, shown.
+    #[default]
     Shown,
     /// On the board, hidden by the facilitator.
     Hidden,
@@ -36,6 +38,15 @@ pub enum Status {
     Held,
     /// Turned down by the facilitator: kept for the record, never shown.
     Rejected,
+}
+
+/// Where a contribution stands, given a room's held contributions (`RoomRecord::held`).
+pub fn status(held: &BTreeMap<String, Status>, header: &Header) -> Status {
+    match held.get(&header.id) {
+        Some(status) => *status,
+        None if header.hidden => Status::Hidden,
+        None => Status::Shown,
+    }
 }
 
 /// A contribution held back, as the ledger keeps it under its id.

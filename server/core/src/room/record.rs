@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use yrs::types::ToJson;
 use yrs::{Map, Out, ReadTxn, Transact};
 
-use super::contribution::{Card, Contributed, Feedback, Header, Idea, Owner, PathNote, Pledge, Touchstone};
+use super::contribution::{Card, Contributed, Feedback, Idea, Owner, PathNote, Pledge, Touchstone};
 use super::docs::RoomDocs;
 use super::holds::{Held, Status, held_entries};
 use super::intent::{OnBehalfOf, Profile};
@@ -152,15 +152,6 @@ impl RoomRecord {
             paper_ballots: root(&ledger, ledger::PAPER_BALLOTS),
             snapshots: snapshots.into_iter().map(|(name, snapshot)| (name, snapshot.at)).collect(),
             held: held.iter().map(|(id, entry)| (id.clone(), entry.status())).collect(),
-        }
-    }
-
-    /// Where a contribution of this room stands with moderation.
-    pub fn status(&self, header: &Header) -> Status {
-        match self.held.get(&header.id) {
-            Some(status) => *status,
-            None if header.hidden => Status::Hidden,
-            None => Status::Shown,
         }
     }
 }

@@ -803,7 +803,7 @@ fn a_held_note_is_off_the_board_until_approved_and_kept_for_the_record_when_turn
     assert!(board_json(&docs).contains("Dr Patel was very kind"), "approval puts it on the board");
     assert!(!board_json(&docs).contains("07700"), "a turned down note never reaches the board");
     let record = super::record::RoomRecord::read(&docs);
-    let status = |header: &super::contribution::Header| record.status(header);
+    let status = |header: &super::contribution::Header| super::holds::status(&record.held, header);
     assert_eq!(record.cards.iter().map(|c| status(&c.contribution.header)).collect::<Vec<_>>(), [Status::Shown]);
     let ideas: Vec<_> =
         record.ideas.iter().map(|i| (status(&i.contribution.header), i.contribution.header.hidden)).collect();
