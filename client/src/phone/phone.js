@@ -176,6 +176,7 @@ function onOutbox(ctx, event) {
     if (id && item.collection && !event.result.withdrawn) {
       // As `/me` will say it (a pledge says whether a contact is held), until it is asked again.
       const mine = item.collection === COLLECTION.PLEDGES ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
+      if (event.result.held) mine.held = true
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([mine])
     }
     if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false } : c))
@@ -188,6 +189,8 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
+    } else if (event.result && event.result.held) {
+      ctx.say(`Sent: ${item.label}. It waits for the facilitator before it is shown on the screen.`, 'saved', item.place)
     } else if (item.quiet) announce(`Saved: ${item.label}.`)
     else ctx.say(`Saved: ${item.label}.`, 'saved', item.place)
     refreshMeSoon(ctx)
