@@ -63,9 +63,10 @@ export function waitingCount(ctx) {
 }
 
 /** Who a note is from, naming only groups of at least five people in the room. */
-function whoFrom(ctx, c) {
+function whoFrom(ctx, c, withheld = false) {
   const list = ctx.moderation || { perspectives: [], roles: [] }
   const paper = c.assisted ? ' · typed in from paper' : ''
+  if (withheld && !c.perspective) return `from a group of fewer than 5 (not named)${paper}`
   if (!c.perspective) return `perspective not said${paper}`
   if (!list.perspectives.includes(c.perspective)) return `from a group of fewer than 5 (not named)${paper}`
   const role = c.role && list.roles.includes(`${c.perspective}:${c.role}`) ? roleLabel(ctx.room, c.perspective, c.role) : null
@@ -84,7 +85,7 @@ function heldItem(ctx, item) {
   return h('li', { key: item.id, class: `moderation-item held${rejected ? ' is-hidden' : ''}` },
     h('p', { class: 'mod-text' }, rejected ? h('strong', null, 'Turned down: ') : null, h('span', { dir: 'auto' }, words)),
     h('p', { class: 'mod-why' }, why),
-    h('p', { class: 'hint' }, [WHAT[c.collection], a ? a.title : c.activity, whoFrom(ctx, c)].join(' · ')),
+    h('p', { class: 'hint' }, [WHAT[c.collection], a ? a.title : c.activity, whoFrom(ctx, c, item.group_withheld)].join(' · ')),
     h('div', { class: 'row-actions' },
       h('button', {
         type: 'button',

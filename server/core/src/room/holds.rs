@@ -108,6 +108,8 @@ pub struct HeldItem {
     /// As the board will hold it, without its perspective and role where too few people share them.
     #[schema(value_type = Object)]
     pub contribution: serde_json::Value,
+    /// Whether a perspective or role it was given was left out, so the console can say so.
+    pub group_withheld: bool,
 }
 
 impl RoomDocs {
@@ -144,18 +146,20 @@ impl RoomDocs {
             .map(|(id, entry)| {
                 let status = entry.status();
                 let mut contribution = entry.contribution;
+                let mut group_withheld = false;
                 if let Some(fields) = contribution.as_object_mut() {
                     let perspective = fields.get("perspective").and_then(|p| p.as_str()).map(str::to_owned);
                     let role = fields.get("role").and_then(|r| r.as_str()).map(str::to_owned);
                     if !perspective.as_ref().is_some_and(|p| perspectives.contains(p)) {
-                        fields.remove("perspective");
+                        group_withheld |= fields.remove("perspective").is_some();
                     }
                     let role_key = perspective.zip(role).map(|(p, r)| format!("{p}:{r}"));
                     if !role_key.is_some_and(|key| roles.contains(&key)) {
-                        fields.remove("role");
+                        group_withheld |= fields.remove("role").is_some();
                     }
                 }
-                HeldItem { id, collection: entry.collection, status, reasons: entry.reasons, contribution }
+                let reasons = entry.reasons;
+                HeldItem { id, collection: entry.collection, status, reasons, contribution, group_withheld }
             })
             .collect();
         let at = |item: &HeldItem| item.contribution.get("at").and_then(serde_json::Value::as_u64).unwrap_or(0);
