@@ -183,7 +183,10 @@ async fn the_moderation_list_names_a_perspective_or_role_only_when_five_share_it
     );
     assert_eq!(item(&from_carer).unwrap_or_default()["contribution"].get("perspective"), None, "{list}");
     // The console is told a group was left out, rather than that none was given.
-    assert_eq!((gp_item["group_withheld"].clone(), item(&from_carer).unwrap_or_default()["group_withheld"].clone()), (json!(true), json!(true)));
+    assert_eq!(
+        (gp_item["group_withheld"].clone(), item(&from_carer).unwrap_or_default()["group_withheld"].clone()),
+        (json!(true), json!(true))
+    );
     assert_eq!((list["perspectives"].clone(), list["roles"].clone()), (json!(["staff"]), json!([])));
     Ok(())
 }
