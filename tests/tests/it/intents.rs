@@ -512,14 +512,7 @@ async fn facilitators_moderate_lock_and_steer_the_room() -> anyhow::Result<()> {
         Some("activity_not_open"),
     );
     check(&event.facilitator(json!({ "kind": "take_snapshot", "name": "Before lunch" })).await?, 200, None);
-    let snapshots = event
-        .server
-        .get_with(&format!("/api/rooms/{}/snapshots", event.room.code), &event.room.facilitator_key)
-        .await?
-        .json()?;
-    let names: Vec<&str> =
-        snapshots["snapshots"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
-    assert_eq!(names, vec!["How it feels today (locked)", "Before lunch"]);
+    assert_eq!(event.snapshot_names().await?, ["How it feels today (locked)", "Before lunch"]);
     watcher.receive_until(|doc| root(doc, "snapshots").get("Before lunch").is_some()).await?;
 
     // Every facilitator action is in the audit trail.

@@ -198,13 +198,6 @@ async fn each_lock_keeps_its_own_snapshot() -> anyhow::Result<()> {
     check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "map" })).await?, 200, None);
     event.open("map").await?;
     check(&event.facilitator(json!({ "kind": "lock_activity", "activity": "map" })).await?, 200, None);
-    let snapshots = event
-        .server
-        .get_with(&format!("/api/rooms/{}/snapshots", event.room.code), &event.room.facilitator_key)
-        .await?
-        .json()?;
-    let names: Vec<&str> =
-        snapshots["snapshots"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
-    assert_eq!(names, ["How it feels today (locked)", "How it feels today (locked 2)"]);
+    assert_eq!(event.snapshot_names().await?, ["How it feels today (locked)", "How it feels today (locked 2)"]);
     Ok(())
 }
