@@ -147,6 +147,8 @@ async fn the_facilitator_console_runs_the_event_and_the_remote_attendee_hears_it
             "remote: the keyboard alone reaches every control, with the focus always visible and never covered",
             "remote: activity changes and new contributions are announced in a polite live region",
             "axe: no WCAG 2.2 AA violations on the remote attendee: ideas, with the board beside",
+            "console: the feedback view shows the answers as they come",
+            "axe: no WCAG 2.2 AA violations on the console: feedback open, with an answer",
             "no script errors in any page",
         ],
     )

@@ -37,10 +37,6 @@ struct Projector {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = Projector),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn projector(State(app): State<AppState>, Facilitator(code): Facilitator) -> Json<Projector> {
@@ -70,10 +66,6 @@ struct SnapshotSize {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = Snapshots),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn snapshots(State(app): State<AppState>, Facilitator(code): Facilitator) -> Result<Json<Snapshots>, ApiError> {
@@ -107,10 +99,7 @@ struct Snapshot {
     params(("code" = String, Path, description = "The room's code, in any case"), SnapshotPath),
     responses(
         (status = 200, body = Snapshot),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found` or `snapshot_not_found`", body = ErrorBody),
+        (status = 404, description = "`snapshot_not_found`", body = ErrorBody),
     )
 )]
 async fn snapshot(
@@ -134,10 +123,6 @@ async fn snapshot(
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = History),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn history(State(app): State<AppState>, BoardReader(code): BoardReader) -> Result<Json<History>, ApiError> {

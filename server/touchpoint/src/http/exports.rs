@@ -30,10 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, description = "The dataset, as `server/analysis/EXPORT-SCHEMA.md` describes it", body = Object),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn export_json(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
@@ -58,10 +54,7 @@ struct ExportPath {
     params(("code" = String, Path, description = "The room's code, in any case"), ExportPath),
     responses(
         (status = 200, body = String, content_type = "text/csv"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found` or `unknown_export`", body = ErrorBody),
+        (status = 404, description = "`unknown_export`", body = ErrorBody),
     )
 )]
 async fn export_csv(
@@ -96,10 +89,6 @@ async fn export_csv(
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = String, content_type = "text/html"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn room_report(State(app): State<AppState>, Analyst(code): Analyst) -> Result<Response, ApiError> {
@@ -125,8 +114,6 @@ struct ProgrammePath {
     params(ProgrammePath),
     responses(
         (status = 200, body = String, content_type = "text/html"),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token`", body = ErrorBody),
         (status = 404, description = "`programme_not_found`", body = ErrorBody),
     )
 )]

@@ -56,12 +56,9 @@ struct Joined {
     request_body(content = Option<Join>, description = "Optional: an empty body joins without a profile"),
     responses(
         (status = 201, body = Joined),
-        (status = 400, description = "`invalid_json` or `invalid_room_code`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_profile`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: many people are joining", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn create_participant(
@@ -121,17 +118,13 @@ fn too_many_joins(app: &AppState) -> ApiError {
     request_body = IntentRequest,
     responses(
         (status = 200, description = "The intent's outcome, the same on a retry with the same key", body = Outcome),
-        (status = 400, description = "`invalid_json` or `invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token`, `viewer_read_only`, `facilitator_only`, \
+        (status = 403, description = "`viewer_read_only`, `facilitator_only`, \
                                       `participant_only` or `not_yours`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`, `unknown_activity` or `unknown_contribution`", body = ErrorBody),
+        (status = 404, description = "`unknown_activity` or `unknown_contribution`", body = ErrorBody),
         (status = 409, description = "`activity_not_open`, `activity_started` or `not_held`", body = ErrorBody),
-        (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 422, description = "The intent breaks a rule of the room; the code says which", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn intent(
@@ -151,10 +144,6 @@ async fn intent(
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = ParticipantView),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `participant_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
     )
 )]
@@ -177,10 +166,7 @@ struct ActivityPath {
     params(("code" = String, Path, description = "The room's code, in any case"), ActivityPath),
     responses(
         (status = 200, description = "Option id to its tally", body = BTreeMap<String, OptionResult>),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found` or `unknown_activity`", body = ErrorBody),
+        (status = 404, description = "`unknown_activity`", body = ErrorBody),
         (status = 422, description = "`wrong_activity_kind` or `no_template`: not a vote", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
     )
@@ -202,10 +188,6 @@ async fn results(
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = ModerationList),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
     )
 )]

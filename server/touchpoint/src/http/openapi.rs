@@ -5,15 +5,18 @@
 //! from that same declaration: a route cannot be served without being
 //! described, nor described at an address it is not served at. This module
 //! adds what belongs to no single route (the document's title, the four
-//! bearer credentials) and serves the result at `/api/openapi.json`.
+//! bearer credentials, the refusals that the extractors and the cross-site
+//! rule make of every route they guard) and serves the result at
+//! `/api/openapi.json`. A route lists only the refusals of its own.
 
 use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi, RefOr};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// The admin token from the server's configuration: opens every room.
 pub const ADMIN_TOKEN: &str = "admin_token";
@@ -59,9 +62,91 @@ fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let (_, mut openapi) = super::api().split_for_parts();
+        add_common_refusals(&mut openapi);
         close_untagged_answers(&mut openapi);
         openapi.to_json().expect("an OpenAPI document always serialises")
     })
+}
+
+/// Adds to every operation the refusals it makes by what it is, not by what it does.
+///
+/// A room's code in the path is checked and looked up; a body is parsed as JSON within the
+/// size limit; a state-changing method refuses what a cross-site form sends (`cross_site`);
+/// a credential is asked for, checked, and held to its role (`auth`). Where a route also
+/// lists one of these statuses for reasons of its own, both are said.
+fn add_common_refusals(openapi: &mut OpenApi) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let room = path.contains("{code}");
+        for (method, operation) in [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ] {
+            if let Some(operation) = operation {
+                for (status, codes) in common_refusals(room, &method, operation) {
+                    refuse(operation, status, &codes);
+                }
+            }
+        }
+    }
+}
+
+/// The statuses and error codes that what an operation is makes it answer.
+fn common_refusals(room: bool, method: &HttpMethod, operation: &Operation) -> Vec<(u16, Vec<&'static str>)> {
+    // A security requirement keeps its scheme's name private but serialises as `{name: scopes}`.
+    let security = serde_json::to_value(&operation.security).unwrap_or_default();
+    let schemes: Vec<&str> = security
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_object)
+        .flat_map(|requirement| requirement.keys().map(String::as_str))
+        .collect();
+    let mut refusals = Vec::new();
+    let mut bad_request = Vec::new();
+    if room {
+        bad_request.push("invalid_room_code");
+        refusals.push((404, vec!["room_not_found"]));
+    }
+    if operation.request_body.is_some() {
+        bad_request.push("invalid_json");
+        refusals.push((413, vec!["body_too_large"]));
+    }
+    if !bad_request.is_empty() {
+        refusals.push((400, bad_request));
+    }
+    if !matches!(method, HttpMethod::Get) {
+        refusals.push((415, vec!["unsupported_media_type"]));
+    }
+    if !schemes.is_empty() {
+        let mut forbidden = vec!["invalid_token"];
+        if schemes == [PARTICIPANT_TOKEN] {
+            forbidden.push("participant_only");
+        } else if schemes.contains(&FACILITATOR_KEY) && !schemes.contains(&PARTICIPANT_TOKEN) {
+            forbidden.push("facilitator_only");
+        }
+        refusals.extend([(401, vec!["missing_token"]), (403, forbidden)]);
+    }
+    refusals
+}
+
+/// Says that an operation answers `status` with these codes, beside what it says already.
+fn refuse(operation: &mut Operation, status: u16, codes: &[&str]) {
+    let common = codes.iter().map(|code| format!("`{code}`")).collect::<Vec<_>>().join(", ");
+    let responses = &mut operation.responses.responses;
+    let own = match responses.get(&status.to_string()) {
+        Some(RefOr::T(response)) => Some(response.description.clone()),
+        _ => None,
+    };
+    let description = match own {
+        Some(own) => format!("{common}; {own}"),
+        None => common,
+    };
+    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    let response = ResponseBuilder::new().description(description).content("application/json", body).build();
+    responses.insert(status.to_string(), RefOr::T(response));
 }
 
 /// Says of each shape of an intent's answer that it has exactly its fields.
@@ -117,6 +202,38 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The refusals every extractor makes are said on each route it guards, beside the route's own.
+    #[test]
+    fn every_guarded_route_lists_the_refusals_of_its_guards() -> anyhow::Result<()> {
+        let document: Value = serde_json::from_str(super::document())?;
+        let says = |path: &str, method: &str, status: &str, code: &str| {
+            let description = &document["paths"][path][method]["responses"][status]["description"];
+            description.as_str().is_some_and(|text| text.contains(&format!("`{code}`")))
+        };
+        for (path, method, status, code) in [
+            ("/api/rooms/{code}/projector", "get", "400", "invalid_room_code"),
+            ("/api/rooms/{code}/projector", "get", "401", "missing_token"),
+            ("/api/rooms/{code}/projector", "get", "403", "facilitator_only"),
+            ("/api/rooms/{code}/projector", "get", "404", "room_not_found"),
+            ("/api/rooms/{code}/me", "get", "403", "participant_only"),
+            ("/api/rooms/{code}/intents", "post", "400", "invalid_json"),
+            ("/api/rooms/{code}/intents", "post", "403", "invalid_token"),
+            ("/api/rooms/{code}/intents", "post", "403", "not_yours"),
+            ("/api/rooms/{code}/intents", "post", "404", "room_not_found"),
+            ("/api/rooms/{code}/intents", "post", "404", "unknown_contribution"),
+            ("/api/rooms/{code}/intents", "post", "413", "body_too_large"),
+            ("/api/rooms/{code}/intents", "post", "415", "unsupported_media_type"),
+            ("/api/rooms/{code}", "delete", "415", "unsupported_media_type"),
+            ("/api/rooms", "post", "403", "invalid_token"),
+            ("/api/programmes/{programme}/report.html", "get", "404", "programme_not_found"),
+        ] {
+            assert!(says(path, method, status, code), "{method} {path} {status} does not say `{code}`");
+        }
+        let rooms = &document["paths"]["/api/rooms"]["post"]["responses"];
+        assert!(rooms.get("404").is_none(), "creating a room names no room");
         Ok(())
     }
 

@@ -22,8 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = String, content_type = "image/svg+xml"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
         (status = 500, description = "`qr_failed`: the join link is too long for a QR code", body = ErrorBody),
     )
 )]
@@ -42,8 +40,6 @@ async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = Vec<u8>, content_type = "image/png"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
         (status = 500, description = "`qr_failed`: the join link is too long for a QR code", body = ErrorBody),
     )
 )]

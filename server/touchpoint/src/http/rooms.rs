@@ -50,13 +50,8 @@ struct CreateRoom {
     request_body = CreateRoom,
     responses(
         (status = 201, description = "The room, with its facilitator key (given only here)", body = RoomCreated),
-        (status = 400, description = "`invalid_json`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token`", body = ErrorBody),
-        (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_title`, `invalid_programme`, `template_conflict`, \
                                       `unknown_template` or `invalid_template`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn create_room(
@@ -94,8 +89,6 @@ struct RoomInfo {
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 200, body = RoomInfo),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
     )
 )]
 async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<RoomInfo>, ApiError> {
@@ -118,11 +111,6 @@ async fn room_info(State(app): State<AppState>, Path(code): Path<String>) -> Res
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
         (status = 204, description = "Deleted, with everything kept of it"),
-        (status = 400, description = "`invalid_room_code`", body = ErrorBody),
-        (status = 401, description = "`missing_token`", body = ErrorBody),
-        (status = 403, description = "`invalid_token` or `facilitator_only`", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: a body that is not JSON, as a cross-site form sends", body = ErrorBody),
     )
 )]
 async fn delete_room(State(app): State<AppState>, Analyst(code): Analyst) -> Result<StatusCode, ApiError> {
