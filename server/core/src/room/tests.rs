@@ -801,10 +801,13 @@ fn a_held_note_is_off_the_board_until_approved_and_kept_for_the_record_when_turn
     review("id1", true, 1);
     review("id2", false, 2);
     assert!(board_json(&docs).contains("Dr Patel was very kind"), "approval puts it on the board");
+    let hide = r#"{"kind":"set_hidden","id":"id1","hidden":true}"#;
+    docs.apply(Actor::Facilitator, &request(hide, 103), Context { now: NOW, new_id: "x" }).expect("hidden");
+    assert!(board_json(&docs).contains("Dr Patel was very kind"), "hiding an approved note keeps it approved");
     assert!(!board_json(&docs).contains("07700"), "a turned down note never reaches the board");
     let record = super::record::RoomRecord::read(&docs);
     let status = |header: &super::contribution::Header| super::holds::status(&record.held, header);
-    assert_eq!(record.cards.iter().map(|c| status(&c.contribution.header)).collect::<Vec<_>>(), [Status::Shown]);
+    assert_eq!(record.cards.iter().map(|c| status(&c.contribution.header)).collect::<Vec<_>>(), [Status::Hidden]);
     let ideas: Vec<_> =
         record.ideas.iter().map(|i| (status(&i.contribution.header), i.contribution.header.hidden)).collect();
     assert_eq!(ideas, [(Status::Rejected, true)], "kept for the analyst, never counted as shown");

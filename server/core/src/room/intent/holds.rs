@@ -30,13 +30,15 @@ impl Change<'_, '_> {
         let header = contribution.header();
         let value = serde_json::to_value(contribution).unwrap_or_default();
         let earlier = self.held(&header.id);
-        let reasons = match (&earlier, screen) {
-            (Some(earlier), false) => earlier.reasons.clone(),
-            _ => screened_texts(C::COLLECTION)
+        let mut reasons: Vec<Reason> = match (&earlier, screen) {
+            (_, true) => screened_texts(C::COLLECTION)
                 .iter()
                 .filter_map(|field| value.get(*field)?.as_str())
                 .flat_map(identifying)
                 .collect(),
+            (Some(earlier), false) => earlier.reasons.clone(),
+            // An approved contribution hidden or shown again by the facilitator stays approved.
+            (None, false) => Vec::new(),
         };
         let by_setting = screen && matches!(self.actor, Actor::Participant(_)) && self.moderated(&header.activity);
         if earlier.is_none() && reasons.is_empty() && !by_setting {
@@ -44,7 +46,6 @@ impl Change<'_, '_> {
             map.insert(self.board, header.id.as_str(), to_any(contribution));
             return false;
         }
-        let mut reasons: Vec<Reason> = reasons;
         reasons.sort();
         reasons.dedup();
         // Newly written text waits for a fresh review, even if an earlier version was turned down.
