@@ -1,8 +1,9 @@
 // The front page: type the room code from the big screen. Below, for
 // facilitators, a small form to create a room from a workshop template with
-// the admin token.
+// the admin token, and a check for rooms closed because their data is damaged.
 import { h, mount, focusLater } from './dom.js'
 import { call, normaliseCode, tabStore } from './api.js'
+import { quarantineView } from './console/quarantine.js'
 
 export function startLanding(root) {
   document.title = 'Touchpoint'
@@ -77,7 +78,8 @@ function view(state, app) {
           h('p', { class: 'hint', id: 'admin-hint' }, 'Printed when the server starts, and kept in its data folder.'),
           h('input', { id: 'admin', type: 'password', autocomplete: 'off', 'aria-describedby': 'admin-hint', value: state.admin, oninput: (e) => { state.admin = e.target.value } })),
         state.createError ? h('p', { class: 'notice error', id: 'create-error', tabindex: '-1' }, state.createError) : null,
-        h('button', { type: 'submit', class: 'button primary', disabled: state.creating }, state.creating ? 'Creating…' : 'Create the room'))),
+        h('button', { type: 'submit', class: 'button primary', disabled: state.creating }, state.creating ? 'Creating…' : 'Create the room')),
+      quarantineView(state, app.schedule)),
     h('footer', { class: 'page-foot' }, h('a', { href: '/accessibility' }, 'Accessibility statement')))
 }
 

@@ -1,11 +1,13 @@
-//! The real `touchpoint` binary in its own process, for tests that kill it.
+//! The real `touchpoint` binary in its own process, for tests that kill it,
+//! damage its data between runs, or read what it logs.
 //!
 //! `CARGO_BIN_EXE_*` is only set for tests of the package that owns the
 //! binary, so the harness builds it once itself (a no-op when it is fresh).
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -19,6 +21,8 @@ pub struct ProcessServer {
     api: Api,
     child: Child,
     data_dir: tempfile::TempDir,
+    /// Every line the process has logged (stderr), across restarts, without colours.
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::ops::Deref for ProcessServer {
@@ -31,9 +35,24 @@ impl std::ops::Deref for ProcessServer {
 
 impl ProcessServer {
     pub async fn start() -> anyhow::Result<Self> {
-        let data_dir = tempfile::tempdir()?;
-        let (api, child) = spawn(&data_dir).await?;
-        Ok(ProcessServer { api, child, data_dir })
+        Self::start_in(tempfile::tempdir()?).await
+    }
+
+    /// Starts the binary on a data directory prepared beforehand (a restored backup, say).
+    pub async fn start_in(data_dir: tempfile::TempDir) -> anyhow::Result<Self> {
+        let logs = Arc::default();
+        let (api, child) = spawn(&data_dir, &logs).await?;
+        Ok(ProcessServer { api, child, data_dir, logs })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// The lines logged so far that contain `needle`.
+    pub fn logged(&self, needle: &str) -> Vec<String> {
+        let logs = self.logs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        logs.iter().filter(|line| line.contains(needle)).cloned().collect()
     }
 
     /// Kills the process with SIGKILL: no shutdown, no flush.
@@ -45,7 +64,7 @@ impl ProcessServer {
 
     /// Starts the binary again on the same data directory.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
-        let (api, child) = spawn(&self.data_dir).await?;
+        let (api, child) = spawn(&self.data_dir, &self.logs).await?;
         self.api = api;
         self.child = child;
         Ok(())
@@ -60,25 +79,30 @@ impl ProcessServer {
     }
 }
 
-/// Runs the binary's command line (`export`, ...) with `--out <out> --data-dir <data_dir>` appended.
+/// Runs the binary's command line (`export`, ...), its `args` ending in `--out`, with `<out> --data-dir <data_dir>` appended.
 pub async fn run_cli(
     args: &[&str],
     out: &std::path::Path,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<std::process::Output> {
-    let output = Command::new(binary()?)
-        .args(args)
-        .arg(out)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("RUST_LOG")
-        .output()
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend([out.as_os_str(), OsStr::new("--data-dir"), data_dir.as_os_str()]);
+    run_binary(&all).await
+}
+
+/// Runs the binary with exactly these arguments and waits for it, for at most 30 seconds
+/// (a `serve` that should have refused to start is killed then, failing the test).
+pub async fn run_binary(args: &[&OsStr]) -> anyhow::Result<std::process::Output> {
+    let output =
+        Command::new(binary()?).args(args).env_remove("RUST_LOG").env("NO_COLOR", "1").kill_on_drop(true).output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(30), output)
         .await
+        .context("the server binary did not finish in time")?
         .context("running the server binary")?;
     Ok(output)
 }
 
-async fn spawn(data_dir: &tempfile::TempDir) -> anyhow::Result<(Api, Child)> {
+async fn spawn(data_dir: &tempfile::TempDir, logs: &Arc<Mutex<Vec<String>>>) -> anyhow::Result<(Api, Child)> {
     let binary = binary()?;
     let mut child = Command::new(binary)
         .args(["serve", "--addr", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN, "--data-dir"])
@@ -86,11 +110,24 @@ async fn spawn(data_dir: &tempfile::TempDir) -> anyhow::Result<(Api, Child)> {
         .arg("--workshops-dir")
         .arg(workspace_root().join("workshops"))
         .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .context("starting the server binary")?;
+    let stderr = child.stderr.take().context("the server's stderr")?;
+    let logs = logs.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        let echo = std::env::var_os("TEST_LOG").is_some();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if echo {
+                eprintln!("{line}");
+            }
+            logs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+        }
+    });
     let stdout = child.stdout.take().context("the server's stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let addr = tokio::time::timeout(std::time::Duration::from_secs(30), async {
@@ -109,7 +146,7 @@ async fn spawn(data_dir: &tempfile::TempDir) -> anyhow::Result<(Api, Child)> {
 }
 
 /// Builds the binary once per test run and returns its path.
-fn binary() -> anyhow::Result<PathBuf> {
+pub fn binary() -> anyhow::Result<PathBuf> {
     static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BINARY
         .get_or_init(|| {

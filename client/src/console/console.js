@@ -13,6 +13,7 @@ import { announce, alertNow } from '../a11y.js'
 import { participationView, joinAddress, formatCode, activityBoard } from '../projector/board.js'
 import { activityPanel } from './activity.js'
 import { moderationView, moderationMayHaveChanged, waitingCount } from './moderation.js'
+import { quarantinedPage } from './quarantine.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
@@ -57,6 +58,11 @@ async function begin(ctx) {
     // Checks the key (only a facilitator may list snapshots) before anything else.
     ctx.snapshots = (await call('GET', `${roomApi(ctx.code)}/snapshots`, { token: ctx.key })).snapshots
   } catch (error) {
+    if (error.code === 'room_quarantined') {
+      ctx.quarantined = true
+      ctx.schedule()
+      return
+    }
     if (!error.retry) {
       ctx.keyError = error.status === 404 ? 'There is no room with this code.' : 'This key does not open this room. Check the facilitator link you were given.'
       ctx.key = ''
@@ -155,6 +161,7 @@ function onOutbox(ctx, event) {
 
 function view(ctx) {
   if (!ctx.key) return keyForm(ctx)
+  if (ctx.quarantined) return quarantinedPage(ctx.code)
   const room = ctx.room
   if (!room) {
     return h('main', { class: 'page console', id: 'main' }, h('h1', null, 'Facilitator console'), h('p', { class: 'notice wait' }, 'Connecting to the room…'))

@@ -29,8 +29,18 @@
 //! not a map. It also refuses legacy JSON content: `yrs` 0.28 writes `n`
 //! strings for it but reads `n + 1`, so a document holding one can no longer
 //! be encoded and decoded again.
+//!
+//! The walk also notes what the update needs of the document it will be
+//! applied to ([`Dependencies`]): where each client's structs start, and the
+//! items its origins, parents and deletions name. `yrs` keeps whatever it
+//! cannot integrate as pending state, which would be stored, relayed and
+//! handed to every newcomer although it can never take effect; the room
+//! refuses such an update instead, before applying anything of it.
+
+use std::collections::HashMap;
 
 use thiserror::Error;
+use yrs::{ClientID, StateVector};
 
 use crate::lib0::{Lib0Error, MAX_SAFE_INTEGER, Reader};
 
@@ -85,12 +95,48 @@ pub enum UpdateError {
 
 /// Checks that `bytes` is one complete, well-formed Yjs update v1 within `limits`.
 ///
-/// `Ok(())` means `yrs::Update::decode_v1` will read the whole input without
+/// `Ok` means `yrs::Update::decode_v1` will read the whole input without
 /// deep recursion or large reservations; it may still refuse the update (for
-/// example an embed whose JSON text does not parse), and applying it may still
-/// leave parts pending if it depends on updates the document lacks.
-pub fn check_update_v1(bytes: &[u8], limits: &UpdateLimits) -> Result<(), UpdateError> {
-    walk(bytes, limits).map(|_| ())
+/// example an embed whose JSON text does not parse). What it returns says
+/// whether a given document integrates all of it.
+pub fn check_update_v1(bytes: &[u8], limits: &UpdateLimits) -> Result<Dependencies, UpdateError> {
+    walk(bytes, limits).map(|(_, dependencies)| dependencies)
+}
+
+/// What an update needs of a document to integrate whole, read off its bytes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Dependencies {
+    /// Each run of a client's structs as `(client, start, end)` clocks, in the order written;
+    /// a Skip (what the sender left out) ends a run.
+    runs: Vec<(ClientID, u32, u32)>,
+    /// For each client, the clock a document must reach to hold every item the update names:
+    /// its items' origins and parents, and the ranges it deletes.
+    needed: HashMap<ClientID, u32>,
+}
+
+impl Dependencies {
+    /// Whether a document whose state is `state` integrates the whole update, leaving nothing
+    /// pending: each run starts at or before what the document (with the runs before it)
+    /// holds of its client, and every item named lies within what it then holds.
+    pub fn met_by(&self, state: &StateVector) -> bool {
+        let mut reach: HashMap<ClientID, u32> = HashMap::new();
+        for &(client, start, end) in &self.runs {
+            let have = reach.entry(client).or_insert_with(|| state.get(&client));
+            if start > *have {
+                return false;
+            }
+            *have = (*have).max(end);
+        }
+        self.needed
+            .iter()
+            .all(|(client, &needed)| needed <= reach.get(client).copied().unwrap_or_else(|| state.get(client)))
+    }
+
+    /// `client` is at most 53 bits wide, as [`Walker::client`] checked.
+    fn need(&mut self, client: u64, end: u32) {
+        let needed = self.needed.entry(ClientID::new(client)).or_default();
+        *needed = (*needed).max(end);
+    }
 }
 
 // Struct kinds, as `yrs::block::BLOCK_*` numbers them.
@@ -160,13 +206,19 @@ struct Seen {
     delete_ranges: u64,
 }
 
-fn walk(bytes: &[u8], limits: &UpdateLimits) -> Result<Seen, UpdateError> {
-    let mut walker = Walker { reader: Reader::new(bytes), limits, seen: Seen::default(), frames: Vec::new() };
+fn walk(bytes: &[u8], limits: &UpdateLimits) -> Result<(Seen, Dependencies), UpdateError> {
+    let mut walker = Walker {
+        reader: Reader::new(bytes),
+        limits,
+        seen: Seen::default(),
+        dependencies: Dependencies::default(),
+        frames: Vec::new(),
+    };
     walker.blocks()?;
     walker.delete_set()?;
-    let Walker { reader, seen, .. } = walker;
+    let Walker { reader, seen, dependencies, .. } = walker;
     reader.finish()?;
-    Ok(seen)
+    Ok((seen, dependencies))
 }
 
 /// One open array or map while walking an `Any` value.
@@ -183,6 +235,7 @@ struct Walker<'a, 'l> {
     reader: Reader<'a>,
     limits: &'l UpdateLimits,
     seen: Seen,
+    dependencies: Dependencies,
     /// The open containers of the `Any` being walked; reused across values.
     /// It grows one frame per nesting level actually present in the input,
     /// and never past `max_depth`.
@@ -232,10 +285,11 @@ impl<'a> Walker<'a, '_> {
         std::str::from_utf8(self.buf(what)?).map_err(|_| UpdateError::InvalidUtf8)
     }
 
-    /// An ID: client, then clock.
+    /// An ID of an item the update names (an origin or a parent): client, then clock.
     fn id(&mut self) -> Result<(), UpdateError> {
-        self.client()?;
-        self.var_u32()?;
+        let client = self.client()?;
+        let clock = self.var_u32()?;
+        self.dependencies.need(client, clock.saturating_add(1));
         Ok(())
     }
 }
@@ -254,22 +308,45 @@ impl Walker<'_, '_> {
             if self.seen.structs > self.limits.max_structs {
                 return Err(UpdateError::TooManyStructs);
             }
-            self.client()?;
+            let client = self.client()?;
             // `yrs` adds each struct's length to a `u32` clock; past `u32::MAX`
             // that panics in debug builds and wraps in release ones.
             let mut clock = u64::from(self.var_u32()?);
+            let mut run: Option<u64> = None;
             for _ in 0..structs {
-                clock += u64::from(self.structure()?);
+                let (len, skip) = self.structure()?;
+                let start = clock;
+                clock += u64::from(len);
                 if clock > u64::from(u32::MAX) {
                     return Err(UpdateError::ClockOverflow);
                 }
+                match (skip, run) {
+                    (true, Some(from)) => self.end_run(client, from, start),
+                    (false, None) => run = Some(start),
+                    _ => {}
+                }
+                if skip {
+                    run = None;
+                }
+            }
+            if let Some(from) = run {
+                self.end_run(client, from, clock);
             }
         }
         Ok(())
     }
 
-    /// One struct; returns the clock length `yrs` gives it.
-    fn structure(&mut self) -> Result<u32, UpdateError> {
+    /// Notes a run of one client's structs; both ends fit a `u32`, as the caller checked. A run
+    /// of empty items only is left out: `yrs` drops those without integrating anything.
+    fn end_run(&mut self, client: u64, start: u64, end: u64) {
+        let clock = |clock: u64| u32::try_from(clock).unwrap_or(u32::MAX);
+        if end > start {
+            self.dependencies.runs.push((ClientID::new(client), clock(start), clock(end)));
+        }
+    }
+
+    /// One struct; returns the clock length `yrs` gives it, and whether it is a Skip.
+    fn structure(&mut self) -> Result<(u32, bool), UpdateError> {
         let info = self.reader.u8()?;
         // `yrs` recognises GC and Skip only by the whole info byte.
         if info == GC || info == SKIP {
@@ -278,7 +355,7 @@ impl Walker<'_, '_> {
             if len == 0 {
                 return Err(UpdateError::EmptyStruct);
             }
-            return Ok(len);
+            return Ok((len, info == SKIP));
         }
         let content = info & CONTENT_MASK;
         if !(DELETED..=DOC).contains(&content) {
@@ -303,7 +380,7 @@ impl Walker<'_, '_> {
                 self.string("parent key")?;
             }
         }
-        self.content(content)
+        Ok((self.content(content)?, false))
     }
 
     /// An item's content; returns its length as `yrs` counts it (UTF-16 code
@@ -474,7 +551,7 @@ impl Walker<'_, '_> {
         // A client id and a range count take a byte each at least.
         let clients = self.count("delete set client count", u64::from(claimed), 2)?;
         for _ in 0..clients {
-            self.client()?;
+            let client = self.client()?;
             let claimed = self.var_u32()?;
             // A clock and a length take a byte each at least.
             let ranges = self.count("delete set range count", u64::from(claimed), 2)?;
@@ -482,9 +559,9 @@ impl Walker<'_, '_> {
                 let clock = self.var_u32()?;
                 let len = self.var_u32()?;
                 // `yrs` computes `clock + len` in `u32`.
-                if clock.checked_add(len).is_none() {
-                    return Err(UpdateError::ClockOverflow);
-                }
+                let end = clock.checked_add(len).ok_or(UpdateError::ClockOverflow)?;
+                // `yrs` keeps even an empty range pending unless the document holds its start.
+                self.dependencies.need(client, end.max(clock.saturating_add(1)));
             }
             self.seen.delete_ranges += ranges;
         }
@@ -512,7 +589,7 @@ mod tests {
     }
 
     fn check_with(name: &str, bytes: &[u8], limits: &UpdateLimits, expected: Result<(), UpdateError>) {
-        assert_eq!(check_update_v1(bytes, limits), expected, "{name}: {bytes:?}");
+        assert_eq!(check_update_v1(bytes, limits).map(|_| ()), expected, "{name}: {bytes:?}");
         if expected.is_ok() {
             assert!(Update::decode_v1(bytes).is_ok(), "{name}: yrs refuses what the check accepts");
         }
@@ -726,12 +803,111 @@ mod tests {
     fn accepts_real_updates() {
         for (name, bytes, expected_kinds) in real_updates() {
             check(name, &bytes, Ok(()));
-            let seen = walk(&bytes, &UpdateLimits::default()).expect("checked above");
+            let (seen, _) = walk(&bytes, &UpdateLimits::default()).expect("checked above");
             assert_eq!(seen.kinds & expected_kinds, expected_kinds, "{name}: kinds seen {:#b}", seen.kinds);
         }
-        let deletes = walk(&text_update(), &UpdateLimits::default()).expect("a real update");
+        let (deletes, _) = walk(&text_update(), &UpdateLimits::default()).expect("a real update");
         assert!(deletes.delete_ranges > 0, "the text fixture deletes");
         check("empty update", &[0, 0], Ok(()));
+    }
+
+    /// Whether applying `update` to a copy of `doc` leaves anything unintegrated: state `yrs`
+    /// keeps pending, or a hole in a client's clocks, which `yrs` 0.28 fills with a Skip to
+    /// integrate what follows it (where `yjs` would keep that pending) and then stores, sends
+    /// and encodes into every full state.
+    fn leaves_pending(doc: &Doc, update: &[u8]) -> bool {
+        let copy = Doc::new();
+        let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
+        let mut txn = copy.transact_mut();
+        txn.apply_update(Update::decode_v1(&state).expect("a document's state decodes")).expect("it applies");
+        txn.apply_update(Update::decode_v1(update).expect("a real update decodes")).expect("it applies");
+        let (seen, _) = walk(&txn.encode_state_as_update_v1(&StateVector::default()), &UpdateLimits::default())
+            .expect("a document's state passes the check");
+        txn.has_missing_updates() || seen.kinds & (1 << SKIP) != 0
+    }
+
+    #[test]
+    fn knows_what_an_update_needs_of_the_document() {
+        let [first, second, third] = incremental_updates();
+        let doc = Doc::new();
+        let needs = |update: &[u8]| check_update_v1(update, &UpdateLimits::default()).expect("a real update");
+        assert!(needs(&first).met_by(&doc.transact().state_vector()), "the first edit needs nothing");
+        assert!(!needs(&second).met_by(&doc.transact().state_vector()), "the second needs the first");
+        let gapped = yrs::merge_updates_v1([&first, &third]).expect("yrs merges its own updates");
+        assert!(!needs(&gapped).met_by(&doc.transact().state_vector()), "a merge with a gap needs what the gap is");
+        doc.transact_mut().apply_update(Update::decode_v1(&first).expect("decodes")).expect("applies");
+        assert!(needs(&second).met_by(&doc.transact().state_vector()));
+        assert!(!needs(&third).met_by(&doc.transact().state_vector()), "the third needs the second");
+        assert!(!needs(&gapped).met_by(&doc.transact().state_vector()), "the gap is still missing");
+        // A deletion names the items it deletes, even an empty range (found by the fuzzer).
+        for (name, update, met) in [
+            ("an empty range of an unknown client", vec![0, 1, 0, 1, 0, 0], false),
+            ("a range of an unknown client", vec![0, 1, 5, 1, 0, 2], false),
+            ("a range within what the document holds", vec![0, 1, 9, 1, 0, 2], true),
+            ("a range past what the document holds", vec![0, 1, 9, 1, 2, 20], false),
+        ] {
+            assert_eq!(needs(&update).met_by(&doc.transact().state_vector()), met, "{name}");
+            assert_eq!(leaves_pending(&doc, &update), !met, "{name}: yrs agrees");
+        }
+    }
+
+    /// Two writers edit text, an array and a map and exchange some of their updates, each a
+    /// transaction's own update or a diff against an older state (which carries every deletion);
+    /// a third document takes them in a random order. Whatever the order, the check predicts
+    /// exactly what is left unintegrated (see `leaves_pending`).
+    #[test]
+    fn predicts_pending_state_as_yrs_finds_it() {
+        let mut rng = 0x5eed_u64;
+        for round in 0..20 {
+            let writers = [Doc::with_client_id(1), Doc::with_client_id(2)];
+            let mut updates: Vec<Vec<u8>> = Vec::new();
+            for step in 0..24 {
+                let n = (xorshift(&mut rng) % 2) as usize;
+                let (doc, other) = (&writers[n], &writers[1 - n]);
+                let before = doc.transact().state_vector();
+                let text = doc.get_or_insert_text("text");
+                let array = doc.get_or_insert_array("array");
+                let map = doc.get_or_insert_map("map");
+                let mut txn = doc.transact_mut();
+                let len = text.len(&txn);
+                match xorshift(&mut rng) % 5 {
+                    0 if len > 2 => text.remove_range(&mut txn, (xorshift(&mut rng) as u32) % (len - 1), 1),
+                    1 if array.len(&txn) > 0 => array.remove(&mut txn, 0),
+                    2 => {
+                        map.insert(&mut txn, format!("k{}", step % 3), step);
+                    }
+                    3 => {
+                        array.push_back(&mut txn, step);
+                    }
+                    _ => text.insert(&mut txn, len.min((xorshift(&mut rng) as u32) % 4), "ab"),
+                }
+                updates.push(txn.encode_update_v1());
+                drop(txn);
+                if xorshift(&mut rng).is_multiple_of(3) {
+                    updates.push(doc.transact().encode_state_as_update_v1(&before));
+                }
+                if xorshift(&mut rng).is_multiple_of(2) {
+                    let sync = doc.transact().encode_state_as_update_v1(&other.transact().state_vector());
+                    other.transact_mut().apply_update(Update::decode_v1(&sync).expect("decodes")).expect("applies");
+                }
+            }
+            let reader = Doc::new();
+            let mut waiting = updates;
+            let mut steps = 0;
+            while !waiting.is_empty() && steps < 400 {
+                steps += 1;
+                let update = waiting.swap_remove((xorshift(&mut rng) as usize) % waiting.len());
+                let needs = check_update_v1(&update, &UpdateLimits::default()).expect("a real update");
+                let met = needs.met_by(&reader.transact().state_vector());
+                assert_eq!(met, !leaves_pending(&reader, &update), "round {round}, step {steps}: {needs:?}");
+                if met {
+                    let decoded = Update::decode_v1(&update).expect("decodes");
+                    reader.transact_mut().apply_update(decoded).expect("applies");
+                } else {
+                    waiting.push(update);
+                }
+            }
+        }
     }
 
     #[test]
@@ -922,7 +1098,7 @@ mod tests {
         // Deep enough to overflow any recursive walker's stack.
         check("any 100 000 deep", &any_item(&nested_arrays(100_000)), Err(UpdateError::TooDeep));
         let unbounded = UpdateLimits { max_depth: usize::MAX, ..limits };
-        assert_eq!(check_update_v1(&any_item(&nested_arrays(100_000)), &unbounded), Ok(()));
+        assert!(check_update_v1(&any_item(&nested_arrays(100_000)), &unbounded).is_ok());
         let mut maps = [&[ANY_MAP, 1, 1, b'k'][..]].repeat(limits.max_depth + 1).concat();
         maps.push(ANY_TRUE);
         check("maps over the limit", &any_item(&maps), Err(UpdateError::TooDeep));

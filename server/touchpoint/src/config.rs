@@ -26,6 +26,40 @@ pub enum Command {
     Export(ExportConfig),
     /// Write the insights report (HTML, prints to PDF) of a room or of a whole programme.
     Report(ReportConfig),
+    /// Verify every room of a data directory and report; exits non-zero if anything is wrong.
+    Check(CheckConfig),
+    /// Rebuild a damaged room from the rows that verify, set the others aside, and reopen it.
+    Repair(RepairConfig),
+    /// Write a consistent copy of the database, safe to take while the server runs.
+    Backup(BackupConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckConfig {
+    /// The server's data directory.
+    #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RepairConfig {
+    /// The code of the room to repair.
+    pub room: String,
+
+    /// The server's data directory.
+    #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupConfig {
+    /// The file to write; it must not exist yet.
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// The server's data directory.
+    #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -215,7 +249,11 @@ impl ServeConfig {
             .ok()
             .and_then(|cli| match cli.command {
                 Command::Serve(config) => Some(config),
-                Command::Export(_) | Command::Report(_) => None,
+                Command::Export(_)
+                | Command::Report(_)
+                | Command::Check(_)
+                | Command::Repair(_)
+                | Command::Backup(_) => None,
             })
             .expect("the defaults parse");
         config.addr = addr;

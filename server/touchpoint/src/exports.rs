@@ -40,7 +40,8 @@ pub async fn dataset(store: &Store, code: &RoomCode) -> Result<Option<Dataset>, 
         created_at: record.created_at,
     };
     let template = record.template;
-    tokio::task::spawn_blocking(move || Some(Dataset::from_docs(&stored.into_docs(), room, template, snapshots)))
+    let docs = store.rebuild(code, stored).await?;
+    tokio::task::spawn_blocking(move || Some(Dataset::from_docs(&docs, room, template, snapshots)))
         .await
         .map_err(|_| StoreError::Stopped)
 }

@@ -43,6 +43,7 @@ use crate::rate::TokenBucket;
 use crate::rooms::{RoomRegistry, lifecycle};
 pub use crate::shutdown::shutdown_signal;
 use crate::store::Store;
+pub use crate::store::{backup_command, check_command, repair_command};
 
 /// Opens the data directory and serves on `listener` until `shutdown` resolves.
 pub async fn run(
@@ -72,14 +73,15 @@ pub(crate) fn open(
 ) -> anyhow::Result<(AppState, std::thread::JoinHandle<()>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let metrics = Metrics::default();
+    // Before the keys: their presence is how the store tells a used directory that lost its database.
+    let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let secret = keys::load_or_create_secret(&config.data_dir)?;
     let admin_token = keys::load_or_create_admin_token(&config.data_dir, config.admin_token.as_deref())?;
     let templates = workshops::load(&config.workshops_dir);
     let joins = f64::from(config.limits.max_joins_per_sec);
     let join_limiter = Mutex::new(TokenBucket::new(joins, 100.0 * joins, Instant::now()));
-    let metrics = Metrics::default();
-    let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let tracker = TaskTracker::new();
     let shutdown = CancellationToken::new();
     let registry = RoomRegistry::new(&config, store.clone(), metrics.clone(), tracker.clone(), shutdown.clone());

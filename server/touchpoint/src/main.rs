@@ -11,5 +11,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => touchpoint::serve_command(config).await,
         Command::Export(config) => touchpoint::export_command(config).await,
         Command::Report(config) => touchpoint::report_command(config).await,
+        Command::Check(config) => touchpoint::check_command(config),
+        Command::Repair(config) => touchpoint::repair_command(config),
+        Command::Backup(config) => touchpoint::backup_command(config),
     }
 }

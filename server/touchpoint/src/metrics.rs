@@ -25,6 +25,7 @@ pub struct Inner {
     registry: Registry,
     pub connections: Family<Labels, Gauge>,
     pub rooms_loaded: Gauge,
+    pub rooms_quarantined: Gauge,
     pub updates_applied: Counter,
     pub updates_merged: Counter,
     pub bytes_received: Counter,
@@ -50,6 +51,12 @@ impl Default for Metrics {
         registry.register("connections", "Open WebSocket connections, by role", connections.clone());
         let rooms_loaded = Gauge::default();
         registry.register("rooms_loaded", "Rooms held in memory", rooms_loaded.clone());
+        let rooms_quarantined = Gauge::default();
+        registry.register(
+            "rooms_quarantined",
+            "Rooms refused because a stored row is damaged, until `touchpoint repair` rebuilds them",
+            rooms_quarantined.clone(),
+        );
         let updates_applied = Counter::default();
         registry.register("updates_applied", "Document updates applied and stored", updates_applied.clone());
         let updates_merged = Counter::default();
@@ -80,6 +87,7 @@ impl Default for Metrics {
                 registry,
                 connections,
                 rooms_loaded,
+                rooms_quarantined,
                 updates_applied,
                 updates_merged,
                 bytes_received,

@@ -38,6 +38,8 @@ pub enum Eviction {
     TooSlow,
     /// Its update could not be applied to the document.
     InvalidUpdate,
+    /// Its update depends on changes the board lacks: reconnecting resyncs it whole.
+    MissingDependencies,
     /// Its awareness update was malformed or too large.
     InvalidAwareness,
     /// The room could not store an update and is restarting.
@@ -51,6 +53,7 @@ impl Eviction {
         match self {
             Eviction::TooSlow => "too_slow",
             Eviction::InvalidUpdate => "invalid_update",
+            Eviction::MissingDependencies => "missing_dependencies",
             Eviction::InvalidAwareness => "invalid_awareness",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",
@@ -65,6 +68,8 @@ pub enum JoinError {
     RoomFull,
     #[error("the room could not be loaded")]
     Unavailable,
+    #[error("the room's stored data is damaged")]
+    Quarantined,
 }
 
 /// Why an intent got no answer from its room.
@@ -76,6 +81,8 @@ pub enum IntentFailure {
     RateLimited,
     #[error("the room is unavailable; try again")]
     Unavailable,
+    #[error("the room's stored data is damaged")]
+    Quarantined,
 }
 
 /// A joined connection's side of the room: where to send, and what to receive.

@@ -8,27 +8,43 @@
 //! takes every append waiting in its queue and commits them in a single
 //! transaction (group commit), so a busy server pays one fsync for many
 //! updates. Async callers never block on SQLite; they await a reply.
+//!
+//! Every blob carries a checksum, and every read verifies what it returns: a
+//! room with a damaged row is quarantined (`damage`) rather than served with
+//! less, and nothing is written over it until `touchpoint repair` (`repair`)
+//! rebuilds it. The tables and their migrations are `schema`; consistent
+//! copies of a running server's database are `backup`.
 
-use std::path::Path;
+mod backup;
+mod damage;
+mod repair;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
+use dashmap::DashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 use touchpoint_core::identity::RoomCode;
 use touchpoint_core::room::RoomDocs;
 use touchpoint_core::template::Template;
-use yrs::updates::decoder::Decode;
-use yrs::{Doc, Transact, Update};
+use yrs::Doc;
 
+pub use self::backup::backup_command;
+pub use self::damage::{Damage, StoredRow};
+use self::damage::{checksum, quarantine, quarantine_of, quarantined, rebuild};
+pub use self::repair::{check_command, repair_command};
+use self::schema::{DATABASE, prepare, refuse_lost_database};
 use crate::clock::unix_now;
 use crate::metrics::Metrics;
 
 /// The most appends committed in one transaction; bounds the latency of the batch.
 const MAX_GROUP: usize = 1024;
-const SCHEMA_VERSION: i64 = 1;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -39,6 +55,15 @@ pub enum StoreError {
     Stopped,
     #[error("the commit failed; see the log")]
     CommitFailed,
+    /// The room has a stored row that does not verify; it is refused until it is repaired.
+    #[error("the room is quarantined ({0})")]
+    Quarantined(Damage),
+    #[error(
+        "{key} shows this data directory has been used before, but its database {database} is missing or \
+         empty; starting would replace every room with nothing. Restore the database from your backup \
+         (see the README, \"Backups\"), or use a new data directory for a fresh installation"
+    )]
+    DatabaseLost { database: PathBuf, key: PathBuf },
 }
 
 /// What is known of a room besides its documents.
@@ -78,8 +103,8 @@ pub enum Record {
 /// A document as stored: apply the snapshot, then the updates in order.
 #[derive(Debug, Default)]
 pub struct StoredDoc {
-    pub snapshot: Option<Vec<u8>>,
-    pub updates: Vec<Vec<u8>>,
+    pub snapshot: Option<StoredRow>,
+    pub updates: Vec<StoredRow>,
 }
 
 /// Both documents of a room as stored.
@@ -94,28 +119,16 @@ pub struct StoredRoom {
 }
 
 impl StoredRoom {
-    /// Rebuilds both documents; CPU work for a large room, so callers keep it off async workers.
-    pub fn into_docs(self) -> RoomDocs {
-        RoomDocs { board: self.board.into_doc(), ledger: self.ledger.into_doc() }
+    /// Rebuilds both documents, or names the first row that does not decode or apply; CPU work
+    /// for a large room, so callers keep it off async workers (see [`Store::rebuild`]).
+    pub fn into_docs(self) -> Result<RoomDocs, Damage> {
+        Ok(RoomDocs { board: self.board.into_doc()?, ledger: self.ledger.into_doc()? })
     }
 }
 
 impl StoredDoc {
-    fn into_doc(self) -> Doc {
-        let doc = Doc::new();
-        {
-            let mut txn = doc.transact_mut();
-            for bytes in self.snapshot.iter().chain(&self.updates) {
-                // Every stored update passed the same checks on its way in; one that no longer
-                // decodes is reported and skipped rather than making the whole room unreadable.
-                match Update::decode_v1(bytes).map(|update| txn.apply_update(update)) {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => tracing::error!(%error, "a stored update could not be applied"),
-                    Err(error) => tracing::error!(%error, "a stored update could not be decoded"),
-                }
-            }
-        }
-        doc
+    fn into_doc(self) -> Result<Doc, Damage> {
+        rebuild(self.snapshot.iter().chain(&self.updates))
     }
 }
 
@@ -131,6 +144,9 @@ enum Request {
 #[derive(Debug, Clone)]
 pub struct Store {
     requests: mpsc::UnboundedSender<Request>,
+    metrics: Metrics,
+    /// Rooms whose every row has verified since this process started (see [`Store::room`]).
+    verified: Arc<DashMap<RoomCode, ()>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -145,17 +161,20 @@ impl std::fmt::Debug for Request {
 impl Store {
     /// Opens (or creates) `touchpoint.db` in `data_dir` and starts the store thread.
     ///
-    /// The thread stops once every handle is dropped and its queue is drained,
-    /// so pending commits always complete.
+    /// A directory used before whose database has gone is refused (see
+    /// [`StoreError::DatabaseLost`]). The thread stops once every handle is dropped and its
+    /// queue is drained, so pending commits always complete.
     pub fn open(data_dir: &Path, metrics: Metrics) -> Result<(Store, thread::JoinHandle<()>), StoreError> {
-        let mut connection = Connection::open(data_dir.join("touchpoint.db"))?;
-        prepare(&mut connection)?;
+        let connection = open_database(data_dir)?;
+        let n_quarantined: i64 = connection.query_row("SELECT count(*) FROM quarantine", [], |row| row.get(0))?;
+        metrics.rooms_quarantined.set(n_quarantined);
         let (requests, queue) = mpsc::unbounded_channel();
+        let thread_metrics = metrics.clone();
         let thread = thread::Builder::new()
             .name("store".to_owned())
-            .spawn(move || serve(connection, queue, metrics))
+            .spawn(move || serve(connection, queue, thread_metrics))
             .map_err(|_| StoreError::Stopped)?;
-        Ok((Store { requests }, thread))
+        Ok((Store { requests, metrics, verified: Arc::default() }, thread))
     }
 
     /// Makes records durable; resolves once they are committed, with the last sequence number.
@@ -183,26 +202,119 @@ impl Store {
                 ],
             )?;
             txn.execute(
-                "INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)",
-                params![record.code.as_str(), DocKind::Board as i64, first_update, record.created_at],
+                "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    record.code.as_str(),
+                    DocKind::Board as i64,
+                    first_update,
+                    record.created_at,
+                    checksum(&first_update)
+                ],
             )?;
             txn.commit()
         })
         .await
     }
 
+    /// What is known of a room, `None` if there is none; a quarantined room is an error.
+    ///
+    /// The first time a process is asked about a room, every row of it is verified, so that a
+    /// damaged room is refused on every route from the first request, not only once a join
+    /// loads it; the cost is one read of the room, as its first load makes anyway.
     pub async fn room(&self, code: &RoomCode) -> Result<Option<RoomRecord>, StoreError> {
-        let code = code.clone();
+        let (code, metrics, verified) = (code.clone(), self.metrics.clone(), self.verified.clone());
         self.call(move |db| {
-            db.query_row(
-                "SELECT code, title, is_demo, created_at, template, programme FROM rooms WHERE code = ?1",
-                [code.as_str()],
-                room_record,
-            )
-            .optional()
+            if let Some(damage) = quarantine_of(db, code.as_str())? {
+                return Ok(Err(StoreError::Quarantined(damage)));
+            }
+            let record = db
+                .query_row(
+                    "SELECT code, title, is_demo, created_at, template, programme FROM rooms WHERE code = ?1",
+                    [code.as_str()],
+                    room_record,
+                )
+                .optional()?
+                .flatten();
+            // Only rooms that exist are remembered: guessed codes must not grow the set.
+            if record.is_some() && !verified.contains_key(&code) {
+                let verdict = match read_room(db, &code)? {
+                    Ok(_) => verify_named_snapshots(db, &code)?,
+                    Err(error) => Err(error),
+                };
+                if let Err(StoreError::Quarantined(damage)) = verdict {
+                    quarantine(db, &code, &damage, now(), &metrics)?;
+                    return Ok(Err(StoreError::Quarantined(damage)));
+                }
+                verified.insert(code, ());
+            }
+            Ok(Ok(record))
+        })
+        .await?
+    }
+
+    /// Every room, oldest first, each with its quarantine if it has one (for the admin).
+    ///
+    /// Rooms this process has not verified yet are verified first, one store job each, so the
+    /// admin sees every damaged room, not only those someone has opened, while commits go on
+    /// between them.
+    pub async fn rooms(&self) -> Result<Vec<(RoomRecord, Option<(Damage, i64)>)>, StoreError> {
+        let codes = self
+            .call(|db| {
+                let mut statement = db.prepare("SELECT code FROM rooms")?;
+                let codes = statement.query_map([], |row| row.get::<_, String>(0))?;
+                Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect::<Vec<_>>())
+            })
+            .await?;
+        for code in codes.iter().filter(|code| !self.verified.contains_key(*code)) {
+            match self.room(code).await {
+                Ok(_) | Err(StoreError::Quarantined(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let metrics = self.metrics.clone();
+        self.call(move |db| {
+            let mut quarantines: std::collections::HashMap<_, _> =
+                quarantined(db)?.into_iter().map(|(code, damage, since)| (code, (damage, since))).collect();
+            // The admin looks here after a repair: the count follows what the table says now.
+            metrics.rooms_quarantined.set(quarantines.len() as i64);
+            let mut statement = db.prepare(
+                "SELECT code, title, is_demo, created_at, template, programme FROM rooms ORDER BY created_at, code",
+            )?;
+            let records = statement.query_map([], room_record)?;
+            let mut rooms = Vec::new();
+            for record in records {
+                if let Some(record) = record? {
+                    let quarantine = quarantines.remove(&record.code);
+                    rooms.push((record, quarantine));
+                }
+            }
+            Ok(rooms)
         })
         .await
-        .map(Option::flatten)
+    }
+
+    /// Quarantines a room whose stored rows failed to rebuild its documents.
+    pub async fn quarantine(&self, code: &RoomCode, damage: Damage) -> Result<(), StoreError> {
+        let (code, metrics) = (code.clone(), self.metrics.clone());
+        self.call(move |db| quarantine(db, &code, &damage, now(), &metrics)).await
+    }
+
+    /// Whether a room is quarantined, and by which row.
+    pub async fn quarantine_of(&self, code: &RoomCode) -> Result<Option<Damage>, StoreError> {
+        let code = code.clone();
+        self.call(move |db| quarantine_of(db, code.as_str())).await
+    }
+
+    /// Rebuilds a room's documents from what [`Store::load`] read, off the async workers; a row
+    /// that does not decode or apply quarantines the room.
+    pub async fn rebuild(&self, code: &RoomCode, stored: StoredRoom) -> Result<RoomDocs, StoreError> {
+        match tokio::task::spawn_blocking(move || stored.into_docs()).await.map_err(|_| StoreError::Stopped)? {
+            Ok(docs) => Ok(docs),
+            Err(damage) => {
+                self.quarantine(code, damage.clone()).await?;
+                Err(StoreError::Quarantined(damage))
+            }
+        }
     }
 
     /// The demo room made at first start, if there is one.
@@ -221,41 +333,18 @@ impl Store {
     }
 
     /// Reads a room's documents: their snapshots and the updates logged after them.
+    ///
+    /// Every row read is verified; the first that fails quarantines the room.
     pub async fn load(&self, code: &RoomCode) -> Result<StoredRoom, StoreError> {
-        let code = code.clone();
+        let (code, metrics) = (code.clone(), self.metrics.clone());
         self.call(move |db| {
-            let mut room = StoredRoom::default();
-            let mut covered = [0i64; 2];
-            let mut statement = db.prepare_cached("SELECT doc, upto_seq, state FROM snapshots WHERE room = ?1")?;
-            let mut rows = statement.query([code.as_str()])?;
-            while let Some(row) = rows.next()? {
-                let (doc, seq, state): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                room.last_seq = room.last_seq.max(seq);
-                if doc == DocKind::Board as i64 {
-                    (room.board.snapshot, covered[0]) = (Some(state), seq);
-                } else {
-                    (room.ledger.snapshot, covered[1]) = (Some(state), seq);
-                }
-            }
-            let mut statement = db.prepare_cached("SELECT seq, doc, data FROM updates WHERE room = ?1 ORDER BY seq")?;
-            let mut rows = statement.query([code.as_str()])?;
-            while let Some(row) = rows.next()? {
-                let (seq, doc, data): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                let (stored, covered) = if doc == DocKind::Board as i64 {
-                    (&mut room.board, covered[0])
-                } else {
-                    (&mut room.ledger, covered[1])
-                };
-                // Rows a snapshot covers remain only if a compaction raced an append; the snapshot has them.
-                if seq > covered {
-                    stored.updates.push(data);
-                    room.has_log = true;
-                }
-                room.last_seq = room.last_seq.max(seq);
+            let room = read_room(db, &code)?;
+            if let Err(StoreError::Quarantined(damage)) = &room {
+                quarantine(db, &code, damage, now(), &metrics)?;
             }
             Ok(room)
         })
-        .await
+        .await?
     }
 
     /// Writes snapshots of both documents as of `upto_seq`, so a load reads only what came after.
@@ -274,12 +363,18 @@ impl Store {
         let code = code.clone();
         self.call(move |db| {
             let txn = db.transaction()?;
+            // A quarantined room keeps its rows as they are, damaged ones included, for repair.
+            if let Some(damage) = quarantine_of(&txn, code.as_str())? {
+                return Ok(Err(StoreError::Quarantined(damage)));
+            }
             for (doc, state) in [(DocKind::Board, board), (DocKind::Ledger, ledger)] {
+                let crc = checksum(&state);
                 txn.execute(
-                    "INSERT INTO snapshots (room, doc, upto_seq, state) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (room, doc) DO UPDATE SET upto_seq = excluded.upto_seq, state = excluded.state
+                    "INSERT INTO snapshots (room, doc, upto_seq, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (room, doc) DO UPDATE
+                     SET upto_seq = excluded.upto_seq, state = excluded.state, crc = excluded.crc
                      WHERE excluded.upto_seq > snapshots.upto_seq",
-                    params![code.as_str(), doc as i64, upto_seq, state],
+                    params![code.as_str(), doc as i64, upto_seq, state, crc],
                 )?;
             }
             txn.execute(
@@ -287,9 +382,9 @@ impl Store {
                  AND seq <= (SELECT upto_seq FROM snapshots WHERE room = ?1 AND doc = ?2)",
                 params![code.as_str(), DocKind::Ledger as i64],
             )?;
-            txn.commit()
+            txn.commit().map(Ok)
         })
-        .await
+        .await?
     }
 
     /// Makes an erasure reach every stored copy: both documents' logs are folded into fresh
@@ -310,14 +405,16 @@ impl Store {
             let txn = db.transaction()?;
             txn.execute("DELETE FROM updates WHERE room = ?1 AND seq <= ?2", params![code.as_str(), upto_seq])?;
             // History goes on from the erased state: replaying it from here is still whole.
+            let crc = checksum(&board);
             txn.execute(
-                "INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)",
-                params![code.as_str(), DocKind::Board as i64, board, now()],
+                "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![code.as_str(), DocKind::Board as i64, board, now(), crc],
             )?;
             for (name, state) in scrubbed {
+                let crc = checksum(&state);
                 txn.execute(
-                    "UPDATE named_snapshots SET state = ?3 WHERE room = ?1 AND name = ?2",
-                    params![code.as_str(), name, state],
+                    "UPDATE named_snapshots SET state = ?3, crc = ?4 WHERE room = ?1 AND name = ?2",
+                    params![code.as_str(), name, state, crc],
                 )?;
             }
             txn.commit()?;
@@ -328,24 +425,33 @@ impl Store {
 
     /// The board's history: each logged update in order, with the second it was stored.
     pub async fn history(&self, code: &RoomCode) -> Result<Vec<(i64, i64, Vec<u8>)>, StoreError> {
-        let code = code.clone();
+        let (code, metrics) = (code.clone(), self.metrics.clone());
         self.call(move |db| {
             let mut statement =
-                db.prepare("SELECT seq, at, data FROM updates WHERE room = ?1 AND doc = ?2 ORDER BY seq")?;
-            let rows = statement.query_map(params![code.as_str(), DocKind::Board as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?;
-            rows.collect()
+                db.prepare("SELECT seq, at, data, crc FROM updates WHERE room = ?1 AND doc = ?2 ORDER BY seq")?;
+            let mut rows = statement.query(params![code.as_str(), DocKind::Board as i64])?;
+            let mut history = Vec::new();
+            while let Some(row) = rows.next()? {
+                let stored = StoredRow { table: "updates", id: row.get(0)?, data: row.get(2)? };
+                if let Err(damage) = stored.verify(row.get(3)?) {
+                    quarantine(db, &code, &damage, now(), &metrics)?;
+                    return Ok(Err(StoreError::Quarantined(damage)));
+                }
+                history.push((stored.id, row.get(1)?, stored.data));
+            }
+            Ok(Ok(history))
         })
-        .await
+        .await?
     }
 
     /// Removes a room and everything stored of it.
     pub async fn delete_room(&self, code: &RoomCode) -> Result<(), StoreError> {
+        self.verified.remove(code);
         let code = code.clone();
         self.call(move |db| {
             let txn = db.transaction()?;
-            for table in ["updates", "snapshots", "named_snapshots"] {
+            // Rows a repair set aside go with their room: they may hold what people wrote.
+            for table in ["updates", "snapshots", "named_snapshots", "damaged_rows", "quarantine"] {
                 txn.execute(&format!("DELETE FROM {table} WHERE room = ?1"), [code.as_str()])?;
             }
             txn.execute("DELETE FROM rooms WHERE code = ?1", [code.as_str()])?;
@@ -366,10 +472,13 @@ impl Store {
         .await
     }
 
-    /// Codes of the rooms created before `cutoff` (seconds since the Unix epoch).
+    /// Codes of the rooms created before `cutoff` (seconds since the Unix epoch), except
+    /// quarantined ones: their damaged rows wait for a person to repair or delete them.
     pub async fn rooms_created_before(&self, cutoff: i64) -> Result<Vec<RoomCode>, StoreError> {
         self.call(move |db| {
-            let mut statement = db.prepare("SELECT code FROM rooms WHERE created_at < ?1")?;
+            let mut statement = db.prepare(
+                "SELECT code FROM rooms WHERE created_at < ?1 AND code NOT IN (SELECT room FROM quarantine)",
+            )?;
             let codes = statement.query_map([cutoff], |row| row.get::<_, String>(0))?;
             Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
         })
@@ -378,15 +487,25 @@ impl Store {
 
     /// The named snapshots of a room, oldest first: name, time taken, and the board's state.
     pub async fn named_snapshots(&self, code: &RoomCode) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
-        let code = code.clone();
+        let (code, metrics) = (code.clone(), self.metrics.clone());
         self.call(move |db| {
             let mut statement = db.prepare_cached(
-                "SELECT name, taken_at, state FROM named_snapshots WHERE room = ?1 ORDER BY taken_at, rowid",
+                "SELECT rowid, name, taken_at, state, crc FROM named_snapshots WHERE room = ?1
+                 ORDER BY taken_at, rowid",
             )?;
-            let rows = statement.query_map([code.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-            rows.collect()
+            let mut rows = statement.query([code.as_str()])?;
+            let mut snapshots = Vec::new();
+            while let Some(row) = rows.next()? {
+                let stored = StoredRow { table: "named_snapshots", id: row.get(0)?, data: row.get(3)? };
+                if let Err(damage) = stored.verify(row.get(4)?) {
+                    quarantine(db, &code, &damage, now(), &metrics)?;
+                    return Ok(Err(StoreError::Quarantined(damage)));
+                }
+                snapshots.push((row.get(1)?, row.get(2)?, stored.data));
+            }
+            Ok(Ok(snapshots))
         })
-        .await
+        .await?
     }
 
     /// Runs `job` on the store thread and returns its result.
@@ -429,53 +548,69 @@ fn room_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<RoomRecord>> 
     }))
 }
 
-fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
-    // WAL lets readers proceed during commits; FULL makes each commit survive power loss, not
-    // only a process crash. The busy timeout covers a second process, such as `touchpoint export`.
-    db.pragma_update(None, "journal_mode", "WAL")?;
-    db.pragma_update(None, "synchronous", "FULL")?;
-    // Deleted and replaced content is overwritten, so an erasure leaves nothing in free pages.
-    db.pragma_update(None, "secure_delete", "ON")?;
-    db.busy_timeout(Duration::from_secs(5))?;
-    let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version < SCHEMA_VERSION {
-        db.execute_batch(
-            "BEGIN;
-             CREATE TABLE rooms (
-                 code TEXT PRIMARY KEY,
-                 title TEXT NOT NULL,
-                 is_demo INTEGER NOT NULL DEFAULT 0,
-                 created_at INTEGER NOT NULL,
-                 template TEXT,
-                 programme TEXT
-             );
-             CREATE TABLE updates (
-                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
-                 doc INTEGER NOT NULL,
-                 data BLOB NOT NULL,
-                 at INTEGER NOT NULL DEFAULT 0
-             );
-             CREATE INDEX updates_by_room ON updates (room, seq);
-             CREATE TABLE snapshots (
-                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
-                 doc INTEGER NOT NULL,
-                 upto_seq INTEGER NOT NULL,
-                 state BLOB NOT NULL,
-                 PRIMARY KEY (room, doc)
-             );
-             CREATE TABLE named_snapshots (
-                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
-                 name TEXT NOT NULL,
-                 taken_at INTEGER NOT NULL,
-                 state BLOB NOT NULL,
-                 PRIMARY KEY (room, name)
-             );
-             PRAGMA user_version = 1;
-             COMMIT;",
-        )?;
+/// Opens the database of a data directory, refusing one that has been lost, and migrates it.
+fn open_database(data_dir: &Path) -> Result<Connection, StoreError> {
+    refuse_lost_database(data_dir)?;
+    let mut connection = Connection::open(data_dir.join(DATABASE))?;
+    prepare(&mut connection)?;
+    Ok(connection)
+}
+
+/// Verifies a room's named snapshots, which a load does not read.
+fn verify_named_snapshots(db: &Connection, code: &RoomCode) -> rusqlite::Result<Result<(), StoreError>> {
+    let mut statement = db.prepare_cached("SELECT rowid, state, crc FROM named_snapshots WHERE room = ?1")?;
+    let mut rows = statement.query([code.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let stored = StoredRow { table: "named_snapshots", id: row.get(0)?, data: row.get(1)? };
+        if let Err(damage) = stored.verify(row.get(2)?) {
+            return Ok(Err(StoreError::Quarantined(damage)));
+        }
     }
-    Ok(())
+    Ok(Ok(()))
+}
+
+/// A room's snapshots and log as stored, every row verified; `Err(Quarantined)` names the first
+/// damaged row, or the row that quarantined the room before.
+fn read_room(db: &Connection, code: &RoomCode) -> rusqlite::Result<Result<StoredRoom, StoreError>> {
+    if let Some(damage) = quarantine_of(db, code.as_str())? {
+        return Ok(Err(StoreError::Quarantined(damage)));
+    }
+    let mut room = StoredRoom::default();
+    let mut covered = [0i64; 2];
+    let mut statement = db.prepare_cached("SELECT rowid, doc, upto_seq, state, crc FROM snapshots WHERE room = ?1")?;
+    let mut rows = statement.query([code.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let (doc, seq): (i64, i64) = (row.get(1)?, row.get(2)?);
+        let stored = StoredRow { table: "snapshots", id: row.get(0)?, data: row.get(3)? };
+        if let Err(damage) = stored.verify(row.get(4)?) {
+            return Ok(Err(StoreError::Quarantined(damage)));
+        }
+        room.last_seq = room.last_seq.max(seq);
+        if doc == DocKind::Board as i64 {
+            (room.board.snapshot, covered[0]) = (Some(stored), seq);
+        } else {
+            (room.ledger.snapshot, covered[1]) = (Some(stored), seq);
+        }
+    }
+    let mut statement = db.prepare_cached("SELECT seq, doc, data, crc FROM updates WHERE room = ?1 ORDER BY seq")?;
+    let mut rows = statement.query([code.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let (seq, doc): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let stored = StoredRow { table: "updates", id: seq, data: row.get(2)? };
+        // Rows a snapshot covers are verified too: the board's log is the room's history.
+        if let Err(damage) = stored.verify(row.get(3)?) {
+            return Ok(Err(StoreError::Quarantined(damage)));
+        }
+        let (doc, covered) =
+            if doc == DocKind::Board as i64 { (&mut room.board, covered[0]) } else { (&mut room.ledger, covered[1]) };
+        // Rows a snapshot covers remain only if a compaction raced an append; the snapshot has them.
+        if seq > covered {
+            doc.updates.push(stored);
+            room.has_log = true;
+        }
+        room.last_seq = room.last_seq.max(seq);
+    }
+    Ok(Ok(room))
 }
 
 fn serve(mut db: Connection, mut queue: mpsc::UnboundedReceiver<Request>, metrics: Metrics) {
@@ -507,21 +642,22 @@ fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) 
         let txn = db.transaction()?;
         let mut last_seqs = Vec::with_capacity(appends.len());
         {
-            let mut insert = txn.prepare_cached("INSERT INTO updates (room, doc, data, at) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut insert =
+                txn.prepare_cached("INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)")?;
             let at = now();
             let mut keep = txn.prepare_cached(
-                "INSERT OR REPLACE INTO named_snapshots (room, name, taken_at, state) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO named_snapshots (room, name, taken_at, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for (room, records, _) in &appends {
                 let mut last = 0;
                 for record in records {
                     match record {
                         Record::Update { doc, data } => {
-                            insert.execute(params![room.as_str(), *doc as i64, data.as_ref(), at])?;
+                            insert.execute(params![room.as_str(), *doc as i64, data.as_ref(), at, checksum(data)])?;
                             last = txn.last_insert_rowid();
                         }
                         Record::Snapshot { name, taken_at, state } => {
-                            keep.execute(params![room.as_str(), name, taken_at, state])?;
+                            keep.execute(params![room.as_str(), name, taken_at, state, checksum(state)])?;
                         }
                     }
                 }
@@ -583,9 +719,10 @@ mod tests {
         }
         let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
         let room = store.load(&code).await?;
-        assert_eq!(room.board.snapshot.as_deref(), Some(&b"board-after-two"[..]));
-        assert_eq!(room.board.updates, vec![b"three".to_vec()]);
-        assert_eq!(room.ledger.snapshot.as_deref(), Some(&b"ledger-after-two"[..]));
+        let data = |row: &Option<StoredRow>| row.as_ref().map(|row| row.data.clone());
+        assert_eq!(data(&room.board.snapshot), Some(b"board-after-two".to_vec()));
+        assert_eq!(room.board.updates.iter().map(|row| row.data.clone()).collect::<Vec<_>>(), vec![b"three".to_vec()]);
+        assert_eq!(data(&room.ledger.snapshot), Some(b"ledger-after-two".to_vec()));
         assert!(room.ledger.updates.is_empty());
         assert_eq!(store.room(&code).await?, Some(record(&code)));
         Ok(())
@@ -606,6 +743,69 @@ mod tests {
         store.append(&code, vec![snapshot("after the vote", 20)]).await?;
         let names: Vec<_> = store.named_snapshots(&code).await?.into_iter().map(|(name, at, _)| (name, at)).collect();
         assert_eq!(names, vec![("after the map".to_owned(), 10), ("after the vote".to_owned(), 20)]);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use yrs::{ReadTxn, StateVector, Text, Transact};
+
+    use super::*;
+
+    /// A database as schema version 1 left it: no checksums, no quarantine.
+    fn version_1(dir: &Path, rows: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
+        let db = Connection::open(dir.join(DATABASE))?;
+        db.execute_batch(
+            "CREATE TABLE rooms (code TEXT PRIMARY KEY, title TEXT NOT NULL, is_demo INTEGER NOT NULL DEFAULT 0,
+                                 created_at INTEGER NOT NULL, template TEXT, programme TEXT);
+             CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, doc INTEGER NOT NULL,
+                                   data BLOB NOT NULL, at INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX updates_by_room ON updates (room, seq);
+             CREATE TABLE snapshots (room TEXT NOT NULL, doc INTEGER NOT NULL, upto_seq INTEGER NOT NULL,
+                                     state BLOB NOT NULL, PRIMARY KEY (room, doc));
+             CREATE TABLE named_snapshots (room TEXT NOT NULL, name TEXT NOT NULL, taken_at INTEGER NOT NULL,
+                                           state BLOB NOT NULL, PRIMARY KEY (room, name));
+             PRAGMA user_version = 1;",
+        )?;
+        for (code, data) in rows {
+            db.execute("INSERT OR IGNORE INTO rooms (code, title, created_at) VALUES (?1, 'Old', 1)", [code])?;
+            db.execute("INSERT INTO updates (room, doc, data) VALUES (?1, 0, ?2)", params![code, data])?;
+        }
+        Ok(())
+    }
+
+    fn an_update(text: &str) -> Vec<u8> {
+        let doc = Doc::new();
+        let notes = doc.get_or_insert_text("notes");
+        notes.push(&mut doc.transact_mut(), text);
+        doc.transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    #[tokio::test]
+    async fn rows_from_before_checksums_are_verified_by_decoding() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (sound, damaged) = (RoomCode::parse("ABCDEFGHJK")?, RoomCode::parse("BCDEFGHJKM")?);
+        version_1(dir.path(), &[(sound.as_str(), an_update("kept")), (damaged.as_str(), vec![0xff; 16])])?;
+        let metrics = Metrics::default();
+        let (store, _thread) = Store::open(dir.path(), metrics.clone())?;
+
+        let stored = store.load(&sound).await?;
+        let docs = store.rebuild(&sound, stored).await?;
+        assert_eq!(docs.board.transact().state_vector().len(), 1);
+        let refused = store.room(&damaged).await;
+        let Err(StoreError::Quarantined(damage)) = refused else { panic!("not quarantined: {refused:?}") };
+        assert_eq!((damage.table.as_str(), damage.row), ("updates", 2));
+        assert!(damage.reason.starts_with("does not decode"), "{}", damage.reason);
+        assert_eq!(metrics.rooms_quarantined.get(), 1);
+        // New rows carry their checksum.
+        store.append(&sound, vec![Record::Update { doc: DocKind::Board, data: an_update("new").into() }]).await?;
+        let n_checked = store
+            .call(|db| {
+                db.query_row("SELECT count(*) FROM updates WHERE crc IS NOT NULL", [], |row| row.get::<_, i64>(0))
+            })
+            .await?;
+        assert_eq!(n_checked, 1);
         Ok(())
     }
 }

@@ -45,6 +45,7 @@ enum Ending {
     ShuttingDown,
     RoomFull,
     RoomUnavailable,
+    RoomQuarantined,
     Evicted(Eviction),
     TextFrame,
     Malformed,
@@ -61,11 +62,15 @@ impl Ending {
             Ending::ShuttingDown => (close_code::AWAY, "server is shutting down"),
             Ending::RoomFull => (close_code::AGAIN, "room is full"),
             Ending::RoomUnavailable => (close_code::ERROR, "room is unavailable"),
+            Ending::RoomQuarantined => (close_code::ERROR, "room_quarantined: its stored data is damaged"),
             Ending::Evicted(Eviction::TooSlow) => (close_code::AGAIN, "too slow to keep up; reconnect to resync"),
             Ending::Evicted(Eviction::InvalidUpdate) | Ending::InvalidUpdate => {
                 (close_code::INVALID, "invalid document update")
             }
             Ending::Evicted(Eviction::InvalidAwareness) => (close_code::INVALID, "invalid awareness update"),
+            Ending::Evicted(Eviction::MissingDependencies) => {
+                (close_code::POLICY, "update depends on changes the room does not have; reconnect to resync")
+            }
             Ending::Evicted(Eviction::RoomFailed) => (close_code::ERROR, "room failed; reconnect to resync"),
             Ending::Evicted(Eviction::RoomDeleted) => (close_code::NORMAL, "the room was deleted"),
             Ending::TextFrame => (close_code::UNSUPPORTED, "binary frames only"),
@@ -82,6 +87,7 @@ impl Ending {
             Ending::ShuttingDown => "shutdown",
             Ending::RoomFull => "room_full",
             Ending::RoomUnavailable => "room_failed",
+            Ending::RoomQuarantined => "room_quarantined",
             Ending::Evicted(eviction) => eviction.name(),
             Ending::InvalidUpdate => "invalid_update",
             Ending::TextFrame => "text_frame",
@@ -90,6 +96,13 @@ impl Ending {
             Ending::TooBig => "too_big",
             Ending::SocketError => "socket_error",
         }
+    }
+}
+
+/// Tells a socket whose room is quarantined why it cannot join, in a close frame a browser can read.
+pub async fn refuse_quarantined(mut socket: WebSocket) {
+    if let Some(frame) = Ending::RoomQuarantined.close_frame() {
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
     }
 }
 
@@ -106,6 +119,7 @@ pub async fn serve(mut socket: WebSocket, session: Session, app: AppState) {
         }
         Err(JoinError::RoomFull) => Ending::RoomFull,
         Err(JoinError::Unavailable) => Ending::RoomUnavailable,
+        Err(JoinError::Quarantined) => Ending::RoomQuarantined,
     };
     tracing::debug!(reason = ending.metric(), "connection closed");
     app.metrics.closed(ending.metric());

@@ -3,7 +3,8 @@
 //! console, an accessibility pass (axe-core, keyboard only) over every view, and the
 //! facilitator console run with the keyboard alone, replay on the projector, two tabs
 //! of one phone sharing their queued cards, and the event in a hall (a full room on a
-//! projector at three sizes, phones at large text, the answer beside every control).
+//! projector at three sizes, phones at large text, the answer beside every control), and
+//! a room with damaged storage as the console and the admin see it.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -246,6 +247,41 @@ async fn the_projector_stage_chooses_the_hottest_and_shows_the_rest_in_turn() ->
         "inTurn keeps the newest first and shows every older item in turn",
     ] {
         assert!(output.contains(&format!("ok - {check}")), "client-units.mjs did not report {check:?}:\n{output}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_damaged_room_is_shown_closed_in_the_console_and_listed_for_the_admin() -> anyhow::Result<()> {
+    if chromium_missing() {
+        return Ok(());
+    }
+    let _turn = ONE_BROWSER.lock().await;
+    let server = TestServer::start().await?;
+    let room = server.create_room("Damaged").await?;
+    // A failing disk flips a byte of the room's stored layout, under the running server.
+    let db = rusqlite::Connection::open(server.data_dir().join("touchpoint.db"))?;
+    let mut data: Vec<u8> = db.query_row("SELECT data FROM updates WHERE room = ?1", [&room.code], |row| row.get(0))?;
+    let middle = data.len() / 2;
+    data[middle] ^= 0x5a;
+    db.execute("UPDATE updates SET data = ?1 WHERE room = ?2", rusqlite::params![data, room.code])?;
+    let args = [
+        "--url",
+        &server.base_url(),
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--room",
+        &room.code,
+        "--key",
+        &room.facilitator_key,
+    ];
+    let output = node::run_script("e2e-quarantine.mjs", &args).await?;
+    for check in [
+        "the console says the room is closed for repair, and how it is repaired",
+        "the front page lists the damaged room for the admin, with what is damaged",
+        "no Content-Security-Policy violations in any page",
+    ] {
+        assert!(output.contains(&format!("ok - {check}")), "e2e-quarantine.mjs did not report {check:?}:\n{output}");
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
+//! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
 
 mod analysis;
@@ -21,4 +22,5 @@ mod intents;
 mod interop;
 mod moderation;
 mod shutdown;
+mod storage;
 mod sync;

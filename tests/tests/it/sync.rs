@@ -2,7 +2,7 @@
 //! awareness, slow clients, and rooms that unload and come back.
 
 use touchpoint_core::awareness::{AwarenessEntry, decode_awareness_update, encode_awareness_update};
-use touchpoint_core::protocol::{encode_awareness, encode_sync_step1};
+use touchpoint_core::protocol::{encode_awareness, encode_sync_step1, encode_update};
 use touchpoint_tests::{Received, TestServer, YClient};
 use yrs::{Doc, GetString, ReadTxn, Text, Transact};
 
@@ -208,4 +208,54 @@ async fn a_busy_room_folds_its_log_into_a_snapshot_while_it_runs() -> anyhow::Re
     let reloaded = server.connect(&room.code, &room.facilitator_key).await?;
     assert_eq!(text(&reloaded.doc), "x".repeat(1100));
     Ok(())
+}
+
+/// An update that depends on changes the board lacks (here, a writer's second edit without
+/// its first) could never take effect: it is refused with 1008 before anything of it is
+/// applied, so it is neither stored nor relayed, and nobody who joins later receives it.
+/// The writer resyncs whole when it reconnects.
+#[tokio::test]
+async fn an_update_with_missing_dependencies_is_refused_whole() -> anyhow::Result<()> {
+    let mut server = TestServer::start().await?;
+    let room = server.create_room("Room").await?;
+    let url = server.sync_url(&room.code, &room.facilitator_key);
+    let writer = Doc::with_client_id(9);
+    let notes = writer.get_or_insert_text("notes");
+    let edit = |at: u32, words: &str| {
+        let mut txn = writer.transact_mut();
+        notes.insert(&mut txn, at, words);
+        txn.encode_update_v1()
+    };
+    let (first, second) = (edit(0, "one "), edit(4, "two"));
+
+    let mut facilitator = YClient::connect(&url).await?;
+    facilitator.handshake().await?;
+    let mut watcher = YClient::connect(&url).await?;
+    watcher.handshake().await?;
+    facilitator.send_raw(encode_update(&second)).await?;
+    let (code, reason) = facilitator.expect_close().await?;
+    assert_eq!(
+        (code, reason.as_str()),
+        (1008, "update depends on changes the room does not have; reconnect to resync")
+    );
+    server
+        .wait_for_metric("touchpoint_messages_rejected_total", "reason=\"missing_dependencies\"", |n| n >= 1.0)
+        .await?;
+    let mut newcomer = YClient::connect(&url).await?;
+    newcomer.handshake().await?;
+    let writer_id = yrs::block::ClientID::new(9);
+    assert_eq!(newcomer.doc.transact().state_vector().get(&writer_id), 0, "nothing of the refused update");
+
+    // Sent whole, the same edits are taken, and the watcher (who never saw the refused one)
+    // ends with exactly them.
+    let mut facilitator = YClient::connect(&url).await?;
+    facilitator.handshake().await?;
+    facilitator.send_raw(encode_update(&yrs::merge_updates_v1([&first, &second])?)).await?;
+    watcher.receive_until(has_text("one two")).await?;
+
+    // What was taken is what was stored.
+    server = server.restart().await?;
+    let mut after = YClient::connect(&server.sync_url(&room.code, &room.facilitator_key)).await?;
+    after.handshake().await?;
+    after.receive_until(has_text("one two")).await
 }

@@ -32,7 +32,7 @@ use crate::protocol::{
     ClientMessage, ProtocolError, check_state_vector, decode_client_frame, encode_awareness, encode_sync_step1,
     encode_sync_step2, encode_update,
 };
-use crate::update_check::{UpdateError, UpdateLimits, check_update_v1};
+use crate::update_check::{Dependencies, UpdateError, UpdateLimits, check_update_v1};
 
 /// Yjs encodes "no structs, no deletions" as these two bytes.
 const EMPTY_UPDATE: &[u8] = &[0, 0];
@@ -63,6 +63,8 @@ pub enum Inbound {
         update: Update,
         raw: Bytes,
         relay: Bytes,
+        /// What the board must hold for the update to integrate whole.
+        needs: Dependencies,
     },
     /// An awareness update (the payload of a `[1, …]` message).
     Awareness(Bytes),
@@ -99,6 +101,10 @@ pub enum CheckError {
 pub enum SyncError {
     #[error("update could not be applied: {0}")]
     Update(#[from] yrs::error::UpdateError),
+    /// Applied, it would leave state pending that may never integrate: stored, relayed and
+    /// sent to every newcomer, for nothing. The client resyncs when it reconnects.
+    #[error("update depends on changes the board does not have")]
+    MissingDependencies,
     #[error("awareness update refused: {0}")]
     Awareness(#[from] AwarenessError),
 }
@@ -122,14 +128,14 @@ pub fn check_client_message(frame: &Bytes, role: &Role, limits: &UpdateLimits) -
             if *role != Role::Facilitator {
                 return Ok(Checked::ReadOnly);
             }
-            check_update_v1(update, limits)?;
+            let needs = check_update_v1(update, limits)?;
             let decoded = Update::decode_v1(update).map_err(CheckError::UndecodableUpdate)?;
             let relay = match message {
                 // An update frame is relayed as it came: no copy, no re-encoding.
                 ClientMessage::Update(_) => frame.clone(),
                 _ => encode_update(update).into(),
             };
-            Inbound::Update { update: decoded, raw: frame.slice_ref(update), relay }
+            Inbound::Update { update: decoded, raw: frame.slice_ref(update), relay, needs }
         }
         ClientMessage::Awareness(update) => Inbound::Awareness(frame.slice_ref(update)),
         ClientMessage::QueryAwareness => Inbound::QueryAwareness,
@@ -198,7 +204,10 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
                 let update = board.transact().encode_state_as_update_v1(&state_vector);
                 out.push((Target::One(conn), encode_sync_step2(&update).into()));
             }
-            Inbound::Update { update, raw, relay } => {
+            Inbound::Update { update, raw, relay, needs } => {
+                if !needs.met_by(&board.transact().state_vector()) {
+                    return Err(SyncError::MissingDependencies);
+                }
                 // Even a failed update may have changed part of the board.
                 self.full_state = None;
                 board.transact_mut().apply_update(update)?;

@@ -56,6 +56,16 @@ impl ApiError {
         )
     }
 
+    /// A room with a damaged stored row, refused until an administrator repairs it.
+    pub fn room_quarantined() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "room_quarantined",
+            "this room's stored data is damaged, so it is closed until an administrator repairs it; \
+             nothing more has been lost",
+        )
+    }
+
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is nothing at this address")
     }
@@ -100,7 +110,12 @@ impl fmt::Display for CauseChain<'_> {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match &error {
-            StoreError::Sqlite(_) | StoreError::Stopped | StoreError::CommitFailed => ApiError::internal(&error),
+            // Logged, with its row, when the room was quarantined.
+            StoreError::Quarantined(_) => ApiError::room_quarantined(),
+            StoreError::Sqlite(_)
+            | StoreError::Stopped
+            | StoreError::CommitFailed
+            | StoreError::DatabaseLost { .. } => ApiError::internal(&error),
         }
     }
 }
@@ -116,6 +131,7 @@ impl From<AuthError> for ApiError {
         let (status, code) = match &error {
             AuthError::InvalidRoomCode(error) => return error.clone().into(),
             AuthError::RoomNotFound => return ApiError::room_not_found(),
+            AuthError::Store(StoreError::Quarantined(_)) => return ApiError::room_quarantined(),
             AuthError::Store(_) => return ApiError::internal(&error),
             AuthError::MissingRoomCredential | AuthError::MissingAdminToken | AuthError::MissingSocketToken => {
                 (StatusCode::UNAUTHORIZED, "missing_token")
@@ -151,6 +167,7 @@ impl From<IntentFailure> for ApiError {
             IntentFailure::Unavailable => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())
             }
+            IntentFailure::Quarantined => ApiError::room_quarantined(),
             IntentFailure::Refused(error) => error.into(),
         }
     }

@@ -109,6 +109,8 @@ fn common_refusals(room: bool, method: &HttpMethod, operation: &Operation) -> Ve
     if room {
         bad_request.push("invalid_room_code");
         refusals.push((404, vec!["room_not_found"]));
+        // A room whose stored data is damaged is refused until it is repaired (`store::damage`).
+        refusals.push((503, vec!["room_quarantined"]));
     }
     if operation.request_body.is_some() {
         bad_request.push("invalid_json");

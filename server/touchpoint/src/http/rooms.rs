@@ -1,4 +1,5 @@
-//! Rooms as the admin and the public see them: creating one, reading its public face, deleting it.
+//! Rooms as the admin and the public see them: creating and listing them (with any quarantine),
+//! reading one's public face, deleting it.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,10 +14,10 @@ use super::auth::{Admin, Analyst, parse_room_code};
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::app::{AppState, RoomCreated};
 use crate::rooms::lifecycle::{self, RoomRequest};
-use crate::store::RoomRecord;
+use crate::store::{Damage, RoomRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_room)).routes(routes!(room_info, delete_room))
+    OpenApiRouter::new().routes(routes!(create_room, list_rooms)).routes(routes!(room_info, delete_room))
 }
 
 /// A room that exists, from a code as a person typed it.
@@ -68,6 +69,63 @@ async fn create_room(
     let room = lifecycle::check(request, &app.templates, app.config.limits.max_title_chars)?;
     let record = lifecycle::create(&app.store, room).await?;
     Ok((StatusCode::CREATED, Json(app.room_created(&record))))
+}
+
+/// A room as the admin's list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+struct ListedRoom {
+    code: String,
+    title: String,
+    programme: Option<String>,
+    /// Seconds since the Unix epoch.
+    created_at: i64,
+    /// Set if a stored row of the room is damaged: the room is refused (503 `room_quarantined`)
+    /// until `touchpoint repair` rebuilds it.
+    quarantine: Option<Quarantine>,
+}
+
+/// Why and since when a room is quarantined.
+#[derive(Debug, Serialize, ToSchema)]
+struct Quarantine {
+    /// The table of the damaged row: `updates`, `snapshots` or `named_snapshots`.
+    table: String,
+    row: i64,
+    reason: String,
+    /// Seconds since the Unix epoch.
+    since: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct RoomList {
+    rooms: Vec<ListedRoom>,
+}
+
+/// Every room, oldest first, with the quarantined ones marked (the admin only).
+#[utoipa::path(
+    get,
+    path = "/api/rooms",
+    tag = "rooms",
+    security(("admin_token" = [])),
+    responses((status = 200, body = RoomList))
+)]
+async fn list_rooms(State(app): State<AppState>, _: Admin) -> Result<Json<RoomList>, ApiError> {
+    let rooms = app.store.rooms().await?;
+    let rooms = rooms
+        .into_iter()
+        .map(|(record, quarantine)| ListedRoom {
+            code: record.code.as_str().to_owned(),
+            title: record.title,
+            programme: record.programme,
+            created_at: record.created_at,
+            quarantine: quarantine.map(|(Damage { table, row, reason }, since)| Quarantine {
+                table,
+                row,
+                reason,
+                since,
+            }),
+        })
+        .collect();
+    Ok(Json(RoomList { rooms }))
 }
 
 /// What anyone may know of a room: what the join page shows (fields in alphabetical order, as ever).

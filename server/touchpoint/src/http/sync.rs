@@ -16,6 +16,7 @@ use tracing::Instrument;
 use super::auth::{AuthError, parse_room_code, role_in_room};
 use super::error::ApiError;
 use crate::app::AppState;
+use crate::store::StoreError;
 use crate::ws::{self, Session};
 
 pub fn router() -> Router<AppState> {
@@ -38,7 +39,12 @@ async fn sync(
     let code = parse_room_code(&code)?;
     check_origin(&app, &headers)?;
     let token = query.token.filter(|token| !token.is_empty()).ok_or(AuthError::MissingSocketToken)?;
-    let role = role_in_room(&app, &code, &token).await?;
+    let role = match role_in_room(&app, &code, &token).await {
+        // A browser's WebSocket cannot read an HTTP status; a close frame it can (the credential
+        // was valid, so this tells nothing to someone guessing codes).
+        Err(AuthError::Store(StoreError::Quarantined(_))) => return Ok(upgrade.on_upgrade(ws::refuse_quarantined)),
+        role => role?,
+    };
     let session = Session { code, role, conn: app.next_conn.fetch_add(1, Ordering::Relaxed) };
     let limits = &app.config.limits;
     let upgrade = upgrade

@@ -146,6 +146,9 @@ impl RoomRegistry {
                 }
             }
             self.shared.forget(code, room.generation);
+            if self.is_quarantined(code).await {
+                return Err(JoinError::Quarantined);
+            }
         }
         Err(JoinError::Unavailable)
     }
@@ -177,7 +180,17 @@ impl RoomRegistry {
             self.shared.forget(code, room.generation);
             return Err(IntentFailure::Unavailable);
         }
-        answer.await.unwrap_or(Err(IntentFailure::Unavailable))
+        match answer.await {
+            Ok(result) => result,
+            Err(_) if self.is_quarantined(code).await => Err(IntentFailure::Quarantined),
+            Err(_) => Err(IntentFailure::Unavailable),
+        }
+    }
+
+    /// Whether a room that went away did so because it is quarantined. Asked only after a
+    /// failure: a room that loaded is never quarantined, so the busy path pays nothing.
+    async fn is_quarantined(&self, code: &RoomCode) -> bool {
+        matches!(self.shared.store.quarantine_of(code).await, Ok(Some(_)))
     }
 
     /// Deletes a room: its connections are closed, then every stored trace of it removed.

@@ -147,8 +147,9 @@ impl RoomWorker {
         self.last_seq = stored.last_seq;
         self.snapshot_seq = if stored.has_log { 0 } else { stored.last_seq };
         self.n_logged_since_snapshot = stored.board.updates.len() + stored.ledger.updates.len();
-        // Applying a large history is CPU work: keep it off the async workers.
-        self.docs = tokio::task::spawn_blocking(move || stored.into_docs()).await.map_err(|_| StoreError::Stopped)?;
+        // Applying a large history is CPU work, done off the async workers; a row that does not
+        // apply quarantines the room rather than loading it with less.
+        self.docs = self.shared.store.rebuild(&self.code, stored).await?;
         tracing::debug!(last_seq = self.last_seq, "room loaded");
         Ok(())
     }
@@ -245,6 +246,7 @@ impl RoomWorker {
         tracing::warn!(conn, %error, "message refused");
         let eviction = match error {
             SyncError::Update(_) => Eviction::InvalidUpdate,
+            SyncError::MissingDependencies => Eviction::MissingDependencies,
             SyncError::Awareness(_) => Eviction::InvalidAwareness,
         };
         self.shared.metrics.reject(eviction.name());
