@@ -447,13 +447,16 @@ main(async () => {
   await page.getByRole('button', { name: 'My contributions' }).click()
   await page.getByRole('heading', { name: 'My contributions' }).waitFor()
   await largeText(page, 'mine', 'the phone: my contributions')
+  const token = await page.evaluate((c) => JSON.parse(localStorage.getItem(`tp:token:${c}`)), room.code)
   await page.getByRole('button', { name: 'Erase everything I gave' }).click()
   await page.getByRole('button', { name: 'Yes, erase everything' }).waitFor()
   check(await page.evaluate(() => /cannot be undone/.test(document.querySelector('main').textContent)), 'the confirmation says it cannot be undone')
   await largeText(page, 'erase', 'the phone: erasing everything')
   await answeredBeside(page, page.getByRole('button', { name: 'Yes, erase everything' }), 'Everything you gave has been erased', 'the phone: erasing everything')
-  const me = await api(base, 'GET', `/api/rooms/${room.code}/me`, { token: await page.evaluate((c) => JSON.parse(localStorage.getItem(`tp:token:${c}`)), room.code) })
-  check(!me.contributions.length, `the server holds nothing of theirs (${me.contributions.length} left)`)
+  // The token opens nothing any more, and the phone has let it go: a next visit joins afresh.
+  const me = await fetch(`${base}/api/rooms/${room.code}/me`, { headers: { Authorization: `Bearer ${token}` } })
+  check(me.status === 401 && (await me.json()).error.code === 'participant_erased', `the erased token still works (${me.status})`)
+  check(!(await page.evaluate((c) => localStorage.getItem(`tp:token:${c}`), room.code)), 'the phone still keeps the erased token')
   ok('a participant erases everything they gave from the phone, after a clear confirmation')
   await context.close()
 

@@ -55,6 +55,11 @@ impl ProcessServer {
         logs.iter().filter(|line| line.contains(needle)).cloned().collect()
     }
 
+    /// The process id, for tests that change the process's limits from outside.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Kills the process with SIGKILL: no shutdown, no flush.
     pub async fn kill9(&mut self) -> anyhow::Result<()> {
         self.child.start_kill().context("sending SIGKILL")?;

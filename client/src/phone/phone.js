@@ -188,6 +188,8 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'set_profile') ctx.me.profile = event.result.profile
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
+      // The server refuses this token from now on (`participant_erased`): the next visit joins afresh.
+      store.set(`tp:token:${ctx.code}`, null)
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
     } else if (event.result && event.result.held) {
       ctx.say(`Sent: ${item.label}. It waits for the facilitator before it is shown on the screen.`, 'saved', item.place)

@@ -37,7 +37,7 @@
 //! handed to every newcomer although it can never take effect; the room
 //! refuses such an update instead, before applying anything of it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use thiserror::Error;
 use yrs::{ClientID, StateVector};
@@ -106,36 +106,72 @@ pub fn check_update_v1(bytes: &[u8], limits: &UpdateLimits) -> Result<Dependenci
 /// What an update needs of a document to integrate whole, read off its bytes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Dependencies {
-    /// Each run of a client's structs as `(client, start, end)` clocks, in the order written;
-    /// a Skip (what the sender left out) ends a run.
-    runs: Vec<(ClientID, u32, u32)>,
-    /// For each client, the clock a document must reach to hold every item the update names:
-    /// its items' origins and parents, and the ranges it deletes.
-    needed: HashMap<ClientID, u32>,
+    /// Each client's structs in the order written, as `yrs` integrates them.
+    clients: Vec<(ClientID, Vec<Needs>)>,
+    /// For each client, the clock a document must reach for every range the update deletes.
+    deleted: HashMap<ClientID, u32>,
 }
+
+/// One struct of an update: its clocks, and the items it names (origins, or its parent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Needs {
+    clock: u32,
+    end: u32,
+    skip: bool,
+    names: Names,
+}
+
+/// The items one struct names, as `(client, clock)`: its origins, or its parent.
+type Names = [Option<(ClientID, u32)>; 2];
 
 impl Dependencies {
     /// Whether a document whose state is `state` integrates the whole update, leaving nothing
-    /// pending: each run starts at or before what the document (with the runs before it)
-    /// holds of its client, and every item named lies within what it then holds.
+    /// pending and no hole in any client's clocks.
+    ///
+    /// It integrates as `yrs` does: each client's structs in order, a struct only once the
+    /// document holds its client's clocks up to it and every item it names, other clients'
+    /// structs integrating meanwhile. A client that waits for an item is woken once when that
+    /// item's client passes it, so the work stays in proportion to the structs.
     pub fn met_by(&self, state: &StateVector) -> bool {
         let mut reach: HashMap<ClientID, u32> = HashMap::new();
-        for &(client, start, end) in &self.runs {
-            let have = reach.entry(client).or_insert_with(|| state.get(&client));
-            if start > *have {
-                return false;
+        let mut at = vec![0; self.clients.len()];
+        // For each client, who waits for it to pass which clock.
+        let mut waiting: HashMap<ClientID, BTreeMap<u32, Vec<usize>>> = HashMap::new();
+        let mut ready: Vec<usize> = (0..self.clients.len()).collect();
+        while let Some(n) = ready.pop() {
+            let (client, structs) = &self.clients[n];
+            while let Some(needs) = structs.get(at[n]) {
+                let have = *reach.entry(*client).or_insert_with(|| state.get(client));
+                if needs.skip || needs.end <= have {
+                    at[n] += 1;
+                    continue;
+                }
+                if needs.clock > have {
+                    // Only this client's own structs could fill the gap, and they come later.
+                    break;
+                }
+                let missing = needs
+                    .names
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .find(|(named, clock)| *clock >= *reach.entry(*named).or_insert_with(|| state.get(named)));
+                if let Some((named, clock)) = missing {
+                    waiting.entry(named).or_default().entry(clock).or_default().push(n);
+                    break;
+                }
+                reach.insert(*client, needs.end);
+                at[n] += 1;
+                if let Some(waiters) = waiting.get_mut(client) {
+                    while let Some(entry) = waiters.first_entry().filter(|entry| *entry.key() < needs.end) {
+                        ready.extend(entry.remove());
+                    }
+                }
             }
-            *have = (*have).max(end);
         }
-        self.needed
-            .iter()
-            .all(|(client, &needed)| needed <= reach.get(client).copied().unwrap_or_else(|| state.get(client)))
-    }
-
-    /// `client` is at most 53 bits wide, as [`Walker::client`] checked.
-    fn need(&mut self, client: u64, end: u32) {
-        let needed = self.needed.entry(ClientID::new(client)).or_default();
-        *needed = (*needed).max(end);
+        let held = |client: &ClientID| reach.get(client).copied().unwrap_or_else(|| state.get(client));
+        self.clients.iter().zip(&at).all(|((_, structs), &at)| at == structs.len())
+            && self.deleted.iter().all(|(client, &end)| end <= held(client))
     }
 }
 
@@ -285,12 +321,12 @@ impl<'a> Walker<'a, '_> {
         std::str::from_utf8(self.buf(what)?).map_err(|_| UpdateError::InvalidUtf8)
     }
 
-    /// An ID of an item the update names (an origin or a parent): client, then clock.
-    fn id(&mut self) -> Result<(), UpdateError> {
+    /// An ID of an item the update names (an origin or a parent): client, then clock. A
+    /// client is at most 53 bits wide, as [`Walker::client`] checked.
+    fn id(&mut self) -> Result<(ClientID, u32), UpdateError> {
         let client = self.client()?;
         let clock = self.var_u32()?;
-        self.dependencies.need(client, clock.saturating_add(1));
-        Ok(())
+        Ok((ClientID::new(client), clock))
     }
 }
 
@@ -308,45 +344,33 @@ impl Walker<'_, '_> {
             if self.seen.structs > self.limits.max_structs {
                 return Err(UpdateError::TooManyStructs);
             }
-            let client = self.client()?;
+            let client = ClientID::new(self.client()?);
             // `yrs` adds each struct's length to a `u32` clock; past `u32::MAX`
             // that panics in debug builds and wraps in release ones.
-            let mut clock = u64::from(self.var_u32()?);
-            let mut run: Option<u64> = None;
+            let mut clock = self.var_u32()?;
+            let mut list = Vec::new();
             for _ in 0..structs {
-                let (len, skip) = self.structure()?;
-                let start = clock;
-                clock += u64::from(len);
-                if clock > u64::from(u32::MAX) {
-                    return Err(UpdateError::ClockOverflow);
+                let needs = self.structure(clock)?;
+                // An empty item takes no clock, and `yrs` drops it.
+                if needs.end > clock {
+                    list.push(needs);
                 }
-                match (skip, run) {
-                    (true, Some(from)) => self.end_run(client, from, start),
-                    (false, None) => run = Some(start),
-                    _ => {}
-                }
-                if skip {
-                    run = None;
-                }
+                clock = needs.end;
             }
-            if let Some(from) = run {
-                self.end_run(client, from, clock);
-            }
+            self.dependencies.clients.push((client, list));
         }
         Ok(())
     }
 
-    /// Notes a run of one client's structs; both ends fit a `u32`, as the caller checked. A run
-    /// of empty items only is left out: `yrs` drops those without integrating anything.
-    fn end_run(&mut self, client: u64, start: u64, end: u64) {
-        let clock = |clock: u64| u32::try_from(clock).unwrap_or(u32::MAX);
-        if end > start {
-            self.dependencies.runs.push((ClientID::new(client), clock(start), clock(end)));
-        }
+    /// One struct, starting at `clock`: its clock length as `yrs` counts it, whether it is a
+    /// Skip, and the items it names.
+    fn structure(&mut self, clock: u32) -> Result<Needs, UpdateError> {
+        let (len, skip, names) = self.struct_fields()?;
+        let end = clock.checked_add(len).ok_or(UpdateError::ClockOverflow)?;
+        Ok(Needs { clock, end, skip, names })
     }
 
-    /// One struct; returns the clock length `yrs` gives it, and whether it is a Skip.
-    fn structure(&mut self) -> Result<(u32, bool), UpdateError> {
+    fn struct_fields(&mut self) -> Result<(u32, bool, Names), UpdateError> {
         let info = self.reader.u8()?;
         // `yrs` recognises GC and Skip only by the whole info byte.
         if info == GC || info == SKIP {
@@ -355,18 +379,19 @@ impl Walker<'_, '_> {
             if len == 0 {
                 return Err(UpdateError::EmptyStruct);
             }
-            return Ok((len, info == SKIP));
+            return Ok((len, info == SKIP, [None, None]));
         }
         let content = info & CONTENT_MASK;
         if !(DELETED..=DOC).contains(&content) {
             return Err(UpdateError::UnknownContent(content));
         }
         self.seen.kinds |= 1 << content;
+        let mut names = [None, None];
         if info & HAS_ORIGIN != 0 {
-            self.id()?;
+            names[0] = Some(self.id()?);
         }
         if info & HAS_RIGHT_ORIGIN != 0 {
-            self.id()?;
+            names[1] = Some(self.id()?);
         }
         // Without origins the parent cannot be inferred, so it is written out:
         // `1` then a root type's name, anything else then the parent item's ID.
@@ -374,13 +399,13 @@ impl Walker<'_, '_> {
             if self.var_u32()? == 1 {
                 self.string("root type name")?;
             } else {
-                self.id()?;
+                names[0] = Some(self.id()?);
             }
             if info & HAS_PARENT_SUB != 0 {
                 self.string("parent key")?;
             }
         }
-        Ok((self.content(content)?, false))
+        Ok((self.content(content)?, false, names))
     }
 
     /// An item's content; returns its length as `yrs` counts it (UTF-16 code
@@ -561,7 +586,8 @@ impl Walker<'_, '_> {
                 // `yrs` computes `clock + len` in `u32`.
                 let end = clock.checked_add(len).ok_or(UpdateError::ClockOverflow)?;
                 // `yrs` keeps even an empty range pending unless the document holds its start.
-                self.dependencies.need(client, end.max(clock.saturating_add(1)));
+                let needed = self.dependencies.deleted.entry(ClientID::new(client)).or_default();
+                *needed = (*needed).max(end.max(clock.saturating_add(1)));
             }
             self.seen.delete_ranges += ranges;
         }
@@ -846,6 +872,18 @@ mod tests {
             ("a range within what the document holds", vec![0, 1, 9, 1, 0, 2], true),
             ("a range past what the document holds", vec![0, 1, 9, 1, 2, 20], false),
         ] {
+            assert_eq!(needs(&update).met_by(&doc.transact().state_vector()), met, "{name}");
+            assert_eq!(leaves_pending(&doc, &update), !met, "{name}: yrs agrees");
+        }
+        // Items that name items the update holds but that cannot come first (found by the
+        // fuzzer): a map entry whose parent is written after it, and two clients' entries each
+        // inside the other's. Each is a map entry `k` holding "x", its parent given by ID.
+        let entry_in = |client: u8, clock: u8| [0x28, 0, client, clock, 1, b'k', 1, 119, 1, b'x'];
+        let parent_after = [&[1, 2, 5, 0][..], &entry_in(5, 1), &[0x27, 1, 1, b'r', 1, b'm', 1, 0]].concat();
+        let each_inside_the_other = [&[2, 1, 5, 0][..], &entry_in(6, 0), &[1, 6, 0], &entry_in(5, 0), &[0]].concat();
+        for (name, update, met) in
+            [("a parent after its entry", parent_after, false), ("a cycle", each_inside_the_other, false)]
+        {
             assert_eq!(needs(&update).met_by(&doc.transact().state_vector()), met, "{name}");
             assert_eq!(leaves_pending(&doc, &update), !met, "{name}: yrs agrees");
         }

@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One command is parsed once, in `main`: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the server (with a demo room ready on first start).
@@ -240,6 +242,59 @@ pub struct Limits {
     /// Largest JSON body accepted by the HTTP API, in bytes.
     #[arg(long, env = "TOUCHPOINT_MAX_BODY_BYTES", default_value_t = 64 << 10)]
     pub max_body_bytes: usize,
+
+    /// Seconds a connection may take to send a request's headers, counted from the moment the
+    /// server waits for one: a connection that opens and sends nothing, or sits idle between
+    /// requests before any upgrade, is closed after this too. At least 1.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub header_read_timeout_secs: u64,
+
+    /// Open TCP connections (HTTP and WebSocket) across the server. Keep it below the process's
+    /// file limit (`ulimit -n`). Past it a connection is answered 503 with Retry-After, while
+    /// fewer than one in sixteen of the limit are being refused at once; beyond that it is closed
+    /// unanswered. A warning is logged when open connections pass 80 % of it.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_MAX_CONNECTIONS",
+        default_value_t = 4096,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_connections: usize,
+
+    /// Seconds between the WebSocket pings the server sends each socket.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_PING_INTERVAL_SECS",
+        default_value_t = 15,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub ping_interval_secs: u64,
+
+    /// Seconds a socket may stay silent (no frame at all, not even a pong) before it is closed and
+    /// its presence removed. It is checked at each ping, so a silent peer goes within this plus
+    /// one ping interval (45 + 15: within a minute).
+    #[arg(
+        long,
+        env = "TOUCHPOINT_LIVENESS_TIMEOUT_SECS",
+        default_value_t = 45,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub liveness_timeout_secs: u64,
+
+    /// Contributions per minute one room takes from all its participants together, sustained
+    /// (bursts up to a minute's worth). Facilitators' paper entries do not count against it.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_MAX_CONTRIBUTIONS_PER_ROOM_PER_MIN",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_contributions_per_room_per_min: u32,
 }
 
 impl ServeConfig {
@@ -267,6 +322,20 @@ impl ServeConfig {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+impl Limits {
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
+    }
+
+    pub fn liveness_timeout(&self) -> Duration {
+        Duration::from_secs(self.liveness_timeout_secs)
     }
 }
 

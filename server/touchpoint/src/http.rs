@@ -44,6 +44,11 @@ pub fn router(app: AppState) -> Router {
         .with_state(app)
 }
 
+/// The answer to a connection the server has no room for: 503 `server_busy` with `Retry-After`.
+pub fn server_busy() -> axum::response::Response {
+    axum::response::IntoResponse::into_response(error::ApiError::server_busy())
+}
+
 /// The described routes: the whole JSON API, each route with its description.
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::Document::openapi())

@@ -13,6 +13,7 @@ pub mod config;
 mod exports;
 mod http;
 mod keys;
+mod listener;
 mod metrics;
 mod qr;
 mod rate;
@@ -113,22 +114,8 @@ async fn serve(
 ) -> anyhow::Result<()> {
     tracing::info!(address = %app.public_url, "listening");
     app.tracker.spawn(retention(app.clone()));
-    let cancel = app.shutdown.clone();
-    // Small frames go out at once: without TCP_NODELAY, two frames sent close together wait on
-    // a delayed ACK, which put 40 ms tails on fan-out in the benchmark (BENCHMARKS.md).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(listener, http::router(app.clone()))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // axum stops accepting here; upgraded sockets and rooms watch this token themselves.
-            cancel.cancel();
-        })
-        .await
-        .context("serving HTTP");
+    listener::accept(listener, app.clone(), http::router(app.clone()), shutdown).await;
+    // Accepting has stopped; sockets, rooms and unfinished requests watch this token.
     app.shutdown.cancel();
     app.tracker.close();
     let grace = app.config.shutdown_grace();
@@ -142,7 +129,7 @@ async fn serve(
         .context("waiting for the store")?
         .map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
     tracing::info!("stopped");
-    result
+    Ok(())
 }
 
 /// Deletes rooms older than the retention period, at start and then hourly, until shutdown.

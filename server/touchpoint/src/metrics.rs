@@ -34,6 +34,11 @@ pub struct Inner {
     pub messages_rejected: Family<Labels, Counter>,
     pub connections_closed: Family<Labels, Counter>,
     pub evictions: Family<Labels, Counter>,
+    pub open_connections: Gauge,
+    pub refusing_connections: Gauge,
+    pub connections_refused: Family<Labels, Counter>,
+    pub accept_errors: Counter,
+    pub protocol_violations: Family<Labels, Counter>,
 }
 
 impl std::ops::Deref for Metrics {
@@ -82,6 +87,36 @@ impl Default for Metrics {
         registry.register("connections_closed", "Connections closed, by reason", connections_closed.clone());
         let evictions = Family::<Labels, Counter>::default();
         registry.register("evictions", "Connections a room told to leave, by reason", evictions.clone());
+        let open_connections = Gauge::default();
+        registry.register(
+            "open_connections",
+            "Open TCP connections, HTTP and WebSocket, counted against the connection limit",
+            open_connections.clone(),
+        );
+        let refusing_connections = Gauge::default();
+        registry.register(
+            "refusing_connections",
+            "Connections past the limit being answered 503",
+            refusing_connections.clone(),
+        );
+        let connections_refused = Family::<Labels, Counter>::default();
+        registry.register(
+            "connections_refused",
+            "Connections refused at the connection limit, by how (answered 503, or closed unanswered)",
+            connections_refused.clone(),
+        );
+        let accept_errors = Counter::default();
+        registry.register(
+            "accept_errors",
+            "Failed accepts (such as running out of file descriptors)",
+            accept_errors.clone(),
+        );
+        let protocol_violations = Family::<Labels, Counter>::default();
+        registry.register(
+            "protocol_violations",
+            "WebSocket protocol violations, by the close code they were answered with",
+            protocol_violations.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -96,6 +131,11 @@ impl Default for Metrics {
                 messages_rejected,
                 connections_closed,
                 evictions,
+                open_connections,
+                refusing_connections,
+                connections_refused,
+                accept_errors,
+                protocol_violations,
             }),
         }
     }
@@ -112,6 +152,14 @@ impl Metrics {
 
     pub fn evicted(&self, reason: &'static str) {
         self.evictions.get_or_create(&[("reason", reason)]).inc();
+    }
+
+    pub fn refused(&self, how: &'static str) {
+        self.connections_refused.get_or_create(&[("how", how)]).inc();
+    }
+
+    pub fn protocol_violation(&self, code: &'static str) {
+        self.protocol_violations.get_or_create(&[("code", code)]).inc();
     }
 
     pub fn connections(&self, role: &'static str) -> Gauge {

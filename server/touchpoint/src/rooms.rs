@@ -79,6 +79,9 @@ pub enum IntentFailure {
     Refused(#[from] IntentError),
     #[error("too many requests; wait a moment")]
     RateLimited,
+    /// The room takes no more contributions from participants this minute.
+    #[error("the room is taking many contributions at once; yours will go through in a moment")]
+    RoomBusy { retry_after_secs: u64 },
     #[error("the room is unavailable; try again")]
     Unavailable,
     #[error("the room's stored data is damaged")]
@@ -104,6 +107,8 @@ pub enum Query {
     Results(String),
     /// The contributions held for review, and which groups are large enough to name (for the facilitator).
     Moderation,
+    /// Whether a participant erased themselves (`true` or `false`).
+    Erased(ParticipantId),
 }
 
 type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;

@@ -6,7 +6,15 @@
 //! rates, the structure of updates and state vectors. Participants are
 //! read-only for the document: their updates are dropped and counted, never
 //! forwarded. This module alone maps the reasons a connection ends to
-//! WebSocket close codes.
+//! WebSocket close codes, protocol violations included: tungstenite reports a
+//! bad frame as an error but can still send a close frame, so the peer hears
+//! why (1002 or 1007) instead of seeing its TCP connection drop.
+//!
+//! Liveness: the socket is pinged every `Limits::ping_interval`, and a peer
+//! from which no frame at all (a pong counts) has come for
+//! `Limits::liveness_timeout` is closed, which removes its presence. A phone
+//! asleep in a pocket answers nothing; a healthy client's WebSocket answers
+//! pings by itself, so it is never closed for being quiet.
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +28,10 @@ use touchpoint_core::update_check::UpdateLimits;
 use crate::app::AppState;
 use crate::rate::TokenBucket;
 use crate::rooms::{ConnId, Eviction, JoinError, Membership};
+
+/// The close codes RFC 6455 names for a peer that breaks the protocol or sends text that is
+/// not UTF-8 (axum's `close_code` has the second as `INVALID`).
+const PROTOCOL_ERROR: u16 = 1002;
 
 /// A client that hears nothing for 30 s reconnects; a data message every 20 s keeps it.
 const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -52,6 +64,13 @@ enum Ending {
     InvalidUpdate,
     RateLimited,
     TooBig,
+    /// A frame broke RFC 6455 (masking, reserved bits, opcode, control frame rules); the reason
+    /// says which.
+    ProtocolViolation(&'static str),
+    /// A text frame that is not UTF-8.
+    InvalidUtf8,
+    /// No frame, not even a pong, within the liveness timeout.
+    Unresponsive,
     SocketError,
 }
 
@@ -77,6 +96,9 @@ impl Ending {
             Ending::Malformed => (close_code::INVALID, "malformed y-protocols message"),
             Ending::RateLimited => (close_code::POLICY, "rate limit exceeded"),
             Ending::TooBig => (close_code::SIZE, "message too big"),
+            Ending::ProtocolViolation(reason) => (PROTOCOL_ERROR, reason),
+            Ending::InvalidUtf8 => (close_code::INVALID, "invalid UTF-8 in a text frame"),
+            Ending::Unresponsive => (close_code::AWAY, "no answer to pings"),
         };
         Some(CloseFrame { code, reason: reason.into() })
     }
@@ -94,6 +116,9 @@ impl Ending {
             Ending::Malformed => "malformed",
             Ending::RateLimited => "rate_limited",
             Ending::TooBig => "too_big",
+            Ending::ProtocolViolation(_) => "protocol_error",
+            Ending::InvalidUtf8 => "invalid_utf8",
+            Ending::Unresponsive => "unresponsive",
             Ending::SocketError => "socket_error",
         }
     }
@@ -163,6 +188,12 @@ impl<'a> Connection<'a> {
         tokio::pin!(cancelled);
         let keepalive = tokio::time::sleep(KEEPALIVE);
         tokio::pin!(keepalive);
+        let limits = &self.app.config.limits;
+        let liveness_timeout = limits.liveness_timeout();
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + limits.ping_interval(), limits.ping_interval());
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_heard = Instant::now();
         loop {
             tokio::select! {
                 biased;
@@ -173,7 +204,7 @@ impl<'a> Connection<'a> {
                 }
                 frame = membership.outbound.recv() => {
                     let Some(frame) = frame else { return Ending::Evicted(Eviction::RoomFailed) };
-                    if let Err(ending) = self.write(socket, frame, &mut membership.outbound).await {
+                    if let Err(ending) = self.write(socket, Message::Binary(frame), &mut membership).await {
                         return ending;
                     }
                 }
@@ -181,8 +212,9 @@ impl<'a> Connection<'a> {
                     let message = match received {
                         None | Some(Ok(Message::Close(_))) => return Ending::ClientClosed,
                         Some(Ok(message)) => message,
-                        Some(Err(error)) => return read_error(error),
+                        Some(Err(error)) => return self.read_error(error),
                     };
+                    last_heard = Instant::now();
                     if let Err(ending) = self.receive(message, &membership).await {
                         return ending;
                     }
@@ -192,27 +224,43 @@ impl<'a> Connection<'a> {
                     // the timer on every write.
                     let due = self.last_sent + KEEPALIVE;
                     if due <= Instant::now() {
-                        let frame = Bytes::from_static(KEEPALIVE_FRAME);
-                        if let Err(ending) = self.write(socket, frame, &mut membership.outbound).await {
+                        let frame = Message::Binary(Bytes::from_static(KEEPALIVE_FRAME));
+                        if let Err(ending) = self.write(socket, frame, &mut membership).await {
                             return ending;
                         }
                     }
                     keepalive.as_mut().reset(tokio::time::Instant::from_std(self.last_sent + KEEPALIVE));
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= liveness_timeout {
+                        tracing::debug!("closing a connection that answers nothing");
+                        return Ending::Unresponsive;
+                    }
+                    if let Err(ending) = self.write(socket, Message::Ping(Bytes::new()), &mut membership).await {
+                        return ending;
+                    }
                 }
             }
         }
     }
 
     /// Writes `first` and whatever else is queued, then flushes once.
+    ///
+    /// A peer that will not take the bytes (it stopped reading) is too slow: it is closed with
+    /// 1013 when the write times out, or as soon as the room evicts it for a full queue, rather
+    /// than waiting out the timeout.
     async fn write(
         &mut self,
         socket: &mut WebSocket,
-        first: Bytes,
-        queue: &mut tokio::sync::mpsc::Receiver<Bytes>,
+        first: Message,
+        membership: &mut Membership,
     ) -> Result<(), Ending> {
+        let Membership { outbound: queue, eviction, .. } = membership;
+        // A ping is no data message: only data keeps a y-websocket client from reconnecting.
+        let is_data = matches!(first, Message::Binary(_));
         let write = async {
-            let mut n_bytes = first.len();
-            socket.feed(Message::Binary(first)).await?;
+            let mut n_bytes = if let Message::Binary(frame) = &first { frame.len() } else { 0 };
+            socket.feed(first).await?;
             for _ in 1..WRITE_BATCH {
                 let Ok(frame) = queue.try_recv() else { break };
                 n_bytes += frame.len();
@@ -221,13 +269,20 @@ impl<'a> Connection<'a> {
             socket.flush().await?;
             Ok::<usize, axum::Error>(n_bytes)
         };
-        match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        let written = tokio::select! {
+            written = tokio::time::timeout(WRITE_TIMEOUT, write) => written,
+            evicted = eviction => return Err(Ending::Evicted(evicted.unwrap_or(Eviction::RoomFailed))),
+        };
+        match written {
             Ok(Ok(n_bytes)) => {
                 self.app.metrics.bytes_sent.inc_by(n_bytes as u64);
-                self.last_sent = Instant::now();
+                if is_data {
+                    self.last_sent = Instant::now();
+                }
                 Ok(())
             }
-            Ok(Err(_)) | Err(_) => Err(Ending::SocketError),
+            Ok(Err(_)) => Err(Ending::SocketError),
+            Err(_) => Err(Ending::Evicted(Eviction::TooSlow)),
         }
     }
 
@@ -274,10 +329,48 @@ impl<'a> Connection<'a> {
     }
 }
 
-fn read_error(error: axum::Error) -> Ending {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    match error.into_inner().downcast_ref::<WsError>() {
-        Some(WsError::Capacity(_)) => Ending::TooBig,
-        _ => Ending::SocketError,
+impl Connection<'_> {
+    /// What a failed read means; a protocol violation is counted by the close code it gets.
+    fn read_error(&self, error: axum::Error) -> Ending {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        let ending = match error.into_inner().downcast_ref::<WsError>() {
+            Some(WsError::Capacity(_)) => Ending::TooBig,
+            Some(WsError::Utf8(_)) => Ending::InvalidUtf8,
+            Some(WsError::Protocol(violation)) => match violation_reason(violation) {
+                Some(reason) => Ending::ProtocolViolation(reason),
+                None => Ending::SocketError,
+            },
+            _ => Ending::SocketError,
+        };
+        match ending {
+            Ending::ProtocolViolation(reason) => {
+                tracing::warn!(reason, "closed a connection that broke the WebSocket protocol");
+                self.app.metrics.protocol_violation("1002");
+            }
+            Ending::InvalidUtf8 => {
+                tracing::warn!("closed a connection that sent a text frame that is not UTF-8");
+                self.app.metrics.protocol_violation("1007");
+            }
+            _ => {}
+        }
+        ending
     }
+}
+
+/// The reason sent with 1002 for a frame that breaks RFC 6455; `None` for what is no fault of
+/// the peer's frames (a dropped connection, our own state).
+fn violation_reason(violation: &tokio_tungstenite::tungstenite::error::ProtocolError) -> Option<&'static str> {
+    use tokio_tungstenite::tungstenite::error::ProtocolError as Violation;
+    Some(match violation {
+        Violation::UnmaskedFrameFromClient => "frames from a client must be masked",
+        Violation::NonZeroReservedBits => "reserved bits must be zero",
+        Violation::UnknownControlFrameType(_) | Violation::UnknownDataFrameType(_) | Violation::InvalidOpcode(_) => {
+            "unknown opcode"
+        }
+        Violation::FragmentedControlFrame => "control frames must not be fragmented",
+        Violation::ControlFrameTooBig => "control frames must be at most 125 bytes",
+        Violation::UnexpectedContinueFrame | Violation::ExpectedFragment(_) => "fragments out of order",
+        Violation::InvalidCloseSequence => "invalid close frame",
+        _ => return None,
+    })
 }

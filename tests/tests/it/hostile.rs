@@ -176,3 +176,69 @@ async fn guessing_room_codes_never_stops_people_joining_a_real_room() -> anyhow:
     assert!(joins[100..].contains(&429), "no limit per room: {joins:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_room_takes_only_so_many_contributions_a_minute_from_all_its_participants() -> anyhow::Result<()> {
+    let event = touchpoint_tests::event::Event::start_with(|config| {
+        config.limits.max_contributions_per_room_per_min = 30;
+    })
+    .await?;
+    event.open("map").await?;
+    let card =
+        serde_json::json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" });
+    // Ten fresh participants, each well within their own rate, together past the room's minute.
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        let token = event.join(serde_json::json!({ "perspective": "person" })).await?;
+        for _ in 0..4 {
+            answers.push(event.participant(&token, card.clone()).await?);
+        }
+    }
+    let n_accepted = answers.iter().filter(|answer| answer.status == 200).count();
+    assert!((30..=32).contains(&n_accepted), "{n_accepted} of 40 accepted");
+    let busy = answers.iter().find(|answer| answer.status != 200).expect("some were refused");
+    assert_eq!((busy.status, busy.error_code().as_deref()), (429, Some("room_busy")), "{}", busy.body);
+    assert_eq!(busy.header("retry-after"), Some("2"));
+    // The facilitators typing up paper cards are not starved by the hall.
+    let mut paper = card.clone();
+    paper["on_behalf_of"] = serde_json::json!({ "perspective": "carer" });
+    touchpoint_tests::event::check(&event.facilitator(paper).await?, 200, None);
+    Ok(())
+}
+
+/// Every use of an erased participant's token is refused: intents, their own view, the socket.
+async fn token_refused(event: &touchpoint_tests::event::Event, token: &str) -> anyhow::Result<()> {
+    use touchpoint_tests::event::check;
+    let (server, code) = (&event.server, &event.room.code);
+    let card =
+        serde_json::json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" });
+    check(&event.participant(token, card).await?, 401, Some("participant_erased"));
+    check(&server.get_with(&format!("/api/rooms/{code}/me"), token).await?, 401, Some("participant_erased"));
+    assert_eq!(YClient::refused_status(&server.sync_url(code, token)).await?, 401);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_token_stops_working_once_its_participant_erased_themselves() -> anyhow::Result<()> {
+    use touchpoint_tests::event::{Event, check};
+    let event = Event::start().await?;
+    event.open("map").await?;
+    let card =
+        serde_json::json!({ "kind": "add_card", "activity": "map", "touchpoint": "booking", "emotion": "hopeful" });
+    let person = event.join(serde_json::json!({ "perspective": "person" })).await?;
+    check(&event.participant(&person, card.clone()).await?, 200, None);
+    check(&event.participant(&person, serde_json::json!({ "kind": "erase_me" })).await?, 200, None);
+
+    token_refused(&event, &person).await?;
+    // A new join gives a new token that works.
+    let again = event.join(serde_json::json!({ "perspective": "person" })).await?;
+    assert_ne!(again, person);
+    check(&event.participant(&again, card.clone()).await?, 200, None);
+    event.server.connect(&event.room.code, &again).await?;
+    // The room remembers across a restart.
+    let Event { server, room } = event;
+    let event = Event { server: server.restart().await?, room };
+    token_refused(&event, &person).await?;
+    check(&event.participant(&again, card).await?, 200, None);
+    Ok(())
+}

@@ -15,7 +15,7 @@ fn has_text(expected: &'static str) -> impl Fn(&Doc) -> bool {
     move |doc| text(doc) == expected
 }
 
-fn awareness(entries: &[(u64, u64, &str)]) -> Vec<u8> {
+pub(crate) fn awareness(entries: &[(u64, u64, &str)]) -> Vec<u8> {
     let update = encode_awareness_update(entries.iter().map(|&(client_id, clock, state)| AwarenessEntry {
         client_id,
         clock,
@@ -25,13 +25,17 @@ fn awareness(entries: &[(u64, u64, &str)]) -> Vec<u8> {
 }
 
 /// Receives until an awareness message arrives; returns its entries.
-async fn next_awareness(client: &mut YClient) -> anyhow::Result<Vec<(u64, u64, String)>> {
+pub(crate) async fn next_awareness(client: &mut YClient) -> anyhow::Result<Vec<(u64, u64, String)>> {
     loop {
-        if let Received::Awareness(update) = client.receive().await? {
-            return Ok(decode_awareness_update(&update)?
-                .into_iter()
-                .map(|entry| (entry.client_id, entry.clock, entry.state.to_owned()))
-                .collect());
+        match client.receive().await? {
+            Received::Awareness(update) => {
+                return Ok(decode_awareness_update(&update)?
+                    .into_iter()
+                    .map(|entry| (entry.client_id, entry.clock, entry.state.to_owned()))
+                    .collect());
+            }
+            Received::Close(close) => anyhow::bail!("closed while waiting for awareness: {close:?}"),
+            _ => {}
         }
     }
 }

@@ -189,6 +189,12 @@ impl RoomDocs {
         view
     }
 
+    /// Whether a participant erased themselves: their token opens nothing any more.
+    pub fn is_erased(&self, participant: &str) -> bool {
+        let ledger = self.ledger.transact();
+        ledger.get_map(ledger::ERASED).is_some_and(|erased| erased.contains_key(&ledger, participant))
+    }
+
     /// A vote's results, whether or not they are revealed (for the facilitator).
     pub fn results(&self, activity: &str) -> Result<VoteResults, IntentError> {
         let board = self.board.transact();

@@ -12,13 +12,14 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
+use serde_json::Value;
 use subtle::ConstantTimeEq;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode, RoomCodeError};
 use touchpoint_core::room::intent::Actor;
 
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::rooms::lifecycle;
+use crate::rooms::{Query as RoomQuery, lifecycle};
 use crate::store::StoreError;
 
 /// Why a caller may not do what they asked.
@@ -46,6 +47,10 @@ pub enum AuthError {
     BoardReadersOnly,
     #[error("the projector's key can only show the board")]
     ViewerReadOnly,
+    #[error("this participant erased everything they gave, and their token with it; join again")]
+    Erased,
+    #[error("the room is unavailable; try again")]
+    RoomUnavailable,
     #[error("the room could not be looked up")]
     Store(#[from] StoreError),
 }
@@ -171,6 +176,15 @@ pub async fn role_in_room(app: &AppState, room: &RoomCode, credential: &str) -> 
     };
     if !lifecycle::exists(&app.registry, &app.store, room).await? {
         return Err(AuthError::RoomNotFound);
+    }
+    // A participant token is signed, not stored, so it cannot be revoked; the room remembers
+    // whom it erased instead.
+    if let Role::Participant(participant) = &role {
+        match app.registry.read(room, RoomQuery::Erased(*participant)).await {
+            Ok(Value::Bool(false)) => {}
+            Ok(_) => return Err(AuthError::Erased),
+            Err(_) => return Err(AuthError::RoomUnavailable),
+        }
     }
     Ok(role)
 }

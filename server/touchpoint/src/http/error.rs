@@ -13,7 +13,7 @@ use std::fmt;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use touchpoint_core::identity::{CODE_LEN, RoomCodeError};
@@ -30,11 +30,28 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds a client should wait before trying again, sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
+    }
+
+    /// The same refusal, telling the client how many seconds to wait before trying again.
+    pub fn retry_after(self, seconds: u64) -> Self {
+        ApiError { retry_after: Some(seconds.max(1)), ..self }
+    }
+
+    /// The answer to a connection past the server's connection limit.
+    pub fn server_busy() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "the server has too many connections; try again in a moment",
+        )
+        .retry_after(5)
     }
 
     /// A fault of the server's: `cause` goes to the log, never to the client.
@@ -88,7 +105,11 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -133,6 +154,8 @@ impl From<AuthError> for ApiError {
             AuthError::RoomNotFound => return ApiError::room_not_found(),
             AuthError::Store(StoreError::Quarantined(_)) => return ApiError::room_quarantined(),
             AuthError::Store(_) => return ApiError::internal(&error),
+            AuthError::RoomUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "room_unavailable"),
+            AuthError::Erased => (StatusCode::UNAUTHORIZED, "participant_erased"),
             AuthError::MissingRoomCredential | AuthError::MissingAdminToken | AuthError::MissingSocketToken => {
                 (StatusCode::UNAUTHORIZED, "missing_token")
             }
@@ -163,6 +186,10 @@ impl From<IntentFailure> for ApiError {
         match failure {
             IntentFailure::RateLimited => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", failure.to_string())
+            }
+            IntentFailure::RoomBusy { retry_after_secs } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "room_busy", failure.to_string())
+                    .retry_after(retry_after_secs)
             }
             IntentFailure::Unavailable => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())

@@ -123,7 +123,7 @@ fn too_many_joins(app: &AppState) -> ApiError {
         (status = 404, description = "`unknown_activity` or `unknown_contribution`", body = ErrorBody),
         (status = 409, description = "`activity_not_open`, `activity_started` or `not_held`", body = ErrorBody),
         (status = 422, description = "The intent breaks a rule of the room; the code says which", body = ErrorBody),
-        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, or `room_busy` (the room's ceiling on contributions; `Retry-After` says when)", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
     )
 )]

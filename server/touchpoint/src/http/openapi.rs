@@ -129,7 +129,12 @@ fn common_refusals(room: bool, method: &HttpMethod, operation: &Operation) -> Ve
         } else if schemes.contains(&FACILITATOR_KEY) && !schemes.contains(&PARTICIPANT_TOKEN) {
             forbidden.push("facilitator_only");
         }
-        refusals.extend([(401, vec!["missing_token"]), (403, forbidden)]);
+        let mut unauthorized = vec!["missing_token"];
+        if schemes.contains(&PARTICIPANT_TOKEN) {
+            // The token of a participant who erased themselves opens nothing any more.
+            unauthorized.push("participant_erased");
+        }
+        refusals.extend([(401, unauthorized), (403, forbidden)]);
     }
     refusals
 }

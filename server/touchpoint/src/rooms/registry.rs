@@ -63,6 +63,8 @@ pub(super) struct RoomSettings {
     pub(super) intents_per_sec: f64,
     pub(super) facilitator_intent_factor: f64,
     pub(super) intent_burst: f64,
+    /// Contributions per minute a room takes from all its participants together.
+    pub(super) contributions_per_min: f64,
 }
 
 /// What every room of the process shares with the registry.
@@ -110,6 +112,7 @@ impl RoomRegistry {
             intents_per_sec: f64::from(limits.max_intents_per_sec),
             facilitator_intent_factor: f64::from(limits.facilitator_intent_factor),
             intent_burst: f64::from(limits.intent_burst),
+            contributions_per_min: f64::from(limits.max_contributions_per_room_per_min),
         };
         let shared = Shared {
             rooms: DashMap::new(),

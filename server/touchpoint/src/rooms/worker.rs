@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use touchpoint_core::identity::{ParticipantId, RoomCode};
-use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest};
+use touchpoint_core::room::intent::{Actor, Intent, IntentError, IntentRequest};
 use touchpoint_core::room::sync::{BoardChange, Outgoing, RoomSync, SyncError};
 use touchpoint_core::room::{Applied, Context, Outcome, RoomDocs, scrub_board};
 use tracing::Instrument;
@@ -64,6 +64,8 @@ pub(super) struct RoomWorker {
     sync: RoomSync<ConnId>,
     /// Intent rates, per participant (and one for the facilitators).
     rates: HashMap<Option<ParticipantId>, TokenBucket>,
+    /// The room's ceiling on contributions from all its participants together.
+    contributions: TokenBucket,
     members: Members,
     /// Sequence number of the last update stored for this room.
     last_seq: i64,
@@ -75,6 +77,8 @@ pub(super) struct RoomWorker {
 impl RoomWorker {
     pub(super) fn new(code: RoomCode, generation: u64, shared: Arc<Shared>) -> Self {
         let sync = RoomSync::new(shared.settings.max_awareness_bytes);
+        let per_min = shared.settings.contributions_per_min;
+        let contributions = TokenBucket::new(per_min / 60.0, per_min, std::time::Instant::now());
         RoomWorker {
             code,
             generation,
@@ -82,6 +86,7 @@ impl RoomWorker {
             docs: RoomDocs::default(),
             sync,
             rates: HashMap::new(),
+            contributions,
             members: Members::default(),
             last_seq: 0,
             snapshot_seq: 0,
@@ -202,6 +207,7 @@ impl RoomWorker {
                         Query::Participant(participant) => {
                             to_json(&self.docs.participant_view(&participant.to_string()))
                         }
+                        Query::Erased(participant) => Ok(Value::Bool(self.docs.is_erased(&participant.to_string()))),
                         Query::Results(activity) => self
                             .docs
                             .results(&activity)
@@ -271,6 +277,16 @@ impl RoomWorker {
         if !bucket.try_take(1.0, now) {
             self.shared.metrics.reject("intent_rate");
             return Err(IntentFailure::RateLimited);
+        }
+        // Facilitators typing up paper entries are bounded by their own rate alone, so a hall
+        // of phones can never crowd out the people running the room.
+        if matches!(actor, Actor::Participant(_))
+            && adds_contribution(&request.intent)
+            && !self.contributions.try_take(1.0, now)
+        {
+            self.shared.metrics.reject("room_busy");
+            let retry_after_secs = (60.0 / settings.contributions_per_min).ceil() as u64;
+            return Err(IntentFailure::RoomBusy { retry_after_secs });
         }
         let new_id = contribution_id();
         let applied =
@@ -380,4 +396,17 @@ fn contribution_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let random: [u8; 16] = rand::random();
     random.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
+/// Whether an intent adds to the board, and so counts against the room's ceiling on contributions.
+fn adds_contribution(intent: &Intent) -> bool {
+    matches!(
+        intent,
+        Intent::AddCard { .. }
+            | Intent::AddPathNote { .. }
+            | Intent::AddIdea { .. }
+            | Intent::AddPledge { .. }
+            | Intent::AddTouchstone { .. }
+            | Intent::SetFeedback { .. }
+    )
 }

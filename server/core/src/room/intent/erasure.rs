@@ -3,7 +3,9 @@
 //! Their contributions (in any state), ballots, scores, pledge contacts,
 //! profile and remembered intents all go; participation is recounted without
 //! them, and revealed results forget their votes. The erased ids are handed
-//! back so the server can scrub every stored copy of the board too.
+//! back so the server can scrub every stored copy of the board too. The
+//! participant's id is remembered as erased, so that their token, which the
+//! server signed and cannot take back, is refused from then on.
 
 use std::collections::BTreeSet;
 
@@ -40,6 +42,7 @@ impl Change<'_, '_> {
             }
         }
         self.ledger.get_or_insert_map(ledger::PARTICIPANTS).remove(self.ledger, &participant);
+        self.ledger.get_or_insert_map(ledger::ERASED).insert(self.ledger, participant.as_str(), true);
         self.recount()?;
         self.erased = mine.iter().map(|(id, _)| id.clone()).collect();
         Ok(Outcome::Erased { erased: mine.len() })
