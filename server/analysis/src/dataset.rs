@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use touchpoint_core::room::RoomDocs;
 use touchpoint_core::room::contribution::{Contributed, Header};
+use touchpoint_core::room::holds::{Status, status};
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::room::record::{Authored, RoomRecord};
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
@@ -101,6 +102,9 @@ pub struct CardRow {
     pub valence: Option<Valence>,
     pub note: Option<String>,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
     #[serde(default)]
     pub late: bool,
@@ -153,6 +157,9 @@ pub struct NoteRow {
     pub section: String,
     pub text: String,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
     #[serde(default)]
     pub late: bool,
@@ -168,6 +175,9 @@ pub struct IdeaRow {
     pub option: Option<String>,
     pub text: String,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
     #[serde(default)]
     pub late: bool,
@@ -185,6 +195,9 @@ pub struct PledgeRow {
     pub name: Option<String>,
     pub organisation: Option<String>,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
     #[serde(default)]
     pub late: bool,
@@ -199,6 +212,9 @@ pub struct TouchstoneRow {
     pub activity: String,
     pub word: String,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
     #[serde(default)]
     pub late: bool,
@@ -219,6 +235,9 @@ pub struct FeedbackRow {
     /// What to change, if they said.
     pub change: Option<String>,
     pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
     /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
     #[serde(default)]
     pub late: bool,
@@ -242,6 +261,7 @@ impl Dataset {
         snapshots: Vec<SnapshotInfo>,
     ) -> Self {
         let record = RoomRecord::read(docs);
+        let held = record.held.clone();
         // Labels follow the ledger's order of ids: stable between exports, unrelated to tokens.
         let profiles = &record.profiles;
         let labels: BTreeMap<&str, String> =
@@ -309,43 +329,38 @@ impl Dataset {
         let common = |author: &Option<String>, header: Header| -> Common {
             let source = source(author, &header);
             let at = i64::try_from(header.at).unwrap_or(i64::MAX);
-            (header.id, header.activity, header.hidden, header.late, at, source)
+            let status = status(&held, &header);
+            (header.id, header.activity, (header.hidden, status, header.late), at, source)
         };
-        let cards = rows(record.cards, &common, |c, (id, activity, hidden, late, at, source)| {
+        let cards = rows(record.cards, &common, |c, (id, activity, (hidden, status, late), at, source)| {
             let valence = valence_of(&activity, &c.emotion);
             let (touchpoint, emotion, word, note) = (c.touchpoint, c.emotion, c.word, c.note);
-            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, late, at, source }
+            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, status, late, at, source }
         });
-        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, late, at, source)| NoteRow {
-            id,
-            activity,
-            section: c.section,
-            text: c.text,
-            hidden,
-            late,
-            at,
-            source,
+        let path_notes = rows(record.path_notes, &common, |c, (id, activity, (hidden, status, late), at, source)| {
+            NoteRow { id, activity, section: c.section, text: c.text, hidden, status, late, at, source }
         });
-        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, late, at, source)| IdeaRow {
+        let ideas = rows(record.ideas, &common, |c, (id, activity, (hidden, status, late), at, source)| IdeaRow {
             id,
             activity,
             option: c.option,
             text: c.text,
             hidden,
+            status,
             late,
             at,
             source,
         });
-        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, late, at, source)| {
+        let pledges = rows(record.pledges, &common, |c, (id, activity, (hidden, status, late), at, source)| {
             let (text, name, organisation) = (c.text, c.name, c.organisation);
-            PledgeRow { id, activity, text, name, organisation, hidden, late, at, source }
+            PledgeRow { id, activity, text, name, organisation, hidden, status, late, at, source }
         });
-        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, late, at, source)| {
-            TouchstoneRow { id, activity, word: c.word, hidden, late, at, source }
+        let touchstones = rows(record.touchstones, &common, |c, (id, activity, (hidden, status, late), at, source)| {
+            TouchstoneRow { id, activity, word: c.word, hidden, status, late, at, source }
         });
-        let feedback = rows(record.feedback, &common, |c, (id, activity, hidden, late, at, source)| {
+        let feedback = rows(record.feedback, &common, |c, (id, activity, (hidden, status, late), at, source)| {
             let (rating, worked, change) = (c.rating, c.worked, c.change);
-            FeedbackRow { id, activity, rating, worked, change, hidden, late, at, source }
+            FeedbackRow { id, activity, rating, worked, change, hidden, status, late, at, source }
         });
 
         // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
@@ -405,8 +420,9 @@ impl Dataset {
     }
 }
 
-/// What every row takes from a contribution's header: id, activity, hidden, late, time and source.
-type Common = (String, String, bool, bool, i64, Source);
+/// What every row takes from a contribution's header: id, activity, its screening (hidden,
+/// status, late), time and source.
+type Common = (String, String, (bool, Status, bool), i64, Source);
 
 /// One row per contribution, each made from the contribution and its header's [`Common`] part.
 fn rows<C: Contributed, R>(

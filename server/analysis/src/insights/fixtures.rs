@@ -1,5 +1,6 @@
 //! A scripted event with known answers, shared by the tests of every section and of the report.
 
+use touchpoint_core::room::holds::Status;
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Valence};
 
@@ -114,10 +115,16 @@ fn card(i: usize, (who, touchpoint, emotion, word, note, hidden): (&str, &str, &
         valence,
         note: some(note),
         hidden,
+        status: shown_or_hidden(hidden),
         late: false,
         at: T + 60 * i as i64,
         source: if who.is_empty() { source(None, None) } else { by(who) },
     }
+}
+
+/// A fixture's contributions are on the board: hidden by the facilitator or shown.
+fn shown_or_hidden(hidden: bool) -> Status {
+    if hidden { Status::Hidden } else { Status::Shown }
 }
 
 pub(crate) fn scripted_room() -> Dataset {
@@ -174,6 +181,7 @@ pub(crate) fn scripted_room() -> Dataset {
         section: section.to_owned(),
         text: text.to_owned(),
         hidden,
+        status: shown_or_hidden(hidden),
         late: false,
         at: T + 3600 + 60 * i,
         source: by(who),
@@ -184,6 +192,7 @@ pub(crate) fn scripted_room() -> Dataset {
         option: option.map(str::to_owned),
         text: text.to_owned(),
         hidden,
+        status: shown_or_hidden(hidden),
         late: false,
         at: T + 5400 + 60 * i,
         source: by("p2"),
@@ -195,6 +204,7 @@ pub(crate) fn scripted_room() -> Dataset {
         name: name.map(str::to_owned),
         organisation: organisation.map(str::to_owned),
         hidden,
+        status: shown_or_hidden(hidden),
         late: false,
         at: T + 7200 + 60 * i,
         source: by("p4"),
@@ -204,6 +214,7 @@ pub(crate) fn scripted_room() -> Dataset {
         activity: "pledges".to_owned(),
         word: word.to_owned(),
         hidden,
+        status: shown_or_hidden(hidden),
         late: false,
         at: T + 7800 + 60 * i,
         source: by("p3"),
