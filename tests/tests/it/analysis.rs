@@ -613,11 +613,11 @@ async fn csv_files_open_in_excel_with_welsh_urdu_and_emoji_and_iso_times() -> an
     );
     let row: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     assert_eq!(row[0], idea);
-    let at: i64 = row[6].parse()?;
+    let at: i64 = row[7].parse()?;
     let (year, month, day) = touchpoint_core::calendar::civil_date(at);
     let rest = at.rem_euclid(86_400);
     let expected = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rest / 3600, rest % 3600 / 60);
-    assert_eq!(row[7], expected);
+    assert_eq!(row[8], expected);
     Ok(())
 }
 
