@@ -59,8 +59,8 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             valence,
             opt(&c.note),
         ];
-        cells.extend(marked(c.hidden, c.status, c.late, c.at));
-        (cells, &c.source)
+        cells.extend(marked(c.marks.hidden, c.marks.status, c.marks.late, c.marks.at));
+        (cells, &c.marks.source)
     });
     let dots = dataset
         .dots
@@ -72,28 +72,28 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         .map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string(), opt(&s.paper_ballot)], &s.source));
     let path_notes = dataset.path_notes.iter().map(|n| {
         let mut cells = vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone()];
-        cells.extend(marked(n.hidden, n.status, n.late, n.at));
-        (cells, &n.source)
+        cells.extend(marked(n.marks.hidden, n.marks.status, n.marks.late, n.marks.at));
+        (cells, &n.marks.source)
     });
     let ideas = dataset.ideas.iter().map(|i| {
         let mut cells = vec![i.id.clone(), i.activity.clone(), opt(&i.option), i.text.clone()];
-        cells.extend(marked(i.hidden, i.status, i.late, i.at));
-        (cells, &i.source)
+        cells.extend(marked(i.marks.hidden, i.marks.status, i.marks.late, i.marks.at));
+        (cells, &i.marks.source)
     });
     let pledges = dataset.pledges.iter().map(|p| {
         let mut cells = vec![p.id.clone(), p.activity.clone(), p.text.clone(), opt(&p.name), opt(&p.organisation)];
-        cells.extend(marked(p.hidden, p.status, p.late, p.at));
-        (cells, &p.source)
+        cells.extend(marked(p.marks.hidden, p.marks.status, p.marks.late, p.marks.at));
+        (cells, &p.marks.source)
     });
     let touchstones = dataset.touchstones.iter().map(|t| {
         let mut cells = vec![t.id.clone(), t.activity.clone(), t.word.clone()];
-        cells.extend(marked(t.hidden, t.status, t.late, t.at));
-        (cells, &t.source)
+        cells.extend(marked(t.marks.hidden, t.marks.status, t.marks.late, t.marks.at));
+        (cells, &t.marks.source)
     });
     let feedback = dataset.feedback.iter().map(|f| {
         let mut cells = vec![f.id.clone(), f.activity.clone(), f.rating.to_string(), opt(&f.worked), opt(&f.change)];
-        cells.extend(marked(f.hidden, f.status, f.late, f.at));
-        (cells, &f.source)
+        cells.extend(marked(f.marks.hidden, f.marks.status, f.marks.late, f.marks.at));
+        (cells, &f.marks.source)
     });
     vec![
         ("participants.csv", table(&participants_header, participants)),
