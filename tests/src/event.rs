@@ -94,6 +94,14 @@ impl Event {
         self.server.join(&self.room.code, &profile).await
     }
 
+    /// The names of the room's named snapshots, in the order they were taken.
+    pub async fn snapshot_names(&self) -> anyhow::Result<Vec<String>> {
+        let path = format!("/api/rooms/{}/snapshots", self.room.code);
+        let snapshots = self.server.get_with(&path, &self.room.facilitator_key).await?.json()?;
+        let names = snapshots["snapshots"].as_array().into_iter().flatten();
+        Ok(names.filter_map(|s| s["name"].as_str().map(str::to_owned)).collect())
+    }
+
     pub async fn watch(&self) -> anyhow::Result<YClient> {
         let token = self.server.participant_token(&self.room.code).await?;
         self.server.connect(&self.room.code, &token).await

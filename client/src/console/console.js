@@ -12,7 +12,7 @@ import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_W
 import { announce, alertNow } from '../a11y.js'
 import { participationView, joinAddress, formatCode, activityBoard } from '../projector/board.js'
 import { activityPanel } from './activity.js'
-import { moderationView } from './moderation.js'
+import { moderationView, moderationMayHaveChanged, waitingCount } from './moderation.js'
 import { lateView } from './late.js'
 import { quarantinedPage } from './quarantine.js'
 
@@ -79,6 +79,7 @@ async function begin(ctx) {
   ctx.board = connectBoard(ctx.code, ctx.key, () => {
     ctx.room = readRoom(ctx.board.doc)
     resultsMayHaveChanged(ctx)
+    moderationMayHaveChanged(ctx)
     ctx.schedule()
   })
   setInterval(() => {
@@ -187,7 +188,7 @@ function view(ctx) {
       h('h1', { class: 'visually-hidden' }, `Facilitator console: ${room.title}`),
       ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
       h('nav', { class: 'tabs', 'aria-label': 'Console sections' },
-        tab('run', 'Run the event'), tab('moderate', 'Moderate'), tab('data', 'Snapshots and data')),
+        tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data')),
       ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : dataView(ctx)))
 }
 
@@ -241,7 +242,8 @@ function activityRow(ctx, a, selected) {
       h('span', { class: 'hint' }, ` ${KIND_WORDS[a.kind]} · `),
       h('span', { class: `state ${a.state}` }, STATE_WORDS[a.state] || a.state),
       current ? h('span', { class: 'now-badge' }, ' ◉ On phones now') : null,
-      a.kind === KIND.VOTE && a.revealed ? h('span', { class: 'hint' }, ' · results shown') : null),
+      a.kind === KIND.VOTE && a.revealed ? h('span', { class: 'hint' }, ' · results shown') : null,
+      a.kind === KIND.EMOTION_MAP && a.hide_counts ? h('span', { class: 'hint' }, a.revealed ? ' · counts shown' : ' · counts hidden') : null),
     // The state buttons stay in place and are marked unavailable rather than swapped, so a
     // second press (or a double click) never lands on a different action, such as "Close"
     // taking the place of "Open and show" under the pointer or the focus.
@@ -252,6 +254,7 @@ function activityRow(ctx, a, selected) {
         ctx.selected = a.id
       }),
       stateButton(`close-${a.id}`, 'Close', a.state === 'open', 'secondary', () => act({ kind: 'lock_activity', activity: a.id }, `close “${a.title}”`)),
+      a.kind === KIND.EMOTION_MAP && a.hide_counts ? stateButton(`reveal-${a.id}`, a.revealed ? 'Hide counts' : 'Reveal counts', a.state !== 'pending', 'secondary', () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the counts of “${a.title}”` : `reveal the counts of “${a.title}”`)) : null,
       a.kind === KIND.VOTE ? stateButton(`reveal-${a.id}`, a.revealed ? 'Hide results' : 'Reveal results', a.state !== 'pending', 'secondary', () => act({ kind: 'reveal_activity', activity: a.id, revealed: !a.revealed }, a.revealed ? `hide the results of “${a.title}”` : `reveal the results of “${a.title}”`)) : null,
       // Last, so that its coming and going moves no other button.
       a.state === 'open' && !current ? h('button', { type: 'button', key: `show-${a.id}`, class: 'button small secondary', onclick: () => act({ kind: 'set_current', activity: a.id }, `show “${a.title}” on phones`) }, 'Show on phones') : null))
@@ -357,7 +360,7 @@ async function openSnapshot(ctx, name) {
     const room = readRoom(doc)
     // The activity the snapshot was about: the one that had just closed, else the one on phones.
     const locked = room.activities.filter((a) => a.state === 'locked').map((a) => a.id)
-    const title = name.replace(/ \(locked\)$/, '')
+    const title = name.replace(/ \(locked( \d+)?\)$/, '')
     const pick = (room.activities.find((a) => a.title === title) || findActivity(room, room.current) || room.activities.find((a) => locked.includes(a.id)) || room.activities[0] || {}).id
     ctx.snapshot = { name, doc, room, activity: pick }
     focusLater('#snapshot-h')

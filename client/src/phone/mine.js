@@ -35,6 +35,8 @@ export function mineView(ctx) {
   const saved = ctx.me.contributions
     .map((c) => contribution(ctx.board.doc, c.collection, c.id))
     .filter(Boolean)
+  // Held for the facilitator: not on the board, so only its kind is known here.
+  const waiting = ctx.me.contributions.filter((c) => c.held && !contribution(ctx.board.doc, c.collection, c.id))
   const pending = ctx.outbox.pending()
   const byActivity = room.activities.map((a) => ({
     a,
@@ -46,7 +48,8 @@ export function mineView(ctx) {
     h('h1', { id: 'activity-heading', tabindex: '-1' }, 'My contributions'),
     h('p', { class: 'lead' }, 'Everything you added today. Only you see this list: the board never shows who wrote what.'),
     ctx.notice && ctx.notice.place !== 'erase' ? h('p', { id: 'notice', tabindex: '-1', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
-    !byActivity.length ? h('p', null, 'Nothing yet. What you add will appear here.') : null,
+    !byActivity.length && !waiting.length ? h('p', null, 'Nothing yet. What you add will appear here.') : null,
+    waitingView(ctx, waiting),
     byActivity.map(({ a, saved, pending }) => h('section', { key: a.id, class: 'my-list', 'aria-labelledby': `mine-${a.id}` },
       h('h2', { id: `mine-${a.id}` }, a.title, h('span', { class: 'hint' }, ` · ${kindWords(a)}${a.state === 'locked' ? ' · closed' : ''}`)),
       h('ul', null,
@@ -68,6 +71,17 @@ export function mineView(ctx) {
             } }, 'Change') : null,
             withdrawButton(ctx, c, WHAT[c.collection].toLowerCase()))))))),
     eraseView(ctx))
+}
+
+/** What waits for the facilitator before it is shown (or was not shown), with a way to take it back. */
+function waitingView(ctx, waiting) {
+  if (!waiting.length) return null
+  return h('section', { class: 'my-list', 'aria-labelledby': 'mine-waiting' },
+    h('h2', { id: 'mine-waiting' }, 'Waiting for the facilitator'),
+    h('p', { class: 'hint' }, 'The facilitator looks at these before they are shown on the screen: some activities ask for it, and anything that seems to name someone or give a phone number, email or NHS number always waits.'),
+    h('ul', null, waiting.map((c) => h('li', { key: c.id, class: 'my-item' },
+      h('p', null, WHAT[c.collection]),
+      h('div', { class: 'actions' }, withdrawButton(ctx, c, WHAT[c.collection].toLowerCase()))))))
 }
 
 /** Erasing everything this person gave: one button, then a confirmation in words, then the answer in place. */

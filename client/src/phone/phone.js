@@ -176,6 +176,7 @@ function onOutbox(ctx, event) {
     if (id && item.collection && !event.result.withdrawn) {
       // As `/me` will say it (a pledge says whether a contact is held), until it is asked again.
       const mine = item.collection === COLLECTION.PLEDGES ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
+      if (event.result.held) mine.held = true
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([mine])
     }
     if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false } : c))
@@ -195,6 +196,8 @@ function onOutbox(ctx, event) {
       // focus the answer again and bring it into view.
       focusLater('#notice')
       setTimeout(() => { const notice = document.getElementById('notice'); if (notice) notice.scrollIntoView({ block: 'nearest' }) }, 200)
+    } else if (event.result && event.result.held) {
+      ctx.say(`Sent: ${item.label}. It waits for the facilitator before it is shown on the screen.`, 'saved', item.place)
     } else if (event.result && event.result.late) {
       // Kept, not refused: it is in the record, hidden until the facilitator shows it (ROOM-DOCUMENT.md).
       ctx.say(`${capitalised(item.label)} arrived after the activity closed; the facilitator can still show it.`, 'saved', item.place)

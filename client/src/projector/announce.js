@@ -2,7 +2,8 @@
 // a new pledge, the facilitator opening, closing or revealing an activity.
 // Each change is said once, politely, and a burst is summed up (a11y.js).
 import { announce } from '../a11y.js'
-import { readRoom, contributions, COLLECTIONS, activity as findActivity, perspectiveLabel, COLLECTION } from '../board.js'
+import { readRoom, contributions, COLLECTIONS, activity as findActivity, perspectiveLabel, COLLECTION, KIND } from '../board.js'
+import { countsHidden } from './heatmap.js'
 
 const NOUN = {
   [COLLECTION.CARDS]: 'card',
@@ -26,7 +27,9 @@ export function watchBoard(doc) {
         if (collection === COLLECTION.FEEDBACK) continue
         for (const c of contributions(doc, collection)) {
           ids.add(c.id)
-          if (seen && !seen.has(c.id)) fresh.push(c)
+          // Saying each new card aloud would count the cards of a map whose counts are hidden.
+          const a = findActivity(room, c.activity)
+          if (seen && !seen.has(c.id) && !(a && countsHidden(a))) fresh.push(c)
         }
       }
       const changes = []
@@ -39,7 +42,7 @@ export function watchBoard(doc) {
           const before = states[a.id]
           if (!before) continue
           if (before.state !== a.state) changes.push(a.state === 'open' ? `${a.title} is open.` : a.state === 'locked' ? `${a.title} is closed.` : '')
-          if (!before.revealed && a.revealed) changes.push(`The results of ${a.title} are shown.`)
+          if (!before.revealed && a.revealed) changes.push(a.kind === KIND.EMOTION_MAP ? `The map of ${a.title} is shown.` : `The results of ${a.title} are shown.`)
         }
         for (const c of fresh) changes.push(describe(room, c))
       }

@@ -4,7 +4,7 @@
 import { h, plural } from '../dom.js'
 import { clockSkew } from '../api.js'
 import { activity as findActivity, contributions, timeLeft, clock, spokenTime, kindWords, COLLECTION, KIND } from '../board.js'
-import { heatmapView } from './heatmap.js'
+import { heatmapView, countsHidden, hiddenMapView } from './heatmap.js'
 import { resultsView } from './votes.js'
 import { feedbackBoard } from './feedback.js'
 import { inTurn } from './stage.js'
@@ -100,6 +100,7 @@ export function boardView(doc, room, { compact = false, code, level = 1, at = nu
 
 /** The board of one activity, with its headings at `level`, fitted to the projector's `stage` when given. */
 export function activityBoard(doc, room, a, level, stage = null) {
+  if (countsHidden(a)) return hiddenMapView(a, { level })
   if (a.kind === KIND.EMOTION_MAP) return heatmapView(doc, room, a, { level, stage })
   if (a.kind === KIND.VOTE) return voteBoard(doc, a, level)
   if (a.kind === KIND.PATH) return pathBoard(doc, a, level, stage)

@@ -3,8 +3,11 @@
 // raised and lowered on paper), and for each touchpoint the counts of each
 // side of the room next to each other, so people's and staff's experience
 // can be compared. Every cell shows its number; the shading only backs it up.
+// A map may keep its counts to the facilitator until revealed, as a vote does
+// (people anchor on the first cards they see): screens then show the journey
+// alone, in its own order, with nothing that grows with the cards.
 import { h } from '../dom.js'
-import { contributions, VALENCE, COLLECTION } from '../board.js'
+import { contributions, VALENCE, COLLECTION, KIND } from '../board.js'
 import { personasView } from '../phone/emotion.js'
 import { hottest, inTurn } from './stage.js'
 
@@ -35,6 +38,20 @@ function groupOfCard(room, c) {
 function describe(room, group, fallback) {
   const labels = room.perspectives.filter((p) => p.group === group).map((p) => p.label)
   return labels.length ? labels.join(' or ') : fallback
+}
+
+/** Whether screens keep this map's counts to themselves until the facilitator reveals them. */
+export function countsHidden(a) {
+  return a.kind === KIND.EMOTION_MAP && !!a.hide_counts && !a.revealed
+}
+
+/** A map whose counts are not revealed yet: the moments of the journey, and no number, heat or note. */
+export function hiddenMapView(a, { level = 2 } = {}) {
+  return h('div', { class: 'map-hidden' },
+    h(`h${level}`, null, 'The map is filling up'),
+    h('p', { class: 'lead' }, 'Cards are kept out of sight until the facilitator shows the map, so that nobody is swayed by the first ones.'),
+    h('ol', { class: 'journey' }, (a.touchpoints || []).map((t) => h('li', { key: t.id, dir: 'auto' }, t.label))),
+    personasView(a, { open: true }))
 }
 
 /**

@@ -34,7 +34,7 @@ export function startProjector(root, code, key) {
     document.title = wanted ? 'Replay – Projector – Touchpoint' : 'Projector – Touchpoint'
     if (wanted === !!replay) return
     if (wanted) {
-      replay = createReplay(code, key, () => app && app.schedule())
+      replay = createReplay(code, key, () => app && app.schedule(), board.doc)
       focusLater('#replay-bar')
     } else {
       replay.close()

@@ -3,12 +3,19 @@
 // can watch its board grow, one stored update at a time. The replayed board is
 // a Y.Doc of its own, drawn by the projector's own views; the live sync goes
 // on underneath, so leaving replay shows the live board at once.
+//
+// The history holds every version of every contribution, so what each step
+// shows is screened against the live board as it is while the replay is
+// watched: a contribution appears from the step it was made, but only if it is
+// still on the live board and not hidden there, and always as it reads now.
+// A card hidden, then edited, then shown again never shows its earlier text;
+// a hidden or erased one never shows at all.
 import * as Y from 'yjs'
 import { fromBase64 } from 'lib0/buffer'
 import { h } from '../dom.js'
 import { call, roomApi } from '../api.js'
 import { announceNow, alertNow } from '../a11y.js'
-import { readRoom } from '../board.js'
+import { readRoom, COLLECTIONS } from '../board.js'
 import { boardView } from './board.js'
 import { stageSize } from './stage.js'
 
@@ -17,10 +24,11 @@ import { stageSize } from './stage.js'
 const CHECKPOINT_EVERY = 100
 
 /**
- * One replay session: `schedule()` re-renders the page. Positions count the
- * updates applied, from 1 (the room as it was created) to the last.
+ * One replay session: `schedule()` re-renders the page; `live` is the live
+ * board, which screens every step. Positions count the updates applied, from
+ * 1 (the room as it was created) to the last.
  */
-export function createReplay(code, key, schedule) {
+export function createReplay(code, key, schedule, live) {
   const r = { status: 'loading', error: '', steps: [], position: 1, playing: false }
   let doc = null
   const checkpoints = new Map()
@@ -136,7 +144,7 @@ export function createReplay(code, key, schedule) {
   }
 
   r.load = load
-  r.board = () => doc
+  r.board = () => doc && screened(doc, live)
   r.where = where
   r.moveTo = moveTo
   r.play = play
@@ -148,6 +156,28 @@ export function createReplay(code, key, schedule) {
   }
   load()
   return r
+}
+
+/**
+ * A copy of a replayed step with each contribution as the live board has it
+ * now, and without those the live board hides or no longer has.
+ */
+function screened(doc, live) {
+  const copy = new Y.Doc()
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+  copy.transact(() => {
+    for (const collection of COLLECTIONS) {
+      const step = copy.getMap(collection)
+      const now = live.getMap(collection)
+      for (const id of [...step.keys()]) {
+        const value = now.get(id)
+        const shown = value && typeof value === 'object' && !(typeof value.get === 'function' ? value.get('hidden') : value.hidden)
+        if (shown) step.set(id, typeof value.toJSON === 'function' ? value.toJSON() : value)
+        else step.delete(id)
+      }
+    }
+  })
+  return copy
 }
 
 /** The server's `{updates: [{seq, at, update}]}`, checked, with each update as bytes. */

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use touchpoint_core::room::RoomDocs;
 use touchpoint_core::room::contribution::{Contributed, Header};
+use touchpoint_core::room::holds::{Status, status};
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::room::record::{Authored, RoomRecord};
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Template, Valence};
@@ -70,6 +71,22 @@ pub struct ActivityInfo {
     pub revealed: bool,
 }
 
+/// What every contribution row says besides its own fields: whether and how it was screened,
+/// whether it came late, when, and who it is from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marks {
+    pub hidden: bool,
+    /// Shown, hidden, held (waiting for the facilitator) or rejected; `shown`/`hidden` in older exports.
+    #[serde(default)]
+    pub status: Status,
+    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
+    #[serde(default)]
+    pub late: bool,
+    pub at: i64,
+    #[serde(flatten)]
+    pub source: Source,
+}
+
 /// Who a contribution is from, as the person described themselves.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -100,13 +117,8 @@ pub struct CardRow {
     pub word: Option<String>,
     pub valence: Option<Valence>,
     pub note: Option<String>,
-    pub hidden: bool,
-    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
-    #[serde(default)]
-    pub late: bool,
-    pub at: i64,
     #[serde(flatten)]
-    pub source: Source,
+    pub marks: Marks,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,13 +164,8 @@ pub struct NoteRow {
     pub activity: String,
     pub section: String,
     pub text: String,
-    pub hidden: bool,
-    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
-    #[serde(default)]
-    pub late: bool,
-    pub at: i64,
     #[serde(flatten)]
-    pub source: Source,
+    pub marks: Marks,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -167,13 +174,8 @@ pub struct IdeaRow {
     pub activity: String,
     pub option: Option<String>,
     pub text: String,
-    pub hidden: bool,
-    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
-    #[serde(default)]
-    pub late: bool,
-    pub at: i64,
     #[serde(flatten)]
-    pub source: Source,
+    pub marks: Marks,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -184,13 +186,8 @@ pub struct PledgeRow {
     /// Only where the person chose to give it.
     pub name: Option<String>,
     pub organisation: Option<String>,
-    pub hidden: bool,
-    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
-    #[serde(default)]
-    pub late: bool,
-    pub at: i64,
     #[serde(flatten)]
-    pub source: Source,
+    pub marks: Marks,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -198,13 +195,8 @@ pub struct TouchstoneRow {
     pub id: String,
     pub activity: String,
     pub word: String,
-    pub hidden: bool,
-    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
-    #[serde(default)]
-    pub late: bool,
-    pub at: i64,
     #[serde(flatten)]
-    pub source: Source,
+    pub marks: Marks,
 }
 
 /// One person's feedback on the event (a paper form is one row of its own).
@@ -218,13 +210,8 @@ pub struct FeedbackRow {
     pub worked: Option<String>,
     /// What to change, if they said.
     pub change: Option<String>,
-    pub hidden: bool,
-    /// Arrived after its activity closed (hidden until the facilitator showed it). Absent from older exports.
-    #[serde(default)]
-    pub late: bool,
-    pub at: i64,
     #[serde(flatten)]
-    pub source: Source,
+    pub marks: Marks,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -242,6 +229,7 @@ impl Dataset {
         snapshots: Vec<SnapshotInfo>,
     ) -> Self {
         let record = RoomRecord::read(docs);
+        let held = record.held.clone();
         // Labels follow the ledger's order of ids: stable between exports, unrelated to tokens.
         let profiles = &record.profiles;
         let labels: BTreeMap<&str, String> =
@@ -307,45 +295,47 @@ impl Dataset {
         };
         // The export keeps times as signed seconds, and a contribution's source as its author described it.
         let common = |author: &Option<String>, header: Header| -> Common {
-            let source = source(author, &header);
-            let at = i64::try_from(header.at).unwrap_or(i64::MAX);
-            (header.id, header.activity, header.hidden, header.late, at, source)
+            let marks = Marks {
+                hidden: header.hidden,
+                status: status(&held, &header),
+                late: header.late,
+                at: i64::try_from(header.at).unwrap_or(i64::MAX),
+                source: source(author, &header),
+            };
+            (header.id, header.activity, marks)
         };
-        let cards = rows(record.cards, &common, |c, (id, activity, hidden, late, at, source)| {
+        let cards = rows(record.cards, &common, |c, (id, activity, marks)| {
             let valence = valence_of(&activity, &c.emotion);
             let (touchpoint, emotion, word, note) = (c.touchpoint, c.emotion, c.word, c.note);
-            CardRow { id, activity, touchpoint, emotion, word, valence, note, hidden, late, at, source }
+            CardRow { id, activity, touchpoint, emotion, word, valence, note, marks }
         });
-        let path_notes = rows(record.path_notes, &common, |c, (id, activity, hidden, late, at, source)| NoteRow {
+        let path_notes = rows(record.path_notes, &common, |c, (id, activity, marks)| NoteRow {
             id,
             activity,
             section: c.section,
             text: c.text,
-            hidden,
-            late,
-            at,
-            source,
+            marks,
         });
-        let ideas = rows(record.ideas, &common, |c, (id, activity, hidden, late, at, source)| IdeaRow {
+        let ideas = rows(record.ideas, &common, |c, (id, activity, marks)| IdeaRow {
             id,
             activity,
             option: c.option,
             text: c.text,
-            hidden,
-            late,
-            at,
-            source,
+            marks,
         });
-        let pledges = rows(record.pledges, &common, |c, (id, activity, hidden, late, at, source)| {
+        let pledges = rows(record.pledges, &common, |c, (id, activity, marks)| {
             let (text, name, organisation) = (c.text, c.name, c.organisation);
-            PledgeRow { id, activity, text, name, organisation, hidden, late, at, source }
+            PledgeRow { id, activity, text, name, organisation, marks }
         });
-        let touchstones = rows(record.touchstones, &common, |c, (id, activity, hidden, late, at, source)| {
-            TouchstoneRow { id, activity, word: c.word, hidden, late, at, source }
+        let touchstones = rows(record.touchstones, &common, |c, (id, activity, marks)| TouchstoneRow {
+            id,
+            activity,
+            word: c.word,
+            marks,
         });
-        let feedback = rows(record.feedback, &common, |c, (id, activity, hidden, late, at, source)| {
+        let feedback = rows(record.feedback, &common, |c, (id, activity, marks)| {
             let (rating, worked, change) = (c.rating, c.worked, c.change);
-            FeedbackRow { id, activity, rating, worked, change, hidden, late, at, source }
+            FeedbackRow { id, activity, rating, worked, change, marks }
         });
 
         // A paper ballot has no profile: its source is kept beside it, and it gets a label of its own.
@@ -405,8 +395,8 @@ impl Dataset {
     }
 }
 
-/// What every row takes from a contribution's header: id, activity, hidden, late, time and source.
-type Common = (String, String, bool, bool, i64, Source);
+/// What every row takes from a contribution's header: its id, its activity and its [`Marks`].
+type Common = (String, String, Marks);
 
 /// One row per contribution, each made from the contribution and its header's [`Common`] part.
 fn rows<C: Contributed, R>(

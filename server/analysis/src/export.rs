@@ -10,6 +10,7 @@
 //! so a cell that a spreadsheet would run as a formula (starting with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 
+use touchpoint_core::room::holds::Status;
 use touchpoint_core::template::Valence;
 
 use crate::dataset::{Dataset, Source};
@@ -42,7 +43,9 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         cells
     });
     // After a contribution's own columns: its moderation, whether it came late, and its time twice.
-    let marked = |hidden: bool, late: bool, at: i64| [yes(hidden), yes(late), at.to_string(), iso_utc(at)];
+    let marked = |hidden: bool, status: Status, late: bool, at: i64| {
+        [yes(hidden), status_name(status), yes(late), at.to_string(), iso_utc(at)]
+    };
     let marked_contributions =
         |columns: &[&str], rows: Vec<(Vec<String>, &Source)>| contributions(&[columns, &MARKED].concat(), rows);
     let cards = dataset.cards.iter().map(|c| {
@@ -56,8 +59,8 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
             valence,
             opt(&c.note),
         ];
-        cells.extend(marked(c.hidden, c.late, c.at));
-        (cells, &c.source)
+        cells.extend(marked(c.marks.hidden, c.marks.status, c.marks.late, c.marks.at));
+        (cells, &c.marks.source)
     });
     let dots = dataset
         .dots
@@ -69,28 +72,28 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         .map(|s| (vec![s.activity.clone(), s.option.clone(), s.score.to_string(), opt(&s.paper_ballot)], &s.source));
     let path_notes = dataset.path_notes.iter().map(|n| {
         let mut cells = vec![n.id.clone(), n.activity.clone(), n.section.clone(), n.text.clone()];
-        cells.extend(marked(n.hidden, n.late, n.at));
-        (cells, &n.source)
+        cells.extend(marked(n.marks.hidden, n.marks.status, n.marks.late, n.marks.at));
+        (cells, &n.marks.source)
     });
     let ideas = dataset.ideas.iter().map(|i| {
         let mut cells = vec![i.id.clone(), i.activity.clone(), opt(&i.option), i.text.clone()];
-        cells.extend(marked(i.hidden, i.late, i.at));
-        (cells, &i.source)
+        cells.extend(marked(i.marks.hidden, i.marks.status, i.marks.late, i.marks.at));
+        (cells, &i.marks.source)
     });
     let pledges = dataset.pledges.iter().map(|p| {
         let mut cells = vec![p.id.clone(), p.activity.clone(), p.text.clone(), opt(&p.name), opt(&p.organisation)];
-        cells.extend(marked(p.hidden, p.late, p.at));
-        (cells, &p.source)
+        cells.extend(marked(p.marks.hidden, p.marks.status, p.marks.late, p.marks.at));
+        (cells, &p.marks.source)
     });
     let touchstones = dataset.touchstones.iter().map(|t| {
         let mut cells = vec![t.id.clone(), t.activity.clone(), t.word.clone()];
-        cells.extend(marked(t.hidden, t.late, t.at));
-        (cells, &t.source)
+        cells.extend(marked(t.marks.hidden, t.marks.status, t.marks.late, t.marks.at));
+        (cells, &t.marks.source)
     });
     let feedback = dataset.feedback.iter().map(|f| {
         let mut cells = vec![f.id.clone(), f.activity.clone(), f.rating.to_string(), opt(&f.worked), opt(&f.change)];
-        cells.extend(marked(f.hidden, f.late, f.at));
-        (cells, &f.source)
+        cells.extend(marked(f.marks.hidden, f.marks.status, f.marks.late, f.marks.at));
+        (cells, &f.marks.source)
     });
     vec![
         ("participants.csv", table(&participants_header, participants)),
@@ -112,7 +115,7 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
 }
 
 /// The columns after every contribution's own: see `marked` in [`csv_files`].
-const MARKED: [&str; 4] = ["hidden", "late", "at", "at_utc"];
+const MARKED: [&str; 5] = ["hidden", "status", "late", "at", "at_utc"];
 
 /// The UTF-8 byte order mark every file starts with: without it, Excel reads the file in the
 /// computer's legacy code page, and Welsh (ŵ, ŷ), Urdu and emoji come out as mojibake.
@@ -141,6 +144,16 @@ fn iso_utc(secs: i64) -> String {
     let (year, month, day) = touchpoint_core::calendar::civil_date(secs);
     let rest = secs.rem_euclid(86_400);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+fn status_name(status: Status) -> String {
+    match status {
+        Status::Shown => "shown",
+        Status::Hidden => "hidden",
+        Status::Held => "held",
+        Status::Rejected => "rejected",
+    }
+    .to_owned()
 }
 
 fn valence_name(valence: Valence) -> &'static str {

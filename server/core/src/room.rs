@@ -4,6 +4,8 @@
 //! - [`contribution`]: cards, ideas, PATH notes, pledges and touchstones, sharing one header.
 //! - [`intent`]: what can be asked and why it may be refused; the rules, one file per family.
 //! - [`docs`]: [`RoomDocs`], the board and the ledger, and the one way intents change them.
+//! - [`identifying`]: whether a text looks like it names or identifies a person.
+//! - [`holds`]: contributions held for the facilitator's approval, and the moderation list.
 //! - [`view`]: the answers: an intent's [`Outcome`], a participant's view, a vote's results.
 //! - [`record`]: the whole room read as typed records, for after-event analysis.
 //! - [`sync`]: [`sync::RoomSync`], the y-sync of the board with the room's clients, without a transport.
@@ -11,6 +13,8 @@
 mod activity;
 pub mod contribution;
 pub mod docs;
+pub mod holds;
+pub mod identifying;
 pub mod intent;
 pub mod layout;
 pub mod record;

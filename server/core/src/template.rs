@@ -185,6 +185,13 @@ pub struct EmotionMap {
     /// Imaginary people who help participants think beyond themselves.
     #[serde(default)]
     pub personas: Vec<Persona>,
+    /// Whether screens keep the counts of cards to themselves until the facilitator reveals
+    /// them, as a vote's results: people anchor on the first cards they see.
+    #[serde(default)]
+    pub hide_counts: bool,
+    /// Whether participants' cards wait for the facilitator's approval before they are shown.
+    #[serde(default)]
+    pub moderated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +262,9 @@ pub struct Vote {
     /// Whether participants may comment on options.
     #[serde(default)]
     pub comments: bool,
+    /// Whether participants' comments wait for the facilitator's approval before they are shown.
+    #[serde(default)]
+    pub moderated: bool,
 }
 
 /// The PATH board: notes under each section.
@@ -267,6 +277,9 @@ pub struct Path {
     pub prompt: String,
     /// In the order they are drawn, from the north star back to the first step.
     pub sections: Vec<Choice>,
+    /// Whether participants' notes wait for the facilitator's approval before they are shown.
+    #[serde(default)]
+    pub moderated: bool,
 }
 
 /// Pledges of what people will do, and optionally touchstone words for the word cloud.
@@ -282,6 +295,9 @@ pub struct Pledge {
     pub touchstones: bool,
     #[serde(default)]
     pub touchstone_prompt: String,
+    /// Whether participants' pledges and words wait for the facilitator's approval before they are shown.
+    #[serde(default)]
+    pub moderated: bool,
 }
 
 /// Free comments and ideas, answering the prompt.
@@ -292,6 +308,9 @@ pub struct Ideas {
     pub title: String,
     #[serde(default)]
     pub prompt: String,
+    /// Whether participants' ideas wait for the facilitator's approval before they are shown.
+    #[serde(default)]
+    pub moderated: bool,
 }
 
 /// Feedback on the event: each person rates it from 1 to 5 and may say what worked and what to change.

@@ -105,6 +105,8 @@ pub enum Query {
     Participant(ParticipantId),
     /// A vote's results, revealed or not (for the facilitator).
     Results(String),
+    /// The contributions held for review, and which groups are large enough to name (for the facilitator).
+    Moderation,
     /// Whether a participant erased themselves (`true` or `false`).
     Erased(ParticipantId),
 }

@@ -241,7 +241,7 @@ async fn a_snapshot_shows_the_board_as_it_stood() -> anyhow::Result<()> {
 }
 
 /// Whether any file of the data directory still holds `marker`.
-fn stored_anywhere(dir: &std::path::Path, marker: &str) -> anyhow::Result<bool> {
+pub(crate) fn stored_anywhere(dir: &std::path::Path, marker: &str) -> anyhow::Result<bool> {
     for entry in std::fs::read_dir(dir)? {
         let bytes = std::fs::read(entry?.path())?;
         if bytes.windows(marker.len()).any(|window| window == marker.as_bytes()) {
@@ -564,7 +564,7 @@ async fn event_feedback_reaches_the_export_the_csv_and_the_report_and_leaves_wit
     assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")));
     assert_eq!(csv_ids(&csv.body), set(&[first.clone(), kept.clone(), paper.clone()]));
     assert!(
-        csv.body.starts_with("\u{feff}id,activity,rating,worked,change,hidden,late,at,at_utc,participant,"),
+        csv.body.starts_with("\u{feff}id,activity,rating,worked,change,hidden,status,late,at,at_utc,participant,"),
         "{}",
         csv.body
     );
@@ -607,15 +607,17 @@ async fn csv_files_open_in_excel_with_welsh_urdu_and_emoji_and_iso_times() -> an
     let mut lines = csv.body.trim_start_matches('\u{feff}').lines();
     assert_eq!(
         lines.next(),
-        Some("id,activity,option,text,hidden,late,at,at_utc,participant,perspective,role,remote,assisted,segment_age")
+        Some(
+            "id,activity,option,text,hidden,status,late,at,at_utc,participant,perspective,role,remote,assisted,segment_age"
+        )
     );
     let row: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     assert_eq!(row[0], idea);
-    let at: i64 = row[6].parse()?;
+    let at: i64 = row[7].parse()?;
     let (year, month, day) = touchpoint_core::calendar::civil_date(at);
     let rest = at.rem_euclid(86_400);
     let expected = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z", rest / 3600, rest % 3600 / 60);
-    assert_eq!(row[7], expected);
+    assert_eq!(row[8], expected);
     Ok(())
 }
 

@@ -71,6 +71,27 @@ async fn a_whole_event_runs_on_phones_the_projector_and_a_remote_screen() -> any
 }
 
 #[tokio::test]
+async fn moderation_keeps_held_notes_hidden_counts_and_hidden_cards_off_every_screen() -> anyhow::Result<()> {
+    run(
+        "e2e-moderation.mjs",
+        &[
+            "the phone says a note waits for the facilitator, and lists it as waiting",
+            "axe: no WCAG 2.2 AA violations on the phone: a note waiting for the facilitator",
+            "axe: no WCAG 2.2 AA violations on the phone: my contributions, one waiting for the facilitator",
+            "the console lists what waits with the reason, names no group of fewer than 5, and the projector shows none of it",
+            "axe: no WCAG 2.2 AA violations on the console: moderation, two notes waiting",
+            "approval puts a note on the projector at once; a turned-down one never reaches it",
+            "a map with hidden counts shows no count, heat or note on the projector and the remote screen until the facilitator reveals it",
+            "axe: no WCAG 2.2 AA violations on the projector: a map with its counts hidden",
+            "replay never shows a hidden card, nor the earlier words of one edited while hidden, at any step",
+            "axe: no WCAG 2.2 AA violations on the projector: replay of a moderated board",
+            "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
 async fn every_phone_projector_and_page_state_passes_axe_reflows_and_works_by_keyboard() -> anyhow::Result<()> {
     run(
         "e2e-a11y.mjs",
@@ -162,7 +183,7 @@ async fn the_projector_replays_the_board_from_its_history() -> anyhow::Result<()
         "e2e-replay.mjs",
         &[
             "the projector’s “Replay the board” opens replay at the first step: the room as it was created, no cards",
-            "keyboard: stepping forward shows the empty map, then the cards one by one, and the hidden card going again",
+            "keyboard: stepping forward shows the empty map, then the cards one by one, and never the hidden card",
             "at the end the replayed board is exactly what the live projector shows",
             "the slider is labelled and says the step and its time; Home, End and the arrows scrub through the history",
             "the step reached is announced once in a polite live region",

@@ -197,7 +197,7 @@ async fn every_rule_refuses_with_a_status_and_a_code() -> anyhow::Result<()> {
             422,
             "unknown_choice",
         ),
-        ("facilitator", json!({ "kind": "reveal_activity", "activity": "map" }), 422, "wrong_activity_kind"),
+        ("facilitator", json!({ "kind": "reveal_activity", "activity": "path" }), 422, "wrong_activity_kind"),
     ];
     for (who, intent, status, code) in cases {
         let credential = match who {
@@ -508,14 +508,7 @@ async fn facilitators_moderate_lock_and_steer_the_room() -> anyhow::Result<()> {
         Some("activity_not_open"),
     );
     check(&event.facilitator(json!({ "kind": "take_snapshot", "name": "Before lunch" })).await?, 200, None);
-    let snapshots = event
-        .server
-        .get_with(&format!("/api/rooms/{}/snapshots", event.room.code), &event.room.facilitator_key)
-        .await?
-        .json()?;
-    let names: Vec<&str> =
-        snapshots["snapshots"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
-    assert_eq!(names, vec!["How it feels today (locked)", "Before lunch"]);
+    assert_eq!(event.snapshot_names().await?, ["How it feels today (locked)", "Before lunch"]);
     watcher.receive_until(|doc| root(doc, "snapshots").get("Before lunch").is_some()).await?;
 
     // Every facilitator action is in the audit trail.

@@ -5,6 +5,8 @@
 //! - `api`: the HTTP API and its errors.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
+//! - `moderation`: notes held for approval off every board, the identifying check, the
+//!   moderation list, each lock's snapshot.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
 //! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
@@ -20,6 +22,7 @@ mod durability;
 mod hostile;
 mod intents;
 mod interop;
+mod moderation;
 mod shutdown;
 mod storage;
 mod sync;

@@ -40,7 +40,7 @@ pub fn current_vs_desired(datasets: &[Dataset]) -> Option<CurrentVsDesired> {
     let cards_of = |maps: &[(&'_ Dataset, &'_ ActivityInfo)]| -> Vec<CardRow> {
         maps.iter()
             .flat_map(|(dataset, activity)| dataset.cards.iter().filter(|card| card.activity == activity.id))
-            .filter(|card| !card.hidden)
+            .filter(|card| !card.marks.hidden)
             .cloned()
             .collect()
     };

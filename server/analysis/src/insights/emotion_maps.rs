@@ -178,11 +178,11 @@ pub fn emotion_maps(dataset: &Dataset) -> Vec<EmotionMapInsight> {
 
 fn emotion_map(dataset: &Dataset, activity: &ActivityInfo) -> EmotionMapInsight {
     let all: Vec<&CardRow> = dataset.cards.iter().filter(|card| card.activity == activity.id).collect();
-    let cards: Vec<&CardRow> = all.iter().copied().filter(|card| !card.hidden).collect();
+    let cards: Vec<&CardRow> = all.iter().copied().filter(|card| !card.marks.hidden).collect();
     let touchpoints = rows_with_extras(&activity.choices, cards.iter().map(|card| card.touchpoint.as_str()));
     let columns = emotion_columns(activity, &cards);
 
-    let group_of_card = |card: &CardRow| group_of(dataset, card.source.perspective.as_deref());
+    let group_of_card = |card: &CardRow| group_of(dataset, card.marks.source.perspective.as_deref());
     let mut views = vec![map_view(Who::Everyone, "Everyone".to_owned(), None, &touchpoints, &columns, &cards)];
     for group in PerspectiveGroup::ALL {
         let mine: Vec<&CardRow> = cards.iter().copied().filter(|card| group_of_card(card) == group).collect();
@@ -191,8 +191,11 @@ fn emotion_map(dataset: &Dataset, activity: &ActivityInfo) -> EmotionMapInsight 
         }
     }
     for perspective in &dataset.perspectives {
-        let mine: Vec<&CardRow> =
-            cards.iter().copied().filter(|card| card.source.perspective.as_deref() == Some(&perspective.id)).collect();
+        let mine: Vec<&CardRow> = cards
+            .iter()
+            .copied()
+            .filter(|card| card.marks.source.perspective.as_deref() == Some(&perspective.id))
+            .collect();
         if !mine.is_empty() {
             let who = Who::Perspective { id: perspective.id.clone() };
             let group = Some(group_of(dataset, Some(&perspective.id)));
@@ -218,7 +221,7 @@ fn emotion_map(dataset: &Dataset, activity: &ActivityInfo) -> EmotionMapInsight 
                 Some(id) => activity.emotions.iter().find(|e| e.id == id).map_or(id, |e| e.label.as_str()),
                 None => card.word.as_deref().unwrap_or_default(),
             };
-            let perspective = card.source.perspective.as_deref();
+            let perspective = card.marks.source.perspective.as_deref();
             let perspective = dataset.perspectives.iter().find(|p| Some(p.id.as_str()) == perspective);
             let note = CardNote {
                 touchpoint: touchpoints[row].id.clone(),

@@ -44,7 +44,7 @@ pub fn feedback(dataset: &Dataset, min_count: usize) -> Vec<FeedbackInsight> {
     let of = |activity: &ActivityInfo| {
         let all: Vec<&FeedbackRow> = dataset.feedback.iter().filter(|f| f.activity == activity.id).collect();
         let shown: Vec<&FeedbackRow> =
-            all.iter().copied().filter(|f| !f.hidden && (1..=5).contains(&f.rating)).collect();
+            all.iter().copied().filter(|f| !f.marks.hidden && (1..=5).contains(&f.rating)).collect();
         let sum = |rows: &[&FeedbackRow]| rows.iter().map(|f| u32::from(f.rating)).sum::<u32>();
         let mut distribution = [0; 5];
         for answer in &shown {
@@ -56,7 +56,7 @@ pub fn feedback(dataset: &Dataset, min_count: usize) -> Vec<FeedbackInsight> {
                 let mine: Vec<&FeedbackRow> = shown
                     .iter()
                     .copied()
-                    .filter(|f| group_of(dataset, f.source.perspective.as_deref()) == group)
+                    .filter(|f| group_of(dataset, f.marks.source.perspective.as_deref()) == group)
                     .collect();
                 let n = primary(mine.len(), min_count);
                 let mean = n.exact().and_then(|n| mean(sum(&mine), n));
@@ -76,7 +76,7 @@ pub fn feedback(dataset: &Dataset, min_count: usize) -> Vec<FeedbackInsight> {
             by_group,
             worked: texts(|f| &f.worked),
             change: texts(|f| &f.change),
-            n_hidden: all.iter().filter(|f| f.hidden).count(),
+            n_hidden: all.iter().filter(|f| f.marks.hidden).count(),
         }
     };
     dataset.activities.iter().filter(|a| a.kind == ActivityKind::Feedback).map(of).collect()
@@ -85,7 +85,7 @@ pub fn feedback(dataset: &Dataset, min_count: usize) -> Vec<FeedbackInsight> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::Source;
+    use crate::dataset::{Marks, Source};
     use crate::insights::fixtures;
 
     #[test]
@@ -107,8 +107,11 @@ mod tests {
             activity: "feedback".to_owned(),
             rating,
             worked: worked.map(str::to_owned),
-            hidden,
-            source: Source { perspective: Some(perspective.to_owned()), ..Source::default() },
+            marks: Marks {
+                hidden,
+                source: Source { perspective: Some(perspective.to_owned()), ..Source::default() },
+                ..Marks::default()
+            },
             ..FeedbackRow::default()
         };
         dataset.feedback = vec![

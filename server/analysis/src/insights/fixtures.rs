@@ -1,11 +1,12 @@
 //! A scripted event with known answers, shared by the tests of every section and of the report.
 
+use touchpoint_core::room::holds::Status;
 use touchpoint_core::room::layout::ActivityKind;
 use touchpoint_core::template::{Choice, Emotion, Perspective, Segment, Valence};
 
 use super::*;
 use crate::dataset::{
-    ActivityInfo, CardRow, DotRow, IdeaRow, NoteRow, ParticipantRow, PledgeRow, RoomInfo, ScoreRow, Source,
+    ActivityInfo, CardRow, DotRow, IdeaRow, Marks, NoteRow, ParticipantRow, PledgeRow, RoomInfo, ScoreRow, Source,
     TouchstoneRow,
 };
 
@@ -113,11 +114,19 @@ fn card(i: usize, (who, touchpoint, emotion, word, note, hidden): (&str, &str, &
         word: some(word),
         valence,
         note: some(note),
-        hidden,
-        late: false,
-        at: T + 60 * i as i64,
-        source: if who.is_empty() { source(None, None) } else { by(who) },
+        marks: Marks {
+            hidden,
+            status: shown_or_hidden(hidden),
+            late: false,
+            at: T + 60 * i as i64,
+            source: if who.is_empty() { source(None, None) } else { by(who) },
+        },
     }
+}
+
+/// A fixture's contributions are on the board: hidden by the facilitator or shown.
+fn shown_or_hidden(hidden: bool) -> Status {
+    if hidden { Status::Hidden } else { Status::Shown }
 }
 
 pub(crate) fn scripted_room() -> Dataset {
@@ -173,20 +182,14 @@ pub(crate) fn scripted_room() -> Dataset {
         activity: "path".to_owned(),
         section: section.to_owned(),
         text: text.to_owned(),
-        hidden,
-        late: false,
-        at: T + 3600 + 60 * i,
-        source: by(who),
+        marks: Marks { hidden, status: shown_or_hidden(hidden), late: false, at: T + 3600 + 60 * i, source: by(who) },
     };
     let idea = |i: i64, activity: &str, option: Option<&str>, text: &str, hidden: bool| IdeaRow {
         id: format!("idea-{i}"),
         activity: activity.to_owned(),
         option: option.map(str::to_owned),
         text: text.to_owned(),
-        hidden,
-        late: false,
-        at: T + 5400 + 60 * i,
-        source: by("p2"),
+        marks: Marks { hidden, status: shown_or_hidden(hidden), late: false, at: T + 5400 + 60 * i, source: by("p2") },
     };
     let pledge = |i: i64, text: &str, name: Option<&str>, organisation: Option<&str>, hidden: bool| PledgeRow {
         id: format!("pledge-{i}"),
@@ -194,19 +197,13 @@ pub(crate) fn scripted_room() -> Dataset {
         text: text.to_owned(),
         name: name.map(str::to_owned),
         organisation: organisation.map(str::to_owned),
-        hidden,
-        late: false,
-        at: T + 7200 + 60 * i,
-        source: by("p4"),
+        marks: Marks { hidden, status: shown_or_hidden(hidden), late: false, at: T + 7200 + 60 * i, source: by("p4") },
     };
     let touchstone = |i: i64, word: &str, hidden: bool| TouchstoneRow {
         id: format!("touchstone-{i}"),
         activity: "pledges".to_owned(),
         word: word.to_owned(),
-        hidden,
-        late: false,
-        at: T + 7800 + 60 * i,
-        source: by("p3"),
+        marks: Marks { hidden, status: shown_or_hidden(hidden), late: false, at: T + 7800 + 60 * i, source: by("p3") },
     };
     let age = Segment {
         id: "age".to_owned(),
@@ -327,10 +324,11 @@ pub(crate) fn scripted_desired_room() -> Dataset {
     room.cards = cards
         .into_iter()
         .enumerate()
-        .map(|(i, (who, touchpoint, emotion))| CardRow {
-            activity: "desired-map".to_owned(),
-            at: T + 86_400 * 7 + 60 * i as i64,
-            ..card(i, (who, touchpoint, emotion, "", "", false))
+        .map(|(i, (who, touchpoint, emotion))| {
+            let mut card = card(i, (who, touchpoint, emotion, "", "", false));
+            card.activity = "desired-map".to_owned();
+            card.marks.at = T + 86_400 * 7 + 60 * i as i64;
+            card
         })
         .collect();
     room.dots.clear();

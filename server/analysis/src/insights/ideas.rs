@@ -22,8 +22,8 @@ pub fn ideas(dataset: &Dataset) -> Vec<IdeasInsight> {
             room: dataset.room.title.clone(),
             activity: activity.id.clone(),
             title: activity.title.clone(),
-            ideas: ideas.iter().filter(|i| !i.hidden).map(|i| i.text.clone()).collect(),
-            n_hidden: ideas.iter().filter(|i| i.hidden).count(),
+            ideas: ideas.iter().filter(|i| !i.marks.hidden).map(|i| i.text.clone()).collect(),
+            n_hidden: ideas.iter().filter(|i| i.marks.hidden).count(),
         }
     };
     dataset.activities.iter().filter(|a| a.kind == ActivityKind::Ideas).map(of).collect()

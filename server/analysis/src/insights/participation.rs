@@ -136,11 +136,11 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
     // Contributions: every visible contribution and every ballot, by the perspective it was made under.
     let mut sources: Vec<&Source> = Vec::new();
     for dataset in datasets {
-        sources.extend(dataset.cards.iter().filter(|c| !c.hidden).map(|c| &c.source));
-        sources.extend(dataset.path_notes.iter().filter(|n| !n.hidden).map(|n| &n.source));
-        sources.extend(dataset.ideas.iter().filter(|i| !i.hidden).map(|i| &i.source));
-        sources.extend(dataset.pledges.iter().filter(|p| !p.hidden).map(|p| &p.source));
-        sources.extend(dataset.touchstones.iter().filter(|t| !t.hidden).map(|t| &t.source));
+        sources.extend(dataset.cards.iter().filter(|c| !c.marks.hidden).map(|c| &c.marks.source));
+        sources.extend(dataset.path_notes.iter().filter(|n| !n.marks.hidden).map(|n| &n.marks.source));
+        sources.extend(dataset.ideas.iter().filter(|i| !i.marks.hidden).map(|i| &i.marks.source));
+        sources.extend(dataset.pledges.iter().filter(|p| !p.marks.hidden).map(|p| &p.marks.source));
+        sources.extend(dataset.touchstones.iter().filter(|t| !t.marks.hidden).map(|t| &t.marks.source));
         // One ballot per person (or paper ballot) per vote, whether it placed dots, gave scores or both.
         let mut ballots: BTreeMap<(&str, &str), &Source> = BTreeMap::new();
         for (activity, voter, source) in dataset

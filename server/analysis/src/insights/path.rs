@@ -31,7 +31,11 @@ pub fn paths(dataset: &Dataset) -> Vec<PathInsight> {
         let sections = rows_with_extras(&activity.choices, notes.iter().map(|n| n.section.as_str()))
             .into_iter()
             .map(|section| PathSection {
-                notes: notes.iter().filter(|n| !n.hidden && n.section == section.id).map(|n| n.text.clone()).collect(),
+                notes: notes
+                    .iter()
+                    .filter(|n| !n.marks.hidden && n.section == section.id)
+                    .map(|n| n.text.clone())
+                    .collect(),
                 id: section.id,
                 label: section.label,
             })
@@ -41,7 +45,7 @@ pub fn paths(dataset: &Dataset) -> Vec<PathInsight> {
             activity: activity.id.clone(),
             title: activity.title.clone(),
             sections,
-            n_hidden: notes.iter().filter(|n| n.hidden).count(),
+            n_hidden: notes.iter().filter(|n| n.marks.hidden).count(),
         }
     };
     dataset.activities.iter().filter(|a| a.kind == ActivityKind::Path).map(of).collect()

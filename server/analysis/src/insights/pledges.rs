@@ -32,7 +32,7 @@ pub fn pledges(datasets: &[Dataset]) -> PledgeInsight {
     let pledges = datasets
         .iter()
         .flat_map(|dataset| dataset.pledges.iter().map(move |pledge| (dataset, pledge)))
-        .filter(|(_, pledge)| !pledge.hidden)
+        .filter(|(_, pledge)| !pledge.marks.hidden)
         .map(|(dataset, pledge)| PledgeEntry {
             room: dataset.room.title.clone(),
             text: pledge.text.clone(),
@@ -43,9 +43,9 @@ pub fn pledges(datasets: &[Dataset]) -> PledgeInsight {
     let touchstones = datasets.iter().flat_map(|dataset| &dataset.touchstones);
     PledgeInsight {
         pledges,
-        n_hidden: datasets.iter().flat_map(|d| &d.pledges).filter(|p| p.hidden).count(),
-        touchstones: word_counts(touchstones.clone().filter(|t| !t.hidden).map(|t| t.word.as_str())),
-        n_touchstones_hidden: touchstones.filter(|t| t.hidden).count(),
+        n_hidden: datasets.iter().flat_map(|d| &d.pledges).filter(|p| p.marks.hidden).count(),
+        touchstones: word_counts(touchstones.clone().filter(|t| !t.marks.hidden).map(|t| t.word.as_str())),
+        n_touchstones_hidden: touchstones.filter(|t| t.marks.hidden).count(),
     }
 }
 

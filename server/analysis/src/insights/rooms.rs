@@ -31,22 +31,22 @@ pub fn room_summary(dataset: &Dataset, min_count: usize) -> RoomSummary {
     let times: Vec<i64> = dataset
         .cards
         .iter()
-        .map(|c| c.at)
-        .chain(dataset.path_notes.iter().map(|n| n.at))
-        .chain(dataset.ideas.iter().map(|i| i.at))
-        .chain(dataset.pledges.iter().map(|p| p.at))
-        .chain(dataset.touchstones.iter().map(|t| t.at))
+        .map(|c| c.marks.at)
+        .chain(dataset.path_notes.iter().map(|n| n.marks.at))
+        .chain(dataset.ideas.iter().map(|i| i.marks.at))
+        .chain(dataset.pledges.iter().map(|p| p.marks.at))
+        .chain(dataset.touchstones.iter().map(|t| t.marks.at))
         .filter(|at| *at > 0)
         .collect();
     let late: Vec<bool> = dataset
         .cards
         .iter()
-        .map(|c| (c.late, c.hidden))
-        .chain(dataset.path_notes.iter().map(|n| (n.late, n.hidden)))
-        .chain(dataset.ideas.iter().map(|i| (i.late, i.hidden)))
-        .chain(dataset.pledges.iter().map(|p| (p.late, p.hidden)))
-        .chain(dataset.touchstones.iter().map(|t| (t.late, t.hidden)))
-        .chain(dataset.feedback.iter().map(|f| (f.late, f.hidden)))
+        .map(|c| (c.marks.late, c.marks.hidden))
+        .chain(dataset.path_notes.iter().map(|n| (n.marks.late, n.marks.hidden)))
+        .chain(dataset.ideas.iter().map(|i| (i.marks.late, i.marks.hidden)))
+        .chain(dataset.pledges.iter().map(|p| (p.marks.late, p.marks.hidden)))
+        .chain(dataset.touchstones.iter().map(|t| (t.marks.late, t.marks.hidden)))
+        .chain(dataset.feedback.iter().map(|f| (f.marks.late, f.marks.hidden)))
         .filter_map(|(late, hidden)| late.then_some(!hidden))
         .collect();
     let created = (dataset.room.created_at > 0).then_some(dataset.room.created_at);
@@ -79,15 +79,15 @@ mod tests {
     #[test]
     fn counts_late_contributions_and_those_shown() {
         let mut room = scripted_room();
-        room.cards[0].late = true;
-        room.cards[1].late = true;
-        room.cards[1].hidden = true;
-        room.feedback.iter_mut().for_each(|f| f.late = true);
+        room.cards[0].marks.late = true;
+        room.cards[1].marks.late = true;
+        room.cards[1].marks.hidden = true;
+        room.feedback.iter_mut().for_each(|f| f.marks.late = true);
         let n_feedback = room.feedback.len();
         let summary = room_summary(&room, 5);
         assert_eq!(
             (summary.n_late, summary.n_late_shown),
-            (2 + n_feedback, 1 + room.feedback.iter().filter(|f| !f.hidden).count())
+            (2 + n_feedback, 1 + room.feedback.iter().filter(|f| !f.marks.hidden).count())
         );
     }
 }

@@ -216,7 +216,7 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
             label: option.label.clone(),
             comments: comments_all
                 .iter()
-                .filter(|c| !c.hidden && c.option.as_deref() == Some(&option.id))
+                .filter(|c| !c.marks.hidden && c.option.as_deref() == Some(&option.id))
                 .map(|c| c.text.clone())
                 .collect(),
         })
@@ -234,7 +234,7 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
         by_dots,
         by_score: by_score.into_iter().map(|(row, _)| row).collect(),
         comments,
-        n_hidden_comments: comments_all.iter().filter(|c| c.hidden).count(),
+        n_hidden_comments: comments_all.iter().filter(|c| c.marks.hidden).count(),
     }
 }
 

@@ -89,7 +89,7 @@ mod tests {
 
     use super::sections::MOST_COLUMNS;
     use super::*;
-    use crate::dataset::{CardRow, Source};
+    use crate::dataset::{CardRow, Marks};
     use crate::insights::fixtures::{SCRIPT_NOTE, T, scripted_desired_room, scripted_room};
 
     fn options(min_count: usize) -> ReportOptions {
@@ -329,8 +329,7 @@ mod tests {
                 touchpoint: "G".to_owned(),
                 emotion: Some(format!("good-{i}")),
                 valence: Some(Valence::Positive),
-                at: T,
-                source: Source::default(),
+                marks: Marks { at: T, ..Marks::default() },
                 ..CardRow::default()
             });
         }

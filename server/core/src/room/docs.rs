@@ -167,6 +167,7 @@ impl RoomDocs {
             view.profile = from_any_or_default(&profile);
         }
         let contacts = ledger.get_map(ledger::CONTACTS);
+        let held = ledger.get_map(ledger::HELD);
         if let Some(owners) = ledger.get_map(ledger::OWNERS) {
             for (id, owner) in owners.iter(&ledger) {
                 let Out::Any(owner) = owner else { continue };
@@ -177,6 +178,7 @@ impl RoomDocs {
                     view.contributions.push(OwnContribution {
                         collection: owner.collection,
                         contact,
+                        held: held.as_ref().is_some_and(|map| map.contains_key(&ledger, id)),
                         id: id.to_owned(),
                     });
                 }

@@ -9,7 +9,7 @@
 //!
 //! This file holds what can be asked and why it may be refused; the rules
 //! live in one file per family of intents: `contributions`, `feedback`,
-//! `votes`, `controls` and `erasure`, each a part of one `Change` (`change.rs`).
+//! `votes`, `controls`, `holds` and `erasure`, each a part of one `Change` (`change.rs`).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +26,7 @@ mod contributions;
 mod controls;
 mod erasure;
 mod feedback;
+mod holds;
 mod votes;
 
 pub(crate) use change::Change;
@@ -194,7 +195,7 @@ pub enum Intent {
     LockActivity {
         activity: String,
     },
-    /// Show (or hide again) a vote's results to participants and the projector.
+    /// Show (or hide again) a vote's results, or an emotion map's counts, to participants and the projector.
     RevealActivity {
         activity: String,
         #[serde(default = "yes")]
@@ -213,6 +214,16 @@ pub enum Intent {
     SetHidden {
         id: String,
         hidden: bool,
+    },
+    /// Hold participants' contributions to an activity for approval before they are shown.
+    SetModeration {
+        activity: String,
+        moderated: bool,
+    },
+    /// Approve a held contribution onto the board, or turn it down (kept in the record, never shown).
+    Review {
+        id: String,
+        approved: bool,
     },
     /// Add a touchpoint (emotion map), an option (vote) or a section (PATH).
     AddChoice {
@@ -266,6 +277,8 @@ impl Intent {
                 | Intent::StartTimer { .. }
                 | Intent::StopTimer
                 | Intent::SetHidden { .. }
+                | Intent::SetModeration { .. }
+                | Intent::Review { .. }
                 | Intent::AddChoice { .. }
                 | Intent::RenameChoice { .. }
                 | Intent::MoveChoice { .. }
@@ -298,6 +311,8 @@ impl Intent {
             Intent::StartTimer { .. } => "start_timer",
             Intent::StopTimer => "stop_timer",
             Intent::SetHidden { .. } => "set_hidden",
+            Intent::SetModeration { .. } => "set_moderation",
+            Intent::Review { .. } => "review",
             Intent::AddChoice { .. } => "add_choice",
             Intent::RenameChoice { .. } => "rename_choice",
             Intent::MoveChoice { .. } => "move_choice",
@@ -357,6 +372,8 @@ pub enum IntentError {
     UnknownContribution(String),
     #[error("you can only change your own contributions")]
     NotYours,
+    #[error("contribution {0:?} is not held for review")]
+    NotHeld(String),
     #[error("{0}")]
     InvalidProfile(String),
     #[error("a timer runs for 1 second to {MAX_TIMER_SECS} seconds")]
@@ -396,6 +413,7 @@ impl IntentError {
             IntentError::ContactWithoutConsent => "contact_without_consent",
             IntentError::UnknownContribution(_) => "unknown_contribution",
             IntentError::NotYours => "not_yours",
+            IntentError::NotHeld(_) => "not_held",
             IntentError::InvalidProfile(_) => "invalid_profile",
             IntentError::InvalidTimer => "invalid_timer",
             IntentError::InvalidPosition => "invalid_position",

@@ -45,6 +45,8 @@ pub mod ledger {
     pub const CONTACTS: &str = "contacts";
     /// The answers of intents already applied, by `actor/key`, for idempotent retries.
     pub const INTENTS: &str = "intents";
+    /// Contributions waiting for the facilitator, or turned down, by id: never on the board.
+    pub const HELD: &str = "held";
     /// Participants who erased themselves (`true`, by participant id): their tokens, which are
     /// signed and not stored, open nothing any more. An id links to nothing once its owner is erased.
     pub const ERASED: &str = "erased";

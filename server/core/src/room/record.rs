@@ -2,7 +2,8 @@
 //!
 //! [`RoomRecord::read`] is the one reader of a room's documents outside the
 //! rules: the room's description, its activities as they ended, every
-//! contribution with its author, profiles by pseudonymous participant id,
+//! contribution with its author (those held for the facilitator's approval
+//! too, marked hidden, with their moderation [`Status`]), profiles by pseudonymous participant id,
 //! ballots, scores, paper ballots and named snapshots. Reading is lenient:
 //! a value that does not fit becomes its default, so an export never fails
 //! on one odd entry. Participant ids stay here; labelling them for an export
@@ -17,6 +18,7 @@ use yrs::{Map, Out, ReadTxn, Transact};
 
 use super::contribution::{Card, Contributed, Feedback, Idea, Owner, PathNote, Pledge, Touchstone};
 use super::docs::RoomDocs;
+use super::holds::{Held, Status, held_entries};
 use super::intent::{OnBehalfOf, Profile};
 use super::layout::{ActivityKind, Stage, board, ledger, split_ballot_key};
 use super::value::{from_any, from_any_or_default};
@@ -45,6 +47,8 @@ pub struct RoomRecord {
     pub paper_ballots: BTreeMap<String, OnBehalfOf>,
     /// Named snapshots of the board: name → when it was taken.
     pub snapshots: BTreeMap<String, u64>,
+    /// The contributions held back from the board (waiting, or turned down), by id: `held` or `rejected`.
+    pub held: BTreeMap<String, Status>,
 }
 
 /// The room as its board describes it.
@@ -132,20 +136,22 @@ impl RoomRecord {
         let owners: BTreeMap<String, Owner> =
             owners.into_iter().filter_map(|(id, owner)| from_any(&owner).ok().map(|owner| (id, owner))).collect();
         let snapshots: BTreeMap<String, SnapshotAt> = root(&board, board::SNAPSHOTS);
+        let held = held_entries(&ledger);
         RoomRecord {
             room: root(&board, board::ROOM),
             activities: activities(&board),
-            cards: contributions(&board, &owners),
-            ideas: contributions(&board, &owners),
-            path_notes: contributions(&board, &owners),
-            pledges: contributions(&board, &owners),
-            touchstones: contributions(&board, &owners),
-            feedback: contributions(&board, &owners),
+            cards: contributions(&board, &owners, &held),
+            ideas: contributions(&board, &owners, &held),
+            path_notes: contributions(&board, &owners, &held),
+            pledges: contributions(&board, &owners, &held),
+            touchstones: contributions(&board, &owners, &held),
+            feedback: contributions(&board, &owners, &held),
             profiles: root(&ledger, ledger::PARTICIPANTS),
             ballots: ballots(&ledger, ledger::BALLOTS),
             scores: ballots(&ledger, ledger::SCORES),
             paper_ballots: root(&ledger, ledger::PAPER_BALLOTS),
             snapshots: snapshots.into_iter().map(|(name, snapshot)| (name, snapshot.at)).collect(),
+            held: held.iter().map(|(id, entry)| (id.clone(), entry.status())).collect(),
         }
     }
 }
@@ -192,15 +198,31 @@ fn activities<T: ReadTxn>(board: &T) -> Vec<ActivityRecord> {
     activities
 }
 
-fn contributions<T: ReadTxn, C: Contributed>(board: &T, owners: &BTreeMap<String, Owner>) -> Vec<Authored<C>> {
-    let Some(map) = board.get_map(C::COLLECTION.root()) else { return Vec::new() };
-    let mut all: Vec<C> = map
-        .iter(board)
-        .filter_map(|(id, value)| {
-            let Out::Any(any) = value else { return None };
-            let mut contribution: C = from_any_or_default(&any);
-            contribution.header_mut().id = id.to_owned();
-            Some(contribution)
+/// A collection's contributions on the board and held back from it; the held ones are marked
+/// hidden, so whatever leaves hidden contributions out leaves them out too.
+fn contributions<T: ReadTxn, C: Contributed>(
+    board: &T,
+    owners: &BTreeMap<String, Owner>,
+    held: &BTreeMap<String, Held>,
+) -> Vec<Authored<C>> {
+    let on_board = board.get_map(C::COLLECTION.root()).into_iter().flat_map(|map| {
+        map.iter(board)
+            .filter_map(|(id, value)| match value {
+                Out::Any(any) => Some((id.to_owned(), from_any_or_default::<C>(&any))),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    });
+    let held_back = held.iter().filter(|(_, entry)| entry.collection == C::COLLECTION).map(|(id, entry)| {
+        let mut contribution: C = serde_json::from_value(entry.contribution.clone()).unwrap_or_default();
+        contribution.header_mut().hidden = true;
+        (id.clone(), contribution)
+    });
+    let mut all: Vec<C> = on_board
+        .chain(held_back)
+        .map(|(id, mut contribution)| {
+            contribution.header_mut().id = id;
+            contribution
         })
         .collect();
     all.sort_by(|a, b| (a.header().at, &a.header().id).cmp(&(b.header().at, &b.header().id)));

@@ -11,6 +11,7 @@
 use serde_json::Value;
 use yrs::{Map, MapRef, Out, ReadTxn, Transact, WriteTxn};
 
+use super::holds::Status;
 use super::intent::{Actor, IntentError, IntentRequest, MAX_FEEDBACK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Profile};
 use super::layout::{ActivityKind, board};
 use super::{Context, RoomDocs};
@@ -86,6 +87,8 @@ const ALICE_FEEDBACK: &str = r#"{"kind":"set_feedback","activity":"feedback","ra
 const LOCK_FEEDBACK: &str = r#"{"kind":"lock_activity","activity":"feedback"}"#;
 const OPEN_VOTE: &str = r#"{"kind":"open_activity","activity":"options"}"#;
 const LOCK_MAP: &str = r#"{"kind":"lock_activity","activity":"current-map"}"#;
+const ALICE_NAMING: &str = r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","note":"Dr Patel was kind"}"#;
+const MODERATE_IDEAS: &str = r#"{"kind":"set_moderation","activity":"ideas","moderated":true}"#;
 const PAPER_BALLOT: &str = r#"{"kind":"add_paper_ballot","activity":"options","dots":{"same-day-callback":2},"scores":{"one-review":5},"on_behalf_of":{"perspective":"staff","role":"gp"}}"#;
 
 fn cases() -> Vec<Case> {
@@ -329,6 +332,9 @@ fn cases() -> Vec<Case> {
             Answer(r#"{"activity":"options","revealed":true}"#)),
         case("results concealed", Facilitator, r#"{"kind":"reveal_activity","activity":"options","revealed":false}"#,
             Answer(r#"{"activity":"options","revealed":false}"#)),
+        case("an emotion map's counts revealed", Facilitator,
+            r#"{"kind":"reveal_activity","activity":"current-map"}"#,
+            Answer(r#"{"activity":"current-map","revealed":true}"#)),
         case("only a vote has results", Facilitator, r#"{"kind":"reveal_activity","activity":"path"}"#,
             Refused("wrong_activity_kind")),
         case("a budget", Facilitator, r#"{"kind":"set_budget","activity":"options","budget":5}"#,
@@ -366,6 +372,47 @@ fn cases() -> Vec<Case> {
         .by(Alice, ALICE_CARD),
         case("a contribution that is there hidden", Facilitator, r#"{"kind":"set_hidden","id":"id1","hidden":true}"#,
             Refused("unknown_contribution")),
+        // Holding for approval.
+        case("a note naming a person is held", Alice, ALICE_NAMING, Answer(r#"{"held":true,"id":"id1"}"#)),
+        case("a paper card with a phone number is held too", Facilitator,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","note":"07700 900123","on_behalf_of":{}}"#,
+            Answer(r#"{"held":true,"id":"id1"}"#)),
+        case("a pledge's own name is not held", Alice,
+            r#"{"kind":"add_pledge","activity":"pledges","text":"I will listen","name":"Dr Jo Bloggs"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("feedback is never held", Alice,
+            r#"{"kind":"set_feedback","activity":"feedback","rating":4,"worked":"Nurse Jones"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("moderation set", Facilitator, MODERATE_IDEAS, Answer(r#"{"activity":"ideas","moderated":true}"#)),
+        case("feedback is not moderated", Facilitator,
+            r#"{"kind":"set_moderation","activity":"feedback","moderated":true}"#, Refused("wrong_activity_kind")),
+        case("only the facilitator moderates", Alice, MODERATE_IDEAS, Refused("facilitator_only")),
+        case("a moderated activity holds an idea", Alice, ALICE_IDEA, Answer(r#"{"held":true,"id":"id2"}"#))
+            .by(Facilitator, MODERATE_IDEAS),
+        case("a moderated activity takes a facilitator's paper idea", Facilitator,
+            r#"{"kind":"add_idea","activity":"ideas","text":"More chairs","on_behalf_of":{}}"#,
+            Answer(r#"{"id":"id2"}"#))
+            .by(Facilitator, MODERATE_IDEAS),
+        case("a held note approved", Facilitator, r#"{"kind":"review","id":"id1","approved":true}"#,
+            Answer(r#"{"approved":true,"id":"id1"}"#))
+            .by(Alice, ALICE_NAMING),
+        case("a held note turned down", Facilitator, r#"{"kind":"review","id":"id1","approved":false}"#,
+            Answer(r#"{"approved":false,"id":"id1"}"#))
+            .by(Alice, ALICE_NAMING),
+        case("only a held note is reviewed", Facilitator, r#"{"kind":"review","id":"id1","approved":true}"#,
+            Refused("not_held"))
+            .by(Alice, ALICE_CARD),
+        case("a held note edited stays held", Alice, r#"{"kind":"edit_card","id":"id1","note":"kind staff"}"#,
+            Answer(r#"{"held":true,"id":"id1"}"#))
+            .by(Alice, ALICE_NAMING),
+        case("a card edited to name someone is held", Alice, r#"{"kind":"edit_card","id":"id1","note":"Dr Patel"}"#,
+            Answer(r#"{"held":true,"id":"id1"}"#))
+            .by(Alice, ALICE_CARD),
+        case("a held note withdrawn", Alice, r#"{"kind":"withdraw","id":"id1"}"#,
+            Answer(r#"{"id":"id1","withdrawn":true}"#))
+            .by(Alice, ALICE_NAMING),
+        case("someone else's held note is not theirs", Bob, r#"{"kind":"withdraw","id":"id1"}"#, Refused("not_yours"))
+            .by(Alice, ALICE_NAMING),
         case("a section added", Facilitator, r#"{"kind":"add_choice","activity":"path","label":"A new section!"}"#,
             Answer(r#"{"id":"a-new-section"}"#)),
         case("choices only where an activity has them", Facilitator,
@@ -593,6 +640,7 @@ fn every_refusal_has_a_case() {
         IntentError::ContactWithoutConsent,
         IntentError::UnknownContribution(String::new()),
         IntentError::NotYours,
+        IntentError::NotHeld(String::new()),
         IntentError::InvalidProfile(String::new()),
         IntentError::InvalidTimer,
         IntentError::InvalidPosition,
@@ -764,4 +812,81 @@ fn a_second_answer_replaces_the_first_and_paper_answers_add_up() {
         })
         .collect();
     assert_eq!(answers, ["id1 2 None Some(\"More breaks\") true", "id4 5 None None false", "id5 5 None None false"]);
+}
+
+/// Every text on the board, as the JSON every client syncs.
+fn board_json(docs: &RoomDocs) -> String {
+    use yrs::types::ToJson;
+    let board = docs.board.transact();
+    let roots: serde_json::Map<String, Value> = super::layout::board_maps()
+        .filter_map(|name| Some((name.to_owned(), serde_json::to_value(board.get_map(name)?.to_json(&board)).ok()?)))
+        .collect();
+    Value::Object(roots).to_string()
+}
+
+#[test]
+fn a_held_note_is_off_the_board_until_approved_and_kept_for_the_record_when_turned_down() {
+    let docs = after(&[
+        (Alice, ALICE_NAMING),
+        (Alice, r#"{"kind":"add_idea","activity":"ideas","text":"call 07700 900123"}"#),
+        (Alice, r#"{"kind":"edit_card","id":"id1","note":"Dr Patel was very kind"}"#),
+    ]);
+    assert!(!board_json(&docs).contains("Patel"), "a held note's text is not on the board");
+    assert!(!board_json(&docs).contains("07700"), "a held note's text is not on the board");
+    let mut mine = docs.participant_view(&participant(Alice).to_string()).contributions;
+    mine.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(mine.iter().map(|c| c.held).collect::<Vec<_>>(), [true, true], "the author is told it waits");
+
+    let list = serde_json::to_value(docs.moderation_list()).expect("the list serialises");
+    assert_eq!(list["held"][0]["reasons"], serde_json::json!(["titled_name"]));
+    assert_eq!(list["held"][0]["contribution"]["note"], "Dr Patel was very kind");
+    assert_eq!(list["held"][1]["reasons"], serde_json::json!(["phone_number"]));
+    assert_eq!(list["held"][0]["contribution"].get("perspective"), None, "one person is too few to name");
+
+    let review = |id: &str, approved: bool, n: usize| {
+        let intent = format!(r#"{{"kind":"review","id":"{id}","approved":{approved}}}"#);
+        docs.apply(Actor::Facilitator, &request(&intent, 100 + n), Context { now: NOW, new_id: "x" })
+            .expect("the review is accepted");
+    };
+    review("id1", true, 1);
+    review("id2", false, 2);
+    assert!(board_json(&docs).contains("Dr Patel was very kind"), "approval puts it on the board");
+    let hide = r#"{"kind":"set_hidden","id":"id1","hidden":true}"#;
+    docs.apply(Actor::Facilitator, &request(hide, 103), Context { now: NOW, new_id: "x" }).expect("hidden");
+    assert!(board_json(&docs).contains("Dr Patel was very kind"), "hiding an approved note keeps it approved");
+    assert!(!board_json(&docs).contains("07700"), "a turned down note never reaches the board");
+    let record = super::record::RoomRecord::read(&docs);
+    let status = |header: &super::contribution::Header| super::holds::status(&record.held, header);
+    assert_eq!(record.cards.iter().map(|c| status(&c.contribution.header)).collect::<Vec<_>>(), [Status::Hidden]);
+    let ideas: Vec<_> =
+        record.ideas.iter().map(|i| (status(&i.contribution.header), i.contribution.header.hidden)).collect();
+    assert_eq!(ideas, [(Status::Rejected, true)], "kept for the analyst, never counted as shown");
+}
+
+#[test]
+fn erasure_takes_held_notes_too() {
+    let docs = after(&[(Alice, ALICE_NAMING), (Alice, r#"{"kind":"erase_me"}"#)]);
+    assert!(docs.moderation_list().held.is_empty());
+    assert!(super::record::RoomRecord::read(&docs).cards.is_empty());
+}
+
+#[test]
+fn the_moderation_list_names_a_perspective_only_when_five_share_it() {
+    let docs = after(&[(Alice, ALICE_NAMING)]);
+    for n in 0..4 {
+        let profile = Profile { perspective: Some("person".to_owned()), ..Profile::default() };
+        docs.register(&format!("p{n}"), &profile, NOW).expect("another person joins");
+    }
+    let list = docs.moderation_list();
+    assert_eq!(list.perspectives, ["person"]);
+    assert_eq!(list.held[0].contribution["perspective"], "person");
+}
+
+#[test]
+fn each_lock_keeps_its_own_snapshot() {
+    let reopen = r#"{"kind":"open_activity","activity":"current-map"}"#;
+    let docs = after(&[(Facilitator, LOCK_MAP), (Facilitator, reopen), (Facilitator, LOCK_MAP)]);
+    let record = super::record::RoomRecord::read(&docs);
+    let names: Vec<&str> = record.snapshots.keys().map(String::as_str).collect();
+    assert_eq!(names, ["How care feels today (locked 2)", "How care feels today (locked)"]);
 }

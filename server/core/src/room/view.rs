@@ -44,6 +44,19 @@ pub enum Outcome {
         hidden: bool,
         id: String,
     },
+    /// A contribution held for the facilitator's approval: not shown until approved.
+    Held {
+        held: bool,
+        id: String,
+    },
+    Reviewed {
+        approved: bool,
+        id: String,
+    },
+    Moderation {
+        activity: String,
+        moderated: bool,
+    },
     /// Whether a pledge's contact was there to erase.
     ContactErased {
         erased: bool,
@@ -116,6 +129,9 @@ pub struct OwnContribution {
     /// For a pledge, whether a contact is held (never the contact): the phone offers to delete it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<bool>,
+    /// Held for the facilitator (waiting, or turned down): not on the board, so the phone says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
     pub id: String,
 }
 

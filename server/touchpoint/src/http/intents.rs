@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use touchpoint_core::identity::{ParticipantId, RoomCode};
+use touchpoint_core::room::holds::ModerationList;
 use touchpoint_core::room::intent::{IntentRequest, Profile};
 use touchpoint_core::room::view::{OptionResult, Outcome, ParticipantView};
 use utoipa::ToSchema;
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(intent))
         .routes(routes!(me))
         .routes(routes!(results))
+        .routes(routes!(moderation))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -119,7 +121,7 @@ fn too_many_joins(app: &AppState) -> ApiError {
         (status = 403, description = "`viewer_read_only`, `facilitator_only`, \
                                       `participant_only` or `not_yours`", body = ErrorBody),
         (status = 404, description = "`unknown_activity` or `unknown_contribution`", body = ErrorBody),
-        (status = 409, description = "`activity_not_open` or `activity_started`", body = ErrorBody),
+        (status = 409, description = "`activity_not_open`, `activity_started` or `not_held`", body = ErrorBody),
         (status = 422, description = "The intent breaks a rule of the room; the code says which", body = ErrorBody),
         (status = 429, description = "`rate_limited`, or `room_busy` (the room's ceiling on contributions; `Retry-After` says when)", body = ErrorBody),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
@@ -175,4 +177,20 @@ async fn results(
     Path(path): Path<ActivityPath>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(app.registry.read(&code, RoomQuery::Results(path.activity)).await?))
+}
+
+/// The contributions held for the facilitator's review: they are not on the board, so the console reads them here.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/moderation",
+    tag = "facilitation",
+    security(("facilitator_key" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = ModerationList),
+        (status = 503, description = "`room_unavailable`", body = ErrorBody),
+    )
+)]
+async fn moderation(State(app): State<AppState>, Facilitator(code): Facilitator) -> Result<Json<Value>, ApiError> {
+    Ok(Json(app.registry.read(&code, RoomQuery::Moderation).await?))
 }

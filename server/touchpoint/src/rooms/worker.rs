@@ -213,6 +213,7 @@ impl RoomWorker {
                             .results(&activity)
                             .map_err(IntentFailure::from)
                             .and_then(|results| to_json(&results)),
+                        Query::Moderation => to_json(&self.docs.moderation_list()),
                     };
                     replies.push((reply, result));
                 }

@@ -42,6 +42,9 @@ pub(crate) enum AuditAction {
     Conceal,
     Hide,
     Unhide,
+    SetModeration,
+    Approve,
+    Reject,
     SetCurrent,
     StartTimer,
     StopTimer,
@@ -120,6 +123,8 @@ impl Change<'_, '_> {
             Intent::StartTimer { seconds } => self.start_timer(*seconds),
             Intent::StopTimer => self.stop_timer(),
             Intent::SetHidden { id, hidden } => self.set_hidden(id, *hidden),
+            Intent::SetModeration { activity, moderated } => self.set_moderation(activity, *moderated),
+            Intent::Review { id, approved } => self.review(id, *approved),
             Intent::AddChoice { activity, label } => self.add_choice(activity, label),
             Intent::RenameChoice { activity, id, label } => self.rename_choice(activity, id, label),
             Intent::MoveChoice { activity, id, to } => self.move_choice(activity, id, *to),
@@ -190,20 +195,28 @@ impl Change<'_, '_> {
         Ok((header, owner))
     }
 
-    /// Adds a new contribution and records its owner in the ledger; the answer says if it is late.
+    /// Adds a new contribution (or holds it for approval) and records its owner in the ledger;
+    /// the answer says if it is held or late.
     pub fn add<C: Contributed>(&mut self, contribution: C, owner: String) -> Outcome {
+        let held = self.place(&contribution, true);
         let id = contribution.header().id.clone();
         let late = contribution.header().late;
-        self.put(&contribution);
         let owners = self.ledger.get_or_insert_map(ledger::OWNERS);
         owners.insert(self.ledger, id.as_str(), to_any(&Owner { collection: C::COLLECTION, owner }));
-        if late { Outcome::Late { id, late } } else { Outcome::Id { id } }
+        // Held wins: a late note that also waits for approval is first of all waiting.
+        match (held, late) {
+            (true, _) => Outcome::Held { held, id },
+            (false, true) => Outcome::Late { id, late },
+            (false, false) => Outcome::Id { id },
+        }
     }
 
-    /// Writes a contribution under its id, replacing what was there.
-    pub fn put<C: Contributed>(&mut self, contribution: &C) {
-        let map = self.board.get_or_insert_map(C::COLLECTION.root());
-        map.insert(self.board, contribution.header().id.as_str(), to_any(contribution));
+    /// Writes a contribution under its id, replacing what was there, on the board or where it is
+    /// held; what a participant changes is checked for holding again.
+    pub fn put<C: Contributed>(&mut self, contribution: &C) -> Outcome {
+        let held = self.place(contribution, matches!(self.actor, Actor::Participant(_)));
+        let id = contribution.header().id.clone();
+        if held { Outcome::Held { held, id } } else { Outcome::Id { id } }
     }
 
     /// Which collection a contribution id belongs to, from the ledger; a participant may only
@@ -227,8 +240,13 @@ impl Change<'_, '_> {
         collection: Collection,
     ) -> Result<C, IntentError> {
         let stored = self.board.get_map(collection.root()).and_then(|map| map.get(self.board, id));
-        let Some(Out::Any(any)) = stored else { return Err(IntentError::UnknownContribution(id.to_owned())) };
-        let mut contribution: C = from_any(&any)?;
+        let mut contribution: C = match (stored, self.held(id)) {
+            (Some(Out::Any(any)), _) => from_any(&any)?,
+            (_, Some(held)) if held.collection == collection => {
+                serde_json::from_value(held.contribution).map_err(|e| IntentError::Corrupt(e.to_string()))?
+            }
+            _ => return Err(IntentError::UnknownContribution(id.to_owned())),
+        };
         contribution.set_id(id);
         Ok(contribution)
     }

@@ -104,8 +104,7 @@ impl Change<'_, '_> {
         if let Some(note) = note {
             card.note = clean_optional(Some(note), "note", MAX_NOTE_CHARS)?;
         }
-        self.put(&card);
-        Ok(Outcome::Id { id: id.to_owned() })
+        Ok(self.put(&card))
     }
 
     /// Takes back one's own contribution, unless its activity is locked.
@@ -118,6 +117,7 @@ impl Change<'_, '_> {
         self.board.get_or_insert_map(collection.root()).remove(self.board, id);
         self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
         self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id);
+        self.forget_held(id);
         Ok(Outcome::Withdrawn { id: id.to_owned(), withdrawn: true })
     }
 

@@ -33,11 +33,20 @@ impl Change<'_, '_> {
         self.set_stage(activity, Stage::Open)
     }
 
-    /// Locks an activity and keeps a snapshot of the board as it stood.
+    /// Locks an activity and keeps a snapshot of the board as it stood; each lock keeps its own
+    /// (a second lock after reopening is "(locked 2)"), so no lock's snapshot replaces another's.
     pub(super) fn lock(&mut self, activity: &str) -> Result<Outcome, IntentError> {
         let outcome = self.set_stage(activity, Stage::Locked)?;
         let title = ActivityView::read(self.board, activity)?.field::<String, _>(self.board, "title")?;
-        self.take_snapshot(&format!("{} (locked)", title.as_deref().unwrap_or(activity)));
+        let title = title.as_deref().unwrap_or(activity);
+        let snapshots = self.board.get_or_insert_map(board::SNAPSHOTS);
+        let mut name = format!("{title} (locked)");
+        let mut n = 2;
+        while snapshots.contains_key(self.board, &name) {
+            name = format!("{title} (locked {n})");
+            n += 1;
+        }
+        self.take_snapshot(&name);
         Ok(outcome)
     }
 

@@ -27,6 +27,7 @@ impl Change<'_, '_> {
             self.board.get_or_insert_map(collection.root()).remove(self.board, id);
             self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
             self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id);
+            self.forget_held(id);
         }
         let voted = self.forget_ballots(&participant);
         self.forget_intents(&participant);

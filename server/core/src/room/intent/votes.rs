@@ -144,9 +144,14 @@ impl Change<'_, '_> {
     /// Shows (or hides again) a vote's results to participants and the projector.
     pub(super) fn reveal(&mut self, activity: &str, revealed: bool) -> Result<Outcome, IntentError> {
         let view = ActivityView::read(self.board, activity)?;
-        view.expect_kind(ActivityKind::Vote)?;
+        if view.kind != ActivityKind::EmotionMap {
+            view.expect_kind(ActivityKind::Vote)?;
+        }
         view.map.insert(self.board, "revealed", revealed);
-        self.refresh_results(&view)?;
+        // An emotion map's counts are on the board all along; revealing only lets screens show them.
+        if view.kind == ActivityKind::Vote {
+            self.refresh_results(&view)?;
+        }
         self.audit(if revealed { AuditAction::Reveal } else { AuditAction::Conceal }, Some(activity), None);
         Ok(Outcome::Revealed { activity: activity.to_owned(), revealed })
     }
