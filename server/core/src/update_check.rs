@@ -37,7 +37,7 @@
 //! handed to every newcomer although it can never take effect; the room
 //! refuses such an update instead, before applying anything of it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use thiserror::Error;
 use yrs::{ClientID, StateVector};
@@ -91,6 +91,8 @@ pub enum UpdateError {
     InvalidUtf8,
     #[error("update has bytes after its delete set")]
     TrailingBytes,
+    #[error("client {0} has two lists of structs")]
+    RepeatedClient(u64),
 }
 
 /// Checks that `bytes` is one complete, well-formed Yjs update v1 within `limits`.
@@ -336,6 +338,7 @@ impl Walker<'_, '_> {
         let claimed = self.var_u32()?;
         // Struct count, client and clock take a byte each at least.
         let clients = self.count("client count", u64::from(claimed), 3)?;
+        let mut written = HashSet::new();
         for _ in 0..clients {
             let claimed = self.var_u32()?;
             // A struct is its info byte plus at least one more.
@@ -344,7 +347,13 @@ impl Walker<'_, '_> {
             if self.seen.structs > self.limits.max_structs {
                 return Err(UpdateError::TooManyStructs);
             }
-            let client = ClientID::new(self.client()?);
+            // No encoder writes a client twice, and the two readers disagree on what it means:
+            // `yjs` keeps the last list, `yrs` joins them (found by the fuzzer).
+            let client = self.client()?;
+            if !written.insert(client) {
+                return Err(UpdateError::RepeatedClient(client));
+            }
+            let client = ClientID::new(client);
             // `yrs` adds each struct's length to a `u32` clock; past `u32::MAX`
             // that panics in debug builds and wraps in release ones.
             let mut clock = self.var_u32()?;
@@ -1085,6 +1094,8 @@ mod tests {
             Err(UpdateError::ClockOverflow),
         );
         check("delete range overflow", &[0, 1, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1], Err(UpdateError::ClockOverflow));
+        // `yjs` would keep the second list for client 5 and `yrs` both (found by the fuzzer).
+        check("a client written twice", &[2, 1, 5, 0, GC, 1, 1, 5, 1, GC, 1, 0], Err(UpdateError::RepeatedClient(5)));
         check("empty gc", &[1, 1, 1, 0, GC, 0, 0], Err(UpdateError::EmptyStruct));
         check("empty skip", &[1, 1, 1, 0, SKIP, 0, 0], Err(UpdateError::EmptyStruct));
         check("content ref 0 with origin", &item(HAS_ORIGIN, &[1, 0]), Err(UpdateError::UnknownContent(0)));
