@@ -40,6 +40,8 @@ pub enum Eviction {
     InvalidUpdate,
     /// Its update depends on changes the board lacks: reconnecting resyncs it whole.
     MissingDependencies,
+    /// Its update would give a value of the board's layout another shape.
+    BreaksLayout,
     /// Its awareness update was malformed or too large.
     InvalidAwareness,
     /// The room could not store an update and is restarting.
@@ -54,6 +56,7 @@ impl Eviction {
             Eviction::TooSlow => "too_slow",
             Eviction::InvalidUpdate => "invalid_update",
             Eviction::MissingDependencies => "missing_dependencies",
+            Eviction::BreaksLayout => "breaks_layout",
             Eviction::InvalidAwareness => "invalid_awareness",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",

@@ -90,6 +90,9 @@ impl Ending {
             Ending::Evicted(Eviction::MissingDependencies) => {
                 (close_code::POLICY, "update depends on changes the room does not have; reconnect to resync")
             }
+            Ending::Evicted(Eviction::BreaksLayout) => {
+                (close_code::POLICY, "breaks_layout: the update gives a value of the room document another shape")
+            }
             Ending::Evicted(Eviction::RoomFailed) => (close_code::ERROR, "room failed; reconnect to resync"),
             Ending::Evicted(Eviction::RoomDeleted) => (close_code::NORMAL, "the room was deleted"),
             Ending::TextFrame => (close_code::UNSUPPORTED, "binary frames only"),

@@ -3,7 +3,8 @@
 //! The facilitator may change an activity's touchpoints, options or sections
 //! during the event, so the rules read an activity from the board, never from
 //! the template. Each read names the key it wants and the type it expects; a
-//! value of another shape is a corrupt room, not a client's mistake.
+//! value of another shape is a damaged board (the facilitator's client writes
+//! it), refused with the place named, not a client's mistake.
 
 use serde::de::DeserializeOwned;
 use yrs::{Any, Map, MapRef, Out, ReadTxn};
@@ -23,22 +24,24 @@ pub(crate) struct ActivityView {
 impl ActivityView {
     pub fn read<T: ReadTxn>(txn: &T, id: &str) -> Result<Self, IntentError> {
         let activities = txn.get_map(board::ACTIVITIES).ok_or(IntentError::NoTemplate)?;
-        let Some(Out::YMap(map)) = activities.get(txn, id) else {
-            return Err(IntentError::UnknownActivity(id.to_owned()));
+        let map = match activities.get(txn, id) {
+            Some(Out::YMap(map)) => map,
+            Some(_) => return Err(IntentError::BoardDamaged(format!("{}.{id}", board::ACTIVITIES))),
+            None => return Err(IntentError::UnknownActivity(id.to_owned())),
         };
         let kind = match map.get(txn, "kind") {
             Some(Out::Any(Any::String(kind))) => ActivityKind::parse(&kind),
             _ => None,
         };
-        let kind = kind.ok_or_else(|| IntentError::Corrupt(format!("activity {id} has no known kind")))?;
+        let kind = kind.ok_or_else(|| IntentError::BoardDamaged(format!("{}.{id}.kind", board::ACTIVITIES)))?;
         Ok(ActivityView { id: id.to_owned(), map, kind })
     }
 
-    /// Every activity on the board, in no particular order.
-    pub fn all<T: ReadTxn>(txn: &T) -> Result<Vec<Self>, IntentError> {
-        let Some(activities) = txn.get_map(board::ACTIVITIES) else { return Ok(Vec::new()) };
+    /// Every activity on the board that reads as one, in no particular order.
+    pub fn all<T: ReadTxn>(txn: &T) -> Vec<Self> {
+        let Some(activities) = txn.get_map(board::ACTIVITIES) else { return Vec::new() };
         let ids: Vec<String> = activities.keys(txn).map(str::to_owned).collect();
-        ids.iter().map(|id| ActivityView::read(txn, id)).collect()
+        ids.iter().filter_map(|id| ActivityView::read(txn, id).ok()).collect()
     }
 
     pub fn expect_kind(&self, kind: ActivityKind) -> Result<(), IntentError> {
@@ -51,19 +54,20 @@ impl ActivityView {
     }
 
     pub fn field<T: DeserializeOwned, R: ReadTxn>(&self, txn: &R, key: &str) -> Result<Option<T>, IntentError> {
-        match self.map.get(txn, key) {
-            Some(Out::Any(any)) => from_any(&any).map(Some),
-            Some(_) => Err(IntentError::Corrupt(format!("{} of activity {} is not a value", key, self.id))),
-            None => Ok(None),
-        }
+        let value = match self.map.get(txn, key) {
+            Some(Out::Any(any)) => from_any(&any).ok(),
+            Some(_) => None,
+            None => return Ok(None),
+        };
+        value.map(Some).ok_or_else(|| IntentError::BoardDamaged(format!("{}.{}.{key}", board::ACTIVITIES, self.id)))
     }
 
-    pub fn stage<R: ReadTxn>(&self, txn: &R) -> Stage {
-        self.field(txn, "state").ok().flatten().unwrap_or_default()
+    pub fn stage<R: ReadTxn>(&self, txn: &R) -> Result<Stage, IntentError> {
+        Ok(self.field(txn, "state")?.unwrap_or_default())
     }
 
     pub fn expect_open<R: ReadTxn>(&self, txn: &R) -> Result<(), IntentError> {
-        if self.stage(txn) == Stage::Open { Ok(()) } else { Err(IntentError::ActivityNotOpen) }
+        if self.stage(txn)? == Stage::Open { Ok(()) } else { Err(IntentError::ActivityNotOpen) }
     }
 
     /// The key of the editable list of this activity: touchpoints, options or sections.

@@ -382,6 +382,10 @@ pub enum IntentError {
     InvalidPosition,
     #[error("the budget can be at most {MAX_VOTE_BUDGET} dots")]
     InvalidBudget,
+    /// A value on the board (which the facilitator's client writes) is not the shape
+    /// `ROOM-DOCUMENT.md` gives it; the place is named as `board_faults` names it.
+    #[error("the board is damaged: {0} does not have the shape the room document gives it")]
+    BoardDamaged(String),
     #[error("the room's stored state is not what the server expects: {0}")]
     Corrupt(String),
 }
@@ -418,6 +422,7 @@ impl IntentError {
             IntentError::InvalidTimer => "invalid_timer",
             IntentError::InvalidPosition => "invalid_position",
             IntentError::InvalidBudget => "invalid_budget",
+            IntentError::BoardDamaged(_) => "board_damaged",
             IntentError::Corrupt(_) => "corrupt_room",
         }
     }

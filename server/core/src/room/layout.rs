@@ -4,9 +4,21 @@
 //! live in, the stages of an activity and the kinds of activity are named
 //! here and nowhere else, so a misspelt root or kind is a compile error
 //! rather than an empty read. The board's layout is documented in
-//! `server/core/ROOM-DOCUMENT.md`.
+//! `server/core/ROOM-DOCUMENT.md`, and [`board_faults`] says where a board
+//! departs from it: the facilitator's client writes the board directly, and
+//! the server reads what it wrote.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use yrs::updates::decoder::Decode;
+use yrs::{Any, Doc, Map, MapRef, Out, ReadTxn, StateVector, Transact, Update};
+
+use super::contribution::Header;
+use super::value::from_any;
+use super::view::VoteResults;
+use crate::template::{Board, Choice, Emotion, Persona, Perspective, Segment};
 
 /// The roots of the board, the document every client syncs.
 pub mod board {
@@ -180,6 +192,115 @@ impl std::fmt::Display for ActivityKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Every place where `board` departs from the documented layout, each named as
+/// `root.key`, `activities.<id>.key` or `<collection>.<id>`.
+///
+/// Only the values the layout fixes are checked, and only their type: a key the
+/// layout does not name, or a value missing, is no fault (readers take the default).
+pub fn board_faults<T: ReadTxn>(board: &T) -> BTreeSet<String> {
+    let mut faults = BTreeSet::new();
+    if let Some(room) = board.get_map(board::ROOM) {
+        check_keys(board, &room, board::ROOM, room_shape, &mut faults);
+    }
+    if let Some(activities) = board.get_map(board::ACTIVITIES) {
+        for (id, activity) in activities.iter(board) {
+            let place = format!("{}.{id}", board::ACTIVITIES);
+            match activity {
+                Out::YMap(activity) => check_keys(board, &activity, &place, activity_shape, &mut faults),
+                _ => {
+                    faults.insert(place);
+                }
+            }
+        }
+    }
+    for collection in Collection::ALL {
+        let Some(contributions) = board.get_map(collection.root()) else { continue };
+        for (id, contribution) in contributions.iter(board) {
+            let fits = matches!(&contribution, Out::Any(any @ Any::Map(_)) if from_any::<Header>(any).is_ok());
+            if !fits {
+                faults.insert(format!("{}.{id}", collection.root()));
+            }
+        }
+    }
+    faults
+}
+
+/// The first place where `update`, applied to `board`, would leave the board departing from its
+/// layout where it did not before; `None` if it keeps the layout (or cannot be applied at all,
+/// which the room finds out for itself).
+///
+/// The update is applied to a copy of the board, since a change applied to the board itself
+/// cannot be taken back. A board damaged before (an old stored room) keeps its faults without
+/// blocking every later write.
+pub fn layout_broken_by(board: &Doc, update: &[u8]) -> Option<String> {
+    let copy = Doc::new();
+    {
+        let state = board.transact().encode_state_as_update_v1(&StateVector::default());
+        let mut txn = copy.transact_mut();
+        txn.apply_update(Update::decode_v1(&state).ok()?).ok()?;
+        txn.apply_update(Update::decode_v1(update).ok()?).ok()?;
+    }
+    let after = board_faults(&copy.transact());
+    if after.is_empty() {
+        return None;
+    }
+    let before = board_faults(&board.transact());
+    after.into_iter().find(|fault| !before.contains(fault))
+}
+
+/// A test of whether a plain value has the shape the layout gives its key.
+type Shape = fn(&Any) -> bool;
+
+/// Checks each key of `map` that `shape_of` gives a shape; other keys are open.
+fn check_keys<T: ReadTxn>(
+    board: &T,
+    map: &MapRef,
+    place: &str,
+    shape_of: fn(&str) -> Option<Shape>,
+    faults: &mut BTreeSet<String>,
+) {
+    for (key, value) in map.iter(board) {
+        let Some(fits) = shape_of(key) else { continue };
+        if !matches!(&value, Out::Any(any) if fits(any)) {
+            faults.insert(format!("{place}.{key}"));
+        }
+    }
+}
+
+/// Whether `any` reads as a `T`.
+fn is<T: DeserializeOwned>(any: &Any) -> bool {
+    from_any::<T>(any).is_ok()
+}
+
+/// The shapes the layout gives the keys of the `room` map.
+fn room_shape(key: &str) -> Option<Shape> {
+    Some(match key {
+        "title" | "template" => is::<String>,
+        "programme" | "current" => is::<Option<String>>,
+        "perspectives" => is::<Vec<Perspective>>,
+        "segments" => is::<Vec<Segment>>,
+        "timer" => is::<Option<BTreeMap<String, u64>>>,
+        _ => return None,
+    })
+}
+
+/// The shapes the layout gives the keys of an activity's map.
+fn activity_shape(key: &str) -> Option<Shape> {
+    Some(match key {
+        "id" | "title" | "prompt" | "touchstone_prompt" => is::<String>,
+        "kind" => is::<ActivityKind>,
+        "state" => is::<Stage>,
+        "board" => is::<Board>,
+        "order" | "held_version" | "tally_version" | "budget" | "max_per_option" => is::<Option<u32>>,
+        "revealed" | "moderated" | "own_word" | "hide_counts" | "comments" | "touchstones" | "scale" => is::<bool>,
+        "touchpoints" | "options" | "sections" => is::<Vec<Choice>>,
+        "emotions" => is::<Vec<Emotion>>,
+        "personas" => is::<Vec<Persona>>,
+        "results" => is::<VoteResults>,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

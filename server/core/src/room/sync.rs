@@ -32,6 +32,7 @@ use crate::protocol::{
     ClientMessage, ProtocolError, check_state_vector, decode_client_frame, encode_awareness, encode_sync_step1,
     encode_sync_step2, encode_update,
 };
+use crate::room::layout::layout_broken_by;
 use crate::update_check::{Dependencies, UpdateError, UpdateLimits, check_update_v1};
 
 /// Yjs encodes "no structs, no deletions" as these two bytes.
@@ -105,6 +106,10 @@ pub enum SyncError {
     /// sent to every newcomer, for nothing. The client resyncs when it reconnects.
     #[error("update depends on changes the board does not have")]
     MissingDependencies,
+    /// Applied, it would give a value the board's layout fixes another shape (at the place
+    /// named), and every reader of that value would fail. Nothing of it is applied.
+    #[error("update breaks the board's layout at {0}")]
+    BreaksLayout(String),
     #[error("awareness update refused: {0}")]
     Awareness(#[from] AwarenessError),
 }
@@ -207,6 +212,9 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
             Inbound::Update { update, raw, relay, needs } => {
                 if !needs.met_by(&board.transact().state_vector()) {
                     return Err(SyncError::MissingDependencies);
+                }
+                if let Some(place) = layout_broken_by(board, &raw) {
+                    return Err(SyncError::BreaksLayout(place));
                 }
                 // Even a failed update may have changed part of the board.
                 self.full_state = None;

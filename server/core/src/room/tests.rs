@@ -13,7 +13,7 @@ use yrs::{Map, MapRef, Out, ReadTxn, Transact, WriteTxn};
 
 use super::holds::Status;
 use super::intent::{Actor, IntentError, IntentRequest, MAX_FEEDBACK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Profile};
-use super::layout::{ActivityKind, board};
+use super::layout::{ActivityKind, Collection, board, ledger};
 use super::{Context, RoomDocs};
 use crate::identity::ParticipantId;
 use crate::template::{Template, parse_template};
@@ -96,8 +96,35 @@ fn cases() -> Vec<Case> {
         // Any intent.
         case("a key is needed", Alice, r#"{"key":"","kind":"stop_timer"}"#, Refused("invalid_key")),
         case("a room without a template takes no intent", Alice, ALICE_CARD, Refused("no_template")).given(Given::Bare),
-        case("a room in an unexpected state is reported", Alice, ALICE_IDEA, Refused("corrupt_room"))
+        // A board its facilitator's client wrote in the wrong shape: the place is named, the rest works.
+        case("an activity of no known kind is a damaged board", Alice, ALICE_IDEA, Refused("board_damaged"))
             .given(Given::Write(unknown_kind_of_ideas)),
+        case("touchpoints that are not a list are a damaged board", Alice, ALICE_CARD, Refused("board_damaged"))
+            .given(Given::Write(touchpoints_not_a_list)),
+        case("a state that is not a stage is a damaged board", Alice, ALICE_CARD, Refused("board_damaged"))
+            .given(Given::Write(state_a_number)),
+        case("an activity that is not a map is a damaged board", Alice, ALICE_CARD, Refused("board_damaged"))
+            .given(Given::Write(activity_a_string)),
+        case("a card that is not a card is a damaged board", Alice, r#"{"kind":"edit_card","id":"id1","note":"x"}"#,
+            Refused("board_damaged"))
+            .by(Alice, ALICE_CARD)
+            .given(Given::Write(card_a_number)),
+        case("other activities work on a damaged board", Alice, ALICE_IDEA, Answer(r#"{"id":"id1"}"#))
+            .given(Given::Write(touchpoints_not_a_list)),
+        case("a perspective is refused while the list is damaged", Alice,
+            r#"{"kind":"set_profile","profile":{"perspective":"carer"}}"#, Refused("board_damaged"))
+            .given(Given::Write(perspectives_not_a_list)),
+        case("no perspective is given while the list is damaged", Alice,
+            r#"{"kind":"set_profile","profile":{"remote":true}}"#, Answer(r#"{"profile":{"remote":true}}"#))
+            .given(Given::Write(perspectives_not_a_list)),
+        case("someone is erased from a board whose vote is damaged", Alice, r#"{"kind":"erase_me"}"#,
+            Answer(r#"{"erased":1}"#))
+            .by(Alice, ALICE_CARD)
+            .given(Given::Write(options_not_a_list)),
+        case("a ledger in an unexpected state is the server's fault", Alice, r#"{"kind":"withdraw","id":"id1"}"#,
+            Refused("corrupt_room"))
+            .by(Alice, ALICE_CARD)
+            .given(Given::Write(owner_a_number)),
         // Profiles.
         case("a profile", Alice, r#"{"kind":"set_profile","profile":{"perspective":"carer"}}"#,
             Answer(r#"{"profile":{"perspective":"carer"}}"#)),
@@ -645,6 +672,7 @@ fn every_refusal_has_a_case() {
         IntentError::InvalidTimer,
         IntentError::InvalidPosition,
         IntentError::InvalidBudget,
+        IntentError::BoardDamaged(String::new()),
         IntentError::Corrupt(String::new()),
     ];
     for error in every {
@@ -663,6 +691,44 @@ fn unknown_kind_of_ideas(docs: &RoomDocs) {
     activity(docs, "ideas", |txn, map| {
         map.insert(txn, "kind", "brainstorm");
     });
+}
+
+fn touchpoints_not_a_list(docs: &RoomDocs) {
+    activity(docs, "current-map", |txn, map| {
+        map.insert(txn, "touchpoints", "x");
+    });
+}
+
+fn state_a_number(docs: &RoomDocs) {
+    activity(docs, "current-map", |txn, map| {
+        map.insert(txn, "state", 42);
+    });
+}
+
+fn options_not_a_list(docs: &RoomDocs) {
+    activity(docs, "options", |txn, map| {
+        map.insert(txn, "options", "x");
+    });
+}
+
+fn activity_a_string(docs: &RoomDocs) {
+    let mut txn = docs.board.transact_mut();
+    txn.get_or_insert_map(board::ACTIVITIES).insert(&mut txn, "current-map", "broken");
+}
+
+fn card_a_number(docs: &RoomDocs) {
+    let mut txn = docs.board.transact_mut();
+    txn.get_or_insert_map(Collection::Cards.root()).insert(&mut txn, "id1", 7);
+}
+
+fn perspectives_not_a_list(docs: &RoomDocs) {
+    let mut txn = docs.board.transact_mut();
+    txn.get_or_insert_map(board::ROOM).insert(&mut txn, "perspectives", "nonsense");
+}
+
+fn owner_a_number(docs: &RoomDocs) {
+    let mut txn = docs.ledger.transact_mut();
+    txn.get_or_insert_map(ledger::OWNERS).insert(&mut txn, "id1", 7);
 }
 
 fn no_own_word(docs: &RoomDocs) {
@@ -889,4 +955,85 @@ fn each_lock_keeps_its_own_snapshot() {
     let record = super::record::RoomRecord::read(&docs);
     let names: Vec<&str> = record.snapshots.keys().map(String::as_str).collect();
     assert_eq!(names, ["How care feels today (locked 2)", "How care feels today (locked)"]);
+}
+
+/// What a facilitator's own client sends after `write`, starting from the board as it is.
+fn written(docs: &RoomDocs, write: impl FnOnce(&mut yrs::TransactionMut<'_>)) -> Vec<u8> {
+    use yrs::updates::decoder::Decode;
+    let client = yrs::Doc::new();
+    let state = docs.board.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+    let mut txn = client.transact_mut();
+    txn.apply_update(yrs::Update::decode_v1(&state).expect("the board decodes")).expect("and applies");
+    let before = txn.state_vector();
+    write(&mut txn);
+    txn.encode_state_as_update_v1(&before)
+}
+
+fn set(root: &'static str, key: &'static str, value: impl Into<yrs::Any>) -> impl FnOnce(&mut yrs::TransactionMut<'_>) {
+    let value = value.into();
+    move |txn| {
+        txn.get_or_insert_map(root).insert(txn, key, value);
+    }
+}
+
+fn set_in_activity(
+    id: &'static str,
+    key: &'static str,
+    value: impl Into<yrs::Any>,
+) -> impl FnOnce(&mut yrs::TransactionMut<'_>) {
+    let value = value.into();
+    move |txn| {
+        let Some(Out::YMap(map)) = txn.get_or_insert_map(board::ACTIVITIES).get(txn, id) else { panic!("no {id}") };
+        map.insert(txn, key, value);
+    }
+}
+
+#[test]
+fn a_write_that_breaks_the_layout_is_named_and_one_that_keeps_it_is_not() {
+    use super::layout::{board_faults, layout_broken_by};
+    let docs = after(&[
+        (Alice, ALICE_CARD),
+        (Alice, ALICE_IDEA),
+        (Alice, ALICE_PLEDGE),
+        (Alice, ALICE_FEEDBACK),
+        (Facilitator, OPEN_VOTE),
+        (Alice, r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#),
+        (Facilitator, r#"{"kind":"reveal_activity","activity":"options"}"#),
+        (Facilitator, r#"{"kind":"start_timer","seconds":60}"#),
+        (Facilitator, r#"{"kind":"set_current","activity":"options"}"#),
+        (Facilitator, LOCK_MAP),
+    ]);
+    let faults = board_faults(&docs.board.transact());
+    assert!(faults.is_empty(), "every shipped workshop, run, has the documented layout: {faults:?}");
+
+    let check = |update: Vec<u8>, expected: Option<&str>| {
+        assert_eq!(layout_broken_by(&docs.board, &update).as_deref(), expected);
+    };
+    check(written(&docs, set(board::ROOM, "perspectives", "nonsense")), Some("room.perspectives"));
+    check(written(&docs, set(board::ROOM, "current", 3)), Some("room.current"));
+    check(written(&docs, set(board::ROOM, "timer", 5)), Some("room.timer"));
+    check(written(&docs, set(board::ACTIVITIES, "current-map", "broken")), Some("activities.current-map"));
+    check(written(&docs, set(Collection::Cards.root(), "id1", 7)), Some("cards.id1"));
+    check(
+        written(&docs, set_in_activity("current-map", "touchpoints", "x")),
+        Some("activities.current-map.touchpoints"),
+    );
+    check(written(&docs, set_in_activity("current-map", "state", 42)), Some("activities.current-map.state"));
+    check(written(&docs, set_in_activity("options", "budget", "three")), Some("activities.options.budget"));
+    let nested = written(&docs, |txn| {
+        txn.get_or_insert_map(board::ROOM).insert(txn, "current", yrs::MapPrelim::default());
+    });
+    check(nested, Some("room.current"));
+    // Writes that keep the layout, and keys it leaves open.
+    check(written(&docs, set(board::ROOM, "title", "A new title")), None);
+    check(written(&docs, set(board::ROOM, "current", yrs::Any::Null)), None);
+    check(written(&docs, set(board::ROOM, "theme", 3)), None);
+    check(written(&docs, set_in_activity("current-map", "state", "open")), None);
+
+    // A board damaged before takes writes: its old fault is not the writer's, and mending it is welcome.
+    perspectives_not_a_list(&docs);
+    check(written(&docs, set(board::ROOM, "title", "Still works")), None);
+    check(written(&docs, set(board::ROOM, "perspectives", 5)), None);
+    check(written(&docs, set(board::ROOM, "perspectives", yrs::Any::from(Vec::<yrs::Any>::new()))), None);
+    check(written(&docs, set(board::ROOM, "segments", 5)), Some("room.segments"));
 }

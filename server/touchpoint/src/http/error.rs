@@ -207,9 +207,10 @@ impl From<IntentError> for ApiError {
                 StatusCode::FORBIDDEN
             }
             IntentError::UnknownActivity(_) | IntentError::UnknownContribution(_) => StatusCode::NOT_FOUND,
-            IntentError::ActivityNotOpen | IntentError::ActivityStarted | IntentError::NotHeld(_) => {
-                StatusCode::CONFLICT
-            }
+            IntentError::ActivityNotOpen
+            | IntentError::ActivityStarted
+            | IntentError::NotHeld(_)
+            | IntentError::BoardDamaged(_) => StatusCode::CONFLICT,
             // Logged by the room without its message, which may quote contribution text.
             IntentError::Corrupt(_) => return ApiError::internal_without_cause(),
             IntentError::InvalidKey

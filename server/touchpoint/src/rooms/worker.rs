@@ -253,6 +253,7 @@ impl RoomWorker {
         let eviction = match error {
             SyncError::Update(_) => Eviction::InvalidUpdate,
             SyncError::MissingDependencies => Eviction::MissingDependencies,
+            SyncError::BreaksLayout(_) => Eviction::BreaksLayout,
             SyncError::Awareness(_) => Eviction::InvalidAwareness,
         };
         self.shared.metrics.reject(eviction.name());

@@ -160,7 +160,7 @@ impl Change<'_, '_> {
 
     pub fn expect_contributable(&self, view: &ActivityView, behalf: Option<&OnBehalfOf>) -> Result<(), IntentError> {
         match (self.actor, behalf) {
-            (Actor::Facilitator, Some(_)) if view.stage(self.board) != Stage::Pending => Ok(()),
+            (Actor::Facilitator, Some(_)) if view.stage(self.board)? != Stage::Pending => Ok(()),
             (Actor::Facilitator, None) => Err(IntentError::ParticipantOnly),
             _ => self.arrives_late(view).map(|_| ()),
         }
@@ -241,7 +241,9 @@ impl Change<'_, '_> {
     ) -> Result<C, IntentError> {
         let stored = self.board.get_map(collection.root()).and_then(|map| map.get(self.board, id));
         let mut contribution: C = match (stored, self.held(id)) {
-            (Some(Out::Any(any)), _) => from_any(&any)?,
+            (Some(Out::Any(any)), _) => {
+                from_any(&any).map_err(|_| IntentError::BoardDamaged(format!("{}.{id}", collection.root())))?
+            }
             (_, Some(held)) if held.collection == collection => {
                 serde_json::from_value(held.contribution).map_err(|e| IntentError::Corrupt(e.to_string()))?
             }
@@ -266,25 +268,27 @@ impl Change<'_, '_> {
         }
     }
 
-    fn perspectives(&self) -> Result<(Vec<Perspective>, Vec<Segment>), IntentError> {
+    /// The room's perspectives or segments (`key`) from the board: none if it has none, and a
+    /// refusal naming the place if the list there is damaged.
+    fn room_list<T: DeserializeOwned>(&self, key: &str) -> Result<Vec<T>, IntentError> {
         let room = self.board.get_map(board::ROOM).ok_or(IntentError::NoTemplate)?;
-        let read = |key: &str| match room.get(self.board, key) {
-            Some(Out::Any(any)) => Ok(Some(any)),
-            _ => Ok::<_, IntentError>(None),
+        let list = match room.get(self.board, key) {
+            None => return Ok(Vec::new()),
+            Some(Out::Any(any)) => from_any(&any).ok(),
+            Some(_) => None,
         };
-        let perspectives = read("perspectives")?.map(|any| from_any(&any)).transpose()?.unwrap_or_default();
-        let segments = read("segments")?.map(|any| from_any(&any)).transpose()?.unwrap_or_default();
-        Ok((perspectives, segments))
+        list.ok_or_else(|| IntentError::BoardDamaged(format!("{}.{key}", board::ROOM)))
     }
 
     pub fn check_perspective(&self, perspective: Option<&str>, role: Option<&str>) -> Result<(), IntentError> {
-        let (perspectives, _) = self.perspectives()?;
         let Some(perspective) = perspective else {
             return match role {
                 Some(_) => Err(IntentError::InvalidProfile("a role needs a perspective".to_owned())),
                 None => Ok(()),
             };
         };
+        // Read only when a perspective is given: someone who gives none joins a room whose list is damaged.
+        let perspectives: Vec<Perspective> = self.room_list("perspectives")?;
         let known = perspectives
             .iter()
             .find(|known| known.id == perspective)
@@ -299,7 +303,7 @@ impl Change<'_, '_> {
 
     pub fn set_profile(&mut self, participant: &str, profile: &Profile) -> Result<(), IntentError> {
         self.check_perspective(profile.perspective.as_deref(), profile.role.as_deref())?;
-        let (_, segments) = self.perspectives()?;
+        let segments: Vec<Segment> = if profile.segments.is_empty() { Vec::new() } else { self.room_list("segments")? };
         for (segment, option) in &profile.segments {
             let known = segments
                 .iter()
@@ -316,7 +320,9 @@ impl Change<'_, '_> {
 
     /// Recomputes participation from every profile, so the counts can never drift.
     pub fn recount(&mut self) -> Result<(), IntentError> {
-        let (perspectives, _) = self.perspectives()?;
+        // With the list damaged, the counts wait until it is mended: the first recount after that
+        // counts everyone, since it counts from every profile.
+        let Ok(perspectives) = self.room_list::<Perspective>("perspectives") else { return Ok(()) };
         let participants = self.ledger.get_or_insert_map(ledger::PARTICIPANTS);
         let mut profiles = Vec::new();
         for (_, value) in participants.iter(self.ledger) {

@@ -46,7 +46,7 @@ impl Change<'_, '_> {
     /// activity has ever opened, on time while it is open, late once it has been open and closed.
     /// The server's own record decides, never a time the phone claims (which anyone could set).
     pub(super) fn arrives_late(&self, view: &ActivityView) -> Result<bool, IntentError> {
-        match view.stage(self.board) {
+        match view.stage(self.board)? {
             Stage::Open => Ok(false),
             Stage::Locked if self.was_opened(&view.id) => Ok(true),
             Stage::Pending | Stage::Locked => Err(IntentError::ActivityNotOpen),
@@ -111,7 +111,7 @@ impl Change<'_, '_> {
     pub(super) fn withdraw(&mut self, id: &str) -> Result<Outcome, IntentError> {
         let collection = self.owned_collection(id)?;
         let header: Header = self.contribution(id, collection)?;
-        if ActivityView::read(self.board, &header.activity)?.stage(self.board) == Stage::Locked {
+        if ActivityView::read(self.board, &header.activity)?.stage(self.board)? == Stage::Locked {
             return Err(IntentError::ActivityNotOpen);
         }
         self.board.get_or_insert_map(collection.root()).remove(self.board, id);

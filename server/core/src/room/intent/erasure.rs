@@ -32,12 +32,15 @@ impl Change<'_, '_> {
         let voted = self.forget_ballots(&participant);
         self.forget_intents(&participant);
         // Revealed results must forget the erased votes too, and the console hear of it.
-        for view in ActivityView::all(self.board)? {
+        for view in ActivityView::all(self.board) {
             if view.kind == ActivityKind::Vote {
-                if voted.contains(&view.id) {
-                    self.tally_changed(&view)?;
-                } else {
-                    self.refresh_results(&view)?;
+                let refreshed =
+                    if voted.contains(&view.id) { self.tally_changed(&view) } else { self.refresh_results(&view) };
+                // A vote whose options are damaged on the board has no results to keep in step:
+                // the person is erased all the same.
+                match refreshed {
+                    Ok(()) | Err(IntentError::BoardDamaged(_)) => {}
+                    Err(error) => return Err(error),
                 }
             }
         }

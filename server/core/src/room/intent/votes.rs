@@ -160,7 +160,7 @@ impl Change<'_, '_> {
     pub(super) fn set_budget(&mut self, activity: &str, budget: u32) -> Result<Outcome, IntentError> {
         let view = ActivityView::read(self.board, activity)?;
         view.expect_kind(ActivityKind::Vote)?;
-        if view.stage(self.board) != Stage::Pending {
+        if view.stage(self.board)? != Stage::Pending {
             return Err(IntentError::ActivityStarted);
         }
         if budget > MAX_VOTE_BUDGET {
