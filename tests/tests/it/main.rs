@@ -3,6 +3,7 @@
 //!
 //! - `analysis`: exports, snapshots, erasure, deletion and retention.
 //! - `api`: the HTTP API and its errors.
+//! - `board_shape`: a board written in the wrong shape is refused; one damaged in the store answers 409.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `moderation`: notes held for approval off every board, the identifying check, the
@@ -16,6 +17,7 @@
 
 mod analysis;
 mod api;
+mod board_shape;
 mod browser;
 mod connections;
 mod durability;
