@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use yrs::updates::decoder::Decode;
-use yrs::{Any, Doc, Map, MapRef, Out, ReadTxn, StateVector, Transact, Update};
+
+use yrs::{Any, BranchID, Doc, Map, MapRef, Out, ReadTxn, StateVector, Transact, Update};
 
 use super::contribution::Header;
 use super::value::from_any;
@@ -201,53 +202,118 @@ impl std::fmt::Display for ActivityKind {
 /// layout does not name, or a value missing, is no fault (readers take the default).
 pub fn board_faults<T: ReadTxn>(board: &T) -> BTreeSet<String> {
     let mut faults = BTreeSet::new();
-    if let Some(room) = board.get_map(board::ROOM) {
-        check_keys(board, &room, board::ROOM, room_shape, &mut faults);
+    for root in board_maps() {
+        faults_under(board, root, &mut faults);
     }
-    if let Some(activities) = board.get_map(board::ACTIVITIES) {
-        for (id, activity) in activities.iter(board) {
-            let place = format!("{}.{id}", board::ACTIVITIES);
+    faults
+}
+
+/// The faults under one root of the board; a root the layout leaves open has none.
+fn faults_under<T: ReadTxn>(board: &T, root: &str, faults: &mut BTreeSet<String>) {
+    let Some(map) = board.get_map(root) else { return };
+    if root == board::ROOM {
+        check_keys(board, &map, board::ROOM, room_shape, faults);
+    } else if root == board::ACTIVITIES {
+        for (id, activity) in map.iter(board) {
+            let place = format!("{root}.{id}");
             match activity {
-                Out::YMap(activity) => check_keys(board, &activity, &place, activity_shape, &mut faults),
+                Out::YMap(activity) => check_keys(board, &activity, &place, activity_shape, faults),
                 _ => {
                     faults.insert(place);
                 }
             }
         }
-    }
-    for collection in Collection::ALL {
-        let Some(contributions) = board.get_map(collection.root()) else { continue };
-        for (id, contribution) in contributions.iter(board) {
+    } else if Collection::ALL.iter().any(|collection| collection.root() == root) {
+        for (id, contribution) in map.iter(board) {
             let fits = matches!(&contribution, Out::Any(any @ Any::Map(_)) if from_any::<Header>(any).is_ok());
             if !fits {
-                faults.insert(format!("{}.{id}", collection.root()));
+                faults.insert(format!("{root}.{id}"));
             }
         }
     }
-    faults
 }
 
-/// The first place where `update`, applied to `board`, would leave the board departing from its
-/// layout where it did not before; `None` if it keeps the layout (or cannot be applied at all,
-/// which the room finds out for itself).
+/// Checks the facilitator's updates against the layout before the board takes them.
 ///
-/// The update is applied to a copy of the board, since a change applied to the board itself
-/// cannot be taken back. A board damaged before (an old stored room) keeps its faults without
-/// blocking every later write.
-pub fn layout_broken_by(board: &Doc, update: &[u8]) -> Option<String> {
+/// A change applied to the board cannot be taken back, so each update is tried on a copy of the
+/// board kept beside it, which follows every change the board takes: an update costs its own
+/// size twice, not the board's, and only the roots it changed are checked. The copy is made at
+/// the first update (most rooms never get one: the stock console writes only through intents)
+/// and made again after a refusal, since it holds the refused update.
+#[derive(Debug, Default)]
+pub struct LayoutGuard {
+    copy: Option<Doc>,
+}
+
+impl LayoutGuard {
+    /// The first place where `update`, applied to `board`, would leave the board departing from
+    /// its layout where it did not before; `None` if it keeps the layout (or cannot be applied,
+    /// which the room finds out for itself). A board damaged before (an old stored room) keeps
+    /// its faults without blocking every later write, and a write that mends one is welcome.
+    pub fn check(&mut self, board: &Doc, update: &[u8]) -> Option<String> {
+        let copy = self.copy.get_or_insert_with(|| copy_of(board));
+        let touched = match apply(copy, update) {
+            Some(touched) => touched,
+            None => {
+                self.copy = None;
+                return None;
+            }
+        };
+        let mut after = BTreeSet::new();
+        for root in &touched {
+            faults_under(&copy.transact(), root, &mut after);
+        }
+        if after.is_empty() {
+            return None;
+        }
+        let mut before = BTreeSet::new();
+        for root in &touched {
+            faults_under(&board.transact(), root, &mut before);
+        }
+        let fault = after.into_iter().find(|fault| !before.contains(fault));
+        if fault.is_some() {
+            self.copy = None;
+        }
+        fault
+    }
+
+    /// A change the board took another way (an intent's): the copy takes it too.
+    pub fn follow(&mut self, update: &[u8]) {
+        if let Some(copy) = &self.copy
+            && apply(copy, update).is_none()
+        {
+            self.copy = None;
+        }
+    }
+}
+
+/// A copy of the board as it stands.
+fn copy_of(board: &Doc) -> Doc {
     let copy = Doc::new();
-    {
-        let state = board.transact().encode_state_as_update_v1(&StateVector::default());
-        let mut txn = copy.transact_mut();
-        txn.apply_update(Update::decode_v1(&state).ok()?).ok()?;
-        txn.apply_update(Update::decode_v1(update).ok()?).ok()?;
+    // Typed as maps, the layout's roots report their changes (an untyped root reports none).
+    for root in board_maps() {
+        copy.get_or_insert_map(root);
     }
-    let after = board_faults(&copy.transact());
-    if after.is_empty() {
-        return None;
+    let state = board.transact().encode_state_as_update_v1(&StateVector::default());
+    if let Ok(state) = Update::decode_v1(&state) {
+        // The board's own state always applies to an empty document.
+        let _ = copy.transact_mut().apply_update(state);
     }
-    let before = board_faults(&board.transact());
-    after.into_iter().find(|fault| !before.contains(fault))
+    copy
+}
+
+/// Applies `update` to `doc` and returns the names of the roots it changed; `None` if it does not apply.
+fn apply(doc: &Doc, update: &[u8]) -> Option<BTreeSet<String>> {
+    let update = Update::decode_v1(update).ok()?;
+    let mut txn = doc.transact_mut();
+    txn.apply_update(update).ok()?;
+    // Committing lists each changed type with its ancestors, roots included.
+    txn.commit();
+    let roots = txn.changed_parent_types().iter().filter_map(|branch| match branch.id() {
+        BranchID::Root(name) => Some(name.to_string()),
+        BranchID::Nested(_) => None,
+    });
+    Some(roots.collect())
 }
 
 /// A test of whether a plain value has the shape the layout gives its key.

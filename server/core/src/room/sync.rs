@@ -32,7 +32,7 @@ use crate::protocol::{
     ClientMessage, ProtocolError, check_state_vector, decode_client_frame, encode_awareness, encode_sync_step1,
     encode_sync_step2, encode_update,
 };
-use crate::room::layout::layout_broken_by;
+use crate::room::layout::LayoutGuard;
 use crate::update_check::{Dependencies, UpdateError, UpdateLimits, check_update_v1};
 
 /// Yjs encodes "no structs, no deletions" as these two bytes.
@@ -170,12 +170,18 @@ pub struct RoomSync<C> {
     /// once per change of the board rather than once per join, which matters when 500 phones
     /// rejoin at once.
     full_state: Option<Bytes>,
+    /// Refuses a facilitator's update that would break the board's layout.
+    layout: LayoutGuard,
 }
 
 impl<C: Copy + Eq + Hash> RoomSync<C> {
     /// A room whose presence states may each be up to `max_awareness_bytes` of JSON.
     pub fn new(max_awareness_bytes: usize) -> Self {
-        RoomSync { awareness: RoomAwareness::new(max_awareness_bytes), full_state: None }
+        RoomSync {
+            awareness: RoomAwareness::new(max_awareness_bytes),
+            full_state: None,
+            layout: LayoutGuard::default(),
+        }
     }
 
     /// Starts the handshake with a connection that joined: the board's state vector, so the
@@ -213,7 +219,7 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
                 if !needs.met_by(&board.transact().state_vector()) {
                     return Err(SyncError::MissingDependencies);
                 }
-                if let Some(place) = layout_broken_by(board, &raw) {
+                if let Some(place) = self.layout.check(board, &raw) {
                     return Err(SyncError::BreaksLayout(place));
                 }
                 // Even a failed update may have changed part of the board.
@@ -237,6 +243,7 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
     /// A change the room made to the board itself (an intent's), for everyone.
     pub fn changed(&mut self, update: Vec<u8>) -> BoardChange<C> {
         self.full_state = None;
+        self.layout.follow(&update);
         let update = Bytes::from(update);
         BoardChange { from: None, frame: encode_update(&update).into(), update }
     }

@@ -990,7 +990,7 @@ fn set_in_activity(
 
 #[test]
 fn a_write_that_breaks_the_layout_is_named_and_one_that_keeps_it_is_not() {
-    use super::layout::{board_faults, layout_broken_by};
+    use super::layout::{LayoutGuard, board_faults};
     let docs = after(&[
         (Alice, ALICE_CARD),
         (Alice, ALICE_IDEA),
@@ -1007,7 +1007,7 @@ fn a_write_that_breaks_the_layout_is_named_and_one_that_keeps_it_is_not() {
     assert!(faults.is_empty(), "every shipped workshop, run, has the documented layout: {faults:?}");
 
     let check = |update: Vec<u8>, expected: Option<&str>| {
-        assert_eq!(layout_broken_by(&docs.board, &update).as_deref(), expected);
+        assert_eq!(LayoutGuard::default().check(&docs.board, &update).as_deref(), expected);
     };
     check(written(&docs, set(board::ROOM, "perspectives", "nonsense")), Some("room.perspectives"));
     check(written(&docs, set(board::ROOM, "current", 3)), Some("room.current"));
@@ -1036,4 +1036,26 @@ fn a_write_that_breaks_the_layout_is_named_and_one_that_keeps_it_is_not() {
     check(written(&docs, set(board::ROOM, "perspectives", 5)), None);
     check(written(&docs, set(board::ROOM, "perspectives", yrs::Any::from(Vec::<yrs::Any>::new()))), None);
     check(written(&docs, set(board::ROOM, "segments", 5)), Some("room.segments"));
+}
+
+#[test]
+fn the_layout_guard_follows_the_board_and_checks_only_the_roots_an_update_changes() {
+    use super::layout::LayoutGuard;
+    use yrs::updates::decoder::Decode;
+    let docs = scene(false);
+    let mut guard = LayoutGuard::default();
+    // A write the guard admits is then applied to the board, as the room does.
+    let rename = written(&docs, set(board::ROOM, "title", "Renamed"));
+    assert_eq!(guard.check(&docs.board, &rename), None);
+    docs.board.transact_mut().apply_update(yrs::Update::decode_v1(&rename).expect("decodes")).expect("applies");
+    // An intent's change reaches the guard's copy, so a later write over it is checked there.
+    let context = Context { now: NOW, new_id: "id1" };
+    let applied = docs.apply(actor(Alice), &request(ALICE_CARD, 1), context).expect("a card");
+    guard.follow(&applied.board_update.expect("the card is on the board"));
+    let card_a_number = written(&docs, set(Collection::Cards.root(), "id1", 7));
+    assert_eq!(guard.check(&docs.board, &card_a_number).as_deref(), Some("cards.id1"));
+    // After a refusal the copy is made again from the board, which never took the refused update.
+    assert_eq!(guard.check(&docs.board, &written(&docs, set(board::ROOM, "title", "Again"))), None);
+    // A root the layout leaves open is not checked.
+    assert_eq!(guard.check(&docs.board, &written(&docs, set("notes", "anything", 7))), None);
 }
