@@ -89,6 +89,9 @@ pub enum IntentFailure {
     Unavailable,
     #[error("the room's stored data is damaged")]
     Quarantined,
+    /// The participant erased themselves: their token opens nothing any more.
+    #[error("this participant erased everything they gave, and their token with it; join again")]
+    Erased,
 }
 
 /// A joined connection's side of the room: where to send, and what to receive.

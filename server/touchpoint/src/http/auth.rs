@@ -177,16 +177,21 @@ pub async fn role_in_room(app: &AppState, room: &RoomCode, credential: &str) -> 
     if !lifecycle::exists(&app.registry, &app.store, room).await? {
         return Err(AuthError::RoomNotFound);
     }
-    // A participant token is signed, not stored, so it cannot be revoked; the room remembers
-    // whom it erased instead.
-    if let Role::Participant(participant) = &role {
-        match app.registry.read(room, RoomQuery::Erased(*participant)).await {
-            Ok(Value::Bool(false)) => {}
-            Ok(_) => return Err(AuthError::Erased),
-            Err(_) => return Err(AuthError::RoomUnavailable),
-        }
-    }
     Ok(role)
+}
+
+/// Refuses the token of a participant who erased themselves, before a socket is upgraded.
+///
+/// A participant token is signed, not stored, so it cannot be revoked; the room remembers whom
+/// it erased instead. Intents and `/me` are refused by the room as it handles them, in the trip
+/// they make anyway; a socket must hear 401 before its upgrade, so it asks the room first.
+pub async fn refuse_erased(app: &AppState, room: &RoomCode, role: &Role) -> Result<(), AuthError> {
+    let Role::Participant(participant) = role else { return Ok(()) };
+    match app.registry.read(room, RoomQuery::Erased(*participant)).await {
+        Ok(Value::Bool(false)) => Ok(()),
+        Ok(_) => Err(AuthError::Erased),
+        Err(_) => Err(AuthError::RoomUnavailable),
+    }
 }
 
 /// A room code as a person typed it, checked.

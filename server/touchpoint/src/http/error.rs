@@ -195,6 +195,7 @@ impl From<IntentFailure> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())
             }
             IntentFailure::Quarantined => ApiError::room_quarantined(),
+            IntentFailure::Erased => AuthError::Erased.into(),
             IntentFailure::Refused(error) => error.into(),
         }
     }

@@ -13,7 +13,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use tracing::Instrument;
 
-use super::auth::{AuthError, parse_room_code, role_in_room};
+use super::auth::{AuthError, parse_room_code, refuse_erased, role_in_room};
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::store::StoreError;
@@ -45,6 +45,7 @@ async fn sync(
         Err(AuthError::Store(StoreError::Quarantined(_))) => return Ok(upgrade.on_upgrade(ws::refuse_quarantined)),
         role => role?,
     };
+    refuse_erased(&app, &code, &role).await?;
     let session = Session { code, role, conn: app.next_conn.fetch_add(1, Ordering::Relaxed) };
     let limits = &app.config.limits;
     let upgrade = upgrade

@@ -204,9 +204,9 @@ impl RoomWorker {
                 }
                 Command::Read { query, reply } => {
                     let result = match query {
-                        Query::Participant(participant) => {
-                            to_json(&self.docs.participant_view(&participant.to_string()))
-                        }
+                        Query::Participant(participant) => self
+                            .refuse_erased(Actor::Participant(participant))
+                            .and_then(|()| to_json(&self.docs.participant_view(&participant.to_string()))),
                         Query::Erased(participant) => Ok(Value::Bool(self.docs.is_erased(&participant.to_string()))),
                         Query::Results(activity) => self
                             .docs
@@ -262,6 +262,7 @@ impl RoomWorker {
 
     /// Applies an intent within the participant's rate; its records join the batch.
     fn apply_intent(&mut self, actor: Actor, request: &IntentRequest, out: &mut Batch) -> Result<Value, IntentFailure> {
+        self.refuse_erased(actor)?;
         // A room made without a template has no activities on its board, and takes no intents.
         if !self.docs.has_template() {
             return Err(IntentFailure::Refused(IntentError::NoTemplate));
@@ -300,6 +301,17 @@ impl RoomWorker {
                 IntentFailure::Refused(error)
             })?;
         to_json(&self.record(applied, out))
+    }
+
+    /// Refuses a participant who erased themselves: their signed token cannot be revoked, so the
+    /// room, which remembers whom it erased, refuses it on each request it handles.
+    fn refuse_erased(&self, actor: Actor) -> Result<(), IntentFailure> {
+        match actor {
+            Actor::Participant(participant) if self.docs.is_erased(&participant.to_string()) => {
+                Err(IntentFailure::Erased)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Queues an applied change: its updates to store (and the board's to relay), its snapshot to keep.
