@@ -1,8 +1,10 @@
 // Shared helpers for the browser tests: Debian's Chromium driven by
 // playwright-core, axe-core checks, rooms made through the real API, and
-// screenshots kept in tests/artifacts for people to look at.
+// screenshots kept in tests/artifacts for people to look at; and the hall's
+// checks (a projector at three sizes, a console on a laptop, a phone at large
+// text), shared by the scripts that own each view.
 import { chromium } from 'playwright-core'
-import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -176,20 +178,13 @@ export async function main(run) {
 
 // ---- The event in the hall: checks of what people see, and pictures of it. ----
 
-/** Pictures of every view, for people to look at: client/docs keeps copies of them. */
+/** Pictures of every view, for people to look at: client/docs keeps smaller copies of them (client/README.md). */
 export const pictures = path.join(artifacts, 'hall')
 mkdirSync(pictures, { recursive: true })
 
-/**
- * A picture of the page as it is: PNG, or JPEG at quality 80 when that is under half the size
- * (a crowded 4K board); the other kind of the same name is removed, so a view has one picture.
- */
+/** A picture of the page as it is, `<name>.png` among the pictures. */
 export async function picture(page, name, options = {}) {
-  const png = await page.screenshot({ ...options, type: 'png' })
-  const jpeg = await page.screenshot({ ...options, type: 'jpeg', quality: 80 })
-  const [kind, bytes] = jpeg.length * 2 < png.length ? ['jpg', jpeg] : ['png', png]
-  for (const other of ['png', 'jpg']) rmSync(path.join(pictures, `${name}.${other}`), { force: true })
-  writeFileSync(path.join(pictures, `${name}.${kind}`), bytes)
+  await page.screenshot({ ...options, path: path.join(pictures, `${name}.png`) })
 }
 
 /** The projector's screens: a small one, the usual one, and a 4K one. */
