@@ -389,8 +389,9 @@ impl Store {
 
     /// Makes an erasure reach every stored copy: both documents' logs are folded into fresh
     /// snapshots, the board's history restarts from its erased state, the named snapshots the
-    /// room scrubbed replace theirs (by name), and the write-ahead log is emptied, so no page
-    /// of the database file still holds what was erased.
+    /// room scrubbed replace theirs (by name), the room's damaged rows set aside by `repair` are
+    /// dropped, and the write-ahead log is emptied, so no page of the database file still holds
+    /// what was erased.
     pub async fn purge(
         &self,
         code: &RoomCode,
@@ -417,6 +418,9 @@ impl Store {
                     params![code.as_str(), name, state, crc],
                 )?;
             }
+            // Rows `repair` set aside do not decode, so whose parts they hold cannot be told:
+            // they go whole, since an erasure may never wait on an admin.
+            txn.execute("DELETE FROM damaged_rows WHERE room = ?1", params![code.as_str()])?;
             txn.commit()?;
             db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         })

@@ -196,7 +196,11 @@ async fn check_finds_damaged_log_rows_and_repair_rebuilds_the_room_keeping_them_
     let healthy = room_with_an_idea(&server, "Healthy").await?;
     let room = room_with_an_idea(&server, "Damaged").await?;
     let kept = add_idea(&server, &room, "a second idea").await?;
-    let lost = add_idea(&server, &room, "the idea whose row is damaged").await?;
+    let author = server.participant_token(&room.code).await?;
+    let idea = json!({ "kind": "add_idea", "activity": "ideas", "text": "the idea whose row is damaged" });
+    let lost = server.intent(&room.code, &author, &keyed(idea)).await?;
+    check(&lost, 200, None);
+    let lost = lost.json()?;
     // No clean stop: the room has no snapshot, only its log.
     server.kill9().await?;
     let db = database(&server);
@@ -234,6 +238,16 @@ async fn check_finds_damaged_log_rows_and_repair_rebuilds_the_room_keeping_them_
     assert!(ideas.get(kept["id"].as_str().unwrap_or_default()).is_some(), "{ideas}");
     assert!(ideas.get(lost["id"].as_str().unwrap_or_default()).is_none(), "{ideas}");
     assert_eq!(ideas.as_object().map(serde_json::Map::len), Some(3), "{ideas}");
+
+    // The rows set aside cannot be scrubbed of one person's parts: the lost idea's author erases
+    // themselves, and the row that held it goes whole.
+    check(&server.intent(&room.code, &author, &keyed(json!({ "kind": "erase_me" }))).await?, 200, None);
+    let aside: i64 = Connection::open(&db)?.query_row(
+        "SELECT count(*) FROM damaged_rows WHERE room = ?1",
+        params![room.code],
+        |row| row.get(0),
+    )?;
+    assert_eq!(aside, 0);
     Ok(())
 }
 

@@ -11,7 +11,9 @@
 //! agree with; it must decode and apply, with the updates after it.
 //!
 //! A repair never deletes a damaged row: it moves it, with everything that
-//! identified it, into `damaged_rows`, where it stays until the room is deleted.
+//! identified it, into `damaged_rows`, where it stays until the room is deleted or someone in
+//! it erases themselves (`Store::purge`: a row that does not decode cannot be scrubbed of one
+//! person's parts, so it goes whole).
 
 use std::collections::BTreeMap;
 use std::path::Path;
