@@ -13,7 +13,9 @@
 //! deployment can only make it stricter.
 //!
 //! Callers build a [`Table`] of the counts they publish and the sums a reader
-//! could check them against, then [`Table::protect`] decides what is shown.
+//! could check them against, then [`Table::protect`] decides what is shown,
+//! for a reader who reads them once (a report) or watches them change (the
+//! live board, see [`Reading`]).
 //! A count published elsewhere already (a room's own report, when its
 //! programme's report adds rooms up) enters as a [`Table::published`] cell:
 //! its fate is settled, so the table hides the figures that would reveal it
@@ -86,21 +88,23 @@ impl Count {
     }
 }
 
-/// Whether a count of zero is shown.
-///
-/// A report is read once, and "0 carers" tells no one anything. A live board
-/// is watched as it changes: a group that goes from 0 to "fewer than 8" as one
-/// person joins says that person is the only one of their kind, so there a
-/// zero is "fewer than 8" too.
+/// How a table's counts will be read, which decides what else must be hidden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zeros {
-    Shown,
-    Hidden,
+pub enum Reading {
+    /// Read once, as a report is: a zero is shown ("0 carers" tells no one anything), and
+    /// where one count alone is hidden, the smallest shown part goes with it, so totals stay.
+    Once,
+    /// Watched as it changes, one person at a time, as the live board is. A zero is hidden too,
+    /// or a group going from 0 to "fewer than 8" as someone joins would say that person is its
+    /// only member; and a total is shown only while every part of it is, because an exact total
+    /// that moves by one is what lets a watcher tell a hidden part's earlier value from its
+    /// later one (and tells the sum of the hidden parts at every moment).
+    Live,
 }
 
 /// A count with primary suppression only.
-pub fn primary(value: usize, min_count: usize, zeros: Zeros) -> Count {
-    let small = value < min_count && (value > 0 || zeros == Zeros::Hidden);
+pub fn primary(value: usize, min_count: usize, reading: Reading) -> Count {
+    let small = value < min_count && (value > 0 || reading == Reading::Live);
     if small { Count::Suppressed } else { Count::Exact(value) }
 }
 
@@ -143,21 +147,26 @@ impl Table {
     }
 
     /// Suppresses small counts, then withholds one more member of any equation
-    /// with exactly one hidden member, until none is left; the hidden set only
-    /// grows, so this ends.
-    pub fn protect(&self, min_count: usize, zeros: Zeros) -> Vec<Count> {
+    /// with exactly one hidden member (when read live, the total of any equation
+    /// with a hidden part), until none is left; the hidden set only grows, so this ends.
+    pub fn protect(&self, min_count: usize, reading: Reading) -> Vec<Count> {
         let mut counts: Vec<Count> = self
             .values
             .iter()
             .zip(&self.settled)
-            .map(|(value, settled)| settled.unwrap_or_else(|| primary(*value, min_count, zeros)))
+            .map(|(value, settled)| settled.unwrap_or_else(|| primary(*value, min_count, reading)))
             .collect();
         let open = |cell: &usize, counts: &[Count]| self.settled[*cell].is_none() && counts[*cell].exact().is_some();
         loop {
             let mut changed = false;
             for (total, parts) in &self.equations {
-                let hidden =
-                    std::iter::once(total).chain(parts).filter(|cell| counts[**cell].exact().is_none()).count();
+                let hidden_parts = parts.iter().filter(|cell| counts[**cell].exact().is_none()).count();
+                if reading == Reading::Live && hidden_parts > 0 && open(total, &counts) {
+                    counts[*total] = Count::Withheld;
+                    changed = true;
+                    continue;
+                }
+                let hidden = hidden_parts + usize::from(counts[*total].exact().is_none());
                 if hidden != 1 {
                     continue;
                 }
@@ -197,35 +206,38 @@ mod tests {
 
     #[test]
     fn protects_small_counts_and_the_cells_that_would_reveal_them() {
-        // (total, parts, min_count, zeros, expected total then parts)
-        let check = |total: usize, parts: &[usize], min_count: usize, zeros: Zeros, expected: &str| {
+        // (total, parts, min_count, reading, expected total then parts)
+        let check = |total: usize, parts: &[usize], min_count: usize, reading: Reading, expected: &str| {
             let mut table = Table::default();
             let total = table.cell(total);
             let cells = parts.iter().map(|n| table.cell(*n)).collect();
             table.equation(total, cells);
-            assert_eq!(shown(&table.protect(min_count, zeros)), expected, "{parts:?} min {min_count}");
+            assert_eq!(shown(&table.protect(min_count, reading)), expected, "{parts:?} min {min_count}");
         };
-        let shown_zeros = Zeros::Shown;
+        let once = Reading::Once;
         // One small cell: the smallest other cell is withheld too, or 15 - 6 - 8 gives it away.
-        check(15, &[6, 1, 8], 5, shown_zeros, "15 w < 8");
+        check(15, &[6, 1, 8], 5, once, "15 w < 8");
         // Two small cells hide each other.
-        check(11, &[6, 2, 3], 5, shown_zeros, "11 6 < <");
+        check(11, &[6, 2, 3], 5, once, "11 6 < <");
         // Zero reveals nothing, so it is not the cell withheld.
-        check(12, &[0, 3, 9], 5, shown_zeros, "12 0 < w");
+        check(12, &[0, 3, 9], 5, once, "12 0 < w");
         // A small total hides with its one part.
-        check(3, &[3], 5, shown_zeros, "< <");
-        check(7, &[0, 0, 7], 5, shown_zeros, "7 0 0 7");
-        check(15, &[6, 1, 8], 1, shown_zeros, "15 6 1 8");
-        check(15, &[6, 1, 8], 0, shown_zeros, "15 6 1 8");
-        check(15, &[6, 1, 8], 2, shown_zeros, "15 w < 8");
+        check(3, &[3], 5, once, "< <");
+        check(7, &[0, 0, 7], 5, once, "7 0 0 7");
+        check(15, &[6, 1, 8], 1, once, "15 6 1 8");
+        check(15, &[6, 1, 8], 0, once, "15 6 1 8");
+        check(15, &[6, 1, 8], 2, once, "15 w < 8");
         // The default: 1 to 7 suppressed.
-        check(20, &[12, 7, 1], DEFAULT_MIN_COUNT, shown_zeros, "20 12 < <");
-        check(20, &[12, 8, 0], DEFAULT_MIN_COUNT, shown_zeros, "20 12 8 0");
-        check(21, &[12, 8, 1], DEFAULT_MIN_COUNT, shown_zeros, "21 12 w <");
-        // On a live board a zero is hidden as well, so a group's first member changes nothing.
-        check(12, &[12, 0, 0], DEFAULT_MIN_COUNT, Zeros::Hidden, "12 12 < <");
-        check(13, &[12, 1, 0], DEFAULT_MIN_COUNT, Zeros::Hidden, "13 12 < <");
-        check(0, &[0, 0], DEFAULT_MIN_COUNT, Zeros::Hidden, "< < <");
+        check(20, &[12, 7, 1], DEFAULT_MIN_COUNT, once, "20 12 < <");
+        check(20, &[12, 8, 0], DEFAULT_MIN_COUNT, once, "20 12 8 0");
+        check(21, &[12, 8, 1], DEFAULT_MIN_COUNT, once, "21 12 w <");
+        // On a live board a zero is hidden as well, so a group's first member changes nothing, and the
+        // total goes with any hidden part, so its moves tell nothing of them.
+        let live = Reading::Live;
+        check(12, &[12, 0, 0], DEFAULT_MIN_COUNT, live, "w 12 < <");
+        check(13, &[12, 1, 0], DEFAULT_MIN_COUNT, live, "w 12 < <");
+        check(20, &[12, 8], DEFAULT_MIN_COUNT, live, "20 12 8");
+        check(0, &[0, 0], DEFAULT_MIN_COUNT, live, "< < <");
     }
 
     #[test]
@@ -237,14 +249,14 @@ mod tests {
         let small = table.published(2, Count::Suppressed);
         let large = table.published(10, Count::Exact(10));
         table.equation(programme, vec![small, large]);
-        assert_eq!(shown(&table.protect(DEFAULT_MIN_COUNT, Zeros::Shown)), "w < 10");
+        assert_eq!(shown(&table.protect(DEFAULT_MIN_COUNT, Reading::Once)), "w < 10");
         // Withheld in its own room is hidden all the same.
         let mut table = Table::default();
         let programme = table.cell(30);
         let withheld = table.published(10, Count::Withheld);
         let shown_room = table.published(20, Count::Exact(20));
         table.equation(programme, vec![withheld, shown_room]);
-        assert_eq!(shown(&table.protect(DEFAULT_MIN_COUNT, Zeros::Shown)), "w w 20");
+        assert_eq!(shown(&table.protect(DEFAULT_MIN_COUNT, Reading::Once)), "w w 20");
     }
 
     #[test]

@@ -46,7 +46,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use touchpoint_core::disclosure::{Table, Zeros};
+use touchpoint_core::disclosure::{Reading, Table};
 use touchpoint_core::template::{Choice, Group};
 
 use crate::dataset::Dataset;
@@ -179,7 +179,7 @@ fn group_counts(n_by_group: [usize; 3], min_count: usize) -> [Count; 3] {
     let total = table.published(total, Count::Exact(total));
     let cells = n_by_group.map(|n| table.cell(n));
     table.equation(total, cells.to_vec());
-    let counts = table.protect(min_count, Zeros::Shown);
+    let counts = table.protect(min_count, Reading::Once);
     cells.map(|cell| counts[cell])
 }
 

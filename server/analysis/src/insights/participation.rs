@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use touchpoint_core::disclosure::{Count, Table, Zeros};
+use touchpoint_core::disclosure::{Count, Reading, Table};
 use touchpoint_core::template::{Choice, Group};
 
 use super::{PerspectiveGroup, rows_with_extras};
@@ -205,7 +205,7 @@ fn audit(datasets: &[Dataset], min_count: usize, rooms: &[Vec<Keyed>]) -> (Parti
         table.equation(*cell, parts);
     }
 
-    let counts = table.protect(min_count, Zeros::Shown);
+    let counts = table.protect(min_count, Reading::Once);
     let keyed = keys.into_iter().map(|(key, cell)| (key, table.value(cell), counts[cell])).collect();
     let breakdown = |rows: &[(String, String, usize)], total: usize| Breakdown {
         rows: rows
