@@ -51,7 +51,11 @@ pub fn feedback(dataset: &Dataset, min_count: usize) -> Vec<FeedbackInsight> {
             distribution[usize::from(answer.rating - 1)] += 1;
         }
         let of_group = PerspectiveGroup::ALL.map(|group| -> Vec<&FeedbackRow> {
-            shown.iter().copied().filter(|f| group_of(dataset, f.marks.source.perspective.as_deref()) == group).collect()
+            shown
+                .iter()
+                .copied()
+                .filter(|f| group_of(dataset, f.marks.source.perspective.as_deref()) == group)
+                .collect()
         });
         let counts = group_counts(of_group.each_ref().map(Vec::len), min_count);
         let by_group = PerspectiveGroup::ALL

@@ -63,7 +63,6 @@ mod pledges;
 mod rooms;
 mod votes;
 
-pub use touchpoint_core::disclosure::{Count, DEFAULT_MIN_COUNT};
 pub use current_vs_desired::{CurrentVsDesired, current_vs_desired};
 pub use emotion_maps::{
     CardNote, Comparison, EmotionColumn, EmotionMapInsight, HOT_SPOTS, HotSpot, MapView, Tally, TouchpointValence, Who,
@@ -77,6 +76,7 @@ pub use participation::{
 pub use path::{PathInsight, PathSection, paths};
 pub use pledges::{PledgeEntry, PledgeInsight, pledges};
 pub use rooms::{RoomSummary, room_summary};
+pub use touchpoint_core::disclosure::{Count, DEFAULT_MIN_COUNT};
 pub use votes::{DotRank, GroupDots, GroupScore, GroupVoters, OptionComments, ScoreRank, VoteInsight, votes};
 
 /// Which side of the room a contribution came from.

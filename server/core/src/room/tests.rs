@@ -556,8 +556,12 @@ fn scene(bare: bool) -> RoomDocs {
         docs.register(&participant(Bob).to_string(), &Profile::default(), NOW, MinCount::default()).expect("Bob joins");
         for activity in ["current-map", "path", "pledges", "ideas", "feedback"] {
             let open = format!(r#"{{"key":"open-{activity}","kind":"open_activity","activity":"{activity}"}}"#);
-            docs.apply(Actor::Facilitator, &request(&open, 0), Context { now: NOW, new_id: "scene", min_count: MinCount::default() })
-                .expect("the scene opens its activities");
+            docs.apply(
+                Actor::Facilitator,
+                &request(&open, 0),
+                Context { now: NOW, new_id: "scene", min_count: MinCount::default() },
+            )
+            .expect("the scene opens its activities");
         }
     }
     docs
@@ -572,7 +576,11 @@ fn check(case: &Case) {
             Given::Intent(who, intent) => {
                 n += 1;
                 let id = format!("id{n}");
-                let applied = docs.apply(actor(*who), &request(intent, n), Context { now: NOW, new_id: &id, min_count: MinCount::default() });
+                let applied = docs.apply(
+                    actor(*who),
+                    &request(intent, n),
+                    Context { now: NOW, new_id: &id, min_count: MinCount::default() },
+                );
                 assert!(applied.is_ok(), "{}: given {intent} was refused: {applied:?}", case.name);
             }
             Given::Write(write) => write(&docs),
@@ -695,8 +703,12 @@ fn after(steps: &[(Who, &str)]) -> RoomDocs {
     let docs = scene(false);
     for (n, (who, intent)) in steps.iter().enumerate() {
         let id = format!("id{}", n + 1);
-        docs.apply(actor(*who), &request(intent, n + 1), Context { now: NOW, new_id: &id, min_count: MinCount::default() })
-            .expect("a step is accepted");
+        docs.apply(
+            actor(*who),
+            &request(intent, n + 1),
+            Context { now: NOW, new_id: &id, min_count: MinCount::default() },
+        )
+        .expect("a step is accepted");
     }
     docs
 }
@@ -846,14 +858,23 @@ fn a_held_note_is_off_the_board_until_approved_and_kept_for_the_record_when_turn
 
     let review = |id: &str, approved: bool, n: usize| {
         let intent = format!(r#"{{"kind":"review","id":"{id}","approved":{approved}}}"#);
-        docs.apply(Actor::Facilitator, &request(&intent, 100 + n), Context { now: NOW, new_id: "x", min_count: MinCount::default() })
-            .expect("the review is accepted");
+        docs.apply(
+            Actor::Facilitator,
+            &request(&intent, 100 + n),
+            Context { now: NOW, new_id: "x", min_count: MinCount::default() },
+        )
+        .expect("the review is accepted");
     };
     review("id1", true, 1);
     review("id2", false, 2);
     assert!(board_json(&docs).contains("Dr Patel was very kind"), "approval puts it on the board");
     let hide = r#"{"kind":"set_hidden","id":"id1","hidden":true}"#;
-    docs.apply(Actor::Facilitator, &request(hide, 103), Context { now: NOW, new_id: "x", min_count: MinCount::default() }).expect("hidden");
+    docs.apply(
+        Actor::Facilitator,
+        &request(hide, 103),
+        Context { now: NOW, new_id: "x", min_count: MinCount::default() },
+    )
+    .expect("hidden");
     assert!(board_json(&docs).contains("Dr Patel was very kind"), "hiding an approved note keeps it approved");
     assert!(!board_json(&docs).contains("07700"), "a turned down note never reaches the board");
     let record = super::record::RoomRecord::read(&docs);

@@ -136,9 +136,8 @@ async fn room_report(
         (None, analyst) => analyst?.0,
     };
     let scope = ReportScope::Room(code);
-    let html = crate::exports::report(&app.store, &scope, app.config.min_count)
-        .await?
-        .ok_or_else(ApiError::room_not_found)?;
+    let html =
+        crate::exports::report(&app.store, &scope, app.config.min_count).await?.ok_or_else(ApiError::room_not_found)?;
     Ok(report_page(html))
 }
 

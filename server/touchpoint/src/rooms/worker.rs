@@ -290,15 +290,14 @@ impl RoomWorker {
         }
         let new_id = contribution_id();
         let context = Context { now: unix_now(), new_id: &new_id, min_count: settings.min_count };
-        let applied =
-            self.docs.apply(actor, request, context).map_err(|error| {
-                if error.is_internal() {
-                    // The message may quote stored values, which can be contribution text: not for logs.
-                    tracing::error!(intent = request.intent.name(), "an intent met a room in an unexpected state");
-                }
-                self.shared.metrics.reject(error.code());
-                IntentFailure::Refused(error)
-            })?;
+        let applied = self.docs.apply(actor, request, context).map_err(|error| {
+            if error.is_internal() {
+                // The message may quote stored values, which can be contribution text: not for logs.
+                tracing::error!(intent = request.intent.name(), "an intent met a room in an unexpected state");
+            }
+            self.shared.metrics.reject(error.code());
+            IntentFailure::Refused(error)
+        })?;
         to_json(&self.record(applied, out))
     }
 

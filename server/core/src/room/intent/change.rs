@@ -328,8 +328,11 @@ impl Change<'_, '_> {
         let counts = participation(&profiles, &perspectives, self.context.min_count);
         let map = self.board.get_or_insert_map(board::PARTICIPATION);
         // Keys an older server wrote (exact counts by perspective) go.
-        let stale: Vec<String> =
-            map.keys(self.board).filter(|key| !counts.iter().any(|(known, _)| known == key)).map(str::to_owned).collect();
+        let stale: Vec<String> = map
+            .keys(self.board)
+            .filter(|key| !counts.iter().any(|(known, _)| known == key))
+            .map(str::to_owned)
+            .collect();
         for key in stale {
             map.remove(self.board, &key);
         }
