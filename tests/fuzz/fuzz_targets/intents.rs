@@ -58,7 +58,12 @@ static SCENE: LazyLock<Scene> = LazyLock::new(|| {
     for (n, activity) in activities.iter().enumerate() {
         let open = format!(r#"{{"key":"open-{n}","kind":"open_activity","activity":"{activity}"}}"#);
         let request: IntentRequest = serde_json::from_str(&open).expect("an opening intent reads");
-        docs.apply(Actor::Facilitator, &request, Context { now: NOW, new_id: "opening", min_count: MinCount::default() }).expect("it opens");
+        docs.apply(
+            Actor::Facilitator,
+            &request,
+            Context { now: NOW, new_id: "opening", min_count: MinCount::default() },
+        )
+        .expect("it opens");
     }
     let everything = StateVector::default();
     Scene {
@@ -86,7 +91,8 @@ fuzz_target!(|data: &[u8]| {
             other => Actor::Participant(scene.people[other as usize % scene.people.len()]),
         };
         let id = format!("c{n}");
-        let _ = docs.apply(actor, &request, Context { now: NOW + n as u64, new_id: &id });
+        let _ =
+            docs.apply(actor, &request, Context { now: NOW + n as u64, new_id: &id, min_count: MinCount::default() });
     }
     for person in &scene.people {
         let _ = docs.participant_view(&person.to_string());
