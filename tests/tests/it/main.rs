@@ -9,6 +9,7 @@
 //! - `moderation`: notes held for approval off every board, the identifying check, the
 //!   moderation list, each lock's snapshot.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
+//! - `counts`: small counts of people hidden on the live board, in reports and programme reports.
 //! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
@@ -20,6 +21,7 @@ mod api;
 mod board_shape;
 mod browser;
 mod connections;
+mod counts;
 mod durability;
 mod hostile;
 mod intents;
