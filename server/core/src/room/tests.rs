@@ -1071,7 +1071,7 @@ fn the_layout_guard_follows_the_board_and_checks_only_the_roots_an_update_change
     assert_eq!(guard.check(&docs.board, &rename), None);
     docs.board.transact_mut().apply_update(yrs::Update::decode_v1(&rename).expect("decodes")).expect("applies");
     // An intent's change reaches the guard's copy, so a later write over it is checked there.
-    let context = Context { now: NOW, new_id: "id1" };
+    let context = Context { now: NOW, new_id: "id1", min_count: MinCount::default() };
     let applied = docs.apply(actor(Alice), &request(ALICE_CARD, 1), context).expect("a card");
     guard.follow(&applied.board_update.expect("the card is on the board"));
     let card_a_number = written(&docs, set(Collection::Cards.root(), "id1", 7));
