@@ -18,14 +18,13 @@ pub mod lifecycle;
 mod registry;
 mod worker;
 
-use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use touchpoint_core::identity::ParticipantId;
 use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 
-use self::fanout::Member;
+use self::fanout::{Member, Outbound};
 pub use self::registry::{RoomHandle, RoomRegistry};
 
 /// Identifies one connection for the lifetime of the process.
@@ -42,6 +41,8 @@ pub enum Eviction {
     MissingDependencies,
     /// Its awareness update was malformed or too large.
     InvalidAwareness,
+    /// Its update would take the board past the room's ceiling in bytes.
+    BoardFull,
     /// The room could not store an update and is restarting.
     RoomFailed,
     /// The room was deleted.
@@ -55,6 +56,7 @@ impl Eviction {
             Eviction::InvalidUpdate => "invalid_update",
             Eviction::MissingDependencies => "missing_dependencies",
             Eviction::InvalidAwareness => "invalid_awareness",
+            Eviction::BoardFull => "board_full",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",
         }
@@ -84,6 +86,9 @@ pub enum IntentFailure {
     RoomBusy { retry_after_secs: u64 },
     #[error("the room is unavailable; try again")]
     Unavailable,
+    /// The board is at its ceiling in bytes: nothing more can be added to it.
+    #[error("the room's board is full: nothing more can be added to it")]
+    BoardFull,
     #[error("the room's stored data is damaged")]
     Quarantined,
 }
@@ -93,7 +98,7 @@ pub enum IntentFailure {
 pub struct Membership {
     pub room: RoomHandle,
     /// Frames to write to the socket, in order.
-    pub outbound: mpsc::Receiver<Bytes>,
+    pub outbound: Outbound,
     /// Resolves if the room evicts this connection.
     pub eviction: oneshot::Receiver<Eviction>,
 }

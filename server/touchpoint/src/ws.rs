@@ -87,6 +87,9 @@ impl Ending {
                 (close_code::INVALID, "invalid document update")
             }
             Ending::Evicted(Eviction::InvalidAwareness) => (close_code::INVALID, "invalid awareness update"),
+            Ending::Evicted(Eviction::BoardFull) => {
+                (close_code::POLICY, "board_full: the board has reached the room's size limit")
+            }
             Ending::Evicted(Eviction::MissingDependencies) => {
                 (close_code::POLICY, "update depends on changes the room does not have; reconnect to resync")
             }
@@ -262,7 +265,7 @@ impl<'a> Connection<'a> {
             let mut n_bytes = if let Message::Binary(frame) = &first { frame.len() } else { 0 };
             socket.feed(first).await?;
             for _ in 1..WRITE_BATCH {
-                let Ok(frame) = queue.try_recv() else { break };
+                let Some(frame) = queue.try_recv() else { break };
                 n_bytes += frame.len();
                 socket.feed(Message::Binary(frame)).await?;
             }

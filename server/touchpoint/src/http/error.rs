@@ -195,6 +195,7 @@ impl From<IntentFailure> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "room_unavailable", failure.to_string())
             }
             IntentFailure::Quarantined => ApiError::room_quarantined(),
+            IntentFailure::BoardFull => ApiError::new(StatusCode::CONFLICT, "board_full", failure.to_string()),
             IntentFailure::Refused(error) => error.into(),
         }
     }
