@@ -10,6 +10,7 @@
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
 //! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
+//! - `memory`: a board at its size ceiling, and hundreds joining it at once in bounded memory.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
 //! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
@@ -22,6 +23,7 @@ mod durability;
 mod hostile;
 mod intents;
 mod interop;
+mod memory;
 mod moderation;
 mod shutdown;
 mod storage;
