@@ -8,14 +8,9 @@
 // tests/artifacts/hall (client/docs keeps smaller copies of them).
 //
 //   node e2e-hall.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import path from 'node:path'
-import { mkdirSync } from 'node:fs'
-import { options, browser, api, ok, check, fail, until, main, track, axe, artifacts } from './e2e-lib.mjs'
+import { options, browser, api, ok, check, fail, until, main, track, axe, onStage, largeText, setLargeText } from './e2e-lib.mjs'
 
 const { base, admin } = options()
-// Kept with the other artifacts; the ones in client/docs are copies of these, made smaller.
-const docs = path.join(artifacts, 'hall')
-mkdirSync(docs, { recursive: true })
 
 const MOMENTS = ['Finding the number', 'Booking', 'The waiting room', 'Seeing the nurse', 'Seeing the GP', 'Tests', 'Results', 'Follow-up']
 const EMOTIONS = [
@@ -113,120 +108,6 @@ async function fillRoom(fac) {
   })))
 }
 
-const SIZES = [[1280, 720], [1920, 1080], [3840, 2160]]
-
-/** The projector page fits the screen, with nothing clipped off its edges. */
-async function fits(page, state) {
-  const problem = await page.evaluate(() => {
-    const root = document.documentElement
-    if (root.scrollHeight > innerHeight || root.scrollWidth > innerWidth) return `the page scrolls (${root.scrollWidth}x${root.scrollHeight} in ${innerWidth}x${innerHeight})`
-    const out = [...document.querySelectorAll('main *')].filter((el) => {
-      if (el.closest('.visually-hidden') || !el.getClientRects().length) return false
-      const box = el.getBoundingClientRect()
-      return box.width && box.height && (box.bottom > innerHeight + 1 || box.right > innerWidth + 1)
-    })
-    return out.length ? `cut off at the edge: ${out.slice(0, 3).map((el) => `${el.tagName}.${el.className} ${el.textContent.slice(0, 30)}`).join('; ')}` : null
-  })
-  check(!problem, `${state}: ${problem}`)
-}
-
-/** At 1080p: no text under 24 px, and the body text at least 32 px. */
-async function legible(page, state) {
-  const problem = await page.evaluate(() => {
-    const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT)
-    const small = []
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const el = node.parentElement
-      if (!node.nodeValue.trim() || el.closest('.visually-hidden') || !el.getClientRects().length) continue
-      const size = parseFloat(getComputedStyle(el).fontSize)
-      if (size < 24) small.push(`${el.tagName}.${el.className} “${node.nodeValue.trim().slice(0, 20)}” ${size}px`)
-    }
-    if (small.length) return `text under 24 px: ${small.slice(0, 4).join('; ')}`
-    const body = [...document.querySelectorAll('.note-text, .idea, .pledge-text, .result-head, .path-notes li, .option-board h2, .lead, .heatmap tr:not(.balance) td')]
-      .filter((el) => parseFloat(getComputedStyle(el).fontSize) < 32)
-    return body.length ? `body text under 32 px: ${body.slice(0, 3).map((el) => `${el.className} ${getComputedStyle(el).fontSize}`).join('; ')}` : null
-  })
-  check(!problem, `${state}: ${problem}`)
-}
-
-/** The activity's state in large words on a colour, and the join code and QR code readable while it is open. */
-async function stateShown(page, expected, state) {
-  const seen = await page.evaluate(() => {
-    const badge = document.querySelector('.state-badge')
-    if (!badge) return null
-    const style = getComputedStyle(badge)
-    const qr = document.querySelector('.join-panel .qr')
-    const code = document.querySelector('.join-panel .room-code')
-    return {
-      text: badge.textContent.trim(), size: parseFloat(style.fontSize), background: style.backgroundColor,
-      qr: qr ? qr.getBoundingClientRect().width : 0, code: code ? parseFloat(getComputedStyle(code).fontSize) : 0,
-    }
-  })
-  check(seen, `${state}: no state badge`)
-  check(seen.text.includes(expected), `${state}: the badge says “${seen.text}”, not “${expected}”`)
-  check(seen.size >= 40 && seen.background !== 'rgba(0, 0, 0, 0)', `${state}: the badge is not large and coloured (${seen.size}px on ${seen.background})`)
-  if (expected === 'Open') check(seen.qr >= 160 && seen.code >= 40, `${state}: the QR code (${seen.qr}px) and the room code (${seen.code}px) are too small to read from the hall`)
-}
-
-/** Leaf text elements on the phone whose boxes overlap each other. */
-async function overlaps(page) {
-  return page.evaluate(() => {
-    const els = [...document.querySelectorAll('main label, main legend, main button, main a, main h1, main h2, main p, main .step-label, header .pill, header .room-name, nav button')]
-      .filter((el) => el.getClientRects().length && !el.closest('.visually-hidden'))
-    const boxes = els.map((el) => [el, el.getBoundingClientRect()])
-    const out = []
-    for (let i = 0; i < boxes.length; i++) {
-      for (let j = i + 1; j < boxes.length; j++) {
-        const [a, x] = boxes[i]
-        const [b, y] = boxes[j]
-        if (a.contains(b) || b.contains(a)) continue
-        const w = Math.min(x.right, y.right) - Math.max(x.left, y.left)
-        const hgt = Math.min(x.bottom, y.bottom) - Math.max(x.top, y.top)
-        if (w > 2 && hgt > 2) out.push(`“${a.textContent.trim().slice(0, 20)}” and “${b.textContent.trim().slice(0, 20)}”`)
-      }
-    }
-    return out
-  })
-}
-
-/**
- * The browser's own default font size (chrome://settings/fonts, WebPreferences), set through
- * the DevTools protocol. A full-page screenshot resets it, so it is set again before every look.
- */
-async function setLargeText(page) {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32, fixed: 32 } })
-  await cdp.detach()
-}
-
-/** One phone view at large text: no sideways scroll, no overlapping labels, every control 44x44 px. */
-async function largeText(page, name, state) {
-  await setLargeText(page)
-  await page.waitForTimeout(250)
-  check(await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize) >= 32), `${state}: the browser’s default font size is 32 px`)
-  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-  const wide = over > 1 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-    .slice(-4).map((el) => `${el.tagName.toLowerCase()}.${el.className}`).join(', ')) : ''
-  check(over <= 1, `${state}: scrolls sideways by ${over} px at large text: ${wide}`)
-  const overlapping = await overlaps(page)
-  check(!overlapping.length, `${state}: labels overlap at large text: ${overlapping.slice(0, 3).join('; ')}`)
-  const small = await page.evaluate(() => [...document.querySelectorAll('button, a, input, select, textarea, summary, label.choice, label.check, label.emotion-card, label.scale-choice')]
-    .filter((el) => el.getClientRects().length && !(el.matches('input[type=radio], input[type=checkbox]') && el.closest('label')))
-    .map((el) => [el, el.getBoundingClientRect()])
-    .filter(([el, box]) => (el.matches('.skip') ? box.height < 24 : box.width < 44 || box.height < 44))
-    .map(([el, box]) => `${el.tagName}.${el.className} “${(el.textContent || '').trim().slice(0, 20)}” ${Math.round(box.width)}x${Math.round(box.height)}`))
-  check(!small.length, `${state}: controls under 44x44 px at large text: ${small.slice(0, 3).join('; ')}`)
-  // The whole view in one picture (not `fullPage`, which drops the font setting while it shoots).
-  const tall = await page.evaluate(() => Math.min(2400, document.documentElement.scrollHeight))
-  await page.setViewportSize({ width: 320, height: tall })
-  await setLargeText(page)
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await page.waitForTimeout(200)
-  await page.screenshot({ path: path.join(docs, `phone-${name}.png`) })
-  await page.setViewportSize({ width: 320, height: 640 })
-  await setLargeText(page)
-}
-
 /** The answer appears next to the control, is announced, and focus stays on something focusable. */
 async function answeredBeside(page, button, text, state) {
   const box = await button.boundingBox()
@@ -283,21 +164,9 @@ main(async () => {
       await fac('reveal_activity', { activity: 'vote' })
     }
     await fac('set_current', { activity: id })
-    for (const [width, height] of SIZES) {
-      await projector.setViewportSize({ width, height })
-      await projector.locator(wait).waitFor()
-      await projector.waitForTimeout(600)
-      const label = `the projector: ${name} at ${width}x${height}`
-      await fits(projector, label)
-      if (width === 1920) {
-        await legible(projector, label)
-        if (state) await stateShown(projector, state, label)
-      }
-      await projector.screenshot({ path: path.join(docs, `projector-${name}-${height}p.png`) })
-    }
+    await onStage(projector, name, wait, state)
     ok(`the projector: ${name} fits 720p, 1080p and 4K without scrolling; at 1080p no text under 24 px, body text 32 px`)
   }
-  await projector.setViewportSize({ width: 1920, height: 1080 })
   await axe(projector, 'the projector at 1080p: ideas')
   ok('the projector shows the state in large words on a colour, with the QR code and room code readable while open')
 
@@ -443,7 +312,14 @@ main(async () => {
   await largeText(page, 'closed', 'the phone: a closed activity')
   ok('a closed activity says so first, above anything else')
 
-  // Erasing everything from the phone, with a clear confirmation.
+  // Erasing everything from the phone, with a clear confirmation; a second tab of the same phone
+  // stays open on the activity, as a forgotten tab does.
+  const other = track(await context.newPage(), 'other-tab')
+  other.on('pageerror', (e) => errors.push(`other tab: ${e.message}`))
+  await setLargeText(other)
+  await other.goto(`${base}/join/${room.code}`)
+  await other.locator('#activity-heading', { hasText: 'Anything else' }).waitFor()
+  await page.bringToFront()
   await page.getByRole('button', { name: 'My contributions' }).click()
   await page.getByRole('heading', { name: 'My contributions' }).waitFor()
   await largeText(page, 'mine', 'the phone: my contributions')
@@ -451,13 +327,35 @@ main(async () => {
   await page.getByRole('button', { name: 'Erase everything I gave' }).click()
   await page.getByRole('button', { name: 'Yes, erase everything' }).waitFor()
   check(await page.evaluate(() => /cannot be undone/.test(document.querySelector('main').textContent)), 'the confirmation says it cannot be undone')
-  await largeText(page, 'erase', 'the phone: erasing everything')
+  await largeText(page, 'erase', 'the phone: erasing everything', { from: '.erase' })
   await answeredBeside(page, page.getByRole('button', { name: 'Yes, erase everything' }), 'Everything you gave has been erased', 'the phone: erasing everything')
+  // Both tabs may send the one erasure (they share the outbox); the second to arrive is refused, and that is no error.
+  check(!(await page.locator('.notice.error').count()), `erasing shows a false error: ${await page.locator('main').innerText()}`)
   // The token opens nothing any more, and the phone has let it go: a next visit joins afresh.
   const me = await fetch(`${base}/api/rooms/${room.code}/me`, { headers: { Authorization: `Bearer ${token}` } })
   check(me.status === 401 && (await me.json()).error.code === 'participant_erased', `the erased token still works (${me.status})`)
   check(!(await page.evaluate((c) => localStorage.getItem(`tp:token:${c}`), room.code)), 'the phone still keeps the erased token')
   ok('a participant erases everything they gave from the phone, after a clear confirmation')
+
+  // The forgotten tab still holds the erased token: its next action says, in a sentence, that the
+  // person has left the room, and offers to join again, rather than a refusal in the server's words.
+  await fac('set_current', { activity: 'pledges' })
+  await other.bringToFront()
+  await other.locator('#activity-heading', { hasText: 'My pledge' }).waitFor()
+  await other.getByRole('textbox', { name: 'What matters most in care?' }).fill('Kindness')
+  await other.getByRole('button', { name: 'Add my word' }).click()
+  await other.getByRole('heading', { name: 'You have left this room' }).waitFor().catch(async () => fail(`a tab with an erased token shows: ${await other.locator('main').innerText()}`))
+  check(/Everything you gave here has been erased/.test(await other.locator('main').innerText()), 'the erased tab says what happened')
+  check(!(await other.locator('.notice.error').count()), 'the erased tab shows an error')
+  await until(other, () => document.activeElement && document.activeElement.id === 'activity-heading', null, 'focus on the erased tab’s heading')
+  await largeText(other, 'erased', 'the phone: its token erased')
+  await axe(other, 'the phone: its token erased')
+  await other.getByRole('button', { name: 'Join again' }).click()
+  await other.getByRole('heading', { name: 'About you' }).or(other.locator('#activity-heading', { hasText: 'My pledge' })).first().waitFor()
+  const fresh = await other.evaluate((c) => JSON.parse(localStorage.getItem(`tp:token:${c}`)), room.code)
+  check(fresh && fresh !== token, 'joining again gives the phone a new token')
+  check((await fetch(`${base}/api/rooms/${room.code}/me`, { headers: { Authorization: `Bearer ${fresh}` } })).ok, 'the new token opens the room')
+  ok('a tab whose token was erased says the person has left the room, in a sentence, and joins again at a tap')
   await context.close()
 
   // ---- A card in 3 taps and one screen of scrolling, on a 375x667 phone. ----

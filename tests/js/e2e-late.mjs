@@ -3,10 +3,12 @@
 // card, the facilitator closes the map, the phone comes back. The card is in
 // the record marked late, the phone says so in words, the console lists it,
 // the facilitator shows it, and the projector displays it. A dot sent the same
-// way after the vote closed is not counted, and the phone says so.
+// way after the vote closed is not counted, and the phone says so. The phone
+// is 320 px wide at large text, the console a laptop, the projector checked at
+// three sizes; each view is pictured in tests/artifacts/hall.
 //
 //   node e2e-late.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import { options, browser, api, ok, check, shot, axe, until, main, track, facilitator, eventTemplate } from './e2e-lib.mjs'
+import { options, browser, api, ok, check, axe, until, main, track, facilitator, eventTemplate, onStage, onLaptop, largeText, setLargeText } from './e2e-lib.mjs'
 
 const { base, admin } = options()
 const NOTE = 'Written on the bus home'
@@ -18,8 +20,9 @@ main(async () => {
   const errors = []
   const watch = (page, name) => { track(page, name); page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`)); return page }
 
-  const phoneContext = await b.newContext({ viewport: { width: 360, height: 760 } })
+  const phoneContext = await b.newContext({ viewport: { width: 320, height: 640 } })
   const phone = watch(await phoneContext.newPage(), 'phone')
+  await setLargeText(phone)
   await phone.goto(`${base}/join/${room.code}`)
   await phone.getByRole('button', { name: 'Skip these questions' }).click()
   await phone.getByRole('heading', { name: /Welcome to/ }).waitFor()
@@ -49,8 +52,8 @@ main(async () => {
   await phone.evaluate(() => window.dispatchEvent(new Event('online')))
   await phone.locator('#notice', { hasText: 'Your card “Anxious” at “Booking an appointment” arrived after the activity closed; the facilitator can still show it.' }).waitFor({ timeout: 40000 })
   await phone.getByText('This activity is closed now').waitFor()
-  await shot(phone, 'phone-late-card', { fullPage: true })
   await axe(phone, 'the phone told its card arrived late')
+  await largeText(phone, 'late', 'the phone told its card arrived late')
   ok('back online: the phone says the card arrived after the activity closed, and that the facilitator can still show it')
 
   const exported = await api(base, 'GET', `/api/rooms/${room.code}/export.json`, { token: room.facilitator_key })
@@ -66,13 +69,13 @@ main(async () => {
   const item = con.locator('.late-item', { hasText: NOTE })
   await item.getByText('Late, not shown:').waitFor()
   await axe(con, 'the console listing a late card')
-  await shot(con, 'console-late', { fullPage: true })
+  await onLaptop(con, 'late', 'the console listing a late card')
   ok('the console lists the late card')
 
   await item.getByRole('button', { name: 'Show on the board' }).click()
   await item.getByText('Late, shown:').waitFor()
   await until(projector, (note) => document.body.innerText.includes(note), NOTE, 'the late card on the projector')
-  await shot(projector, 'projector-late-card')
+  await onStage(projector, 'map-late', 'table.heatmap', 'Closed')
   ok('the facilitator shows the late card and the projector displays it')
 
   // A ballot is not kept aside: a dot that arrives after the vote closed is not counted, and the phone says so.
@@ -89,7 +92,9 @@ main(async () => {
   const results = await api(base, 'GET', `/api/rooms/${room.code}/activities/options/results`, { token: room.facilitator_key })
   check(!results.callback || results.callback.dots === 0, `the late dot was counted: ${JSON.stringify(results)}`)
   await axe(phone, 'the phone told its dot came too late')
+  await largeText(phone, 'not-counted', 'the phone told its dot came too late')
   ok('a dot that arrives after the vote closed is not counted, and the phone says so')
+  ok('the phone’s late and not-counted answers hold at large text; the console’s late list fits a laptop; the projector with a late card fits 720p, 1080p and 4K')
 
   check(!errors.length, `script errors: ${errors.join('; ')}`)
   await b.close()

@@ -1,6 +1,8 @@
 // Shared helpers for the browser tests: Debian's Chromium driven by
 // playwright-core, axe-core checks, rooms made through the real API, and
-// screenshots kept in tests/artifacts for people to look at.
+// screenshots kept in tests/artifacts for people to look at; and the hall's
+// checks (a projector at three sizes, a console on a laptop, a phone at large
+// text), shared by the scripts that own each view.
 import { chromium } from 'playwright-core'
 import { readFileSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -172,6 +174,183 @@ export async function main(run) {
     }
     process.exit(1)
   }
+}
+
+// ---- The event in the hall: checks of what people see, and pictures of it. ----
+
+/** Pictures of every view, for people to look at: client/docs keeps smaller copies of them (client/README.md). */
+export const pictures = path.join(artifacts, 'hall')
+mkdirSync(pictures, { recursive: true })
+
+/** A picture of the page as it is, `<name>.png` among the pictures. */
+export async function picture(page, name, options = {}) {
+  await page.screenshot({ ...options, path: path.join(pictures, `${name}.png`) })
+}
+
+/** The projector's screens: a small one, the usual one, and a 4K one. */
+export const SIZES = [[1280, 720], [1920, 1080], [3840, 2160]]
+
+/**
+ * One projector view at the three sizes: it fits each screen, is legible from the back of the
+ * hall at 1080p (and, when `state` is given, says so in a large badge), and is pictured at each
+ * size as `projector-<name>-<height>p`. `ready` is a selector that is there once the view is drawn.
+ */
+export async function onStage(page, name, ready, state) {
+  for (const [width, height] of SIZES) {
+    await page.setViewportSize({ width, height })
+    await page.locator(ready).first().waitFor()
+    // Results grow and words settle: the picture is of the view at rest.
+    await page.waitForTimeout(600)
+    const label = `the projector: ${name} at ${width}x${height}`
+    await fits(page, label)
+    if (width === 1920) {
+      await legible(page, label)
+      if (state) await stateShown(page, state, label)
+    }
+    await picture(page, `projector-${name}-${height}p`)
+  }
+  await page.setViewportSize({ width: 1920, height: 1080 })
+}
+
+/**
+ * One console view on a laptop at 1280x720 and 1920x1080: no sideways scroll, no overlapping
+ * labels, no axe violation; pictured whole as `console-<name>-<height>p`.
+ */
+export async function onLaptop(page, name, state) {
+  const was = page.viewportSize()
+  for (const [width, height] of SIZES.slice(0, 2)) {
+    await page.setViewportSize({ width, height })
+    await page.waitForTimeout(200)
+    const label = `${state} at ${width}x${height}`
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    check(over <= 1, `${label}: scrolls sideways by ${over} px`)
+    const overlapping = await overlaps(page)
+    check(!overlapping.length, `${label}: labels overlap: ${overlapping.slice(0, 3).join('; ')}`)
+    await axe(page, label)
+    await picture(page, `console-${name}-${height}p`, { fullPage: true })
+  }
+  await page.setViewportSize(was)
+}
+
+
+/** The projector page fits the screen, with nothing clipped off its edges. */
+export async function fits(page, state) {
+  const problem = await page.evaluate(() => {
+    const root = document.documentElement
+    if (root.scrollHeight > innerHeight || root.scrollWidth > innerWidth) return `the page scrolls (${root.scrollWidth}x${root.scrollHeight} in ${innerWidth}x${innerHeight})`
+    const out = [...document.querySelectorAll('main *')].filter((el) => {
+      if (el.closest('.visually-hidden') || !el.getClientRects().length) return false
+      const box = el.getBoundingClientRect()
+      return box.width && box.height && (box.bottom > innerHeight + 1 || box.right > innerWidth + 1)
+    })
+    return out.length ? `cut off at the edge: ${out.slice(0, 3).map((el) => `${el.tagName}.${el.className} ${el.textContent.slice(0, 30)}`).join('; ')}` : null
+  })
+  check(!problem, `${state}: ${problem}`)
+}
+
+/** At 1080p: no text under 24 px, and the body text at least 32 px. */
+export async function legible(page, state) {
+  const problem = await page.evaluate(() => {
+    const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT)
+    const small = []
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement
+      if (!node.nodeValue.trim() || el.closest('.visually-hidden') || !el.getClientRects().length) continue
+      const size = parseFloat(getComputedStyle(el).fontSize)
+      if (size < 24) small.push(`${el.tagName}.${el.className} “${node.nodeValue.trim().slice(0, 20)}” ${size}px`)
+    }
+    if (small.length) return `text under 24 px: ${small.slice(0, 4).join('; ')}`
+    const body = [...document.querySelectorAll('.note-text, .idea, .pledge-text, .result-head, .path-notes li, .option-board h2, .lead, .heatmap tr:not(.balance) td')]
+      .filter((el) => parseFloat(getComputedStyle(el).fontSize) < 32)
+    return body.length ? `body text under 32 px: ${body.slice(0, 3).map((el) => `${el.className} ${getComputedStyle(el).fontSize}`).join('; ')}` : null
+  })
+  check(!problem, `${state}: ${problem}`)
+}
+
+/** The activity's state in large words on a colour, and the join code and QR code readable while it is open. */
+export async function stateShown(page, expected, state) {
+  const seen = await page.evaluate(() => {
+    const badge = document.querySelector('.state-badge')
+    if (!badge) return null
+    const style = getComputedStyle(badge)
+    const qr = document.querySelector('.join-panel .qr')
+    const code = document.querySelector('.join-panel .room-code')
+    return {
+      text: badge.textContent.trim(), size: parseFloat(style.fontSize), background: style.backgroundColor,
+      qr: qr ? qr.getBoundingClientRect().width : 0, code: code ? parseFloat(getComputedStyle(code).fontSize) : 0,
+    }
+  })
+  check(seen, `${state}: no state badge`)
+  check(seen.text.includes(expected), `${state}: the badge says “${seen.text}”, not “${expected}”`)
+  check(seen.size >= 40 && seen.background !== 'rgba(0, 0, 0, 0)', `${state}: the badge is not large and coloured (${seen.size}px on ${seen.background})`)
+  if (expected === 'Open') check(seen.qr >= 160 && seen.code >= 40, `${state}: the QR code (${seen.qr}px) and the room code (${seen.code}px) are too small to read from the hall`)
+}
+
+/** Leaf text elements whose boxes overlap each other (on a phone, the console, any page with a `main`). */
+export async function overlaps(page) {
+  return page.evaluate(() => {
+    const els = [...document.querySelectorAll('main label, main legend, main button, main a, main h1, main h2, main p, main .step-label, header .pill, header .room-name, nav button')]
+      // Shown, and not inside a closed <details> (whose content keeps boxes that are never drawn).
+      .filter((el) => el.checkVisibility({ visibilityProperty: true }) && !el.closest('.visually-hidden'))
+    const boxes = els.map((el) => [el, el.getBoundingClientRect()])
+    const out = []
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, x] = boxes[i]
+        const [b, y] = boxes[j]
+        if (a.contains(b) || b.contains(a)) continue
+        const w = Math.min(x.right, y.right) - Math.max(x.left, y.left)
+        const hgt = Math.min(x.bottom, y.bottom) - Math.max(x.top, y.top)
+        if (w > 2 && hgt > 2) out.push(`“${a.textContent.trim().slice(0, 20)}” and “${b.textContent.trim().slice(0, 20)}”`)
+      }
+    }
+    return out
+  })
+}
+
+/**
+ * The browser's own default font size (chrome://settings/fonts, WebPreferences), set through
+ * the DevTools protocol. A full-page screenshot resets it, so it is set again before every look.
+ */
+export async function setLargeText(page) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32, fixed: 32 } })
+  await cdp.detach()
+}
+
+/**
+ * One phone view at large text: no sideways scroll, no overlapping labels, every control 44x44 px;
+ * its picture is `phone-<name>`, from the top or from the element `from` names.
+ */
+export async function largeText(page, name, state, { from } = {}) {
+  await setLargeText(page)
+  await page.waitForTimeout(250)
+  check(await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize) >= 32), `${state}: the browser’s default font size is 32 px`)
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  const wide = over > 1 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .slice(-4).map((el) => `${el.tagName.toLowerCase()}.${el.className}`).join(', ')) : ''
+  check(over <= 1, `${state}: scrolls sideways by ${over} px at large text: ${wide}`)
+  const overlapping = await overlaps(page)
+  check(!overlapping.length, `${state}: labels overlap at large text: ${overlapping.slice(0, 3).join('; ')}`)
+  const small = await page.evaluate(() => [...document.querySelectorAll('button, a, input, select, textarea, summary, label.choice, label.check, label.emotion-card, label.scale-choice')]
+    .filter((el) => el.getClientRects().length && !(el.matches('input[type=radio], input[type=checkbox]') && el.closest('label')))
+    .map((el) => [el, el.getBoundingClientRect()])
+    .filter(([el, box]) => (el.matches('.skip') ? box.height < 24 : box.width < 44 || box.height < 44))
+    .map(([el, box]) => `${el.tagName}.${el.className} “${(el.textContent || '').trim().slice(0, 20)}” ${Math.round(box.width)}x${Math.round(box.height)}`))
+  check(!small.length, `${state}: controls under 44x44 px at large text: ${small.slice(0, 3).join('; ')}`)
+  // The whole view in one picture (not `fullPage`, which drops the font setting while it shoots);
+  // for a long page, the part from `from` down, where what is looked at lies.
+  const { top, bottom } = await page.evaluate((selector) => {
+    const el = selector && document.querySelector(selector)
+    return { top: el ? Math.max(0, Math.round(el.getBoundingClientRect().top + scrollY) - 16) : 0, bottom: document.documentElement.scrollHeight }
+  }, from)
+  await page.setViewportSize({ width: 320, height: Math.min(2400, bottom - top) })
+  await setLargeText(page)
+  await page.evaluate((y) => window.scrollTo(0, y), top)
+  await page.waitForTimeout(200)
+  await picture(page, `phone-${name}`)
+  await page.setViewportSize({ width: 320, height: 640 })
+  await setLargeText(page)
 }
 
 /** One template with every kind of activity, small enough to read in a test. */

@@ -5,9 +5,12 @@
 // group of fewer than five; an emotional map whose counts are hidden shows no
 // count on the projector or a remote screen until revealed; and replay never
 // shows a hidden card, nor the earlier words of one edited while hidden.
+// Each view is checked as the hall needs it (the projector at three sizes,
+// the console on a laptop, the phone at large text) and pictured in
+// tests/artifacts/hall.
 //
 //   node e2e-moderation.mjs --url http://127.0.0.1:PORT --admin-token TOKEN
-import { options, browser, api, facilitator, ok, check, shot, axe, until, main, track, eventTemplate } from './e2e-lib.mjs'
+import { options, browser, api, facilitator, ok, check, fail, axe, until, main, track, eventTemplate, onStage, onLaptop, largeText, setLargeText } from './e2e-lib.mjs'
 
 const { base, admin } = options()
 
@@ -25,15 +28,17 @@ main(async () => {
 
   const b = await browser()
   const errors = []
-  const open = async (name, width, height, url) => {
+  const open = async (name, width, height, url, large = false) => {
     const page = track(await b.newPage({ viewport: { width, height } }), name)
     page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`))
+    // The phone at large text: the browser's default font size at 32 px.
+    if (large) await setLargeText(page)
     await page.goto(url)
     return page
   }
   const projector = await open('projector', 1920, 1080, room.projector_url)
   const con = await open('console', 1280, 900, room.facilitator_url)
-  const phone = await open('phone', 375, 667, `${base}/join/${room.code}`)
+  const phone = await open('phone', 320, 640, `${base}/join/${room.code}`, true)
   await phone.getByRole('heading', { name: 'About you' }).waitFor()
   await phone.getByLabel('Person using services').check()
   await phone.getByRole('button', { name: 'Save and continue' }).click()
@@ -45,10 +50,14 @@ main(async () => {
   await phone.getByRole('button', { name: 'Send' }).click()
   await phone.locator('#notice', { hasText: 'waits for the facilitator' }).waitFor()
   await axe(phone, 'the phone: a note waiting for the facilitator')
+  await largeText(phone, 'held', 'the phone: a note waiting for the facilitator')
   await phone.getByRole('button', { name: 'My contributions' }).click()
   await phone.getByRole('heading', { name: 'Waiting for the facilitator' }).waitFor()
+  await phone.locator('.my-item', { hasText: 'idea-waits-b7e1' }).waitFor().catch(() => fail('the phone does not show its writer the words of a note that waits'))
   await axe(phone, 'the phone: my contributions, one waiting for the facilitator')
+  await largeText(phone, 'mine-held', 'the phone: my contributions, one waiting for the facilitator')
   ok('the phone says a note waits for the facilitator, and lists it as waiting')
+  ok('the phone shows its writer the words of a note that waits for the facilitator')
 
   // A note that names someone is held whatever the setting, and the facilitator sees why.
   const carer = await join({ perspective: 'carer' })
@@ -63,12 +72,14 @@ main(async () => {
   check(!listText.includes('Person using services') && !listText.includes('Family carer'), `a group of one is named in the moderation list: ${listText}`)
   check(listText.includes('from a group of fewer than 5 (not named)'), 'the list says why it does not name the group')
   await axe(con, 'the console: moderation, two notes waiting')
-  await shot(con, 'console-moderation-waiting')
+  await onLaptop(con, 'moderation', 'the console: moderation, two notes waiting')
   check(!(await boardText(projector)).includes('idea-waits-b7e1'), 'a held note reached the projector')
+  await onStage(projector, 'ideas-held', '#ideas-h', 'Open')
   ok('the console lists what waits with the reason, names no group of fewer than 5, and the projector shows none of it')
 
   await waiting.getByRole('button', { name: 'Approve and show: idea-waits-b7e1' }).click()
   await until(projector, () => document.querySelector('main').innerText.includes('idea-waits-b7e1'), null, 'the approved note on the projector')
+  await onStage(projector, 'ideas-approved', '.idea-wall', 'Open')
   await waiting.getByRole('button', { name: 'Turn down: Ask Dr Patel about it' }).click()
   await con.getByText('Turned down (1): kept in the record for the analysts, never shown').waitFor()
   await fac('set_current', { activity: 'path' })
@@ -96,13 +107,14 @@ main(async () => {
     check(!/\d+\s+cards?/.test(text) && !text.includes('note-visible-c1'), `a count or a note is shown before the reveal: ${text}`)
   }
   await axe(projector, 'the projector: a map with its counts hidden')
-  await shot(projector, 'projector-map-counts-hidden')
+  await onStage(projector, 'map-hidden', '.map-hidden', 'Open')
   await con.getByRole('button', { name: 'Run the event' }).click()
   await con.locator('.activity-row', { hasText: 'How care feels today' }).getByRole('button', { name: 'Reveal counts' }).click()
   for (const page of [projector, remote]) {
     await until(page, () => /^3 cards/.test((document.querySelector('table.heatmap caption') || {}).textContent || ''), null, 'the map revealed with its 3 cards')
   }
   ok('a map with hidden counts shows no count, heat or note on the projector and the remote screen until the facilitator reveals it')
+  ok('the projector (a held note absent, an approved one shown, a map with hidden counts) fits 720p, 1080p and 4K and is legible at 1080p; the console’s moderation list fits a laptop; the phone’s answers hold at large text')
 
   // Replay: a card hidden, then edited; another hidden, edited, then shown again.
   const x = await send(ann, card('seeing-the-gp', 'ok', 'x-first-words'))

@@ -35,7 +35,7 @@ export function mineView(ctx) {
   const saved = ctx.me.contributions
     .map((c) => contribution(ctx.board.doc, c.collection, c.id))
     .filter(Boolean)
-  // Held for the facilitator: not on the board, so only its kind is known here.
+  // Held for the facilitator: not on the board, so only its kind is known here, and its words if this phone sent it.
   const waiting = ctx.me.contributions.filter((c) => c.held && !contribution(ctx.board.doc, c.collection, c.id))
   const pending = ctx.outbox.pending()
   const byActivity = room.activities.map((a) => ({
@@ -80,7 +80,8 @@ function waitingView(ctx, waiting) {
     h('h2', { id: 'mine-waiting' }, 'Waiting for the facilitator'),
     h('p', { class: 'hint' }, 'The facilitator looks at these before they are shown on the screen: some activities ask for it, and anything that seems to name someone or give a phone number, email or NHS number always waits.'),
     h('ul', null, waiting.map((c) => h('li', { key: c.id, class: 'my-item' },
-      h('p', null, WHAT[c.collection]),
+      h('p', { class: 'hint' }, WHAT[c.collection]),
+      ctx.heldWords[c.id] ? h('p', { dir: 'auto' }, `“${ctx.heldWords[c.id]}”`) : null,
       h('div', { class: 'actions' }, withdrawButton(ctx, c, WHAT[c.collection].toLowerCase()))))))
 }
 

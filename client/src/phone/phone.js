@@ -28,6 +28,8 @@ export async function startPhone(root, code, { remote }) {
     me: { profile: {}, contributions: [], dots: {}, scores: {} },
     outbox: null,
     drafts: store.get(`tp:drafts:${code}`, {}),
+    // The words of notes held for the facilitator: not on the board, so the phone keeps them to show them back.
+    heldWords: store.get(`tp:held:${code}`, {}),
     // 'activity' follows the room; 'profile' and 'mine' are the person's own pages.
     screen: store.get(`tp:profiled:${code}`) ? 'activity' : 'profile',
     viewing: null,
@@ -159,24 +161,64 @@ function hasDraft(draft) {
 async function refreshMe(ctx) {
   try {
     ctx.me = await call('GET', `${roomApi(ctx.code)}/me`, { token: ctx.token })
+    // Words of held notes taken back or turned down are not kept.
+    const held = new Set(ctx.me.contributions.filter((c) => c.held).map((c) => c.id))
+    const kept = Object.fromEntries(Object.entries(ctx.heldWords).filter(([id]) => held.has(id)))
+    if (Object.keys(kept).length !== Object.keys(ctx.heldWords).length) store.set(`tp:held:${ctx.code}`, ctx.heldWords = kept)
     ctx.schedule()
   } catch (error) {
     if (error.code === 'invalid_token') {
       // The room was made anew under the same code: join again.
       store.set(`tp:token:${ctx.code}`, null)
       location.reload()
+    } else if (error.code === 'participant_erased') {
+      left(ctx)
     }
   }
 }
 
-function onOutbox(ctx, event) {
+/**
+ * This phone's token was erased (by this person, perhaps from another tab): it opens nothing
+ * any more, so the phone says so in words, once, and offers a fresh start rather than a board
+ * that can never connect and forms whose every answer is a refusal.
+ */
+function left(ctx) {
+  if (ctx.erased) return
+  ctx.erased = true
+  store.set(`tp:token:${ctx.code}`, null)
+  if (ctx.board) ctx.board.close()
+  announce('Everything you gave here has been erased. Join again to take part.')
+  focusLater('#activity-heading')
+  ctx.schedule()
+}
+
+function erasedView(ctx) {
+  const again = () => location.reload()
+  return h('main', { class: 'page phone', id: 'main' },
+    ctx.info && ctx.info.title ? h('p', { class: 'kicker' }, ctx.info.title) : null,
+    h('h1', { id: 'activity-heading', tabindex: '-1' }, 'You have left this room'),
+    h('p', { class: 'notice info' }, 'Everything you gave here has been erased, from the board and from the record, and this phone is no longer in the room.'),
+    h('p', null, 'To take part again, join afresh. Nothing from before comes back.'),
+    h('p', null, h('button', { type: 'button', class: 'button primary', onclick: again }, 'Join again')))
+}
+
+function onOutbox(ctx, outboxEvent) {
+  let event = outboxEvent
   const { item } = event
+  const erased = event.type === 'refused' && event.error.code === 'participant_erased'
+  // Another tab of this phone sent the same erasure first: it is done, and that is no error.
+  if (erased && item.body.kind === 'erase_me') event = { type: 'saved', item, result: { erased: true } }
+  else if (erased) return left(ctx)
   if (event.type === 'saved') {
     const id = event.result && event.result.id
     if (id && item.collection && !event.result.withdrawn) {
       // As `/me` will say it (a pledge says whether a contact is held), until it is asked again.
       const mine = item.collection === COLLECTION.PLEDGES ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
-      if (event.result.held) mine.held = true
+      if (event.result.held) {
+        mine.held = true
+        ctx.heldWords[id] = item.body.text || item.body.note || item.body.word || ''
+        store.set(`tp:held:${ctx.code}`, ctx.heldWords)
+      }
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([mine])
     }
     if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false } : c))
@@ -188,6 +230,8 @@ function onOutbox(ctx, event) {
     if (item.body.kind === 'set_profile') ctx.me.profile = event.result.profile
     if (item.body.kind === 'erase_me') {
       ctx.me = { profile: {}, contributions: [], dots: {}, scores: {} }
+      ctx.heldWords = {}
+      store.set(`tp:held:${ctx.code}`, null)
       // The server refuses this token from now on (`participant_erased`): the next visit joins afresh.
       store.set(`tp:token:${ctx.code}`, null)
       ctx.say('Everything you gave has been erased, from the board and from the record.', 'saved', item.place)
@@ -203,7 +247,8 @@ function onOutbox(ctx, event) {
       ctx.say(`${capitalised(item.label)} arrived after the activity closed; the facilitator can still show it.`, 'saved', item.place)
     } else if (item.quiet) announce(`Saved: ${item.label}.`)
     else ctx.say(`Saved: ${item.label}.`, 'saved', item.place)
-    refreshMeSoon(ctx)
+    // After an erasure `/me` has nothing to tell (the token opens nothing now): the answer stays in place.
+    if (item.body.kind !== 'erase_me') refreshMeSoon(ctx)
   } else if (event.type === 'refused') {
     // Give back what they wrote, so that nothing typed is lost.
     if (item.restore) {
@@ -231,6 +276,7 @@ function refreshMeSoon(ctx) {
 
 function view(ctx) {
   ctx.noticePlaced = false
+  if (ctx.erased) return erasedView(ctx)
   if (ctx.fatal) {
     return h('main', { class: 'page phone', id: 'main' },
       h('h1', { id: 'activity-heading' }, 'Touchpoint'),

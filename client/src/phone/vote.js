@@ -63,7 +63,7 @@ export function voteView(ctx, a, locked) {
       h('span', { class: 'dots-row', 'aria-hidden': 'true' }, '●'.repeat(Math.max(0, left)) + '○'.repeat(Math.max(0, used))),
       h('strong', null, `You have ${left} of ${plural(budget, 'dot')} left`),
       max < budget ? h('span', { class: 'hint' }, ` (at most ${max} on one option)`) : null) : null,
-    locked ? h('p', null, 'Voting has closed. Your votes are counted.') : null,
+    locked ? h('p', null, 'Voting has closed. Every vote that arrived before then is counted.') : null,
     revealed ? resultsView(a, { level: 2 }) : null,
     h('ol', { class: 'options' }, (a.options || []).map((o, i) => {
       const mine = dots[o.id] || 0

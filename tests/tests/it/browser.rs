@@ -76,12 +76,14 @@ async fn moderation_keeps_held_notes_hidden_counts_and_hidden_cards_off_every_sc
         "e2e-moderation.mjs",
         &[
             "the phone says a note waits for the facilitator, and lists it as waiting",
+            "the phone shows its writer the words of a note that waits for the facilitator",
             "axe: no WCAG 2.2 AA violations on the phone: a note waiting for the facilitator",
             "axe: no WCAG 2.2 AA violations on the phone: my contributions, one waiting for the facilitator",
             "the console lists what waits with the reason, names no group of fewer than 5, and the projector shows none of it",
             "axe: no WCAG 2.2 AA violations on the console: moderation, two notes waiting",
             "approval puts a note on the projector at once; a turned-down one never reaches it",
             "a map with hidden counts shows no count, heat or note on the projector and the remote screen until the facilitator reveals it",
+            "the projector (a held note absent, an approved one shown, a map with hidden counts) fits 720p, 1080p and 4K and is legible at 1080p; the console’s moderation list fits a laptop; the phone’s answers hold at large text",
             "axe: no WCAG 2.2 AA violations on the projector: a map with its counts hidden",
             "replay never shows a hidden card, nor the earlier words of one edited while hidden, at any step",
             "axe: no WCAG 2.2 AA violations on the projector: replay of a moderated board",
@@ -212,6 +214,7 @@ async fn a_card_sent_after_its_activity_closed_is_kept_late_and_the_facilitator_
             "the facilitator shows the late card and the projector displays it",
             "axe: no WCAG 2.2 AA violations on the phone told its dot came too late",
             "a dot that arrives after the vote closed is not counted, and the phone says so",
+            "the phone’s late and not-counted answers hold at large text; the console’s late list fits a laptop; the projector with a late card fits 720p, 1080p and 4K",
         ],
     )
     .await
@@ -263,6 +266,7 @@ async fn the_event_in_the_hall_a_projector_from_the_back_row_and_phones_at_large
             "a double tap on every submit button never shows a false error",
             "a closed activity says so first, above anything else",
             "a participant erases everything they gave from the phone, after a clear confirmation",
+            "a tab whose token was erased says the person has left the room, in a sentence, and joins again at a tap",
             "the profile fits one screen or asks one question at a time, each skippable",
             "a card is placed in 3 taps with at most one screen of scrolling on a 375x667 phone",
             "no script errors in any page",
