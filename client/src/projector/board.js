@@ -32,24 +32,40 @@ export function joinAddress(code) {
   return `${location.host}/join/${code}`
 }
 
+/**
+ * Who joined, as the board's participation map says it. Every phone reads that map, so the
+ * server writes a count of people only from its threshold up: below it a count is
+ * "suppressed" (said as "fewer than 8"), and one that would give a small one away is
+ * "withheld"; the total is withheld (so it is at least the threshold) whenever a group is
+ * hidden (ROOM-DOCUMENT.md).
+ */
 export function participationView(room) {
-  const p = room.participation || {}
-  const total = p.total || 0
-  const people = p.people || 0
-  const pros = p.professionals || 0
-  const unsaid = p.unspecified || 0
-  const share = (n) => (total ? `${Math.round((n / total) * 100)}%` : '0%')
+  const p = room.participation
+  if (!p || p.total == null) return h('div', { class: 'participation' }, h('p', { class: 'count' }, 'Nobody has joined yet'))
+  const fewer = `fewer than ${p.min_count || 8}`
+  const exact = (n) => typeof n === 'number'
+  const groups = [p.people, p.professionals, p.unspecified]
+  const shown = groups.filter(exact).reduce((sum, n) => sum + n, 0)
+  const headline = exact(p.total)
+    ? [h('strong', null, String(p.total)), ` ${p.total === 1 ? 'person has' : 'people have'} joined`]
+    : p.total === 'suppressed'
+      ? [h('strong', null, 'Fewer'), ` than ${p.min_count || 8} people have joined`]
+      : [h('strong', null, String(Math.max(shown, p.min_count || 8))), ' or more people have joined']
+  const share = (n) => `${Math.round((n / p.total) * 100)}%`
+  // The bar is drawn only where every part of it is known.
+  const bar = exact(p.total) && p.total > 0 && groups.every(exact)
+  const said = (n, one, many) => exact(n) ? ` ${n} ${n === 1 ? one : many}` : n === 'suppressed' ? ` ${fewer} ${many}` : ` ${many}: not shown`
   return h('div', { class: 'participation' },
-    h('p', { class: 'count' }, h('strong', null, String(total)), ` ${total === 1 ? 'person has' : 'people have'} joined`,
-      p.remote ? h('span', { class: 'hint' }, ` (${p.remote} online)`) : null),
-    total ? h('div', { class: 'balance-bar', 'aria-hidden': 'true' },
-      h('span', { class: 'people', style: { width: share(people) } }),
-      h('span', { class: 'pros', style: { width: share(pros) } }),
-      h('span', { class: 'unsaid', style: { width: share(unsaid) } })) : null,
-    total ? h('ul', { class: 'balance-legend' },
-      h('li', { class: 'people' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '■'), ` ${people} ${people === 1 ? 'person using services or carer' : 'people using services and carers'}`),
-      h('li', { class: 'pros' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '▨'), ` ${pros} staff`),
-      unsaid ? h('li', { class: 'unsaid' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '□'), ` ${unsaid} not said`) : null) : null)
+    h('p', { class: 'count' }, ...headline,
+      exact(p.remote) && p.remote > 0 ? h('span', { class: 'hint' }, ` (${p.remote} online)`) : null),
+    bar ? h('div', { class: 'balance-bar', 'aria-hidden': 'true' },
+      h('span', { class: 'people', style: { width: share(p.people) } }),
+      h('span', { class: 'pros', style: { width: share(p.professionals) } }),
+      h('span', { class: 'unsaid', style: { width: share(p.unspecified) } })) : null,
+    p.total !== 'suppressed' ? h('ul', { class: 'balance-legend' },
+      h('li', { class: 'people' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '■'), said(p.people, 'person using services or carer', 'people using services and carers')),
+      h('li', { class: 'pros' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '▨'), said(p.professionals, 'staff', 'staff')),
+      exact(p.unspecified) && p.unspecified > 0 ? h('li', { class: 'unsaid' }, h('span', { class: 'key', 'aria-hidden': 'true' }, '□'), ` ${p.unspecified} not said`) : null) : null)
 }
 
 /** The timer as it stands now, or as it stood at `at` (Unix seconds) in a replay. */

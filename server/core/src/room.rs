@@ -6,6 +6,7 @@
 //! - [`docs`]: [`RoomDocs`], the board and the ledger, and the one way intents change them.
 //! - [`identifying`]: whether a text looks like it names or identifies a person.
 //! - [`holds`]: contributions held for the facilitator's approval, and the moderation list.
+//! - `participation`: the board's count of who joined, as every phone may see it.
 //! - [`view`]: the answers: an intent's [`Outcome`], a participant's view, a vote's results.
 //! - [`record`]: the whole room read as typed records, for after-event analysis.
 //! - [`sync`]: [`sync::RoomSync`], the y-sync of the board with the room's clients, without a transport.
@@ -17,6 +18,7 @@ pub mod holds;
 pub mod identifying;
 pub mod intent;
 pub mod layout;
+mod participation;
 pub mod record;
 pub mod sync;
 mod value;

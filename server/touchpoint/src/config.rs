@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use touchpoint_core::disclosure::MinCount;
 
 /// Touchpoint: a real-time workshop server for experience-led co-design.
 #[derive(Debug, Parser)]
@@ -77,9 +78,11 @@ pub struct ReportConfig {
     #[arg(long, default_value = "report.html")]
     pub out: PathBuf,
 
-    /// Counts of people below this are shown as "fewer than N", so no one can be singled out.
-    #[arg(long, env = "TOUCHPOINT_REPORT_MIN_COUNT", default_value_t = 5)]
-    pub min_count: usize,
+    /// Counts of people below this are shown as "fewer than N", so no one can be singled out
+    /// (8: NHS Digital's rule for published health statistics suppresses 1 to 7; a lower
+    /// value is refused).
+    #[arg(long, env = "TOUCHPOINT_MIN_COUNT", default_value = "8")]
+    pub min_count: MinCount,
 
     /// The server's data directory.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
@@ -147,10 +150,13 @@ pub struct ServeConfig {
     #[arg(long, env = "TOUCHPOINT_RETENTION_DAYS", default_value_t = 365)]
     pub retention_days: u64,
 
-    /// In reports, counts of people below this are shown as "fewer than N" (5: with groups this
-    /// small, a count of 1 to 4 can identify someone).
-    #[arg(long, env = "TOUCHPOINT_REPORT_MIN_COUNT", default_value_t = 5)]
-    pub report_min_count: usize,
+    /// Counts of people by perspective, group or segment below this are shown as "fewer than N"
+    /// wherever they leave the facilitator team: the live board every phone and screen reads,
+    /// and the reports (8: NHS Digital's rule for published health statistics suppresses 1 to 7,
+    /// which in groups this small can identify someone). It can only be raised: a value below 8
+    /// is refused.
+    #[arg(long, env = "TOUCHPOINT_MIN_COUNT", default_value = "8")]
+    pub min_count: MinCount,
 
     /// Seconds that shutdown waits for rooms to flush before giving up.
     #[arg(long, env = "TOUCHPOINT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]

@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use touchpoint_analysis::dataset::{Dataset, RoomInfo, SnapshotInfo};
 use touchpoint_analysis::export::csv_files;
+use touchpoint_core::disclosure::MinCount;
 use touchpoint_core::identity::RoomCode;
 use touchpoint_core::room::layout::board_maps;
 use yrs::types::ToJson;
@@ -54,8 +55,8 @@ pub enum ReportScope {
 }
 
 /// The insights report as HTML, or `None` if there is no such room (or no room in the programme).
-pub async fn report(store: &Store, scope: &ReportScope, min_count: usize) -> Result<Option<String>, StoreError> {
-    let options = ReportOptions { min_count, generated_at: readable_utc(unix_now()) };
+pub async fn report(store: &Store, scope: &ReportScope, min_count: MinCount) -> Result<Option<String>, StoreError> {
+    let options = ReportOptions { min_count: min_count.get(), generated_at: readable_utc(unix_now()) };
     match scope {
         ReportScope::Room(code) => Ok(dataset(store, code).await?.map(|dataset| room_report(&dataset, &options))),
         ReportScope::Programme(name) => {

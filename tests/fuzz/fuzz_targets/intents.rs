@@ -7,6 +7,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
+use touchpoint_core::disclosure::MinCount;
 use touchpoint_core::identity::ParticipantId;
 use touchpoint_core::room::intent::{Actor, IntentRequest, Profile};
 use touchpoint_core::room::{Context, RoomDocs};
@@ -51,13 +52,18 @@ static SCENE: LazyLock<Scene> = LazyLock::new(|| {
     docs.initialise("Fuzzed room", None, Some(&template));
     let people: Vec<ParticipantId> = (1..=3).map(|n| ParticipantId::from_random([n; 16])).collect();
     for person in &people {
-        docs.register(&person.to_string(), &Profile::default(), NOW).expect("a person joins");
+        docs.register(&person.to_string(), &Profile::default(), NOW, MinCount::default()).expect("a person joins");
     }
     let activities: Vec<String> = template.activities.iter().map(|activity| activity.id().to_owned()).collect();
     for (n, activity) in activities.iter().enumerate() {
         let open = format!(r#"{{"key":"open-{n}","kind":"open_activity","activity":"{activity}"}}"#);
         let request: IntentRequest = serde_json::from_str(&open).expect("an opening intent reads");
-        docs.apply(Actor::Facilitator, &request, Context { now: NOW, new_id: "opening" }).expect("it opens");
+        docs.apply(
+            Actor::Facilitator,
+            &request,
+            Context { now: NOW, new_id: "opening", min_count: MinCount::default() },
+        )
+        .expect("it opens");
     }
     let everything = StateVector::default();
     Scene {
@@ -85,7 +91,8 @@ fuzz_target!(|data: &[u8]| {
             other => Actor::Participant(scene.people[other as usize % scene.people.len()]),
         };
         let id = format!("c{n}");
-        let _ = docs.apply(actor, &request, Context { now: NOW + n as u64, new_id: &id });
+        let _ =
+            docs.apply(actor, &request, Context { now: NOW + n as u64, new_id: &id, min_count: MinCount::default() });
     }
     for person in &scene.people {
         let _ = docs.participant_view(&person.to_string());

@@ -290,8 +290,8 @@ async fn erasure_leaves_no_trace_in_the_board_the_log_or_the_snapshots() -> anyh
 
     watcher.receive_until(|doc| root(doc, "cards").get(&card).is_none()).await?;
     assert!(root(&watcher.doc, "cards").get(&kept).is_some(), "someone else's card went too");
-    // The watcher and the other participant remain.
-    assert_eq!(root(&watcher.doc, "participation")["total"], 2);
+    // The watcher and the other participant remain: too few to be counted on the board.
+    assert_eq!(root(&watcher.doc, "participation")["total"], "suppressed");
     assert_eq!(root(&watcher.doc, "activities")["options"]["results"]["a"]["dots"], 0);
     let snapshot = event
         .server
@@ -440,8 +440,8 @@ async fn the_insights_report_tells_what_happened_without_singling_anyone_out() -
     for expected in ["Event", "Hot spots", "Booking", "The waiting room", "Option A", "I will call back", "kindness"] {
         assert!(html.contains(expected), "the report does not mention {expected:?}");
     }
-    // Two people took part: every count of people is suppressed below the default threshold of 5.
-    assert!(html.contains("fewer than 5"));
+    // Two people took part: every count of people is suppressed below the default threshold of 8.
+    assert!(html.contains("fewer than 8"));
     // A hidden (moderated) card's words and a withheld contact stay out; a name given by choice is in.
     assert!(!html.contains("lee@example.org"));
     assert!(html.contains("Dr Lee"));
@@ -516,10 +516,10 @@ async fn a_paper_ballot_is_exported_with_its_perspective_and_no_participant() ->
     let phone = rows("dots", false);
     assert_eq!(phone.len(), 1);
     assert_eq!((phone[0]["participant"].clone(), phone[0]["paper_ballot"].clone()), (json!("p1"), Value::Null));
-    // The paper voter is not a participant: the export and the board count one.
+    // The paper voter is not a participant: the export counts one, and the board too few to show.
     assert_eq!(export["participants"].as_array().map(Vec::len), Some(1));
     let watcher = server.connect(&room.code, &room.facilitator_key).await?;
-    assert_eq!(root(&watcher.doc, "participation")["total"], 1);
+    assert_eq!(root(&watcher.doc, "participation")["total"], "suppressed");
 
     let csv = server.get_with(&format!("/api/rooms/{}/export/dots.csv", room.code), ADMIN_TOKEN).await?.body;
     let mut lines = csv.lines();
@@ -578,7 +578,7 @@ async fn event_feedback_reaches_the_export_the_csv_and_the_report_and_leaves_wit
         assert!(report.contains(expected), "the report does not mention {expected:?}");
     }
     // One professional answered: their group's average is not shown.
-    assert!(report.contains("not shown (fewer than 5 people)"));
+    assert!(report.contains("not shown (fewer than 8 people)"));
 
     let erased = event.participant(&person, json!({ "kind": "erase_me" })).await?;
     check(&erased, 200, None);

@@ -8,6 +8,7 @@
 //! - `moderation`: notes held for approval off every board, the identifying check, the
 //!   moderation list, each lock's snapshot.
 //! - `hostile`: malformed, oversized and abusive input; the server survives it.
+//! - `counts`: small counts of people hidden on the live board, in reports and programme reports.
 //! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `memory`: a board at its size ceiling, and hundreds joining it at once in bounded memory.
@@ -19,6 +20,7 @@ mod analysis;
 mod api;
 mod browser;
 mod connections;
+mod counts;
 mod durability;
 mod hostile;
 mod intents;

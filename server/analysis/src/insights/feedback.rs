@@ -3,13 +3,13 @@
 //! The spread of ratings and their mean are shown for the whole room, as a
 //! vote's scores are; by perspective group only where enough people of the
 //! group answered, since one professional's rating would otherwise be on
-//! show. Hidden answers are left out, their texts and their ratings alike.
+//! show, and not where the room's figures less the shown groups' would give
+//! a hidden group's away. Hidden answers are left out, their texts and their ratings alike.
 
 use serde::Serialize;
 use touchpoint_core::room::layout::ActivityKind;
 
-use super::count::{Count, primary};
-use super::{PerspectiveGroup, group_of, mean};
+use super::{Count, PerspectiveGroup, group_counts, group_of, mean};
 use crate::dataset::{ActivityInfo, Dataset, FeedbackRow};
 
 /// One feedback activity of a room.
@@ -50,18 +50,19 @@ pub fn feedback(dataset: &Dataset, min_count: usize) -> Vec<FeedbackInsight> {
         for answer in &shown {
             distribution[usize::from(answer.rating - 1)] += 1;
         }
+        let of_group = PerspectiveGroup::ALL.map(|group| -> Vec<&FeedbackRow> {
+            shown
+                .iter()
+                .copied()
+                .filter(|f| group_of(dataset, f.marks.source.perspective.as_deref()) == group)
+                .collect()
+        });
+        let counts = group_counts(of_group.each_ref().map(Vec::len), min_count);
         let by_group = PerspectiveGroup::ALL
             .into_iter()
-            .map(|group| {
-                let mine: Vec<&FeedbackRow> = shown
-                    .iter()
-                    .copied()
-                    .filter(|f| group_of(dataset, f.marks.source.perspective.as_deref()) == group)
-                    .collect();
-                let n = primary(mine.len(), min_count);
-                let mean = n.exact().and_then(|n| mean(sum(&mine), n));
-                GroupRating { group, n, mean }
-            })
+            .zip(counts)
+            .zip(&of_group)
+            .map(|((group, n), mine)| GroupRating { group, n, mean: n.exact().and_then(|n| mean(sum(mine), n)) })
             .collect();
         let texts = |text: fn(&FeedbackRow) -> &Option<String>| -> Vec<String> {
             shown.iter().filter_map(|f| text(f).clone()).collect()
@@ -129,9 +130,16 @@ mod tests {
         assert_eq!(insight.mean, Some(19.0 / 6.0));
         assert_eq!(insight.worked, ["Small tables", "Too long"]);
         assert!(insight.change.is_empty());
+        // One staff rating is suppressed; the room's 6 ratings (mean 19/6) less people's 5 (mean 18/5) would
+        // give it away, so people's are withheld too.
         let people = insight.by_group.iter().find(|g| g.group == PerspectiveGroup::People).expect("people");
-        assert_eq!((people.n, people.mean), (Count::Exact(5), Some(18.0 / 5.0)));
+        assert_eq!((people.n, people.mean), (Count::Withheld, None));
         let staff = insight.by_group.iter().find(|g| g.group == PerspectiveGroup::Professionals).expect("staff");
         assert_eq!((staff.n, staff.mean), (Count::Suppressed, None));
+        // With a second small group, each hides the other and people's spread is shown.
+        dataset.feedback.push(answer(3, "not-a-perspective", None, false));
+        let insight = feedback(&dataset, 5).pop().expect("a feedback activity");
+        let people = insight.by_group.iter().find(|g| g.group == PerspectiveGroup::People).expect("people");
+        assert_eq!((people.n, people.mean), (Count::Exact(5), Some(18.0 / 5.0)));
     }
 }

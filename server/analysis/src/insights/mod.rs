@@ -17,37 +17,40 @@
 //!   were left out, so the reader knows the report is not the whole record.
 //! - **Small counts of people are suppressed.** Co-design groups are small:
 //!   in a room of twenty, "2 carers aged 75 and over, joining remotely" can
-//!   be one's neighbours. So any count of people `c` with
-//!   `0 < c < min_count` is reported as [`Count::Suppressed`] ("fewer than
-//!   5"), and where a suppressed count could be worked out by subtraction
-//!   (a total minus the other cells of a breakdown, or a group minus its
-//!   other perspectives), one more cell is [`Count::Withheld`]. The default
-//!   threshold, [`DEFAULT_MIN_COUNT`], is 5: with groups this small a count
-//!   of 1 to 4 can identify a person, and 5 is the smallest count that
-//!   official statistics on small populations commonly publish. A threshold
-//!   of 0 or 1 turns suppression off, for analysts working inside the
-//!   programme.
+//!   be one's neighbours. So every count of people by group goes through
+//!   core's one rule ([`touchpoint_core::disclosure`]), the one the live
+//!   board follows too: a count `c` with `0 < c < min_count` is reported as
+//!   [`Count::Suppressed`] ("fewer than 8"), and where a suppressed count
+//!   could be worked out by subtraction (a total minus the other cells of a
+//!   breakdown, a group minus its other perspectives, a programme's figure
+//!   minus its other rooms', a vote's voters minus the other groups'), one
+//!   more cell is [`Count::Withheld`]. The default threshold,
+//!   [`DEFAULT_MIN_COUNT`], is 8: NHS Digital's rule for published health
+//!   statistics suppresses counts of 1 to 7, and the server refuses a lower
+//!   one. (The functions here take any threshold, so their tests can show
+//!   the rule at work on small fixtures.)
 //!
 //! Suppression applies to counts of *people*: the participation audit, and
-//! the spread of votes by perspective group (a group of fewer than
-//! `min_count` voters has its spread suppressed, since one professional's
-//! ballot would otherwise be on show). Counts of emotion cards are what was
-//! said, already on the shared board with their perspective for the whole
-//! room to see, and they stay exact so the record of engagement is complete.
-//! Withholding one more cell per breakdown protects against subtraction
-//! within and between linked breakdowns; it does not defeat every inference
-//! (two suppressed cells summing to 2 are both 1), which is one more reason
-//! not to lower the threshold for a published report.
+//! the spread of votes and event feedback by perspective group (a group of
+//! fewer than `min_count` has its spread suppressed, since one
+//! professional's ballot would otherwise be on show, and so does one more
+//! group where the totals would give the hidden one away). Counts of emotion
+//! cards are what was said, already on the shared board with their
+//! perspective for the whole room to see, and they stay exact so the record
+//! of engagement is complete. Withholding one more cell per breakdown
+//! protects against subtraction within and between linked breakdowns; it
+//! does not defeat every inference (two suppressed cells summing to 2 are
+//! both 1), which is one more reason the threshold only goes up.
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use touchpoint_core::disclosure::{Reading, Table};
 use touchpoint_core::template::{Choice, Group};
 
 use crate::dataset::Dataset;
 
-mod count;
 mod current_vs_desired;
 mod emotion_maps;
 mod feedback;
@@ -60,7 +63,6 @@ mod pledges;
 mod rooms;
 mod votes;
 
-pub use count::{Count, DEFAULT_MIN_COUNT};
 pub use current_vs_desired::{CurrentVsDesired, current_vs_desired};
 pub use emotion_maps::{
     CardNote, Comparison, EmotionColumn, EmotionMapInsight, HOT_SPOTS, HotSpot, MapView, Tally, TouchpointValence, Who,
@@ -74,6 +76,7 @@ pub use participation::{
 pub use path::{PathInsight, PathSection, paths};
 pub use pledges::{PledgeEntry, PledgeInsight, pledges};
 pub use rooms::{RoomSummary, room_summary};
+pub use touchpoint_core::disclosure::{Count, DEFAULT_MIN_COUNT};
 pub use votes::{DotRank, GroupDots, GroupScore, GroupVoters, OptionComments, ScoreRank, VoteInsight, votes};
 
 /// Which side of the room a contribution came from.
@@ -163,6 +166,21 @@ fn group_of(dataset: &Dataset, perspective: Option<&str>) -> PerspectiveGroup {
         Some(Group::Professionals) => PerspectiveGroup::Professionals,
         None => PerspectiveGroup::Unspecified,
     }
+}
+
+/// How many of a section's people were in each perspective group, as the report may show them.
+///
+/// The section's total is shown exactly (it is no count by group), so where one group alone
+/// is suppressed, one more is withheld: otherwise the total less the others would give it away,
+/// and with it, from the section's overall figures, what that group said.
+fn group_counts(n_by_group: [usize; 3], min_count: usize) -> [Count; 3] {
+    let mut table = Table::default();
+    let total: usize = n_by_group.iter().sum();
+    let total = table.published(total, Count::Exact(total));
+    let cells = n_by_group.map(|n| table.cell(n));
+    table.equation(total, cells.to_vec());
+    let counts = table.protect(min_count, Reading::Once);
+    cells.map(|cell| counts[cell])
 }
 
 fn share(part: usize, whole: usize) -> Option<f64> {

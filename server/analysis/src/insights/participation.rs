@@ -2,14 +2,18 @@
 //!
 //! Participants by perspective, role, segment and place, and contributions
 //! by perspective; every breakdown links to the others through its totals,
-//! so all of them are protected together (see [`super::count`]).
+//! so all of them are protected together (see [`touchpoint_core::disclosure`]).
+//! A programme's figures add up its rooms', and each room has a report of its
+//! own: so a programme figure is protected together with the rooms' figures
+//! it sums, as each room's report shows them, and a room's small group never
+//! reaches the programme's report as part of an exact sum.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use touchpoint_core::template::Group;
+use touchpoint_core::disclosure::{Count, Reading, Table};
+use touchpoint_core::template::{Choice, Group};
 
-use super::count::{Count, Table};
 use super::{PerspectiveGroup, rows_with_extras};
 use crate::dataset::{Dataset, ParticipantRow, Source};
 
@@ -64,14 +68,31 @@ pub const NOT_GIVEN: &str = "not-given";
 
 /// Counts participants by perspective, role, segment and place, and contributions by perspective.
 pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
+    // A programme's rooms are audited first, each as its own report shows it.
+    let rooms: Vec<Vec<Keyed>> = if datasets.len() > 1 {
+        datasets.iter().map(|dataset| audit(std::slice::from_ref(dataset), min_count, &[]).1).collect()
+    } else {
+        Vec::new()
+    };
+    audit(datasets, min_count, &rooms).0
+}
+
+/// A cell of the audit, named the same in every room and in their programme: its count and how it is shown.
+type Keyed = (String, usize, Count);
+
+/// The audit of `datasets`, each figure also protected with the same figure of `rooms` it adds up.
+fn audit(datasets: &[Dataset], min_count: usize, rooms: &[Vec<Keyed>]) -> (Participation, Vec<Keyed>) {
     let participants: Vec<_> = datasets.iter().flat_map(|d| &d.participants).collect();
     let perspectives = union_by_id(datasets.iter().flat_map(|d| &d.perspectives), |p| &p.id);
     let segments = union_by_id(datasets.iter().flat_map(|d| &d.segments), |s| &s.id);
     let is_known = |id: Option<&str>| id.is_some_and(|id| perspectives.iter().any(|p| p.id == id));
     let mut table = Table::default();
+    // Every cell once, by a name that is the same in each room of a programme.
+    let mut keys: Vec<(String, usize)> = Vec::new();
 
     // Perspectives, with the ids the rooms no longer list folded into "not given".
     let total = table.cell(participants.len());
+    keys.push(("total".to_owned(), total));
     let mut perspective_rows = Vec::new();
     for perspective in &perspectives {
         let n = participants.iter().filter(|p| p.perspective.as_deref() == Some(&perspective.id)).count();
@@ -80,6 +101,7 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
     let not_given = participants.iter().filter(|p| !is_known(p.perspective.as_deref())).count();
     perspective_rows.push((NOT_GIVEN.to_owned(), "Not given".to_owned(), table.cell(not_given)));
     table.equation(total, perspective_rows.iter().map(|row| row.2).collect());
+    keys.extend(perspective_rows.iter().map(|row| (format!("perspective/{}", row.0), row.2)));
 
     // The balance: each group is the sum of its perspectives, so the two are protected together.
     let mut balance_rows = Vec::new();
@@ -93,6 +115,7 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
         let n = members.iter().map(|cell| table.value(*cell)).sum();
         let cell = table.cell(n);
         table.equation(cell, members);
+        keys.push((format!("balance/{id}"), cell));
         let group = if group == Group::People { PerspectiveGroup::People } else { PerspectiveGroup::Professionals };
         balance_rows.push((id.to_owned(), group.label().to_owned(), cell));
     }
@@ -109,8 +132,10 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
         if choices.is_empty() {
             continue;
         }
-        let rows = table.rows_of(&choices, mine.len(), |id| mine.iter().filter(|p| p.role.as_deref() == id).count());
+        let rows =
+            rows_of(&mut table, &choices, mine.len(), |id| mine.iter().filter(|p| p.role.as_deref() == id).count());
         table.equation(row.2, rows.iter().map(|row| row.2).collect());
+        keys.extend(rows.iter().map(|role| (format!("role/{}/{}", perspective.id, role.0), role.2)));
         role_tables.push((perspective.id.clone(), perspective.label.clone(), rows, row.2));
     }
 
@@ -119,9 +144,11 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
         let answer = |p: &ParticipantRow| -> Option<String> { p.segments.get(&segment.id).cloned() };
         let answers: Vec<Option<String>> = participants.iter().map(|p| answer(p)).collect();
         let choices = rows_with_extras(&segment.options, answers.iter().flatten().map(String::as_str));
-        let rows =
-            table.rows_of(&choices, participants.len(), |id| answers.iter().filter(|a| a.as_deref() == id).count());
+        let rows = rows_of(&mut table, &choices, participants.len(), |id| {
+            answers.iter().filter(|a| a.as_deref() == id).count()
+        });
         table.equation(total, rows.iter().map(|row| row.2).collect());
+        keys.extend(rows.iter().map(|option| (format!("segment/{}/{}", segment.id, option.0), option.2)));
         segment_tables.push((segment.id.clone(), segment.label.clone(), rows));
     }
 
@@ -132,6 +159,7 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
         (NOT_GIVEN.to_owned(), "Not given".to_owned(), table.cell(place(None))),
     ];
     table.equation(total, place_rows.iter().map(|row| row.2).collect());
+    keys.extend(place_rows.iter().map(|row| (format!("place/{}", row.0), row.2)));
 
     // Contributions: every visible contribution and every ballot, by the perspective it was made under.
     let mut sources: Vec<&Source> = Vec::new();
@@ -156,6 +184,7 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
         sources.extend(ballots.into_values());
     }
     let contributions_total = table.cell(sources.len());
+    keys.push(("contributions".to_owned(), contributions_total));
     let mut contribution_rows = Vec::new();
     for perspective in &perspectives {
         let n = sources.iter().filter(|s| s.perspective.as_deref() == Some(&perspective.id)).count();
@@ -164,8 +193,20 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
     let n = sources.iter().filter(|s| !is_known(s.perspective.as_deref())).count();
     contribution_rows.push((NOT_GIVEN.to_owned(), "Not given".to_owned(), table.cell(n)));
     table.equation(contributions_total, contribution_rows.iter().map(|row| row.2).collect());
+    keys.extend(contribution_rows.iter().map(|row| (format!("contributions/{}", row.0), row.2)));
 
-    let counts = table.protect(min_count);
+    // Each figure of a programme is the sum of the same figure in its rooms, as their reports show it.
+    for (key, cell) in keys.iter().filter(|_| !rooms.is_empty()) {
+        let parts = rooms
+            .iter()
+            .filter_map(|room| room.iter().find(|(name, ..)| name == key))
+            .map(|(_, value, shown)| table.published(*value, *shown))
+            .collect();
+        table.equation(*cell, parts);
+    }
+
+    let counts = table.protect(min_count, Reading::Once);
+    let keyed = keys.into_iter().map(|(key, cell)| (key, table.value(cell), counts[cell])).collect();
     let breakdown = |rows: &[(String, String, usize)], total: usize| Breakdown {
         rows: rows
             .iter()
@@ -173,7 +214,7 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
             .collect(),
         total: counts[total],
     };
-    Participation {
+    let participation = Participation {
         min_count,
         n_rooms: datasets.len(),
         total: counts[total],
@@ -197,7 +238,26 @@ pub fn participation(datasets: &[Dataset], min_count: usize) -> Participation {
             .collect(),
         by_place: breakdown(&place_rows, total),
         contributions: breakdown(&contribution_rows, contributions_total),
+    };
+    (participation, keyed)
+}
+
+/// One row per choice, then "not given" for the rest of `n`, counted by `count_of(Some(id))`.
+fn rows_of(
+    table: &mut Table,
+    choices: &[Choice],
+    n: usize,
+    count_of: impl Fn(Option<&str>) -> usize,
+) -> Vec<(String, String, usize)> {
+    let mut rows = Vec::new();
+    let mut given = 0;
+    for choice in choices {
+        let count = count_of(Some(&choice.id));
+        given += count;
+        rows.push((choice.id.clone(), choice.label.clone(), table.cell(count)));
     }
+    rows.push((NOT_GIVEN.to_owned(), "Not given".to_owned(), table.cell(n.saturating_sub(given))));
+    rows
 }
 
 fn union_by_id<'a, T: Clone + 'a>(items: impl Iterator<Item = &'a T>, id: impl Fn(&T) -> &String) -> Vec<T> {
@@ -331,6 +391,28 @@ mod tests {
                 ("place", "in-the-room=2 remote=9 not-given=0 total=11"),
             ],
         );
+    }
+
+    #[test]
+    fn a_programme_never_sums_a_rooms_small_group_into_a_figure_that_reveals_it() {
+        let (p, c, n) = (Some("person"), Some("carer"), None);
+        // `describe` marks every suppressed count `<5`; here the threshold is 8.
+        let describe = |breakdown: &Breakdown| describe(breakdown).replace("<5", "<8");
+        let small = crowd(&[(p, n, None, Some(false), 9), (c, n, None, Some(false), 2)]);
+        let large = crowd(&[(p, n, None, Some(false), 9), (c, n, None, Some(false), 10)]);
+        // Each room's own report: the 2 carers are suppressed (and the 9 people withheld with them).
+        assert_eq!(
+            describe(&participation(std::slice::from_ref(&small), 8).by_perspective),
+            "person=w carer=<8 staff=0 not-given=0 total=11"
+        );
+        assert_eq!(
+            describe(&participation(std::slice::from_ref(&large), 8).by_perspective),
+            "person=9 carer=10 staff=0 not-given=0 total=19"
+        );
+        // 12 carers less the other room's 10 would give the 2 away; 18 people less 9, the 9 withheld.
+        let programme = participation(&[small, large], 8);
+        assert_eq!(describe(&programme.by_perspective), "person=w carer=w staff=0 not-given=0 total=30");
+        assert_eq!(describe(&programme.balance), "people=30 professionals=0 not-given=0 total=30");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::count::{Count, primary};
+use super::{Count, participation};
 use crate::dataset::Dataset;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,7 +57,8 @@ pub fn room_summary(dataset: &Dataset, min_count: usize) -> RoomSummary {
         template: dataset.room.template.clone(),
         first_at: times.iter().min().copied().or(created),
         last_at: times.iter().max().copied().or(created),
-        participants: primary(dataset.participants.len(), min_count),
+        // As the room's participation audit shows it, so the programme's rooms table and total agree with it.
+        participants: participation(std::slice::from_ref(dataset), min_count).total,
         n_late: late.len(),
         n_late_shown: late.iter().filter(|shown| **shown).count(),
     }

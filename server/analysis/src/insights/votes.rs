@@ -1,8 +1,9 @@
 //! Votes on options: dots and feedback scores, ranked, with their spread by perspective group.
 //!
 //! A group with fewer than `min_count` voters has its spread suppressed,
-//! since one professional's ballot would otherwise be on show; comments on
-//! the options are kept without the hidden ones.
+//! since one professional's ballot would otherwise be on show; so has one
+//! more group where the vote's totals less the shown groups would give the
+//! hidden one away. Comments on the options are kept without the hidden ones.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use touchpoint_core::room::layout::ActivityKind;
 
-use super::count::{Count, primary};
-use super::{PerspectiveGroup, group_of, mean, rows_with_extras, share};
+use super::{Count, PerspectiveGroup, group_counts, group_of, mean, rows_with_extras, share};
 use crate::dataset::{ActivityInfo, Dataset, Source};
 
 /// One vote: options ranked by dots and by feedback score, with the spread by perspective group.
@@ -114,14 +114,21 @@ fn vote(dataset: &Dataset, activity: &ActivityInfo, min_count: usize) -> VoteIns
     );
     let group = |source: &Source| group_of(dataset, source.perspective.as_deref());
 
-    // A group's spread is shown only when enough of its people took part in this vote.
+    // A group's spread is shown only when enough of its people took part in this vote, and
+    // when the vote's totals less the other groups' would not give a hidden group's away.
+    let n_by_group = |of: &dyn Fn(PerspectiveGroup) -> usize| PerspectiveGroup::ALL.map(of);
+    let voters = group_counts(
+        n_by_group(&|g| n_people(dots.iter().filter(|d| group(&d.source) == g).map(|d| d.voter()))),
+        min_count,
+    );
+    let scorers = group_counts(
+        n_by_group(&|g| n_people(scores.iter().filter(|s| group(&s.source) == g).map(|s| s.voter()))),
+        min_count,
+    );
     let mut groups = Vec::new();
     let mut shown_dots = BTreeSet::new();
     let mut shown_scores = BTreeSet::new();
-    for g in PerspectiveGroup::ALL {
-        let voters = n_people(dots.iter().filter(|d| group(&d.source) == g).map(|d| d.voter()));
-        let scorers = n_people(scores.iter().filter(|s| group(&s.source) == g).map(|s| s.voter()));
-        let (voters, scorers) = (primary(voters, min_count), primary(scorers, min_count));
+    for ((g, voters), scorers) in PerspectiveGroup::ALL.into_iter().zip(voters).zip(scorers) {
         if voters.exact().is_some() {
             shown_dots.insert(g);
         }
@@ -320,9 +327,11 @@ mod tests {
         let vote = votes(&room, 3).into_iter().next().expect("a vote");
         assert_eq!(vote.n_voters, 7, "the paper ballot is one voter, not one per row");
         let voters: Vec<Count> = vote.groups.iter().map(|g| g.voters).collect();
-        assert_eq!(voters, [Count::Exact(3), Count::Exact(3), Count::Suppressed]);
+        // The one voter without a perspective is suppressed; 7 voters less 3 and 3 would give them away,
+        // so the smaller shown group (the first of two equal ones) is withheld too.
+        assert_eq!(voters, [Count::Withheld, Count::Exact(3), Count::Suppressed]);
         let a = vote.by_dots.iter().find(|r| r.option == "a").expect("a");
-        assert_eq!((a.dots, a.voters, a.by_group[1].dots), (7, 4, Some(5)));
+        assert_eq!((a.dots, a.voters, a.by_group[0].dots, a.by_group[1].dots), (7, 4, None, Some(5)));
         // Ballots count among contributions by perspective, but the paper voter is no participant.
         let before = participation(&[scripted_room()], 1);
         let after = participation(&[room], 1);

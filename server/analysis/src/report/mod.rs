@@ -30,7 +30,7 @@ mod words;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportOptions {
     /// Counts of people from 1 to `min_count - 1` are shown as "fewer than `min_count`"
-    /// (see [`crate::insights`] for why the default is 5).
+    /// (see [`crate::insights`] for why the default is 8).
     pub min_count: usize,
     /// When the report was made, as people read it ("3 April 2025, 14:05"); left out if empty.
     pub generated_at: String,

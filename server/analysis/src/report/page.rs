@@ -130,6 +130,14 @@ impl Page {
         }
     }
 
+    /// Why a perspective group's spread is missing: too few of them, or to protect a group that is.
+    pub(super) fn hidden_group(&self, count: Count) -> String {
+        match count {
+            Count::Suppressed => format!("not shown (fewer than {} people)", self.min_count),
+            Count::Exact(_) | Count::Withheld => "not shown (it would give a smaller group away)".to_owned(),
+        }
+    }
+
     /// An activity's heading: in a programme, the room says which event it came from.
     pub(super) fn activity_title(&self, room: &str, title: &str) -> String {
         if self.programme { format!("{room}: {title}") } else { title.to_owned() }

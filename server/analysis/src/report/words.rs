@@ -8,7 +8,7 @@ use touchpoint_core::calendar::civil_date;
 use touchpoint_core::template::Valence;
 
 use super::page::Page;
-use crate::insights::{Breakdown, Comparison, HotSpot};
+use crate::insights::{Breakdown, Comparison, DEFAULT_MIN_COUNT, HotSpot};
 
 /// How small counts were treated, said the same way in the summary and in the participation audit.
 pub(crate) fn suppression_sentence(min_count: usize) -> String {
@@ -17,12 +17,20 @@ pub(crate) fn suppression_sentence(min_count: usize) -> String {
                 must not be shared beyond the team."
             .to_owned();
     }
-    format!(
+    let mut sentence = format!(
         "To protect privacy, any number of people from 1 to {} is shown as \u{201c}fewer than {min_count}\u{201d}, \
          because in groups this small a number that low could point to one person. Where a hidden number could \
-         be worked out from a total and the other numbers, one more number is \u{201c}not shown\u{201d}.",
+         be worked out from a total and the other numbers (in a programme, from each room's own numbers too), one \
+         more number is \u{201c}not shown\u{201d}.",
         min_count - 1
-    )
+    );
+    if min_count >= DEFAULT_MIN_COUNT {
+        sentence.push_str(
+            " NHS Digital's rule for published health statistics suppresses 1 to 7; this threshold is never lower, \
+             and the screens people saw during the event followed the same rule.",
+        );
+    }
+    sentence
 }
 
 /// The balance of people and professionals, exactly where every part can be shown.

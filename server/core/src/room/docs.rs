@@ -18,7 +18,8 @@ use super::contribution::Owner;
 use super::intent::{Actor, Change, Intent, IntentError, IntentRequest, MAX_KEY_CHARS, Profile};
 use super::layout::{ActivityKind, Collection, Stage, board, ledger, split_ballot_key};
 use super::value::{from_any, from_any_or_default, to_any};
-use super::view::{Outcome, OwnContribution, ParticipantView, VoteResults, counts, tally};
+use super::view::{Outcome, OwnContribution, ParticipantView, VoteResults, tally};
+use crate::disclosure::MinCount;
 use crate::template::Template;
 
 /// What applying an intent produced.
@@ -36,13 +37,16 @@ pub struct Applied {
     pub erased: Vec<String>,
 }
 
-/// Facts an intent needs from outside: the time, and a fresh id should it create something.
+/// Facts an intent needs from outside: the time, a fresh id should it create something, and
+/// the server's threshold for counts of people on the board.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     /// Seconds since the Unix epoch.
     pub now: u64,
     /// A fresh, unguessable id for a contribution this intent may create.
     pub new_id: &'a str,
+    /// Counts of people below this are not on the board (`participation`).
+    pub min_count: MinCount,
 }
 
 /// The two documents of a room.
@@ -84,10 +88,6 @@ impl RoomDocs {
                 map.insert(&mut txn, "order", order as i64);
                 map.insert(&mut txn, "state", to_any(&Stage::Pending));
                 map.insert(&mut txn, "revealed", false);
-            }
-            let participation = txn.get_or_insert_map(board::PARTICIPATION);
-            for (key, value) in counts(&[], &template.perspectives) {
-                participation.insert(&mut txn, key, value);
             }
         }
         txn.get_or_insert_array(board::AUDIT);
@@ -142,10 +142,16 @@ impl RoomDocs {
     }
 
     /// Registers a new participant, counted in the room's participation.
-    pub fn register(&self, participant: &str, profile: &Profile, now: u64) -> Result<Applied, IntentError> {
+    pub fn register(
+        &self,
+        participant: &str,
+        profile: &Profile,
+        now: u64,
+        min_count: MinCount,
+    ) -> Result<Applied, IntentError> {
         let mut board = self.board.transact_mut();
         let mut ledger = self.ledger.transact_mut();
-        let context = Context { now, new_id: participant };
+        let context = Context { now, new_id: participant, min_count };
         Change::new(&mut board, &mut ledger, Actor::Facilitator, context).set_profile(participant, profile)?;
         Ok(Applied {
             outcome: Outcome::Done {},

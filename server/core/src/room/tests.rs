@@ -15,6 +15,7 @@ use super::holds::Status;
 use super::intent::{Actor, IntentError, IntentRequest, MAX_FEEDBACK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS, Profile};
 use super::layout::{ActivityKind, board};
 use super::{Context, RoomDocs};
+use crate::disclosure::MinCount;
 use crate::identity::ParticipantId;
 use crate::template::{Template, parse_template};
 
@@ -551,12 +552,16 @@ fn scene(bare: bool) -> RoomDocs {
     docs.initialise("Test room", None, (!bare).then_some(&template));
     if !bare {
         let alice = Profile { perspective: Some("person".to_owned()), ..Profile::default() };
-        docs.register(&participant(Alice).to_string(), &alice, NOW).expect("Alice joins");
-        docs.register(&participant(Bob).to_string(), &Profile::default(), NOW).expect("Bob joins");
+        docs.register(&participant(Alice).to_string(), &alice, NOW, MinCount::default()).expect("Alice joins");
+        docs.register(&participant(Bob).to_string(), &Profile::default(), NOW, MinCount::default()).expect("Bob joins");
         for activity in ["current-map", "path", "pledges", "ideas", "feedback"] {
             let open = format!(r#"{{"key":"open-{activity}","kind":"open_activity","activity":"{activity}"}}"#);
-            docs.apply(Actor::Facilitator, &request(&open, 0), Context { now: NOW, new_id: "scene" })
-                .expect("the scene opens its activities");
+            docs.apply(
+                Actor::Facilitator,
+                &request(&open, 0),
+                Context { now: NOW, new_id: "scene", min_count: MinCount::default() },
+            )
+            .expect("the scene opens its activities");
         }
     }
     docs
@@ -571,7 +576,11 @@ fn check(case: &Case) {
             Given::Intent(who, intent) => {
                 n += 1;
                 let id = format!("id{n}");
-                let applied = docs.apply(actor(*who), &request(intent, n), Context { now: NOW, new_id: &id });
+                let applied = docs.apply(
+                    actor(*who),
+                    &request(intent, n),
+                    Context { now: NOW, new_id: &id, min_count: MinCount::default() },
+                );
                 assert!(applied.is_ok(), "{}: given {intent} was refused: {applied:?}", case.name);
             }
             Given::Write(write) => write(&docs),
@@ -581,7 +590,7 @@ fn check(case: &Case) {
     n += 1;
     let id = format!("id{n}");
     let request = request(&case.intent, n);
-    let context = Context { now: NOW, new_id: &id };
+    let context = Context { now: NOW, new_id: &id, min_count: MinCount::default() };
     let applied = docs.apply(actor(case.who), &request, context);
     match (&case.expected, applied) {
         (Answer(expected), Ok(applied)) => {
@@ -694,8 +703,12 @@ fn after(steps: &[(Who, &str)]) -> RoomDocs {
     let docs = scene(false);
     for (n, (who, intent)) in steps.iter().enumerate() {
         let id = format!("id{}", n + 1);
-        docs.apply(actor(*who), &request(intent, n + 1), Context { now: NOW, new_id: &id })
-            .expect("a step is accepted");
+        docs.apply(
+            actor(*who),
+            &request(intent, n + 1),
+            Context { now: NOW, new_id: &id, min_count: MinCount::default() },
+        )
+        .expect("a step is accepted");
     }
     docs
 }
@@ -845,14 +858,23 @@ fn a_held_note_is_off_the_board_until_approved_and_kept_for_the_record_when_turn
 
     let review = |id: &str, approved: bool, n: usize| {
         let intent = format!(r#"{{"kind":"review","id":"{id}","approved":{approved}}}"#);
-        docs.apply(Actor::Facilitator, &request(&intent, 100 + n), Context { now: NOW, new_id: "x" })
-            .expect("the review is accepted");
+        docs.apply(
+            Actor::Facilitator,
+            &request(&intent, 100 + n),
+            Context { now: NOW, new_id: "x", min_count: MinCount::default() },
+        )
+        .expect("the review is accepted");
     };
     review("id1", true, 1);
     review("id2", false, 2);
     assert!(board_json(&docs).contains("Dr Patel was very kind"), "approval puts it on the board");
     let hide = r#"{"kind":"set_hidden","id":"id1","hidden":true}"#;
-    docs.apply(Actor::Facilitator, &request(hide, 103), Context { now: NOW, new_id: "x" }).expect("hidden");
+    docs.apply(
+        Actor::Facilitator,
+        &request(hide, 103),
+        Context { now: NOW, new_id: "x", min_count: MinCount::default() },
+    )
+    .expect("hidden");
     assert!(board_json(&docs).contains("Dr Patel was very kind"), "hiding an approved note keeps it approved");
     assert!(!board_json(&docs).contains("07700"), "a turned down note never reaches the board");
     let record = super::record::RoomRecord::read(&docs);
@@ -875,7 +897,7 @@ fn the_moderation_list_names_a_perspective_only_when_five_share_it() {
     let docs = after(&[(Alice, ALICE_NAMING)]);
     for n in 0..4 {
         let profile = Profile { perspective: Some("person".to_owned()), ..Profile::default() };
-        docs.register(&format!("p{n}"), &profile, NOW).expect("another person joins");
+        docs.register(&format!("p{n}"), &profile, NOW, MinCount::default()).expect("another person joins");
     }
     let list = docs.moderation_list();
     assert_eq!(list.perspectives, ["person"]);

@@ -13,7 +13,7 @@ use yrs::{Map, Out, ReadTxn};
 use super::intent::Profile;
 use super::layout::{Collection, Stage, ledger};
 use super::value::from_any_or_default;
-use crate::template::{Choice, Group, Perspective};
+use crate::template::Choice;
 
 /// The answer to an intent, the same on a retry with the same key.
 ///
@@ -196,27 +196,6 @@ pub(crate) fn tally<T: ReadTxn>(ledger: &T, activity: &str, options: &[Choice]) 
             (option.id.clone(), result)
         })
         .collect()
-}
-
-/// Participation counts by perspective and group: what the projector shows as the room's balance.
-pub(crate) fn counts(profiles: &[Profile], perspectives: &[Perspective]) -> Vec<(String, i64)> {
-    let group_of = |id: &str| perspectives.iter().find(|p| p.id == id).map(|p| p.group);
-    let count = |f: &dyn Fn(&Profile) -> bool| profiles.iter().filter(|p| f(p)).count() as i64;
-    let mut counts = vec![
-        ("total".to_owned(), profiles.len() as i64),
-        ("people".to_owned(), count(&|p| p.perspective.as_deref().and_then(group_of) == Some(Group::People))),
-        (
-            "professionals".to_owned(),
-            count(&|p| p.perspective.as_deref().and_then(group_of) == Some(Group::Professionals)),
-        ),
-        ("unspecified".to_owned(), count(&|p| p.perspective.is_none())),
-        ("remote".to_owned(), count(&|p| p.remote == Some(true))),
-    ];
-    for perspective in perspectives {
-        let n = count(&|p| p.perspective.as_deref() == Some(perspective.id.as_str()));
-        counts.push((format!("perspective:{}", perspective.id), n));
-    }
-    counts
 }
 
 #[cfg(test)]

@@ -136,9 +136,8 @@ async fn room_report(
         (None, analyst) => analyst?.0,
     };
     let scope = ReportScope::Room(code);
-    let html = crate::exports::report(&app.store, &scope, app.config.report_min_count)
-        .await?
-        .ok_or_else(ApiError::room_not_found)?;
+    let html =
+        crate::exports::report(&app.store, &scope, app.config.min_count).await?.ok_or_else(ApiError::room_not_found)?;
     Ok(report_page(html))
 }
 
@@ -193,7 +192,7 @@ async fn programme_report(
     Path(ProgrammePath { programme }): Path<ProgrammePath>,
 ) -> Result<Response, ApiError> {
     let scope = ReportScope::Programme(programme);
-    let html = crate::exports::report(&app.store, &scope, app.config.report_min_count).await?.ok_or_else(|| {
+    let html = crate::exports::report(&app.store, &scope, app.config.min_count).await?.ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "programme_not_found", "no room belongs to a programme of that name")
     })?;
     Ok(report_page(html))

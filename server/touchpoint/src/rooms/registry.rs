@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use touchpoint_core::disclosure::MinCount;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode};
 use touchpoint_core::room::intent::{Actor, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
@@ -69,6 +70,8 @@ pub(super) struct RoomSettings {
     pub(super) intent_burst: f64,
     /// Contributions per minute a room takes from all its participants together.
     pub(super) contributions_per_min: f64,
+    /// Counts of people below this are not on the board.
+    pub(super) min_count: MinCount,
 }
 
 /// What every room of the process shares with the registry.
@@ -119,6 +122,7 @@ impl RoomRegistry {
             facilitator_intent_factor: f64::from(limits.facilitator_intent_factor),
             intent_burst: f64::from(limits.intent_burst),
             contributions_per_min: f64::from(limits.max_contributions_per_room_per_min),
+            min_count: config.min_count,
         };
         let shared = Shared {
             rooms: DashMap::new(),

@@ -197,7 +197,7 @@ impl RoomWorker {
                 Command::Register { participant, profile, reply } => {
                     let result = self
                         .docs
-                        .register(&participant.to_string(), &profile, unix_now())
+                        .register(&participant.to_string(), &profile, unix_now(), self.shared.settings.min_count)
                         .map_err(IntentFailure::from)
                         .and_then(|applied| to_json(&self.record(applied, &mut out)));
                     replies.push((reply, result));
@@ -300,15 +300,15 @@ impl RoomWorker {
             return Err(IntentFailure::BoardFull);
         }
         let new_id = contribution_id();
-        let applied =
-            self.docs.apply(actor, request, Context { now: unix_now(), new_id: &new_id }).map_err(|error| {
-                if error.is_internal() {
-                    // The message may quote stored values, which can be contribution text: not for logs.
-                    tracing::error!(intent = request.intent.name(), "an intent met a room in an unexpected state");
-                }
-                self.shared.metrics.reject(error.code());
-                IntentFailure::Refused(error)
-            })?;
+        let context = Context { now: unix_now(), new_id: &new_id, min_count: settings.min_count };
+        let applied = self.docs.apply(actor, request, context).map_err(|error| {
+            if error.is_internal() {
+                // The message may quote stored values, which can be contribution text: not for logs.
+                tracing::error!(intent = request.intent.name(), "an intent met a room in an unexpected state");
+            }
+            self.shared.metrics.reject(error.code());
+            IntentFailure::Refused(error)
+        })?;
         to_json(&self.record(applied, out))
     }
 

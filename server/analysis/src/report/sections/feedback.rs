@@ -37,7 +37,7 @@ fn activity(page: &Page, feedback: &FeedbackInsight) -> Markup {
     for group in &groups {
         let cell = match group.n {
             Count::Exact(n) => format!("{} ({})", one_decimal(group.mean), plural(n, "rating", "ratings")),
-            count => format!("not shown ({} people)", page.count(count)),
+            count => page.hidden_group(count),
         };
         spread.rows.push((group.group.label().to_owned(), vec![cell]));
     }

@@ -39,7 +39,7 @@ fn vote_section(page: &Page, vote: &VoteInsight) -> Markup {
     if let Some(budget) = vote.budget.filter(|b| *b > 0) {
         who.push_str(&format!(" Each person had {} to place.", plural(budget as usize, "dot", "dots")));
     }
-    let suppressed = vote.groups.iter().any(|g| g.voters == Count::Suppressed || g.scorers == Count::Suppressed);
+    let suppressed = vote.groups.iter().any(|g| g.voters.exact().is_none() || g.scorers.exact().is_none());
     html! {
         (h3(&name))
         (paragraph(&who))
@@ -54,7 +54,7 @@ fn vote_section(page: &Page, vote: &VoteInsight) -> Markup {
         @if suppressed {
             (quiet(&format!(
                 "The spread of a group with fewer than {} people voting is not shown, so that no one's vote can be \
-                 picked out.",
+                 picked out; nor is one more group's where, with the totals, it would give the small group's away.",
                 page.min_count
             )))
         }
@@ -103,7 +103,7 @@ fn by_dots(page: &Page, name: &str, vote: &VoteInsight) -> Markup {
             .iter()
             .map(|g| match r.by_group.iter().find(|d| d.group == g.group).and_then(|d| d.dots.map(|n| (n, d.share))) {
                 Some((n, share)) => format!("{} ({})", n, percent(share)),
-                None => format!("not shown ({} people)", page.count(g.voters)),
+                None => page.hidden_group(g.voters),
             })
             .collect();
         spread.rows.push((r.label.clone(), cells));
@@ -145,7 +145,7 @@ fn by_score(page: &Page, name: &str, vote: &VoteInsight) -> Markup {
             .map(|g| match r.by_group.iter().find(|s| s.group == g.group).and_then(|s| s.n.map(|n| (n, s.mean))) {
                 Some((0, _)) => "no scores".to_owned(),
                 Some((n, mean)) => format!("{} ({})", one_decimal(mean), plural(n, "score", "scores")),
-                None => format!("not shown ({} people)", page.count(g.scorers)),
+                None => page.hidden_group(g.scorers),
             })
             .collect();
         spread.rows.push((r.label.clone(), cells));

@@ -9,15 +9,16 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use yrs::{Any, Array, Map, Out, ReadTxn, TransactionMut, WriteTxn};
+use yrs::{Array, Map, Out, ReadTxn, TransactionMut, WriteTxn};
 
 use super::{Actor, Intent, IntentError, OnBehalfOf, Profile};
 use crate::room::activity::ActivityView;
 use crate::room::contribution::{Contributed, Header, Owner};
 use crate::room::docs::Context;
 use crate::room::layout::{ASSISTED_OWNER, ActivityKind, Collection, Stage, board, ledger};
+use crate::room::participation::participation;
 use crate::room::value::{from_any, to_any};
-use crate::room::view::{Outcome, counts};
+use crate::room::view::Outcome;
 use crate::template::{Perspective, Segment};
 
 /// Both transactions of one intent, who asks, and what it produced besides its outcome.
@@ -324,11 +325,20 @@ impl Change<'_, '_> {
                 profiles.push(from_any::<Profile>(&any)?);
             }
         }
-        let participation = self.board.get_or_insert_map(board::PARTICIPATION);
-        for (key, value) in counts(&profiles, &perspectives) {
-            let current = participation.get(self.board, &key);
-            if current != Some(Out::Any(Any::from(value))) {
-                participation.insert(self.board, key, value);
+        let counts = participation(&profiles, &perspectives, self.context.min_count);
+        let map = self.board.get_or_insert_map(board::PARTICIPATION);
+        // Keys an older server wrote (exact counts by perspective) go.
+        let stale: Vec<String> = map
+            .keys(self.board)
+            .filter(|key| !counts.iter().any(|(known, _)| known == key))
+            .map(str::to_owned)
+            .collect();
+        for key in stale {
+            map.remove(self.board, &key);
+        }
+        for (key, value) in counts {
+            if map.get(self.board, &key) != Some(Out::Any(value.clone())) {
+                map.insert(self.board, key, value);
             }
         }
         Ok(())
