@@ -23,6 +23,8 @@ pub struct ProcessServer {
     data_dir: tempfile::TempDir,
     /// Every line the process has logged (stderr), across restarts, without colours.
     logs: Arc<Mutex<Vec<String>>>,
+    /// Settings in its environment, kept across restarts.
+    env: Vec<(String, String)>,
 }
 
 impl std::ops::Deref for ProcessServer {
@@ -40,9 +42,19 @@ impl ProcessServer {
 
     /// Starts the binary on a data directory prepared beforehand (a restored backup, say).
     pub async fn start_in(data_dir: tempfile::TempDir) -> anyhow::Result<Self> {
+        Self::start_configured(data_dir, &[]).await
+    }
+
+    /// Starts the binary with these `TOUCHPOINT_*` settings in its environment.
+    pub async fn start_with_env(env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::start_configured(tempfile::tempdir()?, env).await
+    }
+
+    async fn start_configured(data_dir: tempfile::TempDir, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let logs = Arc::default();
-        let (api, child) = spawn(&data_dir, &logs).await?;
-        Ok(ProcessServer { api, child, data_dir, logs })
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let (api, child) = spawn(&data_dir, &logs, &env).await?;
+        Ok(ProcessServer { api, child, data_dir, logs, env })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -69,7 +81,7 @@ impl ProcessServer {
 
     /// Starts the binary again on the same data directory.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
-        let (api, child) = spawn(&self.data_dir, &self.logs).await?;
+        let (api, child) = spawn(&self.data_dir, &self.logs, &self.env).await?;
         self.api = api;
         self.child = child;
         Ok(())
@@ -107,7 +119,11 @@ pub async fn run_binary(args: &[&OsStr]) -> anyhow::Result<std::process::Output>
     Ok(output)
 }
 
-async fn spawn(data_dir: &tempfile::TempDir, logs: &Arc<Mutex<Vec<String>>>) -> anyhow::Result<(Api, Child)> {
+async fn spawn(
+    data_dir: &tempfile::TempDir,
+    logs: &Arc<Mutex<Vec<String>>>,
+    env: &[(String, String)],
+) -> anyhow::Result<(Api, Child)> {
     let binary = binary()?;
     let mut child = Command::new(binary)
         .args(["serve", "--addr", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN, "--data-dir"])
@@ -116,6 +132,7 @@ async fn spawn(data_dir: &tempfile::TempDir, logs: &Arc<Mutex<Vec<String>>>) -> 
         .arg(workspace_root().join("workshops"))
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

@@ -177,6 +177,18 @@ pub struct Limits {
     #[arg(long, env = "TOUCHPOINT_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
 
+    /// Bytes queued for one slow connection before it is closed (1013) to resync. One message
+    /// larger than this (the whole board, to a joiner) is taken only into an empty queue.
+    #[arg(long, env = "TOUCHPOINT_OUTBOUND_QUEUE_BYTES", default_value_t = 8 << 20)]
+    pub outbound_queue_bytes: usize,
+
+    /// Largest board of one room, in bytes of its encoded state (what a joining client
+    /// downloads). A facilitator's update that would take it past this is refused (close 1008,
+    /// `board_full`), as is a contribution once less than 4 KiB is left (409 `board_full`);
+    /// joining, votes and the facilitator's controls go on.
+    #[arg(long, env = "TOUCHPOINT_MAX_BOARD_BYTES", default_value_t = 4 << 20)]
+    pub max_board_bytes: usize,
+
     /// Largest awareness (presence) state of one client, in bytes of JSON.
     #[arg(long, env = "TOUCHPOINT_MAX_AWARENESS_BYTES", default_value_t = 8 << 10)]
     pub max_awareness_bytes: usize,

@@ -20,6 +20,7 @@ mod qr;
 mod rooms;
 mod span;
 mod sync;
+mod upgrade;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

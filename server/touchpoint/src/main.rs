@@ -3,6 +3,11 @@
 use clap::Parser;
 use touchpoint::config::{Cli, Command};
 
+/// jemalloc gives the memory of closed connections and unloaded rooms back to the system, where
+/// glibc's allocator kept most of it in fragmented arenas (the soak in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

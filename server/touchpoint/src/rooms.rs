@@ -18,14 +18,13 @@ pub mod lifecycle;
 mod registry;
 mod worker;
 
-use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use touchpoint_core::identity::ParticipantId;
 use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 
-use self::fanout::Member;
+use self::fanout::{Member, Outbound};
 pub use self::registry::{RoomHandle, RoomRegistry};
 
 /// Identifies one connection for the lifetime of the process.
@@ -44,6 +43,8 @@ pub enum Eviction {
     BreaksLayout,
     /// Its awareness update was malformed or too large.
     InvalidAwareness,
+    /// Its update would take the board past the room's ceiling in bytes.
+    BoardFull,
     /// The room could not store an update and is restarting.
     RoomFailed,
     /// The room was deleted.
@@ -58,6 +59,7 @@ impl Eviction {
             Eviction::MissingDependencies => "missing_dependencies",
             Eviction::BreaksLayout => "breaks_layout",
             Eviction::InvalidAwareness => "invalid_awareness",
+            Eviction::BoardFull => "board_full",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",
         }
@@ -87,6 +89,9 @@ pub enum IntentFailure {
     RoomBusy { retry_after_secs: u64 },
     #[error("the room is unavailable; try again")]
     Unavailable,
+    /// The board is at its ceiling in bytes: nothing more can be added to it.
+    #[error("the room's board is full: nothing more can be added to it")]
+    BoardFull,
     #[error("the room's stored data is damaged")]
     Quarantined,
     /// The participant erased themselves: their token opens nothing any more.
@@ -99,7 +104,7 @@ pub enum IntentFailure {
 pub struct Membership {
     pub room: RoomHandle,
     /// Frames to write to the socket, in order.
-    pub outbound: mpsc::Receiver<Bytes>,
+    pub outbound: Outbound,
     /// Resolves if the room evicts this connection.
     pub eviction: oneshot::Receiver<Eviction>,
 }

@@ -15,12 +15,24 @@
 //! `Limits::liveness_timeout` is closed, which removes its presence. A phone
 //! asleep in a pocket answers nothing; a healthy client's WebSocket answers
 //! pings by itself, so it is never closed for being quiet.
+//!
+//! Memory: a message larger than [`WRITE_BUFFER_BYTES`] (the whole board, to a
+//! joiner) is sent as fragments sliced from the bytes the room shares, since
+//! tungstenite copies what it sends into the connection's write buffer and
+//! keeps that capacity while the connection lives; so a connection holds a
+//! few tens of KiB of buffers however large the board.
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use bytes::Bytes;
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use touchpoint_core::identity::{Role, RoomCode};
 use touchpoint_core::room::sync::{CheckError, Checked, check_client_message};
 use touchpoint_core::update_check::UpdateLimits;
@@ -29,9 +41,12 @@ use crate::app::AppState;
 use crate::rate::TokenBucket;
 use crate::rooms::{ConnId, Eviction, JoinError, Membership};
 
-/// The close codes RFC 6455 names for a peer that breaks the protocol or sends text that is
-/// not UTF-8 (axum's `close_code` has the second as `INVALID`).
-const PROTOCOL_ERROR: u16 = 1002;
+/// An upgraded connection's WebSocket.
+pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Bytes a connection buffers before writing to its socket; a larger message is sent in
+/// fragments of this size, so this bounds the buffer whatever the message.
+pub const WRITE_BUFFER_BYTES: usize = 16 << 10;
 
 /// A client that hears nothing for 30 s reconnects; a data message every 20 s keeps it.
 const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -78,30 +93,34 @@ impl Ending {
     fn close_frame(self) -> Option<CloseFrame> {
         let (code, reason) = match self {
             Ending::ClientClosed | Ending::SocketError => return None,
-            Ending::ShuttingDown => (close_code::AWAY, "server is shutting down"),
-            Ending::RoomFull => (close_code::AGAIN, "room is full"),
-            Ending::RoomUnavailable => (close_code::ERROR, "room is unavailable"),
-            Ending::RoomQuarantined => (close_code::ERROR, "room_quarantined: its stored data is damaged"),
-            Ending::Evicted(Eviction::TooSlow) => (close_code::AGAIN, "too slow to keep up; reconnect to resync"),
+            Ending::ShuttingDown => (CloseCode::Away, "server is shutting down"),
+            Ending::RoomFull => (CloseCode::Again, "room is full"),
+            Ending::RoomUnavailable => (CloseCode::Error, "room is unavailable"),
+            Ending::RoomQuarantined => (CloseCode::Error, "room_quarantined: its stored data is damaged"),
+            Ending::Evicted(Eviction::TooSlow) => (CloseCode::Again, "too slow to keep up; reconnect to resync"),
             Ending::Evicted(Eviction::InvalidUpdate) | Ending::InvalidUpdate => {
-                (close_code::INVALID, "invalid document update")
+                (CloseCode::Invalid, "invalid document update")
             }
-            Ending::Evicted(Eviction::InvalidAwareness) => (close_code::INVALID, "invalid awareness update"),
+            Ending::Evicted(Eviction::InvalidAwareness) => (CloseCode::Invalid, "invalid awareness update"),
+            Ending::Evicted(Eviction::BoardFull) => {
+                (CloseCode::Policy, "board_full: the board has reached the room's size limit")
+            }
             Ending::Evicted(Eviction::MissingDependencies) => {
-                (close_code::POLICY, "update depends on changes the room does not have; reconnect to resync")
+                (CloseCode::Policy, "update depends on changes the room does not have; reconnect to resync")
             }
             Ending::Evicted(Eviction::BreaksLayout) => {
-                (close_code::POLICY, "breaks_layout: the update gives a value of the room document another shape")
+                (CloseCode::Policy, "breaks_layout: the update gives a value of the room document another shape")
             }
-            Ending::Evicted(Eviction::RoomFailed) => (close_code::ERROR, "room failed; reconnect to resync"),
-            Ending::Evicted(Eviction::RoomDeleted) => (close_code::NORMAL, "the room was deleted"),
-            Ending::TextFrame => (close_code::UNSUPPORTED, "binary frames only"),
-            Ending::Malformed => (close_code::INVALID, "malformed y-protocols message"),
-            Ending::RateLimited => (close_code::POLICY, "rate limit exceeded"),
-            Ending::TooBig => (close_code::SIZE, "message too big"),
-            Ending::ProtocolViolation(reason) => (PROTOCOL_ERROR, reason),
-            Ending::InvalidUtf8 => (close_code::INVALID, "invalid UTF-8 in a text frame"),
-            Ending::Unresponsive => (close_code::AWAY, "no answer to pings"),
+            Ending::Evicted(Eviction::RoomFailed) => (CloseCode::Error, "room failed; reconnect to resync"),
+            Ending::Evicted(Eviction::RoomDeleted) => (CloseCode::Normal, "the room was deleted"),
+            Ending::TextFrame => (CloseCode::Unsupported, "binary frames only"),
+            Ending::Malformed => (CloseCode::Invalid, "malformed y-protocols message"),
+            Ending::RateLimited => (CloseCode::Policy, "rate limit exceeded"),
+            Ending::TooBig => (CloseCode::Size, "message too big"),
+            // RFC 6455's codes for a peer that breaks the protocol, and for text that is not UTF-8.
+            Ending::ProtocolViolation(reason) => (CloseCode::Protocol, reason),
+            Ending::InvalidUtf8 => (CloseCode::Invalid, "invalid UTF-8 in a text frame"),
+            Ending::Unresponsive => (CloseCode::Away, "no answer to pings"),
         };
         Some(CloseFrame { code, reason: reason.into() })
     }
@@ -128,14 +147,14 @@ impl Ending {
 }
 
 /// Tells a socket whose room is quarantined why it cannot join, in a close frame a browser can read.
-pub async fn refuse_quarantined(mut socket: WebSocket) {
+pub async fn refuse_quarantined(mut socket: Socket) {
     if let Some(frame) = Ending::RoomQuarantined.close_frame() {
         let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
     }
 }
 
 /// Serves one upgraded socket until it closes, the room evicts it, or the server shuts down.
-pub async fn serve(mut socket: WebSocket, session: Session, app: AppState) {
+pub async fn serve(mut socket: Socket, session: Session, app: AppState) {
     let gauge = app.metrics.connections(session.role.name());
     gauge.inc();
     let ending = match app.registry.join(&session.code, session.conn, session.role).await {
@@ -183,7 +202,7 @@ impl<'a> Connection<'a> {
         }
     }
 
-    async fn run(&mut self, socket: &mut WebSocket, mut membership: Membership) -> Ending {
+    async fn run(&mut self, socket: &mut Socket, mut membership: Membership) -> Ending {
         // Made once, not once per message: each would register with the token and the timer
         // wheel anew, a lock on the path every delivery takes.
         let shutdown = self.app.shutdown.clone();
@@ -211,7 +230,7 @@ impl<'a> Connection<'a> {
                         return ending;
                     }
                 }
-                received = socket.recv() => {
+                received = socket.next() => {
                     let message = match received {
                         None | Some(Ok(Message::Close(_))) => return Ending::ClientClosed,
                         Some(Ok(message)) => message,
@@ -252,25 +271,22 @@ impl<'a> Connection<'a> {
     /// A peer that will not take the bytes (it stopped reading) is too slow: it is closed with
     /// 1013 when the write times out, or as soon as the room evicts it for a full queue, rather
     /// than waiting out the timeout.
-    async fn write(
-        &mut self,
-        socket: &mut WebSocket,
-        first: Message,
-        membership: &mut Membership,
-    ) -> Result<(), Ending> {
+    async fn write(&mut self, socket: &mut Socket, first: Message, membership: &mut Membership) -> Result<(), Ending> {
         let Membership { outbound: queue, eviction, .. } = membership;
         // A ping is no data message: only data keeps a y-websocket client from reconnecting.
         let is_data = matches!(first, Message::Binary(_));
         let write = async {
-            let mut n_bytes = if let Message::Binary(frame) = &first { frame.len() } else { 0 };
-            socket.feed(first).await?;
+            let mut n_bytes = 0;
+            match first {
+                Message::Binary(frame) => n_bytes += feed_binary(socket, frame).await?,
+                other => socket.feed(other).await?,
+            }
             for _ in 1..WRITE_BATCH {
-                let Ok(frame) = queue.try_recv() else { break };
-                n_bytes += frame.len();
-                socket.feed(Message::Binary(frame)).await?;
+                let Some(frame) = queue.try_recv() else { break };
+                n_bytes += feed_binary(socket, frame).await?;
             }
             socket.flush().await?;
-            Ok::<usize, axum::Error>(n_bytes)
+            Ok::<usize, WsError>(n_bytes)
         };
         let written = tokio::select! {
             written = tokio::time::timeout(WRITE_TIMEOUT, write) => written,
@@ -297,6 +313,8 @@ impl<'a> Connection<'a> {
             // Pings are answered by the library; they still count against the rate.
             Message::Ping(_) | Message::Pong(_) => Bytes::new(),
             Message::Close(_) => return Err(Ending::ClientClosed),
+            // Reading yields whole messages only.
+            Message::Frame(_) => return Ok(()),
         };
         self.app.metrics.bytes_received.inc_by(frame.len() as u64);
         if !self.messages.try_take(1.0, now) || !self.bytes.try_take(frame.len() as f64, now) {
@@ -334,12 +352,11 @@ impl<'a> Connection<'a> {
 
 impl Connection<'_> {
     /// What a failed read means; a protocol violation is counted by the close code it gets.
-    fn read_error(&self, error: axum::Error) -> Ending {
-        use tokio_tungstenite::tungstenite::Error as WsError;
-        let ending = match error.into_inner().downcast_ref::<WsError>() {
-            Some(WsError::Capacity(_)) => Ending::TooBig,
-            Some(WsError::Utf8(_)) => Ending::InvalidUtf8,
-            Some(WsError::Protocol(violation)) => match violation_reason(violation) {
+    fn read_error(&self, error: WsError) -> Ending {
+        let ending = match &error {
+            WsError::Capacity(_) => Ending::TooBig,
+            WsError::Utf8(_) => Ending::InvalidUtf8,
+            WsError::Protocol(violation) => match violation_reason(violation) {
                 Some(reason) => Ending::ProtocolViolation(reason),
                 None => Ending::SocketError,
             },
@@ -358,6 +375,24 @@ impl Connection<'_> {
         }
         ending
     }
+}
+
+/// Queues one binary message for the socket: as it is if it fits the write buffer, else as
+/// fragments that share its bytes, so the buffer never holds more than one fragment's copy.
+async fn feed_binary(socket: &mut Socket, message: Bytes) -> Result<usize, WsError> {
+    let n_bytes = message.len();
+    if n_bytes <= WRITE_BUFFER_BYTES {
+        socket.feed(Message::Binary(message)).await?;
+        return Ok(n_bytes);
+    }
+    let mut start = 0;
+    while start < n_bytes {
+        let end = (start + WRITE_BUFFER_BYTES).min(n_bytes);
+        let opcode = OpCode::Data(if start == 0 { Data::Binary } else { Data::Continue });
+        socket.feed(Message::Frame(Frame::message(message.slice(start..end), opcode, end == n_bytes))).await?;
+        start = end;
+    }
+    Ok(n_bytes)
 }
 
 /// The reason sent with 1002 for a frame that breaks RFC 6455; `None` for what is no fault of

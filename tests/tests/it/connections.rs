@@ -222,6 +222,8 @@ async fn a_reader_that_stops_reading_is_closed_with_1013() -> anyhow::Result<()>
     let server = TestServer::start_with(|config| {
         config.limits.outbound_queue = 4;
         config.limits.max_bytes_per_sec = 1 << 30;
+        // Megabytes go by: more than a board may hold by default.
+        config.limits.max_board_bytes = 64 << 20;
     })
     .await?;
     let room = server.create_room("Room").await?;

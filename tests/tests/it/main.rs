@@ -12,6 +12,7 @@
 //! - `counts`: small counts of people hidden on the live board, in reports and programme reports.
 //! - `connections`: slow, silent, too many, protocol-breaking and slow-reading connections end cleanly.
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
+//! - `memory`: a board at its size ceiling, and hundreds joining it at once in bounded memory.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
 //! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
@@ -26,6 +27,7 @@ mod durability;
 mod hostile;
 mod intents;
 mod interop;
+mod memory;
 mod moderation;
 mod shutdown;
 mod storage;

@@ -162,6 +162,8 @@ async fn a_client_that_cannot_keep_up_is_closed_to_resync() -> anyhow::Result<()
     let server = TestServer::start_with(|config| {
         config.limits.outbound_queue = 8;
         config.limits.max_bytes_per_sec = 1 << 30;
+        // Megabytes go by: more than a board may hold by default.
+        config.limits.max_board_bytes = 64 << 20;
     })
     .await?;
     let room = server.create_room("Room").await?;

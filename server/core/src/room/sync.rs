@@ -11,7 +11,14 @@
 //! The server starts the handshake: a connection that joins gets the board's
 //! state vector (SyncStep1) and everyone's presence before it asks for
 //! anything. Most clients arrive with nothing and ask for the whole board,
-//! so its SyncStep2 is encoded once and kept until the board next changes.
+//! so its SyncStep2 is encoded once and kept until the board next changes:
+//! every joiner is handed the same bytes, never a copy of its own.
+//!
+//! The board has a ceiling in bytes of its encoded state. Measuring it means
+//! encoding the whole board, so it is measured when the full state is encoded
+//! anyway and estimated in between (the last measure plus every update since,
+//! which can only overstate it); only an estimate near the ceiling is checked
+//! by measuring again.
 //!
 //! What can be checked from a frame alone, [`check_client_message`], runs in
 //! each connection's own task before the room sees the message, so a busy
@@ -112,6 +119,9 @@ pub enum SyncError {
     BreaksLayout(String),
     #[error("awareness update refused: {0}")]
     Awareness(#[from] AwarenessError),
+    /// Applied, it would take the board past its ceiling in bytes.
+    #[error("the board has reached its size limit")]
+    BoardFull,
 }
 
 /// Decodes one client frame and checks what can be checked without the board: one well-formed
@@ -172,16 +182,39 @@ pub struct RoomSync<C> {
     full_state: Option<Bytes>,
     /// Refuses a facilitator's update that would break the board's layout.
     layout: LayoutGuard,
+    /// The ceiling on the board's encoded state, in bytes.
+    max_board_bytes: usize,
+    /// The board's encoded size when it was last encoded whole, if it has been.
+    measured_bytes: Option<usize>,
+    /// Bytes of the updates applied since that measure: the board grew by at most this much.
+    added_bytes: usize,
 }
 
 impl<C: Copy + Eq + Hash> RoomSync<C> {
     /// A room whose presence states may each be up to `max_awareness_bytes` of JSON.
+    /// Its board has no ceiling until [`RoomSync::with_max_board_bytes`] gives one.
     pub fn new(max_awareness_bytes: usize) -> Self {
         RoomSync {
             awareness: RoomAwareness::new(max_awareness_bytes),
             full_state: None,
             layout: LayoutGuard::default(),
+            max_board_bytes: usize::MAX,
+            measured_bytes: None,
+            added_bytes: 0,
         }
+    }
+
+    /// The same sync, refusing any change that would take the board's encoded state past
+    /// `max_board_bytes`.
+    #[must_use]
+    pub fn with_max_board_bytes(self, max_board_bytes: usize) -> Self {
+        RoomSync { max_board_bytes, ..self }
+    }
+
+    /// The board's size in bytes of its encoded state, as last estimated (never understated
+    /// once measured), and its ceiling.
+    pub fn board_bytes(&self) -> (Option<usize>, usize) {
+        (self.measured_bytes.map(|measured| measured + self.added_bytes), self.max_board_bytes)
     }
 
     /// Starts the handshake with a connection that joined: the board's state vector, so the
@@ -206,10 +239,7 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
     ) -> Result<Option<BoardChange<C>>, SyncError> {
         match inbound {
             Inbound::SyncStep1(state_vector) if state_vector == StateVector::default() => {
-                let frame = self.full_state.get_or_insert_with(|| {
-                    encode_sync_step2(&board.transact().encode_state_as_update_v1(&state_vector)).into()
-                });
-                out.push((Target::One(conn), frame.clone()));
+                out.push((Target::One(conn), self.full_state(board)));
             }
             Inbound::SyncStep1(state_vector) => {
                 let update = board.transact().encode_state_as_update_v1(&state_vector);
@@ -219,11 +249,15 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
                 if !needs.met_by(&board.transact().state_vector()) {
                     return Err(SyncError::MissingDependencies);
                 }
+                if !self.board_has_room_for(board, raw.len()) {
+                    return Err(SyncError::BoardFull);
+                }
                 if let Some(place) = self.layout.check(board, &raw) {
                     return Err(SyncError::BreaksLayout(place));
                 }
                 // Even a failed update may have changed part of the board.
                 self.full_state = None;
+                self.added_bytes += raw.len();
                 board.transact_mut().apply_update(update)?;
                 return Ok(Some(BoardChange { from: Some(conn), update: raw, frame: relay }));
             }
@@ -244,6 +278,7 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
     pub fn changed(&mut self, update: Vec<u8>) -> BoardChange<C> {
         self.full_state = None;
         self.layout.follow(&update);
+        self.added_bytes += update.len();
         let update = Bytes::from(update);
         BoardChange { from: None, frame: encode_update(&update).into(), update }
     }
@@ -253,6 +288,36 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
         if let Some(removal) = self.awareness.remove_owner(conn) {
             out.push((Target::All, encode_awareness(&removal).into()));
         }
+    }
+
+    /// The whole board as one SyncStep2 frame, encoded only if the board changed since it last
+    /// was; encoding it measures the board.
+    fn full_state(&mut self, board: &Doc) -> Bytes {
+        if let Some(frame) = &self.full_state {
+            return frame.clone();
+        }
+        let state = board.transact().encode_state_as_update_v1(&StateVector::default());
+        self.measured_bytes = Some(state.len());
+        self.added_bytes = 0;
+        let frame = Bytes::from(encode_sync_step2(&state));
+        self.full_state = Some(frame.clone());
+        frame
+    }
+
+    /// Whether `n_bytes` more fit on the board under its ceiling: by the estimate when it is well
+    /// below, else by measuring the board again. The room asks before an intent adds to the
+    /// board, since a change once applied cannot be taken back.
+    pub fn board_has_room_for(&mut self, board: &Doc, n_bytes: usize) -> bool {
+        let max = self.max_board_bytes;
+        let fits = |measured: usize, added: usize| measured.saturating_add(added).saturating_add(n_bytes) <= max;
+        if max == usize::MAX || self.measured_bytes.is_some_and(|measured| fits(measured, self.added_bytes)) {
+            return true;
+        }
+        if self.measured_bytes.is_none() || self.added_bytes > 0 {
+            self.full_state = None;
+            self.full_state(board);
+        }
+        self.measured_bytes.is_some_and(|measured| fits(measured, 0))
     }
 }
 
@@ -453,6 +518,34 @@ mod tests {
         let result = sync.receive(&board, 1, forward(frame, &Role::Facilitator), &mut Vec::new());
         assert!(matches!(result, Err(SyncError::Update(_))), "{result:?}");
         assert_eq!(words(&board), ["a"]);
+    }
+
+    #[test]
+    fn an_update_that_would_take_the_board_past_its_ceiling_is_refused_and_changes_nothing() {
+        let board = Doc::new();
+        let mut sync: RoomSync<u32> = RoomSync::new(1024).with_max_board_bytes(300);
+        let text = "x".repeat(40);
+        let mut n_accepted = 0;
+        let refused = loop {
+            match sync.receive(&board, 1, typed(100 + n_accepted, &text), &mut Vec::new()) {
+                Ok(_) => n_accepted += 1,
+                Err(error) => break error,
+            }
+            assert!(n_accepted < 100, "the ceiling never refused an update");
+        };
+        assert!(matches!(refused, SyncError::BoardFull), "{refused:?}");
+        assert_eq!(words(&board).len() as u64, n_accepted, "the refused update left no trace");
+        let size = board.transact().encode_state_as_update_v1(&StateVector::default()).len();
+        assert!(size <= 300 && size + text.len() > 300, "{size} bytes: full, and within the ceiling");
+        assert!(!sync.board_has_room_for(&board, text.len()) && sync.board_has_room_for(&board, 300 - size));
+        assert_eq!(sync.board_bytes(), (Some(size), 300), "measured when it came near the ceiling");
+
+        // Without a ceiling nothing is ever measured or refused.
+        let mut unbounded: RoomSync<u32> = RoomSync::new(1024);
+        sync.receive(&board, 1, step1(&StateVector::default()), &mut Vec::new()).expect("answered");
+        unbounded.receive(&board, 1, typed(7, &text), &mut Vec::new()).expect("applies");
+        assert!(unbounded.board_has_room_for(&board, usize::MAX));
+        assert_eq!(unbounded.board_bytes(), (None, usize::MAX));
     }
 
     #[test]

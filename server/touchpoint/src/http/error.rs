@@ -196,6 +196,7 @@ impl From<IntentFailure> for ApiError {
             }
             IntentFailure::Quarantined => ApiError::room_quarantined(),
             IntentFailure::Erased => AuthError::Erased.into(),
+            IntentFailure::BoardFull => ApiError::new(StatusCode::CONFLICT, "board_full", failure.to_string()),
             IntentFailure::Refused(error) => error.into(),
         }
     }

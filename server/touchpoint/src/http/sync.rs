@@ -6,15 +6,17 @@
 use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tracing::Instrument;
 
 use super::auth::{AuthError, parse_room_code, refuse_erased, role_in_room};
 use super::error::ApiError;
+use super::upgrade::Upgrade;
 use crate::app::AppState;
 use crate::store::StoreError;
 use crate::ws::{self, Session};
@@ -34,7 +36,7 @@ async fn sync(
     Path(code): Path<String>,
     Query(query): Query<SyncQuery>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Upgrade,
 ) -> Result<Response, ApiError> {
     let code = parse_room_code(&code)?;
     check_origin(&app, &headers)?;
@@ -42,21 +44,23 @@ async fn sync(
     let role = match role_in_room(&app, &code, &token).await {
         // A browser's WebSocket cannot read an HTTP status; a close frame it can (the credential
         // was valid, so this tells nothing to someone guessing codes).
-        Err(AuthError::Store(StoreError::Quarantined(_))) => return Ok(upgrade.on_upgrade(ws::refuse_quarantined)),
+        Err(AuthError::Store(StoreError::Quarantined(_))) => {
+            return Ok(upgrade.on_upgrade(WebSocketConfig::default(), ws::refuse_quarantined));
+        }
         role => role?,
     };
     refuse_erased(&app, &code, &role).await?;
     let session = Session { code, role, conn: app.next_conn.fetch_add(1, Ordering::Relaxed) };
     let limits = &app.config.limits;
-    let upgrade = upgrade
-        .max_message_size(limits.max_message_bytes)
-        .max_frame_size(limits.max_message_bytes)
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes))
         // Small buffers keep an idle connection cheap; they grow only while busy.
         .read_buffer_size(4 << 10)
-        .write_buffer_size(16 << 10);
+        .write_buffer_size(ws::WRITE_BUFFER_BYTES);
     let tracker = app.tracker.clone();
     let span = tracing::info_span!("connection", room = %session.code, conn = session.conn, role = role.name());
-    Ok(upgrade.on_upgrade(move |socket| tracker.track_future(ws::serve(socket, session, app).instrument(span))))
+    Ok(upgrade.on_upgrade(config, move |socket| tracker.track_future(ws::serve(socket, session, app).instrument(span))))
 }
 
 /// Browsers send `Origin` with every WebSocket; refuse pages from elsewhere that are not allowed.

@@ -2,12 +2,16 @@
 //! own, the board's changes of a batch merged into one frame.
 //!
 //! A room never waits for a member. A frame is encoded once and the same
-//! bytes are queued for every target; a member whose queue is full is evicted
-//! (it reconnects and resyncs) rather than slowing the room or growing its
-//! memory, and a member that leaves takes its presence with it, which is
-//! delivered in turn.
+//! bytes are queued for every target; a member whose queue is full, in
+//! frames or in bytes, is evicted (it reconnects and resyncs) rather than
+//! slowing the room or growing its memory, and a member that leaves takes its
+//! presence with it, which is delivered in turn. The bytes count because one
+//! frame can be the whole board: a joiner that cannot take it is closed, not
+//! buffered for.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -23,8 +27,65 @@ use crate::metrics::Metrics;
 pub(super) struct Member {
     pub(super) conn: ConnId,
     pub(super) role: Role,
-    pub(super) outbound: mpsc::Sender<Bytes>,
+    pub(super) outbound: QueueSender,
     pub(super) eviction: oneshot::Sender<Eviction>,
+}
+
+/// The room's end of a member's queue: bounded in frames by the channel, in bytes by the count
+/// the two ends share.
+#[derive(Debug)]
+pub(super) struct QueueSender {
+    frames: mpsc::Sender<Bytes>,
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+/// The connection's end of its queue: frames to write to the socket, in order.
+#[derive(Debug)]
+pub struct Outbound {
+    frames: mpsc::Receiver<Bytes>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// A member's queue of at most `max_frames` frames and `max_bytes` bytes (a frame larger than
+/// that is taken only into an empty queue, so a board at its ceiling still reaches a joiner).
+pub(super) fn queue(max_frames: usize, max_bytes: usize) -> (QueueSender, Outbound) {
+    let (frames_tx, frames) = mpsc::channel(max_frames);
+    let queued = Arc::new(AtomicUsize::new(0));
+    (QueueSender { frames: frames_tx, queued: queued.clone(), max_bytes }, Outbound { frames, queued })
+}
+
+impl QueueSender {
+    fn try_send(&self, frame: Bytes) -> Result<(), mpsc::error::TrySendError<Bytes>> {
+        // Counted before it is sent, so the connection never takes off more than was put on.
+        let n_bytes = frame.len();
+        let queued = self.queued.fetch_add(n_bytes, Ordering::AcqRel);
+        let result = if queued > 0 && queued.saturating_add(n_bytes) > self.max_bytes {
+            Err(mpsc::error::TrySendError::Full(frame))
+        } else {
+            self.frames.try_send(frame)
+        };
+        if result.is_err() {
+            self.queued.fetch_sub(n_bytes, Ordering::AcqRel);
+        }
+        result
+    }
+}
+
+impl Outbound {
+    /// The next frame; `None` once the room has dropped its end.
+    pub async fn recv(&mut self) -> Option<Bytes> {
+        let frame = self.frames.recv().await?;
+        self.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        Some(frame)
+    }
+
+    /// The next frame if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Bytes> {
+        let frame = self.frames.try_recv().ok()?;
+        self.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        Some(frame)
+    }
 }
 
 /// The connections of one room.
@@ -283,9 +344,10 @@ mod tests {
         entries.iter(&txn).map(|value| value.to_string(&txn)).collect()
     }
 
-    /// A member whose queue holds `capacity` frames, with the ends the connection would hold.
-    fn member(conn: ConnId, capacity: usize) -> (Member, mpsc::Receiver<Bytes>, oneshot::Receiver<Eviction>) {
-        let (outbound, frames) = mpsc::channel(capacity);
+    /// A member whose queue holds `capacity` frames and `max_bytes` bytes, with the ends the
+    /// connection would hold.
+    fn member(conn: ConnId, capacity: usize, max_bytes: usize) -> (Member, Outbound, oneshot::Receiver<Eviction>) {
+        let (outbound, frames) = queue(capacity, max_bytes);
         let (eviction, evicted) = oneshot::channel();
         (Member { conn, role: Role::Viewer, outbound, eviction }, frames, evicted)
     }
@@ -295,8 +357,8 @@ mod tests {
         let (metrics, board) = (Metrics::default(), Doc::new());
         let mut sync = RoomSync::new(1024);
         let mut members = Members::default();
-        let (slow, mut slow_frames, mut slow_evicted) = member(1, 1);
-        let (quick, mut quick_frames, _quick_evicted) = member(2, 8);
+        let (slow, mut slow_frames, mut slow_evicted) = member(1, 1, 1024);
+        let (quick, mut quick_frames, _quick_evicted) = member(2, 8, 1024);
         members.insert(slow);
         members.insert(quick);
         let presence = encode_awareness_update([AwarenessEntry { client_id: 10, clock: 1, state: "{}" }]);
@@ -307,12 +369,37 @@ mod tests {
 
         assert_eq!(slow_evicted.try_recv(), Ok(Eviction::TooSlow));
         assert!(!members.contains(1) && members.contains(2) && members.len() == 1);
-        assert_eq!(slow_frames.try_recv().ok(), Some(Bytes::from_static(b"one")));
-        let received: Vec<Bytes> = std::iter::from_fn(|| quick_frames.try_recv().ok()).collect();
+        assert_eq!(slow_frames.try_recv(), Some(Bytes::from_static(b"one")));
+        let received: Vec<Bytes> = std::iter::from_fn(|| quick_frames.try_recv()).collect();
         let [one, two, removal] = received.as_slice() else { panic!("three frames: {received:?}") };
         assert_eq!((one.as_ref(), two.as_ref()), (&b"one"[..], &b"two"[..]));
         let Ok(ClientMessage::Awareness(removal)) = decode_client_frame(removal) else { panic!("a presence frame") };
         let entries = decode_awareness_update(removal).expect("decodes");
         assert!(matches!(entries.as_slice(), [entry] if entry.client_id == 10 && entry.is_removal()));
+    }
+
+    #[test]
+    fn a_member_whose_queue_holds_too_many_bytes_is_evicted_though_one_large_frame_fits_an_empty_queue() {
+        let (metrics, mut sync) = (Metrics::default(), RoomSync::new(1024));
+        let mut members = Members::default();
+        let (joiner, mut joiner_frames, mut joiner_evicted) = member(1, 64, 10);
+        let (reader, mut reader_frames, mut reader_evicted) = member(2, 64, 10);
+        members.insert(joiner);
+        members.insert(reader);
+        let board = Bytes::from_static(b"the whole board, larger than the queue");
+
+        members.deliver(vec![(Target::One(1), board.clone())], &mut sync, &metrics);
+        assert!(members.contains(1), "a frame larger than the bound still fits an empty queue");
+        members.deliver(vec![(Target::All, Bytes::from_static(b"12345"))], &mut sync, &metrics);
+        assert_eq!(joiner_evicted.try_recv(), Ok(Eviction::TooSlow), "not buffered for");
+        assert!(!members.contains(1) && members.contains(2));
+
+        members.deliver(vec![(Target::All, Bytes::from_static(b"6789"))], &mut sync, &metrics);
+        assert_eq!(joiner_frames.try_recv().map(|frame| frame.as_ptr()), Some(board.as_ptr()), "shared, not copied");
+        assert_eq!(reader_frames.try_recv(), Some(Bytes::from_static(b"12345")));
+        assert_eq!(reader_frames.try_recv(), Some(Bytes::from_static(b"6789")));
+        assert!(reader_evicted.try_recv().is_err(), "taking frames off makes room again");
+        members.deliver(vec![(Target::All, Bytes::from_static(b"0123456789"))], &mut sync, &metrics);
+        assert!(members.contains(2));
     }
 }

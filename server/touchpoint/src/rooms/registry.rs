@@ -22,7 +22,7 @@ use touchpoint_core::room::intent::{Actor, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 use tracing::Instrument;
 
-use super::fanout::Member;
+use super::fanout::{self, Member};
 use super::worker::RoomWorker;
 use super::{Command, ConnId, IntentFailure, JoinError, Membership, Query, Reply};
 use crate::config::ServeConfig;
@@ -59,6 +59,10 @@ pub(super) struct RoomSettings {
     /// Commands queued to one room before senders wait; bounds a room's memory.
     pub(super) room_queue: usize,
     pub(super) outbound_queue: usize,
+    /// Bytes queued for one connection before it is evicted.
+    pub(super) outbound_queue_bytes: usize,
+    /// The ceiling on a board's encoded state.
+    pub(super) max_board_bytes: usize,
     pub(super) max_awareness_bytes: usize,
     pub(super) max_connections: usize,
     pub(super) intents_per_sec: f64,
@@ -110,6 +114,8 @@ impl RoomRegistry {
             idle: config.room_idle(),
             room_queue: limits.room_queue,
             outbound_queue: limits.outbound_queue,
+            outbound_queue_bytes: limits.outbound_queue_bytes,
+            max_board_bytes: limits.max_board_bytes,
             max_awareness_bytes: limits.max_awareness_bytes,
             max_connections: limits.max_connections_per_room,
             intents_per_sec: f64::from(limits.max_intents_per_sec),
@@ -140,7 +146,8 @@ impl RoomRegistry {
     pub async fn join(&self, code: &RoomCode, conn: ConnId, role: Role) -> Result<Membership, JoinError> {
         for _ in 0..JOIN_ATTEMPTS {
             let room = self.get_or_spawn(code).ok_or(JoinError::Unavailable)?;
-            let (outbound_tx, outbound) = mpsc::channel(self.shared.settings.outbound_queue);
+            let settings = &self.shared.settings;
+            let (outbound_tx, outbound) = fanout::queue(settings.outbound_queue, settings.outbound_queue_bytes);
             let (eviction_tx, eviction) = oneshot::channel();
             let (reply, answer) = oneshot::channel();
             let member = Member { conn, role, outbound: outbound_tx, eviction: eviction_tx };

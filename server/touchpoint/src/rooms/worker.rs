@@ -34,6 +34,9 @@ use crate::store::{DocKind, Record, StoreError};
 const COMPACT_EVERY: usize = 1000;
 /// Commands taken from the queue at once: one batch, one commit.
 const MAX_BATCH: usize = 256;
+/// Room a new contribution needs left on the board: more than one adds (its texts are bounded by
+/// core's `MAX_*` limits), since an applied change cannot be taken back.
+const CONTRIBUTION_BOARD_BYTES: usize = 4 << 10;
 
 /// What one batch of commands produces; nothing of it leaves the room before `records` are durable.
 #[derive(Default)]
@@ -76,7 +79,8 @@ pub(super) struct RoomWorker {
 
 impl RoomWorker {
     pub(super) fn new(code: RoomCode, generation: u64, shared: Arc<Shared>) -> Self {
-        let sync = RoomSync::new(shared.settings.max_awareness_bytes);
+        let sync =
+            RoomSync::new(shared.settings.max_awareness_bytes).with_max_board_bytes(shared.settings.max_board_bytes);
         let per_min = shared.settings.contributions_per_min;
         let contributions = TokenBucket::new(per_min / 60.0, per_min, std::time::Instant::now());
         RoomWorker {
@@ -255,6 +259,7 @@ impl RoomWorker {
             SyncError::MissingDependencies => Eviction::MissingDependencies,
             SyncError::BreaksLayout(_) => Eviction::BreaksLayout,
             SyncError::Awareness(_) => Eviction::InvalidAwareness,
+            SyncError::BoardFull => Eviction::BoardFull,
         };
         self.shared.metrics.reject(eviction.name());
         self.remove(conn, Some(eviction), output);
@@ -289,6 +294,12 @@ impl RoomWorker {
             self.shared.metrics.reject("room_busy");
             let retry_after_secs = (60.0 / settings.contributions_per_min).ceil() as u64;
             return Err(IntentFailure::RoomBusy { retry_after_secs });
+        }
+        if adds_contribution(&request.intent)
+            && !self.sync.board_has_room_for(&self.docs.board, CONTRIBUTION_BOARD_BYTES)
+        {
+            self.shared.metrics.reject("board_full");
+            return Err(IntentFailure::BoardFull);
         }
         let new_id = contribution_id();
         let context = Context { now: unix_now(), new_id: &new_id, min_count: settings.min_count };
