@@ -49,7 +49,7 @@ export function participationView(room) {
   const headline = exact(p.total)
     ? [h('strong', null, String(p.total)), ` ${p.total === 1 ? 'person has' : 'people have'} joined`]
     : p.total === 'suppressed'
-      ? [h('strong', null, 'Fewer'), ` than ${p.min_count || 8} people have joined`]
+      ? [h('strong', null, `Fewer than ${p.min_count || 8}`), ' people have joined']
       : [h('strong', null, String(Math.max(shown, p.min_count || 8))), ' or more people have joined']
   const share = (n) => `${Math.round((n / p.total) * 100)}%`
   // The bar is drawn only where every part of it is known.
