@@ -313,10 +313,9 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
         if max == usize::MAX || self.measured_bytes.is_some_and(|measured| fits(measured, self.added_bytes)) {
             return true;
         }
-        if self.measured_bytes.is_none() || self.added_bytes > 0 {
-            self.full_state = None;
-            self.full_state(board);
-        }
+        // The cached state, if any, is the board as it stands (every change drops it), so this
+        // encodes, and so measures, only when the board changed since it was last measured.
+        self.full_state(board);
         self.measured_bytes.is_some_and(|measured| fits(measured, 0))
     }
 }
