@@ -108,6 +108,56 @@ pub struct Feedback {
     pub change: Option<String>,
 }
 
+/// A contribution of any kind, for a list that mixes kinds (the moderation list). It serialises
+/// exactly as its kind does; the kind is known from the collection it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AnyContribution {
+    Card(Card),
+    Idea(Idea),
+    PathNote(PathNote),
+    Pledge(Pledge),
+    Touchstone(Touchstone),
+    Feedback(Feedback),
+}
+
+impl AnyContribution {
+    /// Reads a contribution as `collection` stores it.
+    pub(crate) fn from_value(collection: Collection, value: serde_json::Value) -> serde_json::Result<Self> {
+        let any = match collection {
+            Collection::Cards => Self::Card(serde_json::from_value(value)?),
+            Collection::Ideas => Self::Idea(serde_json::from_value(value)?),
+            Collection::PathNotes => Self::PathNote(serde_json::from_value(value)?),
+            Collection::Pledges => Self::Pledge(serde_json::from_value(value)?),
+            Collection::Touchstones => Self::Touchstone(serde_json::from_value(value)?),
+            Collection::Feedback => Self::Feedback(serde_json::from_value(value)?),
+        };
+        Ok(any)
+    }
+
+    pub fn header(&self) -> &Header {
+        match self {
+            Self::Card(c) => &c.header,
+            Self::Idea(c) => &c.header,
+            Self::PathNote(c) => &c.header,
+            Self::Pledge(c) => &c.header,
+            Self::Touchstone(c) => &c.header,
+            Self::Feedback(c) => &c.header,
+        }
+    }
+
+    pub fn header_mut(&mut self) -> &mut Header {
+        match self {
+            Self::Card(c) => &mut c.header,
+            Self::Idea(c) => &mut c.header,
+            Self::PathNote(c) => &mut c.header,
+            Self::Pledge(c) => &mut c.header,
+            Self::Touchstone(c) => &mut c.header,
+            Self::Feedback(c) => &mut c.header,
+        }
+    }
+}
+
 /// What each kind of contribution shares: the collection it lives in, and its header.
 pub trait Contributed: Serialize + serde::de::DeserializeOwned + Default {
     const COLLECTION: Collection;

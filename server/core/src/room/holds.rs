@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yrs::{Map, Out, ReadTxn, Transact};
 
-use super::contribution::Header;
+use super::contribution::{AnyContribution, Header};
 use super::docs::RoomDocs;
 use super::identifying::Reason;
 use super::intent::Profile;
@@ -107,7 +107,7 @@ pub struct HeldItem {
     pub reasons: Vec<Reason>,
     /// As the board will hold it, without its perspective and role where too few people share them.
     #[schema(value_type = Object)]
-    pub contribution: serde_json::Value,
+    pub contribution: AnyContribution,
     /// Whether a perspective or role it was given was left out, so the console can say so.
     pub group_withheld: bool,
 }
@@ -143,27 +143,23 @@ impl RoomDocs {
         let (perspectives, roles) = (named(n_perspective), named(n_role));
         let mut held: Vec<HeldItem> = held_entries(&ledger)
             .into_iter()
-            .map(|(id, entry)| {
+            .filter_map(|(id, entry)| {
                 let status = entry.status();
-                let mut contribution = entry.contribution;
+                let mut contribution = AnyContribution::from_value(entry.collection, entry.contribution).ok()?;
+                let header = contribution.header_mut();
+                let role_key = header.perspective.clone().zip(header.role.clone()).map(|(p, r)| format!("{p}:{r}"));
                 let mut group_withheld = false;
-                if let Some(fields) = contribution.as_object_mut() {
-                    let perspective = fields.get("perspective").and_then(|p| p.as_str()).map(str::to_owned);
-                    let role = fields.get("role").and_then(|r| r.as_str()).map(str::to_owned);
-                    if !perspective.as_ref().is_some_and(|p| perspectives.contains(p)) {
-                        group_withheld |= fields.remove("perspective").is_some();
-                    }
-                    let role_key = perspective.zip(role).map(|(p, r)| format!("{p}:{r}"));
-                    if !role_key.is_some_and(|key| roles.contains(&key)) {
-                        group_withheld |= fields.remove("role").is_some();
-                    }
+                if !header.perspective.as_ref().is_some_and(|p| perspectives.contains(p)) {
+                    group_withheld |= header.perspective.take().is_some();
+                }
+                if !role_key.is_some_and(|key| roles.contains(&key)) {
+                    group_withheld |= header.role.take().is_some();
                 }
                 let reasons = entry.reasons;
-                HeldItem { id, collection: entry.collection, status, reasons, contribution, group_withheld }
+                Some(HeldItem { id, collection: entry.collection, status, reasons, contribution, group_withheld })
             })
             .collect();
-        let at = |item: &HeldItem| item.contribution.get("at").and_then(serde_json::Value::as_u64).unwrap_or(0);
-        held.sort_by(|a, b| (at(a), &a.id).cmp(&(at(b), &b.id)));
+        held.sort_by(|a, b| (a.contribution.header().at, &a.id).cmp(&(b.contribution.header().at, &b.id)));
         ModerationList { held, perspectives, roles }
     }
 }

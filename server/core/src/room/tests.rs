@@ -967,7 +967,7 @@ fn the_moderation_list_names_a_perspective_only_when_five_share_it() {
     }
     let list = docs.moderation_list();
     assert_eq!(list.perspectives, ["person"]);
-    assert_eq!(list.held[0].contribution["perspective"], "person");
+    assert_eq!(list.held[0].contribution.header().perspective.as_deref(), Some("person"));
 }
 
 #[test]
