@@ -208,9 +208,16 @@ impl TestServer {
     }
 
     /// Shuts down, then starts again on the same data directory (on a new port).
-    pub async fn restart(mut self) -> anyhow::Result<Self> {
+    pub async fn restart(self) -> anyhow::Result<Self> {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Shuts down, then starts again on the same data directory with its configuration adjusted.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut ServeConfig)) -> anyhow::Result<Self> {
         self.shutdown().await?;
-        Self::launch(self.config.clone(), self.data_dir.clone()).await
+        let mut config = self.config.clone();
+        configure(&mut config);
+        Self::launch(config, self.data_dir.clone()).await
     }
 }
 

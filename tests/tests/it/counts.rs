@@ -6,10 +6,12 @@
 
 use std::ffi::OsStr;
 
+use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use touchpoint_core::disclosure::MinCount;
 use touchpoint_tests::event::{Event, check, root, template};
-use touchpoint_tests::{ADMIN_TOKEN, TestServer};
+use touchpoint_tests::{ADMIN_TOKEN, TestServer, YClient};
+use yrs::{Map, ReadTxn, Transact, WriteTxn};
 
 /// Every figure of a report's table whose caption contains `caption`, cell by cell.
 fn table_cells(html: &str, caption: &str) -> Vec<String> {
@@ -168,5 +170,48 @@ async fn a_threshold_of_ten_is_honoured_on_the_board_and_in_the_report() -> anyh
     assert!(html.contains("shown as \u{201c}fewer than 10\u{201d}"), "the method note names the threshold");
     let persons = table_row(&html, "Participants by perspective", "Person using services");
     assert!(persons.contains("fewer than 10"), "{persons}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_room_kept_under_an_older_rule_is_counted_again_before_anyone_sees_it() -> anyhow::Result<()> {
+    let mut event = Event::start().await?;
+    for _ in 0..9 {
+        event.join(json!({ "perspective": "person" })).await?;
+    }
+    assert_eq!(root(&event.watch().await?.doc, "participation")["people"], 9);
+
+    // As an older server wrote it: an exact count by perspective, on the board every phone syncs.
+    let mut watcher = event.watch().await?;
+    watcher.handshake().await?;
+    let old_counts = {
+        let before = watcher.doc.transact().state_vector();
+        let mut txn = watcher.doc.transact_mut();
+        txn.get_or_insert_map("participation").insert(&mut txn, "person", 9);
+        txn.encode_state_as_update_v1(&before)
+    };
+    drop(watcher);
+    event.server.shutdown().await?;
+    let db = Connection::open(event.server.data_dir().join("touchpoint.db"))?;
+    db.execute(
+        "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, 0, ?2, 0, ?3)",
+        params![event.room.code, old_counts, i64::from(crc32fast::hash(&old_counts))],
+    )?;
+    let n_updates = || -> rusqlite::Result<i64> {
+        db.query_row("SELECT COUNT(*) FROM updates WHERE room = ?1", params![event.room.code], |row| row.get(0))
+    };
+    let stored_before = n_updates()?;
+
+    // The threshold raised to 10: the 9 are fewer than 10 from the first byte a phone receives.
+    let ten = MinCount::new(10).expect("10 is allowed");
+    event.server = event.server.restart_with(|config| config.min_count = ten).await?;
+    // Read by the facilitator's client, which joins no one: only the load can have counted again.
+    let mut facilitator =
+        YClient::connect(&event.server.sync_url(&event.room.code, &event.room.facilitator_key)).await?;
+    facilitator.handshake().await?;
+    let participation = root(&facilitator.doc, "participation");
+    assert_eq!(participation.get("person"), None, "the older server's count by perspective is gone");
+    assert_eq!((&participation["people"], &participation["min_count"]), (&json!("suppressed"), &json!(10)));
+    assert!(n_updates()? > stored_before, "the recount is stored, not only shown");
     Ok(())
 }

@@ -149,10 +149,26 @@ impl RoomDocs {
         now: u64,
         min_count: MinCount,
     ) -> Result<Applied, IntentError> {
+        let context = Context { now, new_id: participant, min_count };
+        self.change(context, |change| change.set_profile(participant, profile))
+    }
+
+    /// Counts participation again under today's rule: a room kept by an older server, or under a
+    /// lower threshold, may hold counts its board must no longer show. Nothing to store when the
+    /// counts already follow the rule.
+    pub fn recount(&self, now: u64, min_count: MinCount) -> Result<Applied, IntentError> {
+        self.change(Context { now, new_id: "", min_count }, |change| change.recount())
+    }
+
+    /// A change the server makes of its own accord (no intent, no key to remember).
+    fn change(
+        &self,
+        context: Context<'_>,
+        make: impl FnOnce(&mut Change<'_, '_>) -> Result<(), IntentError>,
+    ) -> Result<Applied, IntentError> {
         let mut board = self.board.transact_mut();
         let mut ledger = self.ledger.transact_mut();
-        let context = Context { now, new_id: participant, min_count };
-        Change::new(&mut board, &mut ledger, Actor::Facilitator, context).set_profile(participant, profile)?;
+        make(&mut Change::new(&mut board, &mut ledger, Actor::Facilitator, context))?;
         Ok(Applied {
             outcome: Outcome::Done {},
             board_update: non_empty(board.encode_update_v1()),

@@ -159,6 +159,17 @@ impl RoomWorker {
         // Applying a large history is CPU work, done off the async workers; a row that does not
         // apply quarantines the room rather than loading it with less.
         self.docs = self.shared.store.rebuild(&self.code, stored).await?;
+        // Kept by an older server, or under a lower threshold, the board may show counts of people
+        // that today's rule hides: count again, durably, before anyone is served.
+        match self.docs.recount(unix_now(), self.shared.settings.min_count) {
+            Ok(Applied { board_update: Some(update), .. }) => {
+                let record = Record::Update { doc: DocKind::Board, data: update.into() };
+                self.last_seq = self.shared.store.append(&self.code, vec![record]).await?;
+                self.n_logged_since_snapshot += 1;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = &error as &dyn Error, "participation could not be counted again"),
+        }
         tracing::debug!(last_seq = self.last_seq, "room loaded");
         Ok(())
     }
