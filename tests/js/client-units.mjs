@@ -1,9 +1,11 @@
 // Unit tests of the client's pure functions, in Node: what the projector's
-// stage chooses to show (client/src/projector/stage.js).
+// stage chooses to show (client/src/projector/stage.js), and how the console
+// words the board's size (client/src/console/boardsize.js).
 //
 //   node client-units.mjs
 import assert from 'node:assert/strict'
 import { hottest, inTurn } from '../../client/src/projector/stage.js'
+import { boardSizeWords } from '../../client/src/console/boardsize.js'
 
 function check(what, fn) {
   fn()
@@ -35,4 +37,17 @@ check('inTurn keeps the newest first and shows every older item in turn', () => 
   }
   assert.equal(seen.size, notes.length)
   assert.deepEqual(inTurn(['a', 'b'], 3, 8, 0), ['a', 'b'])
+})
+
+check('the console warns from 80 % of the board’s limit, and says it is full once a card no longer fits', () => {
+  const limit = 4 << 20
+  const at = (bytes) => boardSizeWords({ bytes, limit })
+  assert.equal(at(1_200_000).level, 'ok')
+  assert.match(at(1_200_000).text, /1\.2 MB of its 4\.2 MB limit \(28 %\)/)
+  assert.equal(at(Math.ceil(limit * 0.8)).level, 'near')
+  assert.match(at(Math.ceil(limit * 0.8)).text, /nearly full/)
+  assert.equal(at(limit - 4096).level, 'near', 'one more card still fits')
+  assert.equal(at(limit - 4095).level, 'full')
+  assert.match(at(limit).text, /Phones can no longer add cards, notes or pledges; votes and your controls still work/)
+  assert.deepEqual(boardSizeWords({ bytes: 10, limit: null }).level, 'ok')
 })

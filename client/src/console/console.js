@@ -15,6 +15,7 @@ import { activityPanel } from './activity.js'
 import { moderationView, moderationMayHaveChanged, waitingCount } from './moderation.js'
 import { lateView } from './late.js'
 import { quarantinedPage } from './quarantine.js'
+import { boardMayHaveGrown, boardSizePanel, boardSizeWarning } from './boardsize.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
@@ -80,6 +81,7 @@ async function begin(ctx) {
     ctx.room = readRoom(ctx.board.doc)
     resultsMayHaveChanged(ctx)
     moderationMayHaveChanged(ctx)
+    boardMayHaveGrown(ctx)
     ctx.schedule()
   })
   setInterval(() => {
@@ -187,6 +189,7 @@ function view(ctx) {
     h('main', { id: 'main', class: 'console', tabindex: '-1' },
       h('h1', { class: 'visually-hidden' }, `Facilitator console: ${room.title}`),
       ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
+      boardSizeWarning(ctx),
       h('nav', { class: 'tabs', 'aria-label': 'Console sections' },
         tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data')),
       ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : dataView(ctx)))
@@ -326,13 +329,14 @@ function dataView(ctx) {
         : null),
     h('section', { class: 'panel', 'aria-labelledby': 'export-h' },
       h('h2', { id: 'report-h' }, 'Insights report'),
-      h('p', { class: 'hint' }, 'What the room said, in charts and words, for the write-up: it prints to PDF. Groups of fewer than five people are not shown apart.'),
+      h('p', { class: 'hint' }, `What the room said, in charts and words, for the write-up: it prints to PDF. Groups of fewer than ${ctx.room.participation.min_count || 8} people are not shown apart.`),
       h('button', { type: 'button', class: 'button small primary', onclick: () => openReport(ctx) }, 'Open the insights report'),
       h('h2', { id: 'export-h' }, 'Download the data'),
       h('p', { class: 'hint' }, 'For the analysts: everything said, by group, never by person. Pledge contacts are not included.'),
       h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'button small primary', onclick: () => download('export.json', `${ctx.code}.json`) }, 'Everything (JSON)'),
-        files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`))))),
+        files.map((f) => h('button', { type: 'button', key: f, class: 'button small secondary', onclick: () => download(`export/${f}.csv`, `${ctx.code}-${f}.csv`) }, `${f.replace('_', ' ')} (CSV)`)))),
+    boardSizePanel(ctx)),
   snapshotView(ctx))
 }
 

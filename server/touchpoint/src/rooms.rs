@@ -120,6 +120,8 @@ pub enum Query {
     Moderation,
     /// Whether a participant erased themselves (`true` or `false`).
     Erased(ParticipantId),
+    /// How large the board is, against its ceiling (for the facilitator).
+    BoardSize,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;

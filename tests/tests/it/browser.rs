@@ -146,6 +146,7 @@ async fn the_facilitator_console_runs_the_event_and_the_remote_attendee_hears_it
             "snapshots are listed (one per closed activity, and on demand) and the data downloads as JSON and CSV",
             "the console opens a replay of the board in the projector window",
             "axe: no WCAG 2.2 AA violations on the console: moderation",
+            "console: the board’s size is shown among the data, against its limit",
             "a snapshot opens in the console: the map as it stood when it closed",
             "axe: no WCAG 2.2 AA violations on the console: snapshots and data, looking at a snapshot",
             "remote: the keyboard alone reaches every control, with the focus always visible and never covered",
@@ -276,12 +277,13 @@ async fn the_event_in_the_hall_a_projector_from_the_back_row_and_phones_at_large
 }
 
 #[tokio::test]
-async fn the_projector_stage_chooses_the_hottest_and_shows_the_rest_in_turn() -> anyhow::Result<()> {
+async fn the_projector_stage_chooses_what_to_show_and_the_console_words_the_boards_size() -> anyhow::Result<()> {
     let output = node::run_script("client-units.mjs", &[]).await?;
     for check in [
         "hottest keeps the n heaviest items in their own order, and names the rest",
         "hottest breaks a tie by the order of the journey",
         "inTurn keeps the newest first and shows every older item in turn",
+        "the console warns from 80 % of the board’s limit, and says it is full once a card no longer fits",
     ] {
         assert!(output.contains(&format!("ok - {check}")), "client-units.mjs did not report {check:?}:\n{output}");
     }

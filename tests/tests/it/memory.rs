@@ -1,5 +1,5 @@
-//! Memory under a big room: a board filled to its ceiling, then hundreds of
-//! people joining it at once. Run against the real binary, whose resident
+//! Memory under a big room: a board filled to its ceiling (and the facilitator
+//! told how full it is), then hundreds of people joining it at once. Run against the real binary, whose resident
 //! memory is read from `/proc`, with a small ceiling so the test stays quick.
 
 use anyhow::Context;
@@ -98,6 +98,13 @@ async fn a_full_board_refuses_more_and_four_hundred_joining_at_once_share_it_in_
         .await
         .context("the joins did not finish in time")??;
     let (after, peak) = rss(&server)?;
+
+    // The facilitator is told the board's size as a joiner receives it, against the ceiling.
+    let size_path = format!("/api/rooms/{}/board-size", room.code);
+    let size = server.get_with(&size_path, &room.facilitator_key).await?.json()?;
+    assert_eq!(size, json!({ "bytes": joined[0].1.len(), "limit": MAX_BOARD_BYTES }));
+    let phone = server.get_with(&size_path, &tokens[0]).await?;
+    assert_eq!((phone.status, phone.error_code().as_deref()), (403, Some("facilitator_only")));
 
     let board = Doc::new();
     board.transact_mut().apply_update(Update::decode_v1(&joined[0].1)?)?;

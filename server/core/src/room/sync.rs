@@ -33,6 +33,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
+use super::view::BoardSize;
 use crate::awareness::{AwarenessError, RoomAwareness};
 use crate::identity::Role;
 use crate::protocol::{
@@ -211,10 +212,12 @@ impl<C: Copy + Eq + Hash> RoomSync<C> {
         RoomSync { max_board_bytes, ..self }
     }
 
-    /// The board's size in bytes of its encoded state, as last estimated (never understated
-    /// once measured), and its ceiling.
-    pub fn board_bytes(&self) -> (Option<usize>, usize) {
-        (self.measured_bytes.map(|measured| measured + self.added_bytes), self.max_board_bytes)
+    /// The board's encoded size as a client receives it whole, measured (encoding it only if it
+    /// changed since it last was), and its ceiling.
+    pub fn board_size(&mut self, board: &Doc) -> BoardSize {
+        self.full_state(board);
+        let limit = (self.max_board_bytes != usize::MAX).then_some(self.max_board_bytes);
+        BoardSize { bytes: self.measured_bytes.unwrap_or_default(), limit }
     }
 
     /// Starts the handshake with a connection that joined: the board's state vector, so the
@@ -537,14 +540,15 @@ mod tests {
         let size = board.transact().encode_state_as_update_v1(&StateVector::default()).len();
         assert!(size <= 300 && size + text.len() > 300, "{size} bytes: full, and within the ceiling");
         assert!(!sync.board_has_room_for(&board, text.len()) && sync.board_has_room_for(&board, 300 - size));
-        assert_eq!(sync.board_bytes(), (Some(size), 300), "measured when it came near the ceiling");
+        assert_eq!(sync.board_size(&board), BoardSize { bytes: size, limit: Some(300) });
 
         // Without a ceiling nothing is ever measured or refused.
         let mut unbounded: RoomSync<u32> = RoomSync::new(1024);
         sync.receive(&board, 1, step1(&StateVector::default()), &mut Vec::new()).expect("answered");
         unbounded.receive(&board, 1, typed(7, &text), &mut Vec::new()).expect("applies");
         assert!(unbounded.board_has_room_for(&board, usize::MAX));
-        assert_eq!(unbounded.board_bytes(), (None, usize::MAX));
+        let size = board.transact().encode_state_as_update_v1(&StateVector::default()).len();
+        assert_eq!(unbounded.board_size(&board), BoardSize { bytes: size, limit: None });
     }
 
     #[test]

@@ -198,6 +198,15 @@ pub(crate) fn tally<T: ReadTxn>(ledger: &T, activity: &str, options: &[Choice]) 
         .collect()
 }
 
+/// How large a room's board is, against its ceiling (for the facilitator, who can see it coming).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BoardSize {
+    /// The board's encoded state, as a client that joins receives it.
+    pub bytes: usize,
+    /// The most it may hold; none where the server sets no ceiling.
+    pub limit: Option<usize>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

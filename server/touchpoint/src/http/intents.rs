@@ -11,6 +11,7 @@ use serde_json::Value;
 use touchpoint_core::identity::{ParticipantId, RoomCode};
 use touchpoint_core::room::holds::ModerationList;
 use touchpoint_core::room::intent::{IntentRequest, Profile};
+use touchpoint_core::room::view::BoardSize;
 use touchpoint_core::room::view::{OptionResult, Outcome, ParticipantView};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(results))
         .routes(routes!(moderation))
+        .routes(routes!(board_size))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -193,4 +195,20 @@ async fn results(
 )]
 async fn moderation(State(app): State<AppState>, Facilitator(code): Facilitator) -> Result<Json<Value>, ApiError> {
     Ok(Json(app.registry.read(&code, RoomQuery::Moderation).await?))
+}
+
+/// How large the board is against the room's ceiling, so the console can warn before contributions are refused.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/board-size",
+    tag = "facilitation",
+    security(("facilitator_key" = [])),
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = BoardSize),
+        (status = 503, description = "`room_unavailable`", body = ErrorBody),
+    )
+)]
+async fn board_size(State(app): State<AppState>, Facilitator(code): Facilitator) -> Result<Json<Value>, ApiError> {
+    Ok(Json(app.registry.read(&code, RoomQuery::BoardSize).await?))
 }

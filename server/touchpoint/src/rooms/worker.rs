@@ -229,6 +229,7 @@ impl RoomWorker {
                             .map_err(IntentFailure::from)
                             .and_then(|results| to_json(&results)),
                         Query::Moderation => to_json(&self.docs.moderation_list()),
+                        Query::BoardSize => to_json(&self.sync.board_size(&self.docs.board)),
                     };
                     replies.push((reply, result));
                 }
