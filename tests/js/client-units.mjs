@@ -49,5 +49,6 @@ check('the console warns from 80 % of the board’s limit, and says it is full o
   assert.equal(at(limit - 4096).level, 'near', 'one more card still fits')
   assert.equal(at(limit - 4095).level, 'full')
   assert.match(at(limit).text, /Phones can no longer add cards, notes or pledges; votes and your controls still work/)
-  assert.deepEqual(boardSizeWords({ bytes: 10, limit: null }).level, 'ok')
+  assert.match(at(12_345).text, /^The board holds 12 KB of its 4\.2 MB limit \(0 %\)\.$/)
+  assert.deepEqual(boardSizeWords({ bytes: 10, limit: null }).text, 'The board holds 1 KB; this server sets no limit.')
 })

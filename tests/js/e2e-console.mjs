@@ -179,7 +179,7 @@ main(async () => {
   await con.getByRole('button', { name: 'Snapshots and data' }).click()
   await con.locator('.snapshot-list', { hasText: 'How care feels today (locked)' }).waitFor()
   const sizeWords = await con.locator('#size-words').innerText()
-  check(/^The board holds [\d.]+ MB of its 4\.2 MB limit \(\d+ %\)\.$/.test(sizeWords), `the board's size is shown against its limit: ${sizeWords}`)
+  check(/^The board holds \d+ KB of its 4\.2 MB limit \(0 %\)\.$/.test(sizeWords), `the board's size is shown against its limit: ${sizeWords}`)
   check(await con.locator('meter[aria-labelledby="size-h"]').count() === 1, 'the size has a gauge, named by its heading')
   ok('console: the board’s size is shown among the data, against its limit')
   await con.getByLabel('Name (optional)').fill('Before lunch')

@@ -27,7 +27,9 @@ export function boardMayHaveGrown(ctx) {
   }, wait)
 }
 
-const megabytes = (bytes) => `${(bytes / 1e6).toLocaleString('en-GB', { maximumFractionDigits: 1 })} MB`
+const megabytes = (bytes) => bytes < 1e6
+  ? `${Math.max(1, Math.round(bytes / 1e3))} KB`
+  : `${(bytes / 1e6).toLocaleString('en-GB', { maximumFractionDigits: 1 })} MB`
 
 /** How full the board is, in words: `level` is 'ok', 'near' or 'full'. */
 export function boardSizeWords({ bytes, limit }) {
