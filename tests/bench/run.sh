@@ -11,7 +11,8 @@
 #     tests/bench/reference/package-lock.json when needed;
 #  2. for each standard scenario runs each server freshly started, pinned to
 #     core 0 (SERVER_CPUS), with `touchpoint-bench` pinned to core 1
-#     (LOADGEN_CPUS), the same load for all three;
+#     (LOADGEN_CPUS), the same load for all three, and for the kernel's floor
+#     (`touchpoint-bench floor`: a broadcaster that only relays);
 #  3. searches, for each server, the highest delivery rate in one room of 500
 #     at which fan-out p99 stays under 50 ms with nothing lost;
 #  4. for Touchpoint alone: loading a 10,000-card room from the store, and 500
@@ -32,7 +33,9 @@ repo="$(cd "$here/../.." && pwd)"
 # shellcheck source=scripts/lib.sh
 source "$here/scripts/lib.sh"
 
-SERVERS="${SERVERS:-touchpoint y-websocket hocuspocus}"
+# floor: the kernel's floor (`touchpoint-bench floor`, a broadcaster that only
+# relays), so every figure can be read as a ratio to what no server can avoid.
+SERVERS="${SERVERS:-touchpoint y-websocket hocuspocus floor}"
 SCENARIOS="${SCENARIOS:-a b c d e}"
 DURATION="${DURATION:-20}"
 HOLD="${HOLD:-10}"
@@ -129,6 +132,10 @@ start() {
       STARTED_PIDS+=("$SERVER_PID")
       TARGET=(--url "ws://127.0.0.1:$port/{room}" --protocol hocuspocus)
       ;;
+    floor)
+      start_server floor "$port" "$log" "$BENCH_BIN" floor --addr "127.0.0.1:$port" || return 1
+      TARGET=(--url "ws://127.0.0.1:$port/{room}")
+      ;;
     *) echo "unknown server $server" >&2; return 1 ;;
   esac
 }
@@ -213,6 +220,8 @@ else console.log("pass")' "$1"
 
 if [ "$CAPACITY" = 1 ]; then
   for server in $SERVERS; do
+    # The floor relays without checks: its capacity is the load tool's, not a server's.
+    [ "$server" = floor ] && continue
     best=""
     fail=""
     for rate in $CAP_RATES; do

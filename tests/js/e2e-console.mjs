@@ -144,7 +144,7 @@ main(async () => {
   check((await ballot.innerText()).includes('3 dots each, at most 2 on one option.'), 'the ballot form shows the budget and the per-option limit')
   await ballot.getByLabel('Dots on “A named care coordinator”').fill('3')
   await ballot.getByRole('button', { name: 'Add the paper ballot' }).click()
-  await con.getByText('Dots on “A named care coordinator” must be a whole number from 0 to 2.').waitFor()
+  await con.locator('#notice', { hasText: 'Dots on “A named care coordinator” must be a whole number from 0 to 2.' }).waitFor()
   check(await ballot.getByLabel('Dots on “A named care coordinator”').inputValue() === '3', 'a ballot over the per-option limit is kept to be corrected, not sent')
   await ballot.getByLabel('Dots on “A named care coordinator”').fill('1')
   await ballot.getByLabel('Dots on “A same-day callback”').fill('2')

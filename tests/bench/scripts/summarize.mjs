@@ -17,7 +17,9 @@ if (!dir) {
 const read = f => JSON.parse(readFileSync(join(dir, f), 'utf8'))
 const TP = 'touchpoint'
 const REFS = ['y-websocket', 'hocuspocus']
-const SERVER_ORDER = [TP, ...REFS]
+// The kernel's floor: a broadcaster that only relays (`touchpoint-bench floor`), not a reference.
+const FLOOR = 'floor'
+const SERVER_ORDER = [TP, ...REFS, FLOOR]
 
 const runs = []
 for (const f of readdirSync(dir)) {
@@ -121,6 +123,30 @@ if (ratioRows.length) {
   say('| scenario | fan-out p99 | fan-out p50 | CPU / delivery | server RSS max | idle KiB / conn |')
   say('|---|---|---|---|---|---|')
   ratioRows.forEach(say)
+  say('')
+}
+
+// --- the floor ---------------------------------------------------------------------
+const floorRows = []
+for (const name of loadNames) {
+  const floor = get(FLOOR, name)
+  if (!floor) continue
+  for (const server of [TP, ...REFS]) {
+    const r = get(server, name)
+    if (!r) continue
+    const cell = (metric) => {
+      const q = ratio(metric(r), metric(floor))
+      return q == null ? 'n/a' : `${q.toFixed(2)} (${fmt(metric(r), 2)} vs ${fmt(metric(floor), 2)})`
+    }
+    floorRows.push(`| ${name} | ${server} | ${cell(p99)} | ${cell(cpuPerDelivery)} |`)
+  }
+}
+if (floorRows.length) {
+  say('## Ratios to the kernel\'s floor (lower is better; 1.3 is the target for Touchpoint)\n')
+  say('The floor accepts the same clients and writes each update, framed once, to every other client of its room, and does nothing else: no document, no checks, no durability. What a server spends above it is its own work.\n')
+  say('| scenario | server | fan-out p99 / floor | CPU per delivery / floor |')
+  say('|---|---|---|---|')
+  floorRows.forEach(say)
   say('')
 }
 

@@ -13,9 +13,13 @@
 //! and leaving in churn for minutes, then checks that the server let go of
 //! them and lost nothing (see `soak.rs`).
 //!
+//! `touchpoint-bench floor` is not a load at all but the floor to measure
+//! servers against: a broadcaster that only relays (see `floor.rs`).
+//!
 //! Every phase has a deadline and the whole run a watchdog: it exits by itself.
 
 mod client;
+mod floor;
 mod http;
 mod measure;
 mod report;
@@ -151,6 +155,9 @@ pub enum Command {
     /// Clients joining, staying and leaving in churn; then connections and RSS
     /// must return to their baseline and nothing acknowledged may be lost.
     Soak(soak::SoakArgs),
+    /// The kernel's floor: a broadcaster that relays each update to every other
+    /// client of its room and does nothing else, to compare servers against.
+    Floor(floor::FloorArgs),
 }
 
 impl Args {
@@ -204,8 +211,10 @@ impl Args {
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
-    if let Some(Command::Soak(soak)) = args.command.take() {
-        return run_on_one_thread(soak::main(soak));
+    match args.command.take() {
+        Some(Command::Soak(soak)) => return run_on_one_thread(soak::main(soak)),
+        Some(Command::Floor(floor)) => return run_on_one_thread(floor::main(floor)),
+        None => {}
     }
     if let Err(e) = args.validate() {
         eprintln!("error: {e:#}");
