@@ -84,6 +84,8 @@ async fn the_programme_team_lists_the_pledges_whose_authors_asked_with_contact_d
         check(&event.participant(&person, intent).await?, 422, Some("invalid_follow_up_months"));
     }
     let path = format!("/api/rooms/{}/follow-ups", event.room.code);
+    let answer = event.server.get_with(&path, &event.room.facilitator_key).await?.json()?;
+    assert_eq!(answer["contact_retention_days"], 90, "the console says how long a contact is kept");
     check(&event.server.get_with(&path, &person).await?, 403, Some("facilitator_only"));
     check(&event.server.get(&path).await?, 401, Some("missing_token"));
 

@@ -9,10 +9,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use touchpoint_core::room::follow_up::{
-    ContactAction, ContactAudit, FollowUpChanged, FollowUpDeleted, FollowUpList, FollowUpRequest, FollowUpStatus,
+    ContactAction, ContactAudit, FollowUp, FollowUpChanged, FollowUpDeleted, FollowUpList, FollowUpRequest,
+    FollowUpStatus,
 };
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -30,6 +31,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contact_audit))
 }
 
+/// A room's follow-ups, and how long a contact is kept after its date.
+#[derive(Debug, Serialize, ToSchema)]
+struct FollowUps {
+    /// Days after its date that a contact is deleted, if its follow-up has not closed before.
+    contact_retention_days: u64,
+    /// The date asked for first.
+    follow_ups: Vec<FollowUp>,
+}
+
 /// Every pledge whose author asked to be contacted about it: the contact (`null` once deleted),
 /// the date asked for and the status. The read is recorded in the contact audit trail.
 #[utoipa::path(
@@ -39,13 +49,20 @@ pub fn router() -> OpenApiRouter<AppState> {
     security(("facilitator_key" = [])),
     params(("code" = String, Path, description = "The room's code, in any case")),
     responses(
-        (status = 200, body = FollowUpList),
+        (status = 200, body = FollowUps),
         (status = 503, description = "`room_unavailable`", body = ErrorBody),
     )
 )]
-async fn follow_ups(State(app): State<AppState>, reader: ContactReader) -> Result<Json<Value>, ApiError> {
-    let request = FollowUpRequest::Read { keeper: reader.keeper, action: ContactAction::Listed };
-    Ok(Json(app.registry.follow_ups(&reader.room, request).await?))
+async fn follow_ups(State(app): State<AppState>, reader: ContactReader) -> Result<Json<FollowUps>, ApiError> {
+    let follow_ups = read(&app, &reader, ContactAction::Listed).await?;
+    Ok(Json(FollowUps { contact_retention_days: app.config.contact_retention_days, follow_ups }))
+}
+
+/// Reads every follow-up with its contact, recorded in the audit trail as `action`.
+async fn read(app: &AppState, reader: &ContactReader, action: ContactAction) -> Result<Vec<FollowUp>, ApiError> {
+    let answer = app.registry.follow_ups(&reader.room, FollowUpRequest::Read { keeper: reader.keeper, action }).await?;
+    let list: FollowUpList = serde_json::from_value(answer).map_err(|_| ApiError::internal_without_cause())?;
+    Ok(list.follow_ups)
 }
 
 /// The follow-ups that still hold a contact, as CSV for a mail merge (UTF-8 with a byte order
@@ -63,9 +80,7 @@ async fn follow_ups(State(app): State<AppState>, reader: ContactReader) -> Resul
     )
 )]
 async fn follow_ups_csv(State(app): State<AppState>, reader: ContactReader) -> Result<Response, ApiError> {
-    let request = FollowUpRequest::Read { keeper: reader.keeper, action: ContactAction::Exported };
-    let answer = app.registry.follow_ups(&reader.room, request).await?;
-    let list: FollowUpList = serde_json::from_value(answer).map_err(|_| ApiError::internal_without_cause())?;
+    let follow_ups = read(&app, &reader, ContactAction::Exported).await?;
     let disposition = format!("attachment; filename=\"{}-follow-ups.csv\"", reader.room);
     Ok((
         [
@@ -74,7 +89,7 @@ async fn follow_ups_csv(State(app): State<AppState>, reader: ContactReader) -> R
             // Contacts are personal data: no cache along the way keeps a copy.
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        touchpoint_analysis::export::follow_ups_csv(&list.follow_ups),
+        touchpoint_analysis::export::follow_ups_csv(&follow_ups),
     )
         .into_response())
 }
