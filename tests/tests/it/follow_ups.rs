@@ -1,13 +1,13 @@
 //! Pledge follow-ups through the real server: the programme team's list and CSV with their
 //! contacts, statuses, the contact audit trail, and every way a contact is deleted (done or
 //! declined, the pledger's withdrawal, the organiser's deletion, the retention period), each
-//! proved gone from the data directory; and contacts in no other export, board or history.
+//! proved gone from the data directory; and contacts in no other export, board, history or log.
 
 use base64::Engine;
 use serde_json::{Value, json};
 use touchpoint_core::calendar::{iso_date, months_later};
-use touchpoint_tests::event::{Event, check, id_of, root};
-use touchpoint_tests::{HttpResponse, TestServer};
+use touchpoint_tests::event::{Event, check, id_of, keyed, root, template};
+use touchpoint_tests::{HttpResponse, ProcessServer, TestServer};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, Transact, Update, WriteTxn};
 
@@ -347,5 +347,32 @@ async fn contacts_reach_no_board_export_report_history_or_snapshot() -> anyhow::
     for (what, body) in &readings {
         assert!(!body.contains(contact), "{what} holds the contact");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_real_binary_logs_no_contact_even_at_debug_level() -> anyhow::Result<()> {
+    let server = ProcessServer::start_with_env(&[("RUST_LOG", "touchpoint=debug")]).await?;
+    let room = server.create_room_with(&json!({ "title": "Logged", "template_definition": template() })).await?;
+    let auth = format!("Bearer {}", room.facilitator_key);
+    let open = keyed(json!({ "kind": "open_activity", "activity": "pledges" }));
+    check(&server.intent(&room.code, &room.facilitator_key, &open).await?, 200, None);
+    let person = server.participant_token(&room.code).await?;
+    let contact = "logged-9e2d@example.org";
+    let pledge = keyed(json!({ "kind": "add_pledge", "activity": "pledges", "text": "I will ring my GP surgery",
+                                "contact": contact, "contact_consent": true }));
+    let pledge = id_of(&server.intent(&room.code, &person, &pledge).await?);
+    let base = format!("/api/rooms/{}/follow-ups", room.code);
+    for path in [base.clone(), format!("{base}.csv")] {
+        let answer = server.get_with(&path, &room.facilitator_key).await?;
+        check(&answer, 200, None);
+        assert!(answer.body.contains(contact), "{path} gives the contact to the facilitator key");
+    }
+    let done = server
+        .post(&format!("{base}/{pledge}"), &[("Authorization", &auth)], Some(&json!({ "status": "done" })))
+        .await?;
+    check(&done, 200, None);
+    assert!(!server.logged("pledge contacts were deleted").is_empty(), "the deletion is logged, without the contact");
+    assert_eq!(server.logged("example.org"), Vec::<String>::new());
     Ok(())
 }
