@@ -91,7 +91,10 @@ main(async () => {
   await theirs.getByRole('button', { name: /^Mark contacted/ }).focus()
   await con.keyboard.press('Enter')
   await theirs.getByText('Contacted', { exact: true }).waitFor()
-  await theirs.getByRole('button', { name: /^Done/ }).focus()
+  // Focus stays on the follow-up just changed; the next Tab reaches its first button.
+  await until(con, () => !!document.activeElement && document.activeElement.id.startsWith('follow-up-'), null, 'focus on the follow-up')
+  await con.keyboard.press('Tab')
+  check(await con.evaluate(() => document.activeElement.textContent === 'Done'), 'Tab reaches “Done”')
   await con.keyboard.press('Enter')
   await theirs.getByText('Mark done and delete the contact?').waitFor()
   await until(con, () => !!document.activeElement && document.activeElement.id.startsWith('confirm-'), null, 'focus on the question')
@@ -113,8 +116,9 @@ main(async () => {
   await con.getByRole('button', { name: 'Read the list again' }).click()
   await mine.waitFor({ state: 'detached' })
   const trail = await con.locator('.contact-audit').innerText()
-  for (const words of ['The facilitator key opened the list: 2 contacts', 'The facilitator key downloaded the CSV: 2 contacts',
-    'The facilitator key deleted, the follow-up being over: 1 contact', 'The pledger withdrew, from the phone: 1 contact']) {
+  for (const words of ['read the list (2 contacts), by the facilitator key', 'downloaded the CSV (2 contacts), by the facilitator key',
+    'marked done or declined: contact deleted (1 contact), by the facilitator key',
+    'withdrew a follow-up from the phone: contact deleted (1 contact), by the pledger']) {
     check(trail.includes(words), `the audit trail says “${words}”: ${trail}`)
   }
   check(!trail.includes('@') && !trail.includes('07700'), 'the audit trail shows no contact')

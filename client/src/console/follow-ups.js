@@ -10,14 +10,14 @@ import { call, roomApi, download } from '../api.js'
 
 const STATUS_WORDS = { to_do: 'To do', contacted: 'Contacted', done: 'Done', declined: 'Declined' }
 const ACTION_WORDS = {
-  listed: 'opened the list',
+  listed: 'read the list',
   exported: 'downloaded the CSV',
-  closed: 'deleted, the follow-up being over',
-  deleted: 'deleted a follow-up',
-  withdrawn: 'withdrew, from the phone',
+  closed: 'marked done or declined: contact deleted',
+  deleted: 'deleted a follow-up and its contact',
+  withdrawn: 'withdrew a follow-up from the phone: contact deleted',
   expired: 'deleted, past the retention period',
 }
-const BY_WORDS = { facilitator: 'The facilitator key', participant: 'The pledger', retention: 'The server' }
+const BY_WORDS = { facilitator: 'the facilitator key', participant: 'the pledger', retention: 'the server' }
 /** What confirming each deleting step says it does. */
 const CONFIRM = {
   done: ['Mark done and delete the contact', 'The follow-up happened.'],
@@ -145,7 +145,7 @@ function auditView(state) {
     h('p', { class: 'hint' }, 'The room records each time contacts are read or deleted, and by which key. It never records a contact.'),
     audit.length
       ? h('ol', { class: 'contact-audit' }, audit.slice().reverse().map((entry, i) => h('li', { key: `${entry.at}-${i}` },
-        h('span', { class: 'hint' }, `${new Date(entry.at * 1000).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })} · `),
-        `${BY_WORDS[entry.by] || entry.by} ${ACTION_WORDS[entry.action] || entry.action}: ${plural(entry.contacts, 'contact')}`)))
+        h('span', { class: 'hint' }, `${new Date(entry.at * 1000).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}: `),
+        `${ACTION_WORDS[entry.action] || entry.action} (${plural(entry.contacts, 'contact')}), by ${BY_WORDS[entry.by] || entry.by}`)))
       : h('p', null, 'Nothing yet.'))
 }
