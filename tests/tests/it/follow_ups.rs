@@ -333,10 +333,12 @@ async fn contacts_reach_no_board_export_report_history_or_snapshot() -> anyhow::
         check(&answer, 200, None);
         readings.push((path.to_owned(), answer.body));
     }
-    for file in ["pledges.csv", "participants.csv", "ideas.csv"] {
+    let files =
+        ["participants", "cards", "dots", "scores", "path_notes", "ideas", "pledges", "touchstones", "feedback"];
+    for file in files.map(|name| format!("{name}.csv")) {
         let answer = server.get_with(&format!("/api/rooms/{code}/export/{file}"), key).await?;
         check(&answer, 200, None);
-        readings.push((file.to_owned(), answer.body));
+        readings.push((file, answer.body));
     }
     let history: Value = serde_json::from_str(&readings[2].1)?;
     for step in history["updates"].as_array().into_iter().flatten() {
