@@ -117,4 +117,18 @@ function plainMessage(status, error) {
   return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.')
 }
 
+/** Downloads a file the key opens, under `name`; throws an Error a person can read. */
+export async function download(code, key, path, name) {
+  const response = await fetch(`${roomApi(code)}/${path}`, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' })
+  if (!response.ok) throw new Error(`The server answered ${response.status}.`)
+  const url = URL.createObjectURL(await response.blob())
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10000)
+}
+
 export const roomApi = (code) => `/api/rooms/${encodeURIComponent(code)}`

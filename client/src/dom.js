@@ -202,3 +202,8 @@ export function focusLater(selector) {
 export function plural(n, one, many = one + 's') {
   return `${n} ${n === 1 ? one : many}`
 }
+
+/** A date the server sends (`2027-03-03`) as people read it: 3 March 2027. */
+export function longDate(iso) {
+  return new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })
+}

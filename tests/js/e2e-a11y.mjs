@@ -166,7 +166,7 @@ main(async () => {
   await fac('set_current', { activity: 'pledges' })
   await page.locator('#activity-heading', { hasText: 'My pledge' }).waitFor()
   await page.getByLabel('Show my name with my pledge').check()
-  await page.getByLabel('I would like a reminder').check()
+  await page.getByLabel('I would like the organisers to ask me about my pledge later').check()
   await axe(page, 'the phone: pledge, with name and contact fields')
   await targets(page, 'the phone: pledge')
   await reflows(page, 'the phone: pledge')

@@ -5,7 +5,7 @@
 // facilitator key, through the same outbox as the phones (not kept across
 // reloads: a facilitator's click is only worth repeating while it is fresh).
 import { h, mount, focusLater } from '../dom.js'
-import { call, roomApi, tabStore, clockSkew } from '../api.js'
+import { call, roomApi, tabStore, clockSkew, download as downloadFile } from '../api.js'
 import { connectBoard } from '../sync.js'
 import { createOutbox } from '../intents.js'
 import { readRoom, activity as findActivity, timeLeft, clock, spokenTime, KIND_WORDS, boardFromJson, KIND } from '../board.js'
@@ -14,6 +14,7 @@ import { participationView, joinAddress, formatCode, activityBoard } from '../pr
 import { activityPanel } from './activity.js'
 import { moderationView, moderationMayHaveChanged, waitingCount } from './moderation.js'
 import { lateView } from './late.js'
+import { followUpsView, loadFollowUps } from './follow-ups.js'
 import { quarantinedPage } from './quarantine.js'
 import { boardMayHaveGrown, boardSizePanel, boardSizeWarning } from './boardsize.js'
 
@@ -169,9 +170,13 @@ function view(ctx) {
   if (!room) {
     return h('main', { class: 'page console', id: 'main' }, h('h1', null, 'Facilitator console'), h('p', { class: 'notice wait' }, 'Connecting to the room…'))
   }
-  const tab = (id, label) => h('button', {
+  const tab = (id, label, opened) => h('button', {
     type: 'button', class: 'tab', 'aria-pressed': ctx.tab === id ? 'true' : 'false',
-    onclick: () => { ctx.tab = id; focusLater(`#tab-${id}`) },
+    onclick: () => {
+      if (opened && ctx.tab !== id) opened()
+      ctx.tab = id
+      focusLater(`#tab-${id}`)
+    },
   }, label)
   return h('div', { class: 'console-wrap' },
     h('a', { class: 'skip', href: '#main' }, 'Skip to the controls'),
@@ -191,8 +196,9 @@ function view(ctx) {
       ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
       boardSizeWarning(ctx),
       h('nav', { class: 'tabs', 'aria-label': 'Console sections' },
-        tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data')),
-      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : dataView(ctx)))
+        tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data'),
+        tab('follow-ups', 'Follow-ups', () => loadFollowUps(ctx))),
+      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : ctx.tab === 'follow-ups' ? followUpsView(ctx) : dataView(ctx)))
 }
 
 function keyForm(ctx) {
@@ -289,16 +295,7 @@ function timerView(ctx) {
 function dataView(ctx) {
   const download = async (path, name) => {
     try {
-      const response = await fetch(`${roomApi(ctx.code)}/${path}`, { headers: { Authorization: `Bearer ${ctx.key}` } })
-      if (!response.ok) throw new Error(`The server answered ${response.status}.`)
-      const url = URL.createObjectURL(await response.blob())
-      const a = document.createElement('a')
-      a.href = url
-      a.download = name
-      document.body.append(a)
-      a.click()
-      a.remove()
-      setTimeout(() => URL.revokeObjectURL(url), 10000)
+      await downloadFile(ctx.code, ctx.key, path, name)
       ctx.say(`Downloaded ${name}.`, 'saved')
     } catch (error) {
       ctx.say(`Could not download ${name}: ${error.message}`, 'error')

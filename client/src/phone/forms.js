@@ -1,12 +1,16 @@
 // The written contributions on a phone: PATH notes by section, ideas,
-// pledges (a name only if chosen; a contact only with its own consent) and
-// touchstone words. Each form keeps its draft until the outbox has it.
-import { h, focusLater } from '../dom.js'
+// pledges (a name only if chosen; a contact only with its own consent, and
+// the month the person wants to hear from the organisers) and touchstone
+// words. Each form keeps its draft until the outbox has it.
+import { h, focusLater, longDate } from '../dom.js'
 import { contribution, COLLECTION } from '../board.js'
 import { hiddenHint, withdrawButton } from './emotion.js'
 import { LIMITS, countView, countedProps, fitsLimits } from './counted.js'
 
 const TEXT_MAX = LIMITS.text
+/** When a pledger may ask to be contacted, in months; the server takes 1 to 12, and 3 unless asked. */
+const FOLLOW_UP_MONTHS = [1, 3, 6]
+const DEFAULT_FOLLOW_UP_MONTHS = 3
 
 /** A labelled field with its count (counted.js): never cut, and said to be too long before sending. */
 function textField(id, label, value, oninput, { hint, rows = 4, max = TEXT_MAX, input = false } = {}) {
@@ -120,15 +124,17 @@ export function pledgeView(ctx, a, locked) {
     const fields = { text: d.pledge.trim() }
     if (d.showName && (d.name || '').trim()) fields.name = d.name.trim()
     if ((d.organisation || '').trim()) fields.organisation = d.organisation.trim()
-    if (contact) { fields.contact = contact; fields.contact_consent = true }
+    const months = d.followUpMonths || DEFAULT_FOLLOW_UP_MONTHS
+    if (contact) Object.assign(fields, { contact, contact_consent: true, follow_up_months: months })
     ctx.send({ kind: 'add_pledge', activity: a.id, ...fields }, 'your pledge', {
       collection: COLLECTION.PLEDGES,
       place: 'pledge',
       contact: !!contact,
-      restore: { activity: a.id, fields: { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent } },
+      followUpMonths: contact ? months : null,
+      restore: { activity: a.id, fields: { pledge: d.pledge, name: d.name, organisation: d.organisation, contact: d.contact, showName: d.showName, wantsContact: d.wantsContact, consent: d.consent, followUpMonths: d.followUpMonths } },
     })
     focusLater('#notice')
-    Object.assign(d, { pledge: '', contact: '', consent: false, wantsContact: false })
+    Object.assign(d, { pledge: '', contact: '', consent: false, wantsContact: false, followUpMonths: null })
     ctx.saveDrafts()
   }
   const submitWord = () => {
@@ -148,15 +154,24 @@ export function pledgeView(ctx, a, locked) {
       textField('pledge-org', 'My organisation or team (optional)', d.organisation, set('organisation'), { input: true, max: LIMITS.name }),
       h('label', { class: 'check' },
         h('input', { type: 'checkbox', checked: !!d.wantsContact, onchange: (e) => set('wantsContact')(e.target.checked) }),
-        h('span', null, 'I would like a reminder about my pledge in a few months')),
+        h('span', null, 'I would like the organisers to ask me about my pledge later')),
       d.wantsContact ? h('div', { class: 'contact' },
-        textField('pledge-contact', 'Email or phone number for the reminder', d.contact, set('contact'), { input: true, max: LIMITS.name, hint: 'Only the organisers see this. It is never shown on the board.' }),
+        h('fieldset', { class: 'choices', id: 'pledge-when' },
+          h('legend', null, 'When should they get in touch?'),
+          FOLLOW_UP_MONTHS.map((months) => {
+            const chosen = (d.followUpMonths || DEFAULT_FOLLOW_UP_MONTHS) === months
+            return h('label', { class: `choice${chosen ? ' is-checked' : ''}`, key: months },
+              h('input', { type: 'radio', name: `pledge-when-${a.id}`, value: String(months), checked: chosen,
+                onchange: () => { set('followUpMonths')(months); ctx.schedule() } }),
+              h('span', null, `In ${months} month${months === 1 ? '' : 's'}, around ${longDate(monthsLater(months))}`))
+          })),
+        textField('pledge-contact', 'Email or phone number', d.contact, set('contact'), { input: true, max: LIMITS.name, hint: 'Only the organisers see this. It is never shown on the board.' }),
         h('label', { class: 'check' },
           h('input', { id: 'pledge-consent', type: 'checkbox', checked: !!d.consent, onchange: (e) => set('consent')(e.target.checked) }),
-          h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge later. I can ask them to delete it at any time.'))) : null,
+          h('span', null, 'I agree that the organisers keep this contact to ask me about my pledge then. It is deleted once the follow-up is over, and I can withdraw it here at any time.'))) : null,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Make my pledge')),
       ctx.noticeAt('pledge')),
-    list(ctx, 'Your pledges', mineIn(ctx, a, COLLECTION.PLEDGES), pendingIn(ctx, a, COLLECTION.PLEDGES), (c) => [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)], locked),
+    list(ctx, 'Your pledges', mineIn(ctx, a, COLLECTION.PLEDGES), pendingIn(ctx, a, COLLECTION.PLEDGES), (c) => [c.text, c.name ? ` (${c.name})` : '', followUpLine(ctx, c)], locked),
     a.touchstones ? h('section', { class: 'touchstones', 'aria-labelledby': 'ts-heading' },
       h('h2', { id: 'ts-heading' }, 'Words for the word cloud'),
       locked ? null : h('form', { onsubmit: submitWord, 'aria-label': 'Add a word to the word cloud' },
@@ -166,13 +181,29 @@ export function pledgeView(ctx, a, locked) {
       list(ctx, 'Your words', mineIn(ctx, a, COLLECTION.TOUCHSTONES), pendingIn(ctx, a, COLLECTION.TOUCHSTONES), (c) => c.word, locked)) : null)
 }
 
-/** A pledger may take back the contact they left for a follow-up, and keep the pledge. */
-export function eraseContactButton(ctx, c) {
-  // The server says which of one's pledges has a contact (`/me`): the phone keeps no record that could drift from it.
-  if (!c.id || !ctx.me.contributions.some((m) => m.id === c.id && m.contact)) return null
-  return h('span', { class: 'erase-contact' }, h('br'), h('button', {
-    type: 'button',
-    class: 'link-button',
-    onclick: () => ctx.send({ kind: 'erase_contact', id: c.id }, 'deleting the contact you left with your pledge', { erases: c.id }),
-  }, 'Delete the contact I left for a reminder'))
+/**
+ * A pledge whose author asked to be contacted says when, and offers to withdraw the follow-up
+ * (which deletes the contact; the pledge stays). The server says which pledges have one (`/me`):
+ * the phone keeps no record of its own that could drift from it.
+ */
+export function followUpLine(ctx, c) {
+  const mine = c.id && ctx.me.contributions.find((m) => m.id === c.id && m.contact)
+  if (!mine) return null
+  const when = mine.follow_up && mine.follow_up.due ? longDate(mine.follow_up.due) : null
+  const status = mine.follow_up && mine.follow_up.status === 'contacted' ? ' The organisers have been in touch.' : ''
+  return h('span', { class: 'follow-up' }, h('br'),
+    h('span', { class: 'hint' }, when ? `Follow-up planned: the organisers will contact you around ${when}.${status}` : 'Follow-up planned: the organisers will contact you later.'),
+    h('br'),
+    h('button', {
+      type: 'button',
+      class: 'link-button',
+      onclick: () => ctx.send({ kind: 'erase_contact', id: c.id }, 'withdrawing your follow-up and deleting your contact', { erases: c.id }),
+    }, 'Withdraw my follow-up and delete my contact'))
+}
+
+/** The day `months` from today, as the server counts it (a day the month lacks becomes its last): `2027-03-03`. */
+export function monthsLater(months, from = new Date()) {
+  const month = from.getUTCMonth() + months
+  const last = new Date(Date.UTC(from.getUTCFullYear(), month + 1, 0)).getUTCDate()
+  return new Date(Date.UTC(from.getUTCFullYear(), month, Math.min(from.getUTCDate(), last))).toISOString().slice(0, 10)
 }

@@ -5,7 +5,7 @@
 import { h, focusLater } from '../dom.js'
 import { contribution, kindWords, COLLECTION } from '../board.js'
 import { emotionChip, hiddenHint, withdrawButton } from './emotion.js'
-import { eraseContactButton } from './forms.js'
+import { followUpLine } from './forms.js'
 import { RATINGS } from './feedback.js'
 
 const WHAT = { cards: 'Emotion card', ideas: 'Idea or comment', path_notes: 'PATH note', pledges: 'Pledge', touchstones: 'Word for the word cloud', feedback: 'Feedback on the event' }
@@ -25,7 +25,7 @@ function text(ctx, c, a) {
     const o = a && (a.options || []).find((x) => x.id === c.option)
     return [h('strong', null, `On “${o ? o.label : c.option}”: `), c.text]
   }
-  if (c.collection === COLLECTION.PLEDGES) return [c.text, c.name ? ` (${c.name})` : '', eraseContactButton(ctx, c)]
+  if (c.collection === COLLECTION.PLEDGES) return [c.text, c.name ? ` (${c.name})` : '', followUpLine(ctx, c)]
   if (c.collection === COLLECTION.FEEDBACK) return [h('strong', null, `${c.rating}: ${RATINGS[c.rating - 1] || ''}`), c.worked ? ` What worked: ${c.worked}` : '', c.change ? ` What to change: ${c.change}` : '']
   return c.text
 }

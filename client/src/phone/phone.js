@@ -10,7 +10,7 @@ import { announce, alertNow } from '../a11y.js'
 import { profileView, profileSummary } from './profile.js'
 import { emotionView } from './emotion.js'
 import { voteView } from './vote.js'
-import { pathView, ideasView, pledgeView } from './forms.js'
+import { pathView, ideasView, pledgeView, monthsLater } from './forms.js'
 import { mineView } from './mine.js'
 import { feedbackView } from './feedback.js'
 import { boardView } from '../projector/board.js'
@@ -212,8 +212,10 @@ function onOutbox(ctx, outboxEvent) {
   if (event.type === 'saved') {
     const id = event.result && event.result.id
     if (id && item.collection && !event.result.withdrawn) {
-      // As `/me` will say it (a pledge says whether a contact is held), until it is asked again.
-      const mine = item.collection === COLLECTION.PLEDGES ? { id, collection: item.collection, contact: !!item.contact } : { id, collection: item.collection }
+      // As `/me` will say it (a pledge says whether a contact is held, and when), until it is asked again.
+      const mine = { id, collection: item.collection }
+      if (item.collection === COLLECTION.PLEDGES) mine.contact = !!item.contact
+      if (item.followUpMonths) mine.follow_up = { due: monthsLater(item.followUpMonths), status: 'to_do' }
       if (event.result.held) {
         mine.held = true
         ctx.heldWords[id] = item.body.text || item.body.note || item.body.word || ''
@@ -221,7 +223,7 @@ function onOutbox(ctx, outboxEvent) {
       }
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id).concat([mine])
     }
-    if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false } : c))
+    if (item.erases) ctx.me.contributions = ctx.me.contributions.map((c) => (c.id === item.erases ? { ...c, contact: false, follow_up: undefined } : c))
     if (event.result && event.result.withdrawn) {
       ctx.me.contributions = ctx.me.contributions.filter((c) => c.id !== id)
     }

@@ -1,4 +1,4 @@
-//! The dataset as CSV: one tidy file per kind of contribution.
+//! The dataset as CSV: one tidy file per kind of contribution; and, apart, the pledge follow-ups.
 //!
 //! One row per card, dot, score, note, idea, pledge, touchstone, feedback
 //! answer and participant; one column per field, and one per segment the room defines
@@ -10,6 +10,7 @@
 //! so a cell that a spreadsheet would run as a formula (starting with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
 
+use touchpoint_core::room::follow_up::FollowUp;
 use touchpoint_core::room::holds::Status;
 use touchpoint_core::template::Valence;
 
@@ -112,6 +113,26 @@ pub fn csv_files(dataset: &Dataset) -> Vec<(&'static str, String)> {
         ("touchstones.csv", marked_contributions(&["id", "activity", "word"], touchstones.collect())),
         ("feedback.csv", marked_contributions(&["id", "activity", "rating", "worked", "change"], feedback.collect())),
     ]
+}
+
+/// The pledge follow-ups of a room, for a mail merge: the one file that holds contacts, read
+/// only through `GET /api/rooms/{code}/follow-ups.csv` (and recorded in the room's contact
+/// audit trail), never part of [`csv_files`]. Follow-ups whose contact is deleted are left out.
+pub fn follow_ups_csv(follow_ups: &[FollowUp]) -> String {
+    let header = ["id", "pledge", "name", "organisation", "contact", "due", "status"].map(str::to_owned);
+    let rows = follow_ups.iter().filter_map(|follow_up| {
+        let contact = follow_up.contact.clone()?;
+        Some(vec![
+            follow_up.id.clone(),
+            follow_up.text.clone(),
+            follow_up.name.clone().unwrap_or_default(),
+            follow_up.organisation.clone().unwrap_or_default(),
+            contact,
+            follow_up.due.clone(),
+            follow_up.status.as_str().to_owned(),
+        ])
+    });
+    table(&header, rows)
 }
 
 /// The columns after every contribution's own: see `marked` in [`csv_files`].

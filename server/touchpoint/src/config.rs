@@ -150,6 +150,11 @@ pub struct ServeConfig {
     #[arg(long, env = "TOUCHPOINT_RETENTION_DAYS", default_value_t = 365)]
     pub retention_days: u64,
 
+    /// Days a pledge contact is kept after the date its pledger asked to be contacted; then it is
+    /// deleted (checked hourly). A follow-up marked done or declined loses its contact at once.
+    #[arg(long, env = "TOUCHPOINT_CONTACT_RETENTION_DAYS", default_value_t = 90)]
+    pub contact_retention_days: u64,
+
     /// Counts of people by perspective, group or segment below this are shown as "fewer than N"
     /// wherever they leave the facilitator team: the live board every phone and screen reads,
     /// and the reports (8: NHS Digital's rule for published health statistics suppresses 1 to 7,
@@ -332,6 +337,10 @@ impl ServeConfig {
         config.addr = addr;
         config.data_dir = data_dir;
         config
+    }
+
+    pub fn contact_retention(&self) -> Duration {
+        Duration::from_secs(self.contact_retention_days.saturating_mul(86_400))
     }
 
     pub fn room_idle(&self) -> Duration {

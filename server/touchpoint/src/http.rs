@@ -12,6 +12,7 @@ mod board;
 mod cross_site;
 mod error;
 mod exports;
+mod follow_ups;
 mod intents;
 mod openapi;
 mod operations;
@@ -59,5 +60,6 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(intents::router())
         .merge(board::router())
         .merge(exports::router())
+        .merge(follow_ups::router())
         .merge(qr::router())
 }

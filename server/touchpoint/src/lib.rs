@@ -10,6 +10,7 @@ mod app;
 mod assets;
 mod clock;
 pub mod config;
+mod contact_retention;
 mod exports;
 mod http;
 mod keys;
@@ -114,6 +115,7 @@ async fn serve(
 ) -> anyhow::Result<()> {
     tracing::info!(address = %app.public_url, "listening");
     app.tracker.spawn(retention(app.clone()));
+    app.tracker.spawn(contact_retention::sweep(app.clone()));
     listener::accept(listener, app.clone(), http::router(app.clone()), shutdown).await;
     // Accepting has stopped; sockets, rooms and unfinished requests watch this token.
     app.shutdown.cancel();

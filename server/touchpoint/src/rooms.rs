@@ -21,6 +21,7 @@ mod worker;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use touchpoint_core::identity::ParticipantId;
+use touchpoint_core::room::follow_up::FollowUpRequest;
 use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 
@@ -150,6 +151,11 @@ enum Command {
     Register {
         participant: ParticipantId,
         profile: Profile,
+        reply: Reply<Value>,
+    },
+    /// Read or manage the room's pledge follow-ups; answered once what it changed is durable.
+    FollowUps {
+        request: FollowUpRequest,
         reply: Reply<Value>,
     },
     /// Read something from the room's documents.

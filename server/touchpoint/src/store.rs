@@ -98,6 +98,9 @@ pub enum Record {
         taken_at: i64,
         state: Vec<u8>,
     },
+    /// When the room's next pledge contact falls due for deletion (seconds since the Unix
+    /// epoch), or `None` once it holds none.
+    ContactExpiry(Option<i64>),
 }
 
 /// A document as stored: apply the snapshot, then the updates in order.
@@ -427,6 +430,33 @@ impl Store {
         .await
     }
 
+    /// Makes the deletion of pledge contacts reach every stored copy of the ledger: its log is
+    /// folded into a fresh snapshot (which no longer holds them) and dropped, and the
+    /// write-ahead log emptied. The board, which never held a contact, keeps its history.
+    pub async fn purge_ledger(
+        &self,
+        code: &RoomCode,
+        upto_seq: i64,
+        board: Vec<u8>,
+        ledger: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.compact(code, upto_seq, board, ledger).await?;
+        self.call(|db| db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))).await
+    }
+
+    /// Rooms holding a pledge contact due for deletion at `now` (seconds since the Unix epoch),
+    /// except quarantined ones, which nothing writes to until they are repaired.
+    pub async fn rooms_with_contacts_due(&self, now: i64) -> Result<Vec<RoomCode>, StoreError> {
+        self.call(move |db| {
+            let mut statement = db.prepare(
+                "SELECT room FROM contact_expiry WHERE due_at <= ?1 AND room NOT IN (SELECT room FROM quarantine)",
+            )?;
+            let codes = statement.query_map([now], |row| row.get::<_, String>(0))?;
+            Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
+        })
+        .await
+    }
+
     /// The board's history: each logged update in order, with the second it was stored.
     pub async fn history(&self, code: &RoomCode) -> Result<Vec<(i64, i64, Vec<u8>)>, StoreError> {
         let (code, metrics) = (code.clone(), self.metrics.clone());
@@ -455,7 +485,7 @@ impl Store {
         self.call(move |db| {
             let txn = db.transaction()?;
             // Rows a repair set aside go with their room: they may hold what people wrote.
-            for table in ["updates", "snapshots", "named_snapshots", "damaged_rows", "quarantine"] {
+            for table in ["updates", "snapshots", "named_snapshots", "damaged_rows", "quarantine", "contact_expiry"] {
                 txn.execute(&format!("DELETE FROM {table} WHERE room = ?1"), [code.as_str()])?;
             }
             txn.execute("DELETE FROM rooms WHERE code = ?1", [code.as_str()])?;
@@ -652,6 +682,9 @@ fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) 
             let mut keep = txn.prepare_cached(
                 "INSERT OR REPLACE INTO named_snapshots (room, name, taken_at, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
+            let mut expire =
+                txn.prepare_cached("INSERT OR REPLACE INTO contact_expiry (room, due_at) VALUES (?1, ?2)")?;
+            let mut unexpire = txn.prepare_cached("DELETE FROM contact_expiry WHERE room = ?1")?;
             for (room, records, _) in &appends {
                 let mut last = 0;
                 for record in records {
@@ -662,6 +695,12 @@ fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) 
                         }
                         Record::Snapshot { name, taken_at, state } => {
                             keep.execute(params![room.as_str(), name, taken_at, state, checksum(state)])?;
+                        }
+                        Record::ContactExpiry(Some(due_at)) => {
+                            expire.execute(params![room.as_str(), due_at])?;
+                        }
+                        Record::ContactExpiry(None) => {
+                            unexpire.execute([room.as_str()])?;
                         }
                     }
                 }

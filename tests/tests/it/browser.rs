@@ -4,8 +4,8 @@
 //! facilitator console run with the keyboard alone, replay on the projector, two tabs
 //! of one phone sharing their queued cards, and the event in a hall (a full room on a
 //! projector at three sizes, phones at large text, the answer beside every control),
-//! a card that arrives after its activity closed, the insights report opened from the
-//! console, and a room with damaged storage as the console and the admin see it.
+//! a card that arrives after its activity closed, pledge follow-ups from the phone to the
+//! console and back, the insights report opened from the console, and a room with damaged storage as the console and the admin see it.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -216,6 +216,28 @@ async fn a_card_sent_after_its_activity_closed_is_kept_late_and_the_facilitator_
             "axe: no WCAG 2.2 AA violations on the phone told its dot came too late",
             "a dot that arrives after the vote closed is not counted, and the phone says so",
             "the phone’s late and not-counted answers hold at large text; the console’s late list fits a laptop; the projector with a late card fits 720p, 1080p and 4K",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn pledge_follow_ups_are_planned_on_the_phone_worked_through_in_the_console_and_withdrawn() -> anyhow::Result<()>
+{
+    run(
+        "e2e-follow-ups.mjs",
+        &[
+            "axe: no WCAG 2.2 AA violations on the phone: a pledge with a follow-up in a month",
+            "axe: no WCAG 2.2 AA violations on the phone: a pledge with its follow-up planned",
+            "the pledger chooses when to be contacted, and the phone says when the follow-up is planned",
+            "axe: no WCAG 2.2 AA violations on the console: pledge follow-ups with their contacts at 1280x720",
+            "the console lists each follow-up with its contact, the date asked for and its status, and fits a laptop",
+            "the follow-ups download as CSV for a mail merge",
+            "axe: no WCAG 2.2 AA violations on the console: confirming that a follow-up is done",
+            "keyboard only: a follow-up is marked contacted, then done, which asks first and deletes the contact",
+            "the pledger withdraws the follow-up from the phone; the pledge stays",
+            "the audit trail lists every read and deletion of contacts, by which key and how many, never a contact",
+            "no script errors in any page",
         ],
     )
     .await

@@ -5,6 +5,8 @@
 //! - `api`: the HTTP API and its errors.
 //! - `board_shape`: a board written in the wrong shape is refused; one damaged in the store answers 409.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
+//! - `follow_ups`: pledge follow-ups, their contacts, the contact audit trail, and every way a
+//!   contact is deleted, proved gone from the data directory.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `moderation`: notes held for approval off every board, the identifying check, the
 //!   moderation list, each lock's snapshot.
@@ -24,6 +26,7 @@ mod browser;
 mod connections;
 mod counts;
 mod durability;
+mod follow_ups;
 mod hostile;
 mod intents;
 mod interop;

@@ -15,6 +15,7 @@ use yrs::{Any, Doc, Map, MapPrelim, MapRef, Out, ReadTxn, Transact, WriteTxn};
 
 use super::activity::ActivityView;
 use super::contribution::Owner;
+use super::follow_up::own_follow_up;
 use super::intent::{Actor, Change, Intent, IntentError, IntentRequest, MAX_KEY_CHARS, Profile};
 use super::layout::{ActivityKind, Collection, Stage, board, ledger, split_ballot_key};
 use super::value::{from_any, from_any_or_default, to_any};
@@ -35,6 +36,8 @@ pub struct Applied {
     pub snapshot: Option<String>,
     /// Contributions erased at a participant's request: every stored copy must lose them too.
     pub erased: Vec<String>,
+    /// Whether a pledge contact left the ledger: the ledger's stored history must lose it too.
+    pub contacts_erased: bool,
 }
 
 /// Facts an intent needs from outside: the time, a fresh id should it create something, and
@@ -117,6 +120,7 @@ impl RoomDocs {
                 ledger_update: None,
                 snapshot: None,
                 erased: Vec::new(),
+                contacts_erased: false,
             });
         }
         match (actor, request.intent.is_facilitator_control(), &request.on_behalf_of) {
@@ -126,7 +130,8 @@ impl RoomDocs {
         }
         let mut change = Change::new(&mut board, &mut ledger, actor, context);
         let outcome = change.apply(&request.intent, request.on_behalf_of.as_ref())?;
-        let (snapshot, erased) = (change.snapshot.take(), std::mem::take(&mut change.erased));
+        let (snapshot, erased, contacts_erased) =
+            (change.snapshot.take(), std::mem::take(&mut change.erased), change.contacts_erased);
         // An erasure leaves no trace of the person, not even the keys of what they asked.
         if erased.is_empty() && !matches!(request.intent, Intent::EraseMe) {
             let remembered = serde_json::to_string(&outcome).map_err(|e| IntentError::Corrupt(e.to_string()))?;
@@ -138,6 +143,7 @@ impl RoomDocs {
             ledger_update: non_empty(ledger.encode_update_v1()),
             snapshot,
             erased,
+            contacts_erased,
         })
     }
 
@@ -175,12 +181,14 @@ impl RoomDocs {
             ledger_update: non_empty(ledger.encode_update_v1()),
             snapshot: None,
             erased: Vec::new(),
+            contacts_erased: false,
         })
     }
 
     /// What a participant may see of their own: profile, contributions (for a pledge, whether
-    /// a contact is held), ballots and scores.
+    /// a contact is held and when its follow-up is due), ballots and scores.
     pub fn participant_view(&self, participant: &str) -> ParticipantView {
+        let board = self.board.transact();
         let ledger = self.ledger.transact();
         let mut view = ParticipantView::default();
         if let Some(Out::Any(profile)) =
@@ -195,11 +203,12 @@ impl RoomDocs {
                 let Out::Any(owner) = owner else { continue };
                 let Ok(owner) = from_any::<Owner>(&owner) else { continue };
                 if owner.owner == participant {
-                    let contact = (owner.collection == Collection::Pledges)
-                        .then(|| contacts.as_ref().is_some_and(|map| map.contains_key(&ledger, id)));
+                    let is_pledge = owner.collection == Collection::Pledges;
+                    let contact = is_pledge.then(|| contacts.as_ref().is_some_and(|map| map.contains_key(&ledger, id)));
                     view.contributions.push(OwnContribution {
                         collection: owner.collection,
                         contact,
+                        follow_up: if is_pledge { own_follow_up(&board, &ledger, id) } else { None },
                         held: held.as_ref().is_some_and(|map| map.contains_key(&ledger, id)),
                         id: id.to_owned(),
                     });
@@ -272,6 +281,6 @@ fn actor_key(actor: Actor) -> String {
     }
 }
 
-fn non_empty(update: Vec<u8>) -> Option<Vec<u8>> {
+pub(crate) fn non_empty(update: Vec<u8>) -> Option<Vec<u8>> {
     (update != [0, 0]).then_some(update)
 }

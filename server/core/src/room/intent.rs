@@ -43,6 +43,10 @@ pub const MAX_TEXT_CHARS: usize = 500;
 pub const MAX_FEEDBACK_CHARS: usize = 280;
 /// Longest pledge display name, organisation or follow-up contact.
 pub const MAX_NAME_CHARS: usize = 80;
+/// How far ahead a pledger may ask to be contacted about their pledge, in months.
+pub const FOLLOW_UP_MONTHS: std::ops::RangeInclusive<u32> = 1..=12;
+/// When a pledger who leaves a contact does not say when: in three months.
+pub const DEFAULT_FOLLOW_UP_MONTHS: u32 = 3;
 /// Longest label of a touchpoint, option or section added during the event.
 pub const MAX_LABEL_CHARS: usize = 120;
 /// Longest timer a facilitator may start.
@@ -166,6 +170,9 @@ pub enum Intent {
         contact: Option<String>,
         #[serde(default)]
         contact_consent: bool,
+        /// When to be contacted, in months from now (1 to 12; 3 if not given). Only with a contact.
+        #[serde(default)]
+        follow_up_months: Option<u32>,
     },
     AddTouchstone {
         activity: String,
@@ -368,6 +375,10 @@ pub enum IntentError {
     NoTouchstones,
     #[error("a contact for follow-up needs your consent")]
     ContactWithoutConsent,
+    #[error("a follow-up is from 1 to 12 months away")]
+    InvalidFollowUpMonths,
+    #[error("pledge {0:?} has no follow-up")]
+    NoFollowUp(String),
     #[error("there is no contribution {0:?} in this room")]
     UnknownContribution(String),
     #[error("you can only change your own contributions")]
@@ -415,6 +426,8 @@ impl IntentError {
             IntentError::NoComments => "no_comments",
             IntentError::NoTouchstones => "no_touchstones",
             IntentError::ContactWithoutConsent => "contact_without_consent",
+            IntentError::InvalidFollowUpMonths => "invalid_follow_up_months",
+            IntentError::NoFollowUp(_) => "no_follow_up",
             IntentError::UnknownContribution(_) => "unknown_contribution",
             IntentError::NotYours => "not_yours",
             IntentError::NotHeld(_) => "not_held",

@@ -54,8 +54,12 @@ pub mod ledger {
     pub const SCORES: &str = "scores";
     /// Who each paper ballot is from (`{perspective?, role?}`), by its key in `BALLOTS` and `SCORES`.
     pub const PAPER_BALLOTS: &str = "paper_ballots";
-    /// Pledge contacts given with consent, by pledge id.
+    /// Pledge contacts given with consent, by pledge id: the only personal data of a follow-up.
     pub const CONTACTS: &str = "contacts";
+    /// Each pledge follow-up (`{due, status}`), by pledge id; it outlives its contact.
+    pub const FOLLOW_UPS: &str = "follow_ups";
+    /// Every read and deletion of contacts (Y.Array of `{at, action, by, contacts}`), never a contact.
+    pub const CONTACT_AUDIT: &str = "contact_audit";
     /// The answers of intents already applied, by `actor/key`, for idempotent retries.
     pub const INTENTS: &str = "intents";
     /// Contributions waiting for the facilitator, or turned down, by id: never on the board.

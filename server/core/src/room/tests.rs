@@ -796,7 +796,8 @@ fn a_participant_sees_their_own_and_nothing_else() {
     let view = serde_json::to_value(view).expect("a view serialises");
     let expected: Value = serde_json::from_str(
         r#"{"profile":{"perspective":"person"},
-            "contributions":[{"id":"id1","collection":"cards"},{"id":"id2","collection":"pledges","contact":true}],
+            "contributions":[{"id":"id1","collection":"cards"},{"id":"id2","collection":"pledges","contact":true,
+                              "follow_up":{"due":"2024-02-14","status":"to_do"}}],
             "dots":{"options":{"one-review":1}},"scores":{"options":{"one-review":3}}}"#,
     )
     .expect("JSON");
@@ -1080,4 +1081,26 @@ fn the_layout_guard_follows_the_board_and_checks_only_the_roots_an_update_change
     assert_eq!(guard.check(&docs.board, &written(&docs, set(board::ROOM, "title", "Again"))), None);
     // A root the layout leaves open is not checked.
     assert_eq!(guard.check(&docs.board, &written(&docs, set("notes", "anything", 7))), None);
+}
+
+#[test]
+fn a_contact_is_deleted_the_retention_period_after_its_date_and_not_a_second_before() {
+    use super::follow_up::{FollowUpAnswer, FollowUpRequest};
+
+    let docs = after(&[(Alice, ALICE_PLEDGE)]);
+    let retention = 90 * 86_400;
+    // Asked on 14 November 2023, for the default three months: 14 February 2024, then 90 days.
+    let deletion = crate::calendar::days_from_civil(2024, 2, 14) + 90 * 86_400;
+    assert_eq!(docs.next_contact_expiry(retention), Some(deletion));
+    let expire = FollowUpRequest::Expire { retention_secs: retention };
+    let at = |seconds: i64| u64::try_from(seconds).expect("after the epoch");
+    let (answer, applied) = docs.follow_ups(&expire, at(deletion - 1)).expect("a sweep");
+    assert_eq!(
+        (answer, applied.contacts_erased, applied.ledger_update),
+        (FollowUpAnswer::Expired { expired: 0 }, false, None)
+    );
+    let (answer, applied) = docs.follow_ups(&expire, at(deletion)).expect("a sweep");
+    assert_eq!((answer, applied.contacts_erased), (FollowUpAnswer::Expired { expired: 1 }, true));
+    assert_eq!(docs.next_contact_expiry(retention), None);
+    assert_eq!(docs.participant_view(&participant(Alice).to_string()).contributions[0].contact, Some(false));
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yrs::{Map, Out, ReadTxn};
 
+use super::follow_up::OwnFollowUp;
 use super::intent::Profile;
 use super::layout::{Collection, Stage, ledger};
 use super::value::from_any_or_default;
@@ -129,6 +130,9 @@ pub struct OwnContribution {
     /// For a pledge, whether a contact is held (never the contact): the phone offers to delete it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<bool>,
+    /// For a pledge whose author asked to be contacted about it: when, and where it stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<OwnFollowUp>,
     /// Held for the facilitator (waiting, or turned down): not on the board, so the phone says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub held: bool,

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode, RoomCodeError};
+use touchpoint_core::room::follow_up::ContactKeeper;
 use touchpoint_core::room::intent::Actor;
 
 use super::error::ApiError;
@@ -75,6 +76,15 @@ pub struct Analyst(pub RoomCode);
 /// projector nothing the room did not see. Participant tokens stay refused.
 #[derive(Debug)]
 pub struct BoardReader(pub RoomCode);
+
+/// Whoever may read and manage the pledge contacts of the room in the path, and which key it
+/// is (the contact audit trail names it). Today that is the room's facilitator key alone; the
+/// programme's key joins here once programmes have keys.
+#[derive(Debug)]
+pub struct ContactReader {
+    pub room: RoomCode,
+    pub keeper: ContactKeeper,
+}
 
 /// A participant of the room in the path.
 #[derive(Debug)]
@@ -140,6 +150,15 @@ impl FromRequestParts<AppState> for BoardReader {
             Role::Facilitator | Role::Viewer => Ok(BoardReader(room)),
             Role::Participant(_) => Err(AuthError::BoardReadersOnly.into()),
         }
+    }
+}
+
+impl FromRequestParts<AppState> for ContactReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let Facilitator(room) = Facilitator::from_request_parts(parts, app).await?;
+        Ok(ContactReader { room, keeper: ContactKeeper::Facilitator })
     }
 }
 

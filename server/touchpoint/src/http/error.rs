@@ -61,7 +61,7 @@ impl ApiError {
     }
 
     /// A fault of the server's whose cause was logged already, or must not be.
-    fn internal_without_cause() -> Self {
+    pub fn internal_without_cause() -> Self {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server")
     }
 
@@ -208,7 +208,9 @@ impl From<IntentError> for ApiError {
             IntentError::FacilitatorOnly | IntentError::ParticipantOnly | IntentError::NotYours => {
                 StatusCode::FORBIDDEN
             }
-            IntentError::UnknownActivity(_) | IntentError::UnknownContribution(_) => StatusCode::NOT_FOUND,
+            IntentError::UnknownActivity(_) | IntentError::UnknownContribution(_) | IntentError::NoFollowUp(_) => {
+                StatusCode::NOT_FOUND
+            }
             IntentError::ActivityNotOpen
             | IntentError::ActivityStarted
             | IntentError::NotHeld(_)
@@ -231,6 +233,7 @@ impl From<IntentError> for ApiError {
             | IntentError::NoComments
             | IntentError::NoTouchstones
             | IntentError::ContactWithoutConsent
+            | IntentError::InvalidFollowUpMonths
             | IntentError::InvalidProfile(_)
             | IntentError::InvalidTimer
             | IntentError::InvalidPosition

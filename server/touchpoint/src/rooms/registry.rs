@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use touchpoint_core::disclosure::MinCount;
 use touchpoint_core::identity::{ParticipantId, Role, RoomCode};
+use touchpoint_core::room::follow_up::FollowUpRequest;
 use touchpoint_core::room::intent::{Actor, IntentRequest, Profile};
 use touchpoint_core::room::sync::Inbound;
 use tracing::Instrument;
@@ -72,6 +73,8 @@ pub(super) struct RoomSettings {
     pub(super) contributions_per_min: f64,
     /// Counts of people below this are not on the board.
     pub(super) min_count: MinCount,
+    /// How long after its follow-up's date a pledge contact is kept.
+    pub(super) contact_retention: Duration,
 }
 
 /// What every room of the process shares with the registry.
@@ -123,6 +126,7 @@ impl RoomRegistry {
             intent_burst: f64::from(limits.intent_burst),
             contributions_per_min: f64::from(limits.max_contributions_per_room_per_min),
             min_count: config.min_count,
+            contact_retention: config.contact_retention(),
         };
         let shared = Shared {
             rooms: DashMap::new(),
@@ -180,6 +184,11 @@ impl RoomRegistry {
         profile: Profile,
     ) -> Result<Value, IntentFailure> {
         self.ask(code, |reply| Command::Register { participant, profile, reply }).await
+    }
+
+    /// Reads or manages a room's pledge follow-ups; resolves once what it changed is durable.
+    pub async fn follow_ups(&self, code: &RoomCode, request: FollowUpRequest) -> Result<Value, IntentFailure> {
+        self.ask(code, |reply| Command::FollowUps { request, reply }).await
     }
 
     pub async fn read(&self, code: &RoomCode, query: Query) -> Result<Value, IntentFailure> {

@@ -49,6 +49,11 @@ struct Batch {
     records: Vec<Record>,
     /// Contributions erased in this batch: every stored copy must lose them.
     erased: Vec<String>,
+    /// Whether pledge contacts left the ledger in this batch: its stored history must lose them.
+    contacts_erased: bool,
+    /// Whether the batch asked about follow-ups (the sweep among them), which may find the
+    /// stored time of the next contact's deletion out of date.
+    follow_ups: bool,
 }
 
 impl Batch {
@@ -75,6 +80,9 @@ pub(super) struct RoomWorker {
     /// Sequence number the stored snapshot covers.
     snapshot_seq: i64,
     n_logged_since_snapshot: usize,
+    /// When the room's next pledge contact falls due for deletion, as last stored (`None`
+    /// before this task stored it).
+    contact_expiry: Option<Option<i64>>,
 }
 
 impl RoomWorker {
@@ -95,6 +103,7 @@ impl RoomWorker {
             last_seq: 0,
             snapshot_seq: 0,
             n_logged_since_snapshot: 0,
+            contact_expiry: None,
         }
     }
 
@@ -217,6 +226,16 @@ impl RoomWorker {
                 Command::Close { reply } => {
                     let _ = reply.send(());
                 }
+                Command::FollowUps { request, reply } => {
+                    out.follow_ups = true;
+                    let result = self.docs.follow_ups(&request, unix_now()).map_err(IntentFailure::from).and_then(
+                        |(answer, applied)| {
+                            self.record(applied, &mut out);
+                            to_json(&answer)
+                        },
+                    );
+                    replies.push((reply, result));
+                }
                 Command::Read { query, reply } => {
                     let result = match query {
                         Query::Participant(participant) => self
@@ -235,15 +254,22 @@ impl RoomWorker {
                 }
             }
         }
-        let Batch { mut output, board, records, erased } = out;
+        let Batch { mut output, board, mut records, erased, contacts_erased, follow_ups } = out;
+        let n_records = records.len();
+        if n_records > 0 || follow_ups {
+            records.extend(self.contact_expiry_changed());
+        }
         if !records.is_empty() {
-            let n_records = records.len();
-            self.last_seq = self.shared.store.append(&self.code, records).await?;
+            // A batch that only moved the time of the next contact's deletion logged no update.
+            let last_seq = self.shared.store.append(&self.code, records).await?;
+            self.last_seq = self.last_seq.max(last_seq);
             self.shared.metrics.updates_applied.inc_by(n_records as u64);
             self.n_logged_since_snapshot += n_records;
         }
         if !erased.is_empty() {
             self.purge(erased).await?;
+        } else if contacts_erased {
+            self.purge_contacts().await?;
         }
         let n_changes = board.len() as u64;
         let (relays, merged) = relay(board);
@@ -340,6 +366,7 @@ impl RoomWorker {
     /// Queues an applied change: its updates to store (and the board's to relay), its snapshot to keep.
     fn record(&mut self, applied: Applied, out: &mut Batch) -> Outcome {
         out.erased.extend(applied.erased);
+        out.contacts_erased |= applied.contacts_erased;
         if let Some(update) = applied.board_update {
             out.change_board(self.sync.changed(update));
         }
@@ -375,6 +402,28 @@ impl RoomWorker {
         self.n_logged_since_snapshot = 0;
         tracing::info!("a participant's contributions were erased from the room and its history");
         Ok(())
+    }
+
+    /// Makes the deletion of pledge contacts reach the ledger's stored history, which alone held them.
+    async fn purge_contacts(&mut self) -> Result<(), StoreError> {
+        let (board, ledger) = self.encode_states();
+        self.shared.store.purge_ledger(&self.code, self.last_seq, board, ledger).await?;
+        self.snapshot_seq = self.last_seq;
+        self.n_logged_since_snapshot = 0;
+        tracing::info!("pledge contacts were deleted from the room and its history");
+        Ok(())
+    }
+
+    /// The record of when the next pledge contact falls due for deletion, if it moved since it
+    /// was last stored; it joins the batch's commit, so it never lags what the ledger holds.
+    fn contact_expiry_changed(&mut self) -> Option<Record> {
+        let retention = self.shared.settings.contact_retention.as_secs();
+        let expiry = self.docs.next_contact_expiry(retention);
+        if self.contact_expiry == Some(expiry) {
+            return None;
+        }
+        self.contact_expiry = Some(expiry);
+        Some(Record::ContactExpiry(expiry))
     }
 
     fn encode_states(&self) -> (Vec<u8>, Vec<u8>) {

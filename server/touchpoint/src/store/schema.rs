@@ -17,7 +17,7 @@ pub const DATABASE: &str = "touchpoint.db";
 /// Files a server writes on its first start; if any exists, the directory has been used before.
 const KEY_FILES: [&str; 2] = ["secret", "admin-token"];
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Refuses a data directory that has been used before (its key files exist) but whose database
 /// is missing or empty: starting afresh there would quietly replace every room with nothing.
@@ -82,7 +82,7 @@ pub fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
-    if version < SCHEMA_VERSION {
+    if version < 2 {
         // SQLite checks its pages, not what they hold: a flipped byte inside a blob reads back
         // without complaint, and a Yjs update can still decode into something else. Each stored
         // blob therefore carries the CRC-32 of its bytes. Rows from before have none and are
@@ -111,6 +111,19 @@ pub fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
                  data BLOB NOT NULL
              );
              PRAGMA user_version = 2;
+             COMMIT;",
+        )?;
+    }
+    if version < SCHEMA_VERSION {
+        // When each room's next pledge contact falls due for deletion, so that the hourly sweep
+        // wakes exactly the rooms that hold one, not every room ever stored.
+        db.execute_batch(
+            "BEGIN;
+             CREATE TABLE contact_expiry (
+                 room TEXT PRIMARY KEY,
+                 due_at INTEGER NOT NULL
+             );
+             PRAGMA user_version = 3;
              COMMIT;",
         )?;
     }

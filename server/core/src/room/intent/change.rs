@@ -31,6 +31,8 @@ pub(crate) struct Change<'t, 'doc> {
     pub snapshot: Option<String>,
     /// Contributions erased at a participant's request.
     pub erased: Vec<String>,
+    /// Whether a pledge contact left the ledger: its stored history must lose it too.
+    pub contacts_erased: bool,
 }
 
 /// A facilitator's action, as the board's audit trail names it.
@@ -74,7 +76,7 @@ impl<'t, 'doc> Change<'t, 'doc> {
         actor: Actor,
         context: Context<'t>,
     ) -> Self {
-        Change { board, ledger, actor, context, snapshot: None, erased: Vec::new() }
+        Change { board, ledger, actor, context, snapshot: None, erased: Vec::new(), contacts_erased: false }
     }
 }
 
@@ -101,13 +103,14 @@ impl Change<'_, '_> {
             Intent::SetScore { activity, option, score } => self.set_score(activity, option, *score),
             Intent::AddPathNote { activity, section, text } => self.add_path_note(activity, section, text, behalf),
             Intent::AddIdea { activity, option, text } => self.add_idea(activity, option.as_deref(), text, behalf),
-            Intent::AddPledge { activity, text, name, organisation, contact, contact_consent } => {
+            Intent::AddPledge { activity, text, name, organisation, contact, contact_consent, follow_up_months } => {
                 let pledge = super::contributions::PledgeAsked {
                     text,
                     name: name.as_deref(),
                     organisation: organisation.as_deref(),
                     contact: contact.as_deref(),
                     contact_consent: *contact_consent,
+                    follow_up_months: *follow_up_months,
                 };
                 self.add_pledge(activity, pledge, behalf)
             }

@@ -15,13 +15,14 @@ use yrs::{Array, Map, Out, ReadTxn, WriteTxn};
 
 use super::change::{AuditAction, Change};
 use super::{
-    IntentError, MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_WORD_CHARS, OnBehalfOf, clean_optional,
-    clean_required,
+    Actor, DEFAULT_FOLLOW_UP_MONTHS, FOLLOW_UP_MONTHS, IntentError, MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS,
+    MAX_WORD_CHARS, OnBehalfOf, clean_optional, clean_required,
 };
 use crate::room::activity::ActivityView;
 use crate::room::contribution::{Card, Header, Idea, PathNote, Pledge, Touchstone};
+use crate::room::follow_up::{self, ContactAction, ContactBy, FollowUpRecord};
 use crate::room::layout::{ActivityKind, Stage, board, ledger};
-use crate::room::value::from_any;
+use crate::room::value::{from_any, to_any};
 use crate::room::view::Outcome;
 use crate::template::Emotion;
 
@@ -32,6 +33,7 @@ pub(super) struct PledgeAsked<'a> {
     pub organisation: Option<&'a str>,
     pub contact: Option<&'a str>,
     pub contact_consent: bool,
+    pub follow_up_months: Option<u32>,
 }
 
 /// An entry of the audit trail, as far as the late rule reads it.
@@ -116,7 +118,7 @@ impl Change<'_, '_> {
         }
         self.board.get_or_insert_map(collection.root()).remove(self.board, id);
         self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
-        self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id);
+        self.withdraw_follow_ups(&[id]);
         self.forget_held(id);
         Ok(Outcome::Withdrawn { id: id.to_owned(), withdrawn: true })
     }
@@ -174,11 +176,21 @@ impl Change<'_, '_> {
         if contact.is_some() && !asked.contact_consent {
             return Err(IntentError::ContactWithoutConsent);
         }
+        let months = asked.follow_up_months.unwrap_or(DEFAULT_FOLLOW_UP_MONTHS);
+        if !FOLLOW_UP_MONTHS.contains(&months) {
+            return Err(IntentError::InvalidFollowUpMonths);
+        }
         let (header, owner) = self.header(activity, behalf)?;
         let outcome = self.add(Pledge { header, text, name, organisation }, owner);
         if let Some(contact) = contact {
             let contacts = self.ledger.get_or_insert_map(ledger::CONTACTS);
             contacts.insert(self.ledger, self.context.new_id, contact);
+            let follow_ups = self.ledger.get_or_insert_map(ledger::FOLLOW_UPS);
+            follow_ups.insert(
+                self.ledger,
+                self.context.new_id,
+                to_any(&FollowUpRecord::asked(self.context.now, months)),
+            );
         }
         Ok(outcome)
     }
@@ -198,11 +210,26 @@ impl Change<'_, '_> {
         Ok(self.add(Touchstone { header, word }, owner))
     }
 
-    /// Removes the follow-up contact from one's own pledge, keeping the pledge.
+    /// Withdraws one's follow-up: the pledge stays, its contact and follow-up go.
     pub(super) fn erase_contact(&mut self, id: &str) -> Result<Outcome, IntentError> {
         self.own_contribution::<Pledge>(id)?;
-        let erased = self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id).is_some();
-        Ok(Outcome::ContactErased { id: id.to_owned(), erased })
+        let erased = self.withdraw_follow_ups(&[id]);
+        Ok(Outcome::ContactErased { id: id.to_owned(), erased: erased > 0 })
+    }
+
+    /// Removes the follow-ups of pledges their author takes back (or the facilitator, a paper
+    /// pledge's), recording in the contact audit trail how many contacts went; how many did.
+    pub(super) fn withdraw_follow_ups(&mut self, pledges: &[&str]) -> usize {
+        let erased = pledges.iter().filter(|pledge| follow_up::withdraw(self.ledger, pledge)).count();
+        if erased > 0 {
+            let by = match self.actor {
+                Actor::Participant(_) => ContactBy::Participant,
+                Actor::Facilitator => ContactBy::Facilitator,
+            };
+            follow_up::audit(self.ledger, self.context.now, ContactAction::Withdrawn, by, erased);
+            self.contacts_erased = true;
+        }
+        erased
     }
 
     fn emotion_or_word(

@@ -26,9 +26,14 @@ impl Change<'_, '_> {
         for (id, collection) in &mine {
             self.board.get_or_insert_map(collection.root()).remove(self.board, id);
             self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
-            self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id);
             self.forget_held(id);
         }
+        let pledges: Vec<&str> = mine
+            .iter()
+            .filter(|(_, collection)| *collection == Collection::Pledges)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        self.withdraw_follow_ups(&pledges);
         let voted = self.forget_ballots(&participant);
         self.forget_intents(&participant);
         // Revealed results must forget the erased votes too, and the console hear of it.
