@@ -12,6 +12,7 @@ mod board;
 mod cross_site;
 mod error;
 mod exports;
+mod helper;
 mod intents;
 mod openapi;
 mod operations;
@@ -57,6 +58,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(operations::router())
         .merge(rooms::router())
         .merge(intents::router())
+        .merge(helper::router())
         .merge(board::router())
         .merge(exports::router())
         .merge(qr::router())

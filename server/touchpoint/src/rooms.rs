@@ -49,6 +49,8 @@ pub enum Eviction {
     RoomFailed,
     /// The room was deleted.
     RoomDeleted,
+    /// Its credential is a helper key the facilitator has since rotated.
+    KeyRotated,
 }
 
 impl Eviction {
@@ -62,6 +64,7 @@ impl Eviction {
             Eviction::BoardFull => "board_full",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",
+            Eviction::KeyRotated => "key_rotated",
         }
     }
 }
@@ -75,6 +78,8 @@ pub enum JoinError {
     Unavailable,
     #[error("the room's stored data is damaged")]
     Quarantined,
+    #[error("this helper key was replaced")]
+    KeyRotated,
 }
 
 /// Why an intent got no answer from its room.
@@ -97,6 +102,9 @@ pub enum IntentFailure {
     /// The participant erased themselves: their token opens nothing any more.
     #[error("this participant erased everything they gave, and their token with it; join again")]
     Erased,
+    /// The helper key was rotated: it opens nothing any more.
+    #[error("this helper key was replaced; ask the facilitator for the new link")]
+    KeyRotated,
 }
 
 /// A joined connection's side of the room: where to send, and what to receive.
@@ -120,6 +128,10 @@ pub enum Query {
     Moderation,
     /// Whether a participant erased themselves (`true` or `false`).
     Erased(ParticipantId),
+    /// The generation of the room's helper key (a number).
+    HelperGeneration,
+    /// What the helper key of this generation typed in (refused if it is not the present one).
+    HelperEntries(u64),
 }
 
 type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;
@@ -154,6 +166,11 @@ enum Command {
     Read {
         query: Query,
         reply: Reply<Value>,
+    },
+    /// Move the helper key on to its next generation and close the sockets of older ones;
+    /// answered with the new generation once durable.
+    RotateHelperKey {
+        reply: Reply<u64>,
     },
     /// Close every connection and stop without writing anything more: the room is being deleted.
     Close {

@@ -49,10 +49,14 @@ pub const MAX_LABEL_CHARS: usize = 120;
 pub const MAX_TIMER_SECS: u64 = 4 * 60 * 60;
 
 /// Who asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Actor {
     Participant(ParticipantId),
     Facilitator,
+    /// A table host with the room's helper key of this generation: types in paper entries only.
+    Helper {
+        generation: u64,
+    },
 }
 
 /// An intent as sent over HTTP: `{"key": "...", "kind": "add_card", ...}`.
@@ -285,6 +289,22 @@ impl Intent {
                 | Intent::SetBudget { .. }
                 | Intent::TakeSnapshot { .. }
                 | Intent::AddPaperBallot { .. }
+        )
+    }
+
+    /// Whether a helper may ask this: entering a paper contribution or ballot on someone's
+    /// behalf, and taking back an entry of its own typed in by mistake.
+    pub fn is_paper_entry(&self) -> bool {
+        matches!(
+            self,
+            Intent::AddCard { .. }
+                | Intent::AddPathNote { .. }
+                | Intent::AddIdea { .. }
+                | Intent::AddPledge { .. }
+                | Intent::AddTouchstone { .. }
+                | Intent::SetFeedback { .. }
+                | Intent::AddPaperBallot { .. }
+                | Intent::Withdraw { .. }
         )
     }
 

@@ -1,7 +1,8 @@
 //! Who is calling: one extractor per kind of caller, all checking credentials the same way.
 //!
-//! A credential opens one room (facilitator key, viewer key, participant
-//! token) or every room (the admin token). The extractors read the room
+//! A credential opens one room (facilitator key, helper key, viewer key,
+//! participant token) or every room (the admin token). What each may do is
+//! the table in the README ("What each key may do"). The extractors read the room
 //! code from the path and the bearer credential from the `Authorization`
 //! header; the socket upgrade reads its credential from `?token=`, since
 //! browsers cannot set headers on a WebSocket. Both go through
@@ -47,6 +48,10 @@ pub enum AuthError {
     BoardReadersOnly,
     #[error("the projector's key can only show the board")]
     ViewerReadOnly,
+    #[error("only the helper key can do this")]
+    HelperOnly,
+    #[error("this helper key was replaced; ask the facilitator for the new link")]
+    KeyRotated,
     #[error("this participant erased everything they gave, and their token with it; join again")]
     Erased,
     #[error("the room is unavailable; try again")]
@@ -83,7 +88,14 @@ pub struct Participant {
     pub id: ParticipantId,
 }
 
-/// Whoever may send intents to the room in the path: its facilitator or a participant.
+/// A table host holding the present helper key of the room in the path.
+#[derive(Debug)]
+pub struct Helper {
+    pub room: RoomCode,
+    pub generation: u64,
+}
+
+/// Whoever may send intents to the room in the path: its facilitator, a helper or a participant.
 #[derive(Debug)]
 pub struct IntentSender {
     pub room: RoomCode,
@@ -108,7 +120,7 @@ impl FromRequestParts<AppState> for Facilitator {
         let room = room_in_path(parts, app).await?;
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Ok(Facilitator(room)),
-            Role::Viewer | Role::Participant(_) => Err(AuthError::FacilitatorOnly.into()),
+            Role::Viewer | Role::Participant(_) | Role::Helper { .. } => Err(AuthError::FacilitatorOnly.into()),
         }
     }
 }
@@ -123,7 +135,7 @@ impl FromRequestParts<AppState> for Analyst {
         }
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Ok(Analyst(room)),
-            Role::Viewer | Role::Participant(_) => Err(AuthError::FacilitatorOnly.into()),
+            Role::Viewer | Role::Participant(_) | Role::Helper { .. } => Err(AuthError::FacilitatorOnly.into()),
         }
     }
 }
@@ -138,7 +150,7 @@ impl FromRequestParts<AppState> for BoardReader {
         }
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator | Role::Viewer => Ok(BoardReader(room)),
-            Role::Participant(_) => Err(AuthError::BoardReadersOnly.into()),
+            Role::Participant(_) | Role::Helper { .. } => Err(AuthError::BoardReadersOnly.into()),
         }
     }
 }
@@ -150,7 +162,19 @@ impl FromRequestParts<AppState> for Participant {
         let room = room_in_path(parts, app).await?;
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Participant(id) => Ok(Participant { room, id }),
-            Role::Facilitator | Role::Viewer => Err(AuthError::ParticipantOnly.into()),
+            Role::Facilitator | Role::Viewer | Role::Helper { .. } => Err(AuthError::ParticipantOnly.into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Helper {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let room = room_in_path(parts, app).await?;
+        match bearer_role(app, &room, &parts.headers).await? {
+            Role::Helper { generation } => Ok(Helper { room, generation }),
+            Role::Facilitator | Role::Viewer | Role::Participant(_) => Err(AuthError::HelperOnly.into()),
         }
     }
 }
@@ -163,6 +187,7 @@ impl FromRequestParts<AppState> for IntentSender {
         let actor = match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Actor::Facilitator,
             Role::Participant(id) => Actor::Participant(id),
+            Role::Helper { generation } => Actor::Helper { generation },
             Role::Viewer => return Err(AuthError::ViewerReadOnly.into()),
         };
         Ok(IntentSender { room, actor })
@@ -170,12 +195,22 @@ impl FromRequestParts<AppState> for IntentSender {
 }
 
 /// Who a credential says its bearer is in a room that exists, from a header or a socket's query.
+///
+/// A helper key is signed for one generation, and only the room knows which generation is
+/// current, so a helper's credential costs a question to the room; every other is checked here.
 pub async fn role_in_room(app: &AppState, room: &RoomCode, credential: &str) -> Result<Role, AuthError> {
     let Some(role) = app.secret.authenticate(room, credential) else {
         return Err(AuthError::NotForThisRoom);
     };
     if !lifecycle::exists(&app.registry, &app.store, room).await? {
         return Err(AuthError::RoomNotFound);
+    }
+    if let Role::Helper { generation } = role {
+        match app.registry.read(room, RoomQuery::HelperGeneration).await {
+            Ok(current) if current.as_u64() == Some(generation) => {}
+            Ok(_) => return Err(AuthError::KeyRotated),
+            Err(_) => return Err(AuthError::RoomUnavailable),
+        }
     }
     Ok(role)
 }

@@ -111,11 +111,15 @@ impl Change<'_, '_> {
     pub(super) fn withdraw(&mut self, id: &str) -> Result<Outcome, IntentError> {
         let collection = self.owned_collection(id)?;
         let header: Header = self.contribution(id, collection)?;
-        if ActivityView::read(self.board, &header.activity)?.stage(self.board)? == Stage::Locked {
+        // A paper entry typed in by mistake is corrected whenever it may be typed in, as a paper
+        // ballot is: the facilitator and helpers enter a stack of cards after the close too.
+        let correction = header.assisted && self.enters_paper();
+        if !correction && ActivityView::read(self.board, &header.activity)?.stage(self.board)? == Stage::Locked {
             return Err(IntentError::ActivityNotOpen);
         }
         self.board.get_or_insert_map(collection.root()).remove(self.board, id);
         self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
+        self.ledger.get_or_insert_map(ledger::HELPER_ENTRIES).remove(self.ledger, id);
         self.ledger.get_or_insert_map(ledger::CONTACTS).remove(self.ledger, id);
         self.forget_held(id);
         Ok(Outcome::Withdrawn { id: id.to_owned(), withdrawn: true })
