@@ -5,6 +5,7 @@
 //! - `api`: the HTTP API and its errors.
 //! - `board_shape`: a board written in the wrong shape is refused; one damaged in the store answers 409.
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
+//! - `helper`: the table hosts' helper key: paper entries, every refusal, rotation.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `moderation`: notes held for approval off every board, the identifying check, the
 //!   moderation list, each lock's snapshot.
@@ -24,6 +25,7 @@ mod browser;
 mod connections;
 mod counts;
 mod durability;
+mod helper;
 mod hostile;
 mod intents;
 mod interop;

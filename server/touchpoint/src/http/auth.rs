@@ -327,6 +327,8 @@ mod tests {
         let facilitator = secret.facilitator_key(room);
         let viewer = secret.viewer_key(room);
         let participant = secret.participant_token(room, ParticipantId::from_random([7; 16]));
+        let helper = secret.helper_key(room, 0);
+        let rotated_helper = secret.helper_key(room, 5);
         let missing = RoomCode::parse("ABCDEFGHJK")?;
         let missing_facilitator = secret.facilitator_key(&missing);
         let cases: Vec<Case<'_>> = vec![
@@ -350,6 +352,14 @@ mod tests {
             ("GET", format!("/api/rooms/{room}/me"), Some(&facilitator), 403, Some("participant_only")),
             ("GET", format!("/api/rooms/{room}/me"), Some(&viewer), 403, Some("participant_only")),
             ("POST", format!("/api/rooms/{room}/intents"), Some(&viewer), 403, Some("viewer_read_only")),
+            ("GET", format!("/api/rooms/{room}/projector"), Some(&helper), 403, Some("facilitator_only")),
+            ("GET", format!("/api/rooms/{room}/history"), Some(&helper), 403, Some("facilitator_only")),
+            ("GET", format!("/api/rooms/{room}/me"), Some(&helper), 403, Some("participant_only")),
+            ("GET", format!("/api/rooms/{room}/helper/entries"), Some(&helper), 200, None),
+            ("GET", format!("/api/rooms/{room}/helper/entries"), Some(&facilitator), 403, Some("helper_only")),
+            ("GET", format!("/api/rooms/{room}/helper/entries"), Some(&rotated_helper), 403, Some("key_rotated")),
+            ("GET", format!("/api/rooms/{room}/projector"), Some(&rotated_helper), 403, Some("key_rotated")),
+            ("GET", format!("/api/rooms/{room}/helper-key"), Some(&helper), 403, Some("facilitator_only")),
             ("POST", format!("/api/rooms/{room}/intents"), None, 401, Some("missing_token")),
             ("POST", "/api/rooms".to_owned(), None, 401, Some("missing_token")),
             ("POST", "/api/rooms".to_owned(), Some(&facilitator), 403, Some("invalid_token")),
