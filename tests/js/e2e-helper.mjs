@@ -2,7 +2,7 @@
 // only: the console shows the link and its QR code, the host opens it on a
 // laptop and types ten cards (the perspective and the touchpoint carried from
 // card to card, Enter saving each), erases a wrong one from the running list,
-// and the projector shows the cards. The same page on a phone at 320 px with
+// types in a sticky-dot ballot, and the projector shows the cards. The same page on a phone at 320 px with
 // large text; axe on every view. Then the facilitator replaces the link, and
 // the host's page says the old one no longer works.
 //
@@ -107,6 +107,22 @@ main(async () => {
   check(after.cards.filter((c) => c.assisted).length === 9, 'the erased card left the record')
   ok('a wrong entry is erased from the running list with the keyboard, and leaves the room')
 
+  // A sticky-dot voter's ballot, once the vote opens: the activity is chosen with the keyboard too.
+  await fac('open_activity', { activity: 'options' })
+  while ((await focused()) !== 'helper-activity') await press('Shift+Tab')
+  await press('t') // The options for change
+  while ((await focused()) !== 'helper-ballot-first-options') {
+    await press('Tab')
+    check(keys < 300, 'the ballot’s first field is reached by Tab')
+  }
+  await press('2')
+  await press('Enter')
+  await host.locator('.helper-entries .my-item.saved', { hasText: 'Ballot · 2 dots on A same-day callback · Family carer' }).waitFor()
+  const results = await api(base, 'GET', `/api/rooms/${room.code}/activities/options/results`, { token: room.facilitator_key })
+  check(results.callback.dots === 2 && results.callback.voters === 1, `the paper ballot is counted: ${JSON.stringify(results.callback)}`)
+  await picture(host, 'helper-ballot', { fullPage: true })
+  ok('a paper ballot is typed in with the keyboard once the vote opens, and counted')
+
   // The projector shows the paper cards.
   const projector = watch(await (await b.newContext({ viewport: { width: 1920, height: 1080 } })).newPage(), 'projector')
   await projector.goto(room.projector_url)
@@ -121,7 +137,7 @@ main(async () => {
   const phone = watch(await (await b.newContext({ viewport: { width: 320, height: 640 } })).newPage(), 'helper-phone')
   await setLargeText(phone)
   await phone.goto(room.helper_url)
-  await phone.getByRole('heading', { name: 'Typed in with this link (9)' }).waitFor()
+  await phone.getByRole('heading', { name: 'Typed in with this link (10)' }).waitFor()
   await axe(phone, 'the helper’s page on a phone')
   await largeText(phone, 'helper', 'the helper’s page on a phone')
   ok('the helper’s page works on a phone at 320 px with large text, and reads back what the link typed in')

@@ -73,13 +73,18 @@ async function begin(ctx) {
   }
   tabStore.set(`tp:helper:${ctx.code}`, ctx.key)
   if (!location.hash.includes('key=')) history.replaceState(null, '', `#key=${encodeURIComponent(ctx.key)}`)
-  ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { persist: false })
+  // Kept across a reload, apart from a phone's outbox: a card typed in while the venue's
+  // Wi-Fi is down is sent when it comes back, even if the page was reloaded meanwhile.
+  ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { name: 'helper' })
+  ctx.entries = ctx.outbox.pending().filter((item) => !item.erasing).reverse()
+    .map((item) => ({ key: item.key, activity: item.body.activity, collection: COLLECTION_OF[item.body.kind], text: item.label, status: 'sending' }))
   ctx.board = connectBoard(ctx.code, ctx.key, () => {
     ctx.room = readRoom(ctx.board.doc)
     if (ctx.board.refusal === 'key_rotated') replaced(ctx)
     // The read-back entries wait for the board, whose labels they are shown with.
     if (ctx.restored && ctx.room.activities.length) {
-      ctx.entries = ctx.restored.map((e) => ({ id: e.id, activity: e.activity, collection: e.collection, status: e.held ? 'held' : 'saved', text: describe(ctx.room, findActivity(ctx.room, e.activity), e.collection, e.entry) })).reverse().concat(ctx.entries)
+      // Older than anything still waiting to be sent from before a reload.
+      ctx.entries = ctx.entries.concat(ctx.restored.map((e) => ({ id: e.id, activity: e.activity, collection: e.collection, status: e.held ? 'held' : 'saved', text: describe(ctx.room, findActivity(ctx.room, e.activity), e.collection, e.entry) })).reverse())
       ctx.restored = null
     }
     ctx.schedule()
@@ -131,6 +136,8 @@ function onOutbox(ctx, event) {
   const entry = item && ctx.entries.find((e) => e.key === item.key)
   if (event.type === 'saved' && entry) {
     entry.id = event.result && event.result.id
+    // Sent again after a reload that lost its answer: the room kept the first, already listed.
+    if (ctx.entries.some((e) => e !== entry && e.id === entry.id)) ctx.entries = ctx.entries.filter((e) => e !== entry)
     entry.status = event.result && event.result.held ? 'held' : 'saved'
     announce(entry.status === 'held' ? `Saved, waiting for the facilitator's approval: ${entry.text}.` : `Saved: ${entry.text}.`)
     ctx.notice = null
