@@ -54,7 +54,7 @@ function form(ctx, a, name, firstLabel, submit, children) {
   fromFields(ctx.room, ctx.from, `helper-${name.replace(/\W+/g, '-').toLowerCase()}`, a.id),
   children,
   h('button', { type: 'submit', class: 'button primary' }, `Save and start the next (Enter)`),
-  h('p', { class: 'hint' }, `Focus goes back to “${firstLabel}” after each save.`))
+  h('p', { class: 'hint' }, `After each save, focus goes back to the first field: ${firstLabel}.`))
 }
 
 function cardForm(ctx, a) {
