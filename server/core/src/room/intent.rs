@@ -4,7 +4,8 @@
 //! intent (place a card, vote, pledge...) and the server, as the single
 //! writer for them, checks every rule and applies it. Facilitators send
 //! intents too, for the controls of the event and for entering paper
-//! contributions on someone's behalf. Each intent carries a key chosen by
+//! contributions on someone's behalf; table hosts with the room's helper
+//! key send those paper entries and nothing else (`Intent::is_paper_entry`). Each intent carries a key chosen by
 //! the client: a retry with the same key returns the first result.
 //!
 //! This file holds what can be asked and why it may be refused; the rules
@@ -64,7 +65,8 @@ pub enum Actor {
 pub struct IntentRequest {
     /// Chosen by the client; a retry with the same key returns the first result.
     pub key: String,
-    /// For a facilitator entering a paper contribution: who it is from.
+    /// For a facilitator entering a paper contribution: who it is from (a helper's entries are
+    /// all paper ones, with or without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<OnBehalfOf>,
     #[serde(flatten)]
@@ -252,7 +254,7 @@ pub enum Intent {
     TakeSnapshot {
         name: String,
     },
-    /// One paper voter's whole ballot (dot stickers on a poster), typed in by the facilitator;
+    /// One paper voter's whole ballot (dot stickers on a poster), typed in by the facilitator or a helper;
     /// `on_behalf_of` says who it is from, if they said. Checked as a phone's ballot is.
     AddPaperBallot {
         activity: String,

@@ -1,9 +1,10 @@
 //! The rules of contributions: cards, PATH notes, ideas, pledges and touchstones, and taking them back.
 //!
 //! A participant contributes to an open activity of the right kind; a
-//! facilitator typing in a paper contribution on someone's behalf may add to a
-//! locked activity too. Every contribution is owned in the ledger, so only its
-//! author (or the facilitator) may change or withdraw it.
+//! facilitator or a helper typing in a paper contribution on someone's behalf
+//! may add to a locked activity too. Every contribution is owned in the
+//! ledger, so only its author (or the facilitator, or for a paper entry the
+//! helper key that typed it in) may change or withdraw it.
 //!
 //! A participant's contribution that arrives after its activity closed (the
 //! phone was offline when it was written) is kept rather than refused: it is
@@ -107,7 +108,8 @@ impl Change<'_, '_> {
         Ok(self.put(&card))
     }
 
-    /// Takes back one's own contribution, unless its activity is locked.
+    /// Takes back one's own contribution, unless its activity is locked (a paper entry may be
+    /// taken back after the close too, by whoever types in paper entries and may reach it).
     pub(super) fn withdraw(&mut self, id: &str) -> Result<Outcome, IntentError> {
         let collection = self.owned_collection(id)?;
         let header: Header = self.contribution(id, collection)?;
