@@ -120,6 +120,7 @@ main(async () => {
   await host.locator('.helper-entries .my-item.saved', { hasText: 'Ballot · 2 dots on A same-day callback · Family carer' }).waitFor()
   const results = await api(base, 'GET', `/api/rooms/${room.code}/activities/options/results`, { token: room.facilitator_key })
   check(results.callback.dots === 2 && results.callback.voters === 1, `the paper ballot is counted: ${JSON.stringify(results.callback)}`)
+  await axe(host, 'the helper’s page with a paper ballot form')
   await picture(host, 'helper-ballot', { fullPage: true })
   ok('a paper ballot is typed in with the keyboard once the vote opens, and counted')
 

@@ -213,6 +213,7 @@ async fn a_table_host_types_a_stack_of_paper_cards_with_the_keyboard_alone() -> 
             "the record holds the ten cards, from the perspective given once, at the touchpoints carried over",
             "axe: no WCAG 2.2 AA violations on the helper’s page with ten cards typed in",
             "a wrong entry is erased from the running list with the keyboard, and leaves the room",
+            "axe: no WCAG 2.2 AA violations on the helper’s page with a paper ballot form",
             "a paper ballot is typed in with the keyboard once the vote opens, and counted",
             "the projector shows the paper cards typed in by the table host",
             "axe: no WCAG 2.2 AA violations on the helper’s page on a phone",
