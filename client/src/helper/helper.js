@@ -98,6 +98,7 @@ async function begin(ctx) {
 
 /** The facilitator replaced the helper key: nothing more goes through with it. */
 function replaced(ctx) {
+  if (ctx.rotated) return
   ctx.rotated = true
   if (ctx.board) ctx.board.close()
   tabStore.set(`tp:helper:${ctx.code}`, null)
