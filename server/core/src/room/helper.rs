@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yrs::{Map, Out, ReadTxn, Transact, WriteTxn};
 
-use super::docs::RoomDocs;
+use super::docs::{Applied, Context, RoomDocs};
 use super::holds::Held;
+use super::intent::{Actor, AuditAction, Change};
 use super::layout::{Collection, ledger, paper_voter, split_ballot_key};
 use super::value::{from_any, from_any_or_default, to_any};
+use super::view::Outcome;
 
 /// The key of the helper map that holds the key's generation.
 const GENERATION: &str = "generation";
@@ -58,13 +60,22 @@ impl RoomDocs {
         helper_number(&self.ledger.transact(), GENERATION)
     }
 
-    /// Moves the helper key on to its next generation, so every older key opens nothing; returns
-    /// the new generation and the ledger's update to store.
-    pub fn rotate_helper_key(&self) -> (u64, Vec<u8>) {
+    /// Moves the helper key on to its next generation, so every older key opens nothing, and
+    /// notes the time in the board's audit trail; returns the new generation and what to store.
+    pub fn rotate_helper_key(&self, context: Context<'_>) -> (u64, Applied) {
+        let mut board = self.board.transact_mut();
         let mut txn = self.ledger.transact_mut();
         let next = helper_number(&txn, GENERATION).saturating_add(1);
         txn.get_or_insert_map(ledger::HELPER).insert(&mut txn, GENERATION, to_any(&next));
-        (next, txn.encode_update_v1())
+        Change::new(&mut board, &mut txn, Actor::Facilitator, context).audit(AuditAction::RotateHelperKey, None, None);
+        let applied = Applied {
+            outcome: Outcome::Done {},
+            board_update: Some(board.encode_update_v1()),
+            ledger_update: Some(txn.encode_update_v1()),
+            snapshot: None,
+            erased: Vec::new(),
+        };
+        (next, applied)
     }
 
     /// What the helper key of `generation` typed in and is still in the room, oldest first.

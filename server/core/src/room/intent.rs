@@ -30,7 +30,7 @@ mod feedback;
 mod holds;
 mod votes;
 
-pub(crate) use change::Change;
+pub(crate) use change::{AuditAction, Change};
 
 /// Longest intent key accepted.
 pub const MAX_KEY_CHARS: usize = 64;

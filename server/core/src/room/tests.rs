@@ -1197,9 +1197,18 @@ fn a_helper_reads_back_its_own_entries_and_a_rotated_key_none() {
     assert_eq!(view["entries"][2]["entry"]["note"], "Dr Patel was kind");
 
     assert_eq!(docs.helper_generation(), 0);
-    let (generation, update) = docs.rotate_helper_key();
+    let (generation, applied) =
+        docs.rotate_helper_key(Context { now: NOW, new_id: "", min_count: MinCount::default() });
     assert_eq!((generation, docs.helper_generation()), (1, 1));
-    assert!(update.len() > 2, "the rotation is an update to store");
+    assert!(applied.ledger_update.is_some() && applied.board_update.is_some(), "the rotation is stored");
+    let audit = {
+        use yrs::types::ToJson;
+        let txn = docs.board.transact();
+        txn.get_array(board::AUDIT).map(|audit| serde_json::to_value(audit.to_json(&txn)).unwrap_or_default())
+    };
+    let last = audit.as_ref().and_then(|audit| audit.as_array()?.last().cloned()).unwrap_or_default();
+    assert_eq!(last["action"], "rotate_helper_key", "the rotation is in the audit trail: {audit:?}");
+    assert_eq!(last["at"], NOW);
     assert_eq!(docs.helper_view(1).entries, []);
     // The old key's entries are the room's now: the new key cannot take them back.
     let refused = docs.apply(

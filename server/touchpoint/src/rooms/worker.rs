@@ -210,8 +210,9 @@ impl RoomWorker {
                     replies.push((reply, result));
                 }
                 Command::RotateHelperKey { reply } => {
-                    let (generation, update) = self.docs.rotate_helper_key();
-                    out.records.push(Record::Update { doc: DocKind::Ledger, data: update.into() });
+                    let context = Context { now: unix_now(), new_id: "", min_count: self.shared.settings.min_count };
+                    let (generation, applied) = self.docs.rotate_helper_key(context);
+                    self.record(applied, &mut out);
                     for conn in self.members.helpers_before(generation) {
                         self.remove(conn, Some(Eviction::KeyRotated), &mut out.output);
                     }

@@ -55,6 +55,8 @@ pub(crate) enum AuditAction {
     MoveChoice,
     SetBudget,
     Snapshot,
+    /// The helper key was replaced (which generation is kept in the ledger, not here).
+    RotateHelperKey,
 }
 
 /// One entry of the audit trail.
