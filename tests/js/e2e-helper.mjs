@@ -140,7 +140,7 @@ main(async () => {
   await phone.goto(room.helper_url)
   await phone.getByRole('heading', { name: 'Typed in with this link (10)' }).waitFor()
   await axe(phone, 'the helper’s page on a phone')
-  await largeText(phone, 'helper', 'the helper’s page on a phone')
+  await largeText(phone, 'helper', 'the helper’s page on a phone', { from: '.helper-form' })
   ok('the helper’s page works on a phone at 320 px with large text, and reads back what the link typed in')
 
   // The facilitator replaces the link: the host's page says so and stops.
