@@ -22,6 +22,7 @@ const views = {
   phone: 'src/phone/start.js',
   projector: 'src/projector/start.js',
   console: 'src/console/start.js',
+  helper: 'src/helper/start.js',
   landing: 'src/landing.js',
   statement: 'src/statement.js',
 }

@@ -7,10 +7,11 @@ import { call, newKey, roomApi, store } from './api.js'
 
 /**
  * An outbox for one room and one credential. `onChange(event)` is called with
- * {type: 'saved'|'refused'|'waiting'|'sending', item, result?, error?}.
+ * {type: 'saved'|'refused'|'waiting'|'sending', item, result?, error?}. A `name`
+ * keeps another credential's outbox (a helper's) apart from the phone's in the same browser.
  */
-export function createOutbox(code, token, onChange, { persist = true } = {}) {
-  const storageKey = `tp:outbox:${code}`
+export function createOutbox(code, token, onChange, { persist = true, name = '' } = {}) {
+  const storageKey = `tp:outbox:${code}${name ? `:${name}` : ''}`
   let items = persist ? store.get(storageKey, []) : []
   let sending = false
   let attempt = 0

@@ -109,6 +109,12 @@ export function connectBoard(code, token, onChange) {
       socket = null
       state.synced = false
       if (closed) return
+      // A helper key the facilitator replaced opens nothing again: stop, and let the page say so.
+      if (event.code === 1008 && String(event.reason).startsWith('key_rotated')) {
+        closed = true
+        state.refusal = 'key_rotated'
+        return setStatus('refused')
+      }
       retry(event.code)
     }
     ws.onerror = () => {}

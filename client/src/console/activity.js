@@ -191,7 +191,7 @@ function assistedEntry(ctx, a) {
       d.count ? h('span', { class: 'hint' }, ` ${plural(d.count, 'paper card')} typed in here.`) : null))
 }
 
-function select(id, label, value, onchange, options, { groups } = {}) {
+export function select(id, label, value, onchange, options, { groups } = {}) {
   return h('div', { class: 'field' },
     h('label', { for: id }, label),
     h('select', { id, value, onchange },
@@ -201,7 +201,7 @@ function select(id, label, value, onchange, options, { groups } = {}) {
 }
 
 /** Who a paper card or ballot is from: a perspective and, if it has roles, a role; both optional. */
-function fromFields(room, d, prefix, activity) {
+export function fromFields(room, d, prefix, activity) {
   const none = { id: '', label: 'Not said' }
   const perspective = room.perspectives.find((p) => p.id === d.perspective)
   return h('div', { class: 'paper-who' },
@@ -209,7 +209,7 @@ function fromFields(room, d, prefix, activity) {
     perspective && (perspective.roles || []).length ? select(`${prefix}-role-${activity}`, 'Role', d.role, (e) => { d.role = e.target.value }, [none].concat(perspective.roles)) : null)
 }
 
-function behalfOf(d) {
+export function behalfOf(d) {
   const on_behalf_of = {}
   if (d.perspective) on_behalf_of.perspective = d.perspective
   if (d.role) on_behalf_of.role = d.role

@@ -17,6 +17,7 @@ import { lateView } from './late.js'
 import { followUpsView, loadFollowUps } from './follow-ups.js'
 import { quarantinedPage } from './quarantine.js'
 import { boardMayHaveGrown, boardSizePanel, boardSizeWarning } from './boardsize.js'
+import { helperPanel, loadHelperLink } from './helpers.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
@@ -77,6 +78,7 @@ async function begin(ctx) {
   tabStore.set(`tp:key:${ctx.code}`, ctx.key)
   if (!location.hash.includes('key=')) history.replaceState(null, '', `#key=${encodeURIComponent(ctx.key)}`)
   loadProjectorUrl(ctx)
+  loadHelperLink(ctx)
   ctx.outbox = createOutbox(ctx.code, ctx.key, (event) => onOutbox(ctx, event), { persist: false })
   ctx.board = connectBoard(ctx.code, ctx.key, () => {
     ctx.room = readRoom(ctx.board.doc)
@@ -233,7 +235,8 @@ function runView(ctx) {
       h('button', { type: 'button', class: 'button secondary small', disabled: !room.current, onclick: () => ctx.act({ kind: 'set_current', activity: null }, 'show the welcome screen on phones') }, 'Show the welcome screen on phones'),
       timerView(ctx),
       h('h2', null, 'Who is here'),
-      participationView(room)),
+      participationView(room),
+      helperPanel(ctx)),
     selected ? activityPanel(ctx, selected) : null,
     lateView(ctx))
 }

@@ -17,7 +17,7 @@ const ACTION_WORDS = {
   withdrawn: 'withdrew a follow-up from the phone: contact deleted',
   expired: 'deleted, past the retention period',
 }
-const BY_WORDS = { facilitator: 'the facilitator key', participant: 'the pledger', retention: 'the server' }
+const BY_WORDS = { facilitator: 'the facilitator key', participant: 'the pledger', helper: 'a table host’s link', retention: 'the server' }
 /** What confirming each deleting step says it does. */
 const CONFIRM = {
   done: ['Mark done and delete the contact', 'The follow-up happened.'],

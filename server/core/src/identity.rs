@@ -6,6 +6,11 @@
 //! - the facilitator key of a room is `HMAC(secret, "facilitator" ‖ code)`;
 //! - the viewer key, for the projector on a public screen, is `HMAC(secret,
 //!   "viewer" ‖ code)`: it reads the board and can do nothing else;
+//! - the helper key, for table hosts who type in paper cards and ballots, is
+//!   `helper.<generation>.<HMAC(secret, "helper" ‖ code ‖ generation)>`: the
+//!   room keeps its current generation, so rotating the key (the next
+//!   generation) stops the old one at once, while the key itself is still
+//!   never stored;
 //! - a participant token is `<participant id>.<HMAC(secret, "participant" ‖
 //!   code ‖ id)>`: a random pseudonymous id that the phone keeps, bound to
 //!   one room, which lets a reconnect be the same participant;
@@ -34,6 +39,8 @@ pub const CODE_LEN: usize = 10;
 const PARTICIPANT_ID_BYTES: usize = 16;
 /// Truncated MACs keep tokens short; 128 bits is far beyond forgery reach.
 const TOKEN_MAC_BYTES: usize = 16;
+/// What a helper key starts with: no participant id is this short, so the two never meet.
+const HELPER_PREFIX: &str = "helper";
 
 /// Why a room code is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -118,6 +125,9 @@ pub enum Role {
     Participant(ParticipantId),
     /// Holds the viewer key (the projector): reads the document, nothing more.
     Viewer,
+    /// Holds a helper key of the given generation: reads the document, enters paper
+    /// contributions and ballots. The room says whether that generation is still current.
+    Helper { generation: u64 },
 }
 
 impl Role {
@@ -126,6 +136,7 @@ impl Role {
             Role::Facilitator => "facilitator",
             Role::Participant(_) => "participant",
             Role::Viewer => "viewer",
+            Role::Helper { .. } => "helper",
         }
     }
 }
@@ -155,6 +166,12 @@ impl ServerSecret {
         URL_SAFE_NO_PAD.encode(self.mac(&[b"viewer", code.as_str().as_bytes()]))
     }
 
+    /// The helper key of a room's given generation: what the table hosts' link carries.
+    pub fn helper_key(&self, code: &RoomCode, generation: u64) -> String {
+        let mac = self.mac(&[b"helper", code.as_str().as_bytes(), &generation.to_le_bytes()]);
+        format!("{HELPER_PREFIX}.{generation}.{}", URL_SAFE_NO_PAD.encode(&mac[..TOKEN_MAC_BYTES]))
+    }
+
     /// A token for a participant of a room.
     pub fn participant_token(&self, code: &RoomCode, id: ParticipantId) -> String {
         let mac = self.mac(&[b"participant", code.as_str().as_bytes(), &id.0]);
@@ -178,6 +195,13 @@ impl ServerSecret {
     /// Who a credential belongs to in this room, if anyone. Comparisons take constant time.
     pub fn authenticate(&self, code: &RoomCode, credential: &str) -> Option<Role> {
         match credential.split_once('.') {
+            Some((HELPER_PREFIX, rest)) => {
+                let (generation, _) = rest.split_once('.')?;
+                let generation: u64 = generation.parse().ok()?;
+                // Compared whole, so "+3" or "03" (which parse as 3) are no spelling of generation 3.
+                let expected = self.helper_key(code, generation);
+                bool::from(expected.as_bytes().ct_eq(credential.as_bytes())).then_some(Role::Helper { generation })
+            }
             None => {
                 let matches = |expected: String| bool::from(expected.as_bytes().ct_eq(credential.as_bytes()));
                 if matches(self.facilitator_key(code)) {
@@ -252,6 +276,17 @@ mod tests {
 
         assert_eq!(secret.authenticate(&room, &key), Some(Role::Facilitator));
         assert_eq!(secret.authenticate(&room, &viewer), Some(Role::Viewer));
+        let helper = secret.helper_key(&room, 3);
+        assert_eq!(secret.authenticate(&room, &helper), Some(Role::Helper { generation: 3 }));
+        assert_eq!(secret.authenticate(&other_room, &helper), None);
+        assert_eq!(other_secret.authenticate(&room, &helper), None);
+        // Another generation's number on this generation's signature is no key.
+        let (_, mac) = helper.rsplit_once('.').expect("a helper key has three parts");
+        for forged in
+            [format!("helper.4.{mac}"), format!("helper.+3.{mac}"), format!("helper.03.{mac}"), "helper.3".to_owned()]
+        {
+            assert_eq!(secret.authenticate(&room, &forged), None, "{forged}");
+        }
         assert_eq!(secret.authenticate(&other_room, &viewer), None);
         assert_eq!(secret.authenticate(&room, &token), Some(Role::Participant(id)));
         assert_eq!(secret.authenticate(&other_room, &key), None);

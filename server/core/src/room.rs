@@ -6,6 +6,7 @@
 //! - [`docs`]: [`RoomDocs`], the board and the ledger, and the one way intents change them.
 //! - [`identifying`]: whether a text looks like it names or identifies a person.
 //! - [`follow_up`]: pledge follow-ups, their contacts, and the trail of who read or deleted them.
+//! - [`helper`]: the helper key's generation and what helpers typed in.
 //! - [`holds`]: contributions held for the facilitator's approval, and the moderation list.
 //! - `participation`: the board's count of who joined, as every phone may see it.
 //! - [`view`]: the answers: an intent's [`Outcome`], a participant's view, a vote's results.
@@ -16,6 +17,7 @@ mod activity;
 pub mod contribution;
 pub mod docs;
 pub mod follow_up;
+pub mod helper;
 pub mod holds;
 pub mod identifying;
 pub mod intent;

@@ -71,6 +71,11 @@ pub struct RoomCreated {
     pub facilitator_url: String,
     /// The projector's address: it carries the viewer key, which can only read the board.
     pub projector_url: String,
+    /// For table hosts: enters paper contributions and ballots, and nothing more. The console
+    /// shows it again, and rotates it (`/api/rooms/{code}/helper-key`).
+    pub helper_key: String,
+    /// The helper's page, carrying the helper key.
+    pub helper_url: String,
 }
 
 impl App {
@@ -82,8 +87,17 @@ impl App {
         format!("{}/projector/{code}#key={}", self.public_url, self.secret.viewer_key(code))
     }
 
+    /// The helper key of a room's given generation, and the address of the helper's page with it.
+    pub(crate) fn helper_link(&self, code: &RoomCode, generation: u64) -> (String, String) {
+        let key = self.secret.helper_key(code, generation);
+        let url = format!("{}/help/{code}#key={key}", self.public_url);
+        (key, url)
+    }
+
     pub(crate) fn room_created(&self, record: &RoomRecord) -> RoomCreated {
         let facilitator_key = self.secret.facilitator_key(&record.code);
+        // A new room's helper key has never been rotated.
+        let (helper_key, helper_url) = self.helper_link(&record.code, 0);
         RoomCreated {
             code: record.code.to_string(),
             title: record.title.clone(),
@@ -94,6 +108,8 @@ impl App {
             facilitator_url: format!("{}/facilitate/{}#key={facilitator_key}", self.public_url, record.code),
             facilitator_key,
             projector_url: self.projector_url(&record.code),
+            helper_key,
+            helper_url,
         }
     }
 }

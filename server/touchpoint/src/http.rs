@@ -13,6 +13,7 @@ mod cross_site;
 mod error;
 mod exports;
 mod follow_ups;
+mod helper;
 mod intents;
 mod openapi;
 mod operations;
@@ -58,6 +59,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(operations::router())
         .merge(rooms::router())
         .merge(intents::router())
+        .merge(helper::router())
         .merge(board::router())
         .merge(exports::router())
         .merge(follow_ups::router())

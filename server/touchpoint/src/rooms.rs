@@ -50,6 +50,8 @@ pub enum Eviction {
     RoomFailed,
     /// The room was deleted.
     RoomDeleted,
+    /// Its credential is a helper key the facilitator has since rotated.
+    KeyRotated,
 }
 
 impl Eviction {
@@ -63,6 +65,7 @@ impl Eviction {
             Eviction::BoardFull => "board_full",
             Eviction::RoomFailed => "room_failed",
             Eviction::RoomDeleted => "room_deleted",
+            Eviction::KeyRotated => "key_rotated",
         }
     }
 }
@@ -76,6 +79,8 @@ pub enum JoinError {
     Unavailable,
     #[error("the room's stored data is damaged")]
     Quarantined,
+    #[error("this helper key was replaced")]
+    KeyRotated,
 }
 
 /// Why an intent got no answer from its room.
@@ -98,6 +103,9 @@ pub enum IntentFailure {
     /// The participant erased themselves: their token opens nothing any more.
     #[error("this participant erased everything they gave, and their token with it; join again")]
     Erased,
+    /// The helper key was rotated: it opens nothing any more.
+    #[error("this helper key was replaced; ask the facilitator for the new link")]
+    KeyRotated,
 }
 
 /// A joined connection's side of the room: where to send, and what to receive.
@@ -123,6 +131,10 @@ pub enum Query {
     Erased(ParticipantId),
     /// How large the board is, against its ceiling (for the facilitator).
     BoardSize,
+    /// The generation of the room's helper key (a number).
+    HelperGeneration,
+    /// What the helper key of this generation typed in (refused if it is not the present one).
+    HelperEntries(u64),
 }
 
 type Reply<T> = oneshot::Sender<Result<T, IntentFailure>>;
@@ -162,6 +174,11 @@ enum Command {
     Read {
         query: Query,
         reply: Reply<Value>,
+    },
+    /// Move the helper key on to its next generation and close the sockets of older ones;
+    /// answered with the new generation once durable.
+    RotateHelperKey {
+        reply: Reply<u64>,
     },
     /// Close every connection and stop without writing anything more: the room is being deleted.
     Close {

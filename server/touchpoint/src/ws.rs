@@ -113,6 +113,9 @@ impl Ending {
             }
             Ending::Evicted(Eviction::RoomFailed) => (CloseCode::Error, "room failed; reconnect to resync"),
             Ending::Evicted(Eviction::RoomDeleted) => (CloseCode::Normal, "the room was deleted"),
+            Ending::Evicted(Eviction::KeyRotated) => {
+                (CloseCode::Policy, "key_rotated: this helper key was replaced; ask the facilitator for the new link")
+            }
             Ending::TextFrame => (CloseCode::Unsupported, "binary frames only"),
             Ending::Malformed => (CloseCode::Invalid, "malformed y-protocols message"),
             Ending::RateLimited => (CloseCode::Policy, "rate limit exceeded"),
@@ -167,6 +170,7 @@ pub async fn serve(mut socket: Socket, session: Session, app: AppState) {
         Err(JoinError::RoomFull) => Ending::RoomFull,
         Err(JoinError::Unavailable) => Ending::RoomUnavailable,
         Err(JoinError::Quarantined) => Ending::RoomQuarantined,
+        Err(JoinError::KeyRotated) => Ending::Evicted(Eviction::KeyRotated),
     };
     tracing::debug!(reason = ending.metric(), "connection closed");
     app.metrics.closed(ending.metric());

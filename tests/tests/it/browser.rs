@@ -5,7 +5,9 @@
 //! of one phone sharing their queued cards, and the event in a hall (a full room on a
 //! projector at three sizes, phones at large text, the answer beside every control),
 //! a card that arrives after its activity closed, pledge follow-ups from the phone to the
-//! console and back, the insights report opened from the console, and a room with damaged storage as the console and the admin see it.
+//! console and back, a table host typing in a stack of paper cards with the helper link,
+//! the insights report opened from the console, and a room with damaged storage as the
+//! console and the admin see it.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -196,6 +198,30 @@ async fn the_projector_replays_the_board_from_its_history() -> anyhow::Result<()
             "play runs by itself to the end at a steady pace and stops there; pause holds the position",
             "leaving replay shows the live board again; Back and a #key=…&replay link open replay directly, trying again when the history cannot be fetched",
             "no script errors in any page",
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_table_host_types_a_stack_of_paper_cards_with_the_keyboard_alone() -> anyhow::Result<()> {
+    run(
+        "e2e-helper.mjs",
+        &[
+            "axe: no WCAG 2.2 AA violations on the console showing the table hosts’ link",
+            "the console shows the table hosts’ link and its QR code",
+            "axe: no WCAG 2.2 AA violations on the helper’s page, before the first card",
+            "the helper’s page says which activity is open and how long its timer runs",
+            "the record holds the ten cards, from the perspective given once, at the touchpoints carried over",
+            "axe: no WCAG 2.2 AA violations on the helper’s page with ten cards typed in",
+            "a wrong entry is erased from the running list with the keyboard, and leaves the room",
+            "axe: no WCAG 2.2 AA violations on the helper’s page with a paper ballot form",
+            "a paper ballot is typed in with the keyboard once the vote opens, and counted",
+            "the projector shows the paper cards typed in by the table host",
+            "axe: no WCAG 2.2 AA violations on the helper’s page on a phone",
+            "the helper’s page works on a phone at 320 px with large text, and reads back what the link typed in",
+            "axe: no WCAG 2.2 AA violations on the helper’s page after the link was replaced",
+            "replacing the link closes the old page with a clear message, and the new link works",
         ],
     )
     .await

@@ -7,6 +7,7 @@
 //! - `sync`: y-websocket sync, roles, awareness, fan-out, room lifecycle.
 //! - `follow_ups`: pledge follow-ups, their contacts, the contact audit trail, and every way a
 //!   contact is deleted, proved gone from the data directory.
+//! - `helper`: the table hosts' helper key: paper entries, every refusal, rotation.
 //! - `intents`: templates, joining, every intent and its rules, moderation, reveal.
 //! - `moderation`: notes held for approval off every board, the identifying check, the
 //!   moderation list, each lock's snapshot.
@@ -27,6 +28,7 @@ mod connections;
 mod counts;
 mod durability;
 mod follow_ups;
+mod helper;
 mod hostile;
 mod intents;
 mod interop;

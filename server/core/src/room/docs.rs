@@ -123,13 +123,21 @@ impl RoomDocs {
                 contacts_erased: false,
             });
         }
-        match (actor, request.intent.is_facilitator_control(), &request.on_behalf_of) {
+        let intent = &request.intent;
+        match (actor, intent.is_facilitator_control(), &request.on_behalf_of) {
             (Actor::Participant(_), true, _) => return Err(IntentError::FacilitatorOnly),
             (Actor::Participant(_), false, Some(_)) => return Err(IntentError::FacilitatorOnly),
+            (Actor::Helper { .. }, true, _) if !intent.is_paper_entry() => return Err(IntentError::FacilitatorOnly),
+            (Actor::Helper { .. }, _, _) if !intent.is_paper_entry() => return Err(IntentError::ParticipantOnly),
             _ => {}
         }
+        // Everything a helper types in is on someone's behalf, whether or not they gave a perspective.
+        let behalf = match actor {
+            Actor::Helper { .. } => Some(request.on_behalf_of.clone().unwrap_or_default()),
+            Actor::Participant(_) | Actor::Facilitator => request.on_behalf_of.clone(),
+        };
         let mut change = Change::new(&mut board, &mut ledger, actor, context);
-        let outcome = change.apply(&request.intent, request.on_behalf_of.as_ref())?;
+        let outcome = change.apply(intent, behalf.as_ref())?;
         let (snapshot, erased, contacts_erased) =
             (change.snapshot.take(), std::mem::take(&mut change.erased), change.contacts_erased);
         // An erasure leaves no trace of the person, not even the keys of what they asked.
@@ -278,6 +286,7 @@ fn actor_key(actor: Actor) -> String {
     match actor {
         Actor::Participant(id) => id.to_string(),
         Actor::Facilitator => "facilitator".to_owned(),
+        Actor::Helper { generation } => format!("helper.{generation}"),
     }
 }
 

@@ -91,6 +91,8 @@ pub enum ContactBy {
     Facilitator,
     /// The pledger, from their phone (never which one).
     Participant,
+    /// A table host's helper key, taking back a paper pledge it typed in.
+    Helper,
     /// The server, once the retention period after the follow-up's date had passed.
     Retention,
 }

@@ -4,7 +4,8 @@
 //! intent (place a card, vote, pledge...) and the server, as the single
 //! writer for them, checks every rule and applies it. Facilitators send
 //! intents too, for the controls of the event and for entering paper
-//! contributions on someone's behalf. Each intent carries a key chosen by
+//! contributions on someone's behalf; table hosts with the room's helper
+//! key send those paper entries and nothing else (`Intent::is_paper_entry`). Each intent carries a key chosen by
 //! the client: a retry with the same key returns the first result.
 //!
 //! This file holds what can be asked and why it may be refused; the rules
@@ -29,7 +30,7 @@ mod feedback;
 mod holds;
 mod votes;
 
-pub(crate) use change::Change;
+pub(crate) use change::{AuditAction, Change};
 
 /// Longest intent key accepted.
 pub const MAX_KEY_CHARS: usize = 64;
@@ -53,10 +54,14 @@ pub const MAX_LABEL_CHARS: usize = 120;
 pub const MAX_TIMER_SECS: u64 = 4 * 60 * 60;
 
 /// Who asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Actor {
     Participant(ParticipantId),
     Facilitator,
+    /// A table host with the room's helper key of this generation: types in paper entries only.
+    Helper {
+        generation: u64,
+    },
 }
 
 /// An intent as sent over HTTP: `{"key": "...", "kind": "add_card", ...}`.
@@ -64,7 +69,8 @@ pub enum Actor {
 pub struct IntentRequest {
     /// Chosen by the client; a retry with the same key returns the first result.
     pub key: String,
-    /// For a facilitator entering a paper contribution: who it is from.
+    /// For a facilitator entering a paper contribution: who it is from (a helper's entries are
+    /// all paper ones, with or without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<OnBehalfOf>,
     #[serde(flatten)]
@@ -255,7 +261,7 @@ pub enum Intent {
     TakeSnapshot {
         name: String,
     },
-    /// One paper voter's whole ballot (dot stickers on a poster), typed in by the facilitator;
+    /// One paper voter's whole ballot (dot stickers on a poster), typed in by the facilitator or a helper;
     /// `on_behalf_of` says who it is from, if they said. Checked as a phone's ballot is.
     AddPaperBallot {
         activity: String,
@@ -292,6 +298,22 @@ impl Intent {
                 | Intent::SetBudget { .. }
                 | Intent::TakeSnapshot { .. }
                 | Intent::AddPaperBallot { .. }
+        )
+    }
+
+    /// Whether a helper may ask this: entering a paper contribution or ballot on someone's
+    /// behalf, and taking back an entry of its own typed in by mistake.
+    pub fn is_paper_entry(&self) -> bool {
+        matches!(
+            self,
+            Intent::AddCard { .. }
+                | Intent::AddPathNote { .. }
+                | Intent::AddIdea { .. }
+                | Intent::AddPledge { .. }
+                | Intent::AddTouchstone { .. }
+                | Intent::SetFeedback { .. }
+                | Intent::AddPaperBallot { .. }
+                | Intent::Withdraw { .. }
         )
     }
 

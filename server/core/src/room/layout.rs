@@ -64,6 +64,11 @@ pub mod ledger {
     pub const INTENTS: &str = "intents";
     /// Contributions waiting for the facilitator, or turned down, by id: never on the board.
     pub const HELD: &str = "held";
+    /// The room's helper key: `generation`, the number of times it was rotated (absent: 0).
+    pub const HELPER: &str = "helper";
+    /// What a helper key typed in (contributions and paper ballots, by the id its entry
+    /// answered with) → the key's generation: a helper reads and takes back only its own.
+    pub const HELPER_ENTRIES: &str = "helper_entries";
     /// Participants who erased themselves (`true`, by participant id): their tokens, which are
     /// signed and not stored, open nothing any more. An id links to nothing once its owner is erased.
     pub const ERASED: &str = "erased";

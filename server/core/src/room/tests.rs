@@ -35,6 +35,8 @@ enum Who {
     Alice,
     Bob,
     Facilitator,
+    /// A table host with the room's helper key (never rotated).
+    Helper,
 }
 
 /// What a case sets up before its intent.
@@ -55,7 +57,7 @@ enum Expected {
 }
 
 use Expected::{Answer, Refused};
-use Who::{Alice, Bob, Facilitator};
+use Who::{Alice, Bob, Facilitator, Helper};
 
 struct Case {
     name: &'static str,
@@ -90,6 +92,7 @@ const OPEN_VOTE: &str = r#"{"kind":"open_activity","activity":"options"}"#;
 const LOCK_MAP: &str = r#"{"kind":"lock_activity","activity":"current-map"}"#;
 const ALICE_NAMING: &str = r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful","note":"Dr Patel was kind"}"#;
 const MODERATE_IDEAS: &str = r#"{"kind":"set_moderation","activity":"ideas","moderated":true}"#;
+const PAPER_CARD: &str = r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"anxious","on_behalf_of":{"perspective":"carer"}}"#;
 const PAPER_BALLOT: &str = r#"{"kind":"add_paper_ballot","activity":"options","dots":{"same-day-callback":2},"scores":{"one-review":5},"on_behalf_of":{"perspective":"staff","role":"gp"}}"#;
 
 fn cases() -> Vec<Case> {
@@ -516,6 +519,88 @@ fn cases() -> Vec<Case> {
             .by(Bob, ALICE_FEEDBACK),
         case("only a participant erases themselves", Facilitator, r#"{"kind":"erase_me"}"#,
             Refused("participant_only")),
+        // A helper: paper entries on someone's behalf, and taking back its own.
+        case("a helper's paper card", Helper, PAPER_CARD, Answer(r#"{"id":"id1"}"#)),
+        case("a helper's paper card needs no perspective", Helper,
+            r#"{"kind":"add_card","activity":"current-map","touchpoint":"booking","emotion":"hopeful"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a helper's paper card after the close", Helper, PAPER_CARD, Answer(r#"{"id":"id2"}"#))
+            .by(Facilitator, LOCK_MAP),
+        case("a helper's paper card waits for its activity to open", Helper,
+            r#"{"kind":"add_idea","activity":"options","option":"one-review","text":"x"}"#,
+            Refused("activity_not_open")),
+        case("a helper's paper card from a perspective the room has", Helper,
+            r#"{"kind":"add_idea","activity":"ideas","text":"x","on_behalf_of":{"perspective":"alien"}}"#,
+            Refused("invalid_profile")),
+        case("a helper's paper note", Helper,
+            r#"{"kind":"add_path_note","activity":"path","section":"goal","text":"Calls back","on_behalf_of":{}}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a helper's paper pledge", Helper, r#"{"kind":"add_pledge","activity":"pledges","text":"I will listen"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a helper's paper word", Helper, r#"{"kind":"add_touchstone","activity":"pledges","word":"Kindness"}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a helper's paper feedback form", Helper, r#"{"kind":"set_feedback","activity":"feedback","rating":5}"#,
+            Answer(r#"{"id":"id1"}"#)),
+        case("a helper's paper ballot", Helper, PAPER_BALLOT,
+            Answer(r#"{"id":"id2","dots":{"same-day-callback":2},"scores":{"one-review":5}}"#))
+            .by(Facilitator, OPEN_VOTE),
+        case("a helper's entry in a moderated activity waits for approval", Helper,
+            r#"{"kind":"add_idea","activity":"ideas","text":"More chairs"}"#, Answer(r#"{"held":true,"id":"id2"}"#))
+            .by(Facilitator, MODERATE_IDEAS),
+        case("a helper takes back its own card", Helper, r#"{"kind":"withdraw","id":"id1"}"#,
+            Answer(r#"{"id":"id1","withdrawn":true}"#))
+            .by(Helper, PAPER_CARD),
+        case("a helper takes back its own card after the close", Helper, r#"{"kind":"withdraw","id":"id1"}"#,
+            Answer(r#"{"id":"id1","withdrawn":true}"#))
+            .by(Helper, PAPER_CARD)
+            .by(Facilitator, LOCK_MAP),
+        case("a helper takes back its own paper ballot", Helper, r#"{"kind":"withdraw","id":"id2"}"#,
+            Answer(r#"{"id":"id2","withdrawn":true}"#))
+            .by(Facilitator, OPEN_VOTE)
+            .by(Helper, PAPER_BALLOT),
+        case("a helper may not take back a participant's card", Helper, r#"{"kind":"withdraw","id":"id1"}"#,
+            Refused("not_yours"))
+            .by(Alice, ALICE_CARD),
+        case("a helper may not take back the facilitator's paper card", Helper, r#"{"kind":"withdraw","id":"id1"}"#,
+            Refused("not_yours"))
+            .by(Facilitator, PAPER_CARD),
+        case("a helper may not take back the facilitator's paper ballot", Helper, r#"{"kind":"withdraw","id":"id2"}"#,
+            Refused("unknown_contribution"))
+            .by(Facilitator, OPEN_VOTE)
+            .by(Facilitator, PAPER_BALLOT),
+        case("the facilitator takes back a helper's card", Facilitator, r#"{"kind":"withdraw","id":"id1"}"#,
+            Answer(r#"{"id":"id1","withdrawn":true}"#))
+            .by(Helper, PAPER_CARD),
+        case("a participant's card stays after the close, even for the facilitator", Facilitator,
+            r#"{"kind":"withdraw","id":"id1"}"#, Refused("activity_not_open"))
+            .by(Alice, ALICE_CARD)
+            .by(Facilitator, LOCK_MAP),
+        case("a helper opens nothing", Helper, OPEN_VOTE, Refused("facilitator_only")),
+        case("a helper closes nothing", Helper, LOCK_MAP, Refused("facilitator_only")),
+        case("a helper reveals nothing", Helper, r#"{"kind":"reveal_activity","activity":"options"}"#,
+            Refused("facilitator_only")),
+        case("a helper hides nothing", Helper, r#"{"kind":"set_hidden","id":"id1","hidden":true}"#,
+            Refused("facilitator_only"))
+            .by(Alice, ALICE_CARD),
+        case("a helper approves nothing", Helper, r#"{"kind":"review","id":"id1","approved":true}"#,
+            Refused("facilitator_only"))
+            .by(Alice, ALICE_NAMING),
+        case("a helper sets no moderation", Helper, MODERATE_IDEAS, Refused("facilitator_only")),
+        case("a helper takes no snapshot", Helper, r#"{"kind":"take_snapshot","name":"x"}"#, Refused("facilitator_only")),
+        case("a helper starts no timer", Helper, r#"{"kind":"start_timer","seconds":60}"#, Refused("facilitator_only")),
+        case("a helper changes no choice", Helper, r#"{"kind":"add_choice","activity":"path","label":"x"}"#,
+            Refused("facilitator_only")),
+        case("a helper has no profile", Helper, r#"{"kind":"set_profile","profile":{}}"#, Refused("participant_only")),
+        case("a helper places no dots of its own", Helper,
+            r#"{"kind":"set_dots","activity":"options","option":"one-review","dots":1}"#, Refused("participant_only"))
+            .by(Facilitator, OPEN_VOTE),
+        case("a helper edits no card", Helper, r#"{"kind":"edit_card","id":"id1","note":"x"}"#,
+            Refused("participant_only"))
+            .by(Helper, PAPER_CARD),
+        case("a helper erases no one", Helper, r#"{"kind":"erase_me"}"#, Refused("participant_only")),
+        case("a helper erases no contact", Helper, r#"{"kind":"erase_contact","id":"id1"}"#,
+            Refused("participant_only"))
+            .by(Alice, ALICE_PLEDGE),
     ]
 }
 
@@ -553,13 +638,14 @@ fn workshop() -> Template {
 fn participant(who: Who) -> ParticipantId {
     match who {
         Alice => ParticipantId::from_random([1; 16]),
-        Bob | Facilitator => ParticipantId::from_random([2; 16]),
+        Bob | Facilitator | Helper => ParticipantId::from_random([2; 16]),
     }
 }
 
 fn actor(who: Who) -> Actor {
     match who {
         Facilitator => Actor::Facilitator,
+        Helper => Actor::Helper { generation: 0 },
         Alice | Bob => Actor::Participant(participant(who)),
     }
 }
@@ -1103,4 +1189,55 @@ fn a_contact_is_deleted_the_retention_period_after_its_date_and_not_a_second_bef
     assert_eq!((answer, applied.contacts_erased), (FollowUpAnswer::Expired { expired: 1 }, true));
     assert_eq!(docs.next_contact_expiry(retention), None);
     assert_eq!(docs.participant_view(&participant(Alice).to_string()).contributions[0].contact, Some(false));
+}
+
+#[test]
+fn a_helper_reads_back_its_own_entries_and_a_rotated_key_none() {
+    let docs = after(&[
+        (Helper, PAPER_CARD),
+        (Facilitator, PAPER_CARD),
+        (Alice, ALICE_CARD),
+        (Facilitator, OPEN_VOTE),
+        (Helper, PAPER_BALLOT),
+        (Helper, ALICE_NAMING),
+        (Helper, r#"{"kind":"add_idea","activity":"ideas","text":"More chairs"}"#),
+        (Helper, r#"{"kind":"withdraw","id":"id7"}"#),
+    ]);
+    let view = serde_json::to_value(docs.helper_view(0)).expect("a view serialises");
+    let entries: Vec<(&str, &str, bool)> = view["entries"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap_or(""), e["collection"].as_str().unwrap_or(""), e["held"] == true))
+        .collect();
+    // In the order typed in; the withdrawn idea is gone; the facilitator's and Alice's are not there.
+    assert_eq!(entries, [("id1", "cards", false), ("id5", "paper_ballots", false), ("id6", "cards", true)]);
+    assert_eq!(view["entries"][0]["entry"]["perspective"], "carer");
+    assert_eq!(view["entries"][0]["entry"]["assisted"], true);
+    assert_eq!(view["entries"][1]["activity"], "options");
+    assert_eq!(view["entries"][1]["entry"]["dots"], serde_json::json!({ "same-day-callback": 2 }));
+    assert_eq!(view["entries"][1]["entry"]["role"], "gp");
+    assert_eq!(view["entries"][2]["entry"]["note"], "Dr Patel was kind");
+
+    assert_eq!(docs.helper_generation(), 0);
+    let (generation, applied) =
+        docs.rotate_helper_key(Context { now: NOW, new_id: "", min_count: MinCount::default() });
+    assert_eq!((generation, docs.helper_generation()), (1, 1));
+    assert!(applied.ledger_update.is_some() && applied.board_update.is_some(), "the rotation is stored");
+    let audit = {
+        use yrs::types::ToJson;
+        let txn = docs.board.transact();
+        txn.get_array(board::AUDIT).map(|audit| serde_json::to_value(audit.to_json(&txn)).unwrap_or_default())
+    };
+    let last = audit.as_ref().and_then(|audit| audit.as_array()?.last().cloned()).unwrap_or_default();
+    assert_eq!(last["action"], "rotate_helper_key", "the rotation is in the audit trail: {audit:?}");
+    assert_eq!(last["at"], NOW);
+    assert_eq!(docs.helper_view(1).entries, []);
+    // The old key's entries are the room's now: the new key cannot take them back.
+    let refused = docs.apply(
+        Actor::Helper { generation: 1 },
+        &request(r#"{"kind":"withdraw","id":"id1"}"#, 99),
+        Context { now: NOW, new_id: "id99", min_count: MinCount::default() },
+    );
+    assert_eq!(refused.map_err(|e| e.code()).err(), Some("not_yours"));
 }

@@ -1,7 +1,8 @@
 //! Who is calling: one extractor per kind of caller, all checking credentials the same way.
 //!
-//! A credential opens one room (facilitator key, viewer key, participant
-//! token) or every room (the admin token). The extractors read the room
+//! A credential opens one room (facilitator key, helper key, viewer key,
+//! participant token) or every room (the admin token). What each may do is
+//! the table in the README ("What each key may do"). The extractors read the room
 //! code from the path and the bearer credential from the `Authorization`
 //! header; the socket upgrade reads its credential from `?token=`, since
 //! browsers cannot set headers on a WebSocket. Both go through
@@ -48,6 +49,10 @@ pub enum AuthError {
     BoardReadersOnly,
     #[error("the projector's key can only show the board")]
     ViewerReadOnly,
+    #[error("only the helper key can do this")]
+    HelperOnly,
+    #[error("this helper key was replaced; ask the facilitator for the new link")]
+    KeyRotated,
     #[error("this participant erased everything they gave, and their token with it; join again")]
     Erased,
     #[error("the room is unavailable; try again")]
@@ -93,7 +98,14 @@ pub struct Participant {
     pub id: ParticipantId,
 }
 
-/// Whoever may send intents to the room in the path: its facilitator or a participant.
+/// A table host holding the present helper key of the room in the path.
+#[derive(Debug)]
+pub struct Helper {
+    pub room: RoomCode,
+    pub generation: u64,
+}
+
+/// Whoever may send intents to the room in the path: its facilitator, a helper or a participant.
 #[derive(Debug)]
 pub struct IntentSender {
     pub room: RoomCode,
@@ -118,7 +130,7 @@ impl FromRequestParts<AppState> for Facilitator {
         let room = room_in_path(parts, app).await?;
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Ok(Facilitator(room)),
-            Role::Viewer | Role::Participant(_) => Err(AuthError::FacilitatorOnly.into()),
+            Role::Viewer | Role::Participant(_) | Role::Helper { .. } => Err(AuthError::FacilitatorOnly.into()),
         }
     }
 }
@@ -133,7 +145,7 @@ impl FromRequestParts<AppState> for Analyst {
         }
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Ok(Analyst(room)),
-            Role::Viewer | Role::Participant(_) => Err(AuthError::FacilitatorOnly.into()),
+            Role::Viewer | Role::Participant(_) | Role::Helper { .. } => Err(AuthError::FacilitatorOnly.into()),
         }
     }
 }
@@ -148,7 +160,7 @@ impl FromRequestParts<AppState> for BoardReader {
         }
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator | Role::Viewer => Ok(BoardReader(room)),
-            Role::Participant(_) => Err(AuthError::BoardReadersOnly.into()),
+            Role::Participant(_) | Role::Helper { .. } => Err(AuthError::BoardReadersOnly.into()),
         }
     }
 }
@@ -169,7 +181,19 @@ impl FromRequestParts<AppState> for Participant {
         let room = room_in_path(parts, app).await?;
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Participant(id) => Ok(Participant { room, id }),
-            Role::Facilitator | Role::Viewer => Err(AuthError::ParticipantOnly.into()),
+            Role::Facilitator | Role::Viewer | Role::Helper { .. } => Err(AuthError::ParticipantOnly.into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Helper {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let room = room_in_path(parts, app).await?;
+        match bearer_role(app, &room, &parts.headers).await? {
+            Role::Helper { generation } => Ok(Helper { room, generation }),
+            Role::Facilitator | Role::Viewer | Role::Participant(_) => Err(AuthError::HelperOnly.into()),
         }
     }
 }
@@ -182,6 +206,7 @@ impl FromRequestParts<AppState> for IntentSender {
         let actor = match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Actor::Facilitator,
             Role::Participant(id) => Actor::Participant(id),
+            Role::Helper { generation } => Actor::Helper { generation },
             Role::Viewer => return Err(AuthError::ViewerReadOnly.into()),
         };
         Ok(IntentSender { room, actor })
@@ -189,12 +214,22 @@ impl FromRequestParts<AppState> for IntentSender {
 }
 
 /// Who a credential says its bearer is in a room that exists, from a header or a socket's query.
+///
+/// A helper key is signed for one generation, and only the room knows which generation is
+/// current, so a helper's credential costs a question to the room; every other is checked here.
 pub async fn role_in_room(app: &AppState, room: &RoomCode, credential: &str) -> Result<Role, AuthError> {
     let Some(role) = app.secret.authenticate(room, credential) else {
         return Err(AuthError::NotForThisRoom);
     };
     if !lifecycle::exists(&app.registry, &app.store, room).await? {
         return Err(AuthError::RoomNotFound);
+    }
+    if let Role::Helper { generation } = role {
+        match app.registry.read(room, RoomQuery::HelperGeneration).await {
+            Ok(current) if current.as_u64() == Some(generation) => {}
+            Ok(_) => return Err(AuthError::KeyRotated),
+            Err(_) => return Err(AuthError::RoomUnavailable),
+        }
     }
     Ok(role)
 }
@@ -311,6 +346,8 @@ mod tests {
         let facilitator = secret.facilitator_key(room);
         let viewer = secret.viewer_key(room);
         let participant = secret.participant_token(room, ParticipantId::from_random([7; 16]));
+        let helper = secret.helper_key(room, 0);
+        let rotated_helper = secret.helper_key(room, 5);
         let missing = RoomCode::parse("ABCDEFGHJK")?;
         let missing_facilitator = secret.facilitator_key(&missing);
         let cases: Vec<Case<'_>> = vec![
@@ -334,6 +371,14 @@ mod tests {
             ("GET", format!("/api/rooms/{room}/me"), Some(&facilitator), 403, Some("participant_only")),
             ("GET", format!("/api/rooms/{room}/me"), Some(&viewer), 403, Some("participant_only")),
             ("POST", format!("/api/rooms/{room}/intents"), Some(&viewer), 403, Some("viewer_read_only")),
+            ("GET", format!("/api/rooms/{room}/projector"), Some(&helper), 403, Some("facilitator_only")),
+            ("GET", format!("/api/rooms/{room}/history"), Some(&helper), 403, Some("facilitator_only")),
+            ("GET", format!("/api/rooms/{room}/me"), Some(&helper), 403, Some("participant_only")),
+            ("GET", format!("/api/rooms/{room}/helper/entries"), Some(&helper), 200, None),
+            ("GET", format!("/api/rooms/{room}/helper/entries"), Some(&facilitator), 403, Some("helper_only")),
+            ("GET", format!("/api/rooms/{room}/helper/entries"), Some(&rotated_helper), 403, Some("key_rotated")),
+            ("GET", format!("/api/rooms/{room}/projector"), Some(&rotated_helper), 403, Some("key_rotated")),
+            ("GET", format!("/api/rooms/{room}/helper-key"), Some(&helper), 403, Some("facilitator_only")),
             ("POST", format!("/api/rooms/{room}/intents"), None, 401, Some("missing_token")),
             ("POST", "/api/rooms".to_owned(), None, 401, Some("missing_token")),
             ("POST", "/api/rooms".to_owned(), Some(&facilitator), 403, Some("invalid_token")),

@@ -163,6 +163,8 @@ impl From<AuthError> for ApiError {
             AuthError::FacilitatorOnly | AuthError::BoardReadersOnly => (StatusCode::FORBIDDEN, "facilitator_only"),
             AuthError::ParticipantOnly => (StatusCode::FORBIDDEN, "participant_only"),
             AuthError::ViewerReadOnly => (StatusCode::FORBIDDEN, "viewer_read_only"),
+            AuthError::HelperOnly => (StatusCode::FORBIDDEN, "helper_only"),
+            AuthError::KeyRotated => (StatusCode::FORBIDDEN, "key_rotated"),
         };
         ApiError::new(status, code, error.to_string())
     }
@@ -196,6 +198,7 @@ impl From<IntentFailure> for ApiError {
             }
             IntentFailure::Quarantined => ApiError::room_quarantined(),
             IntentFailure::Erased => AuthError::Erased.into(),
+            IntentFailure::KeyRotated => AuthError::KeyRotated.into(),
             IntentFailure::BoardFull => ApiError::new(StatusCode::CONFLICT, "board_full", failure.to_string()),
             IntentFailure::Refused(error) => error.into(),
         }

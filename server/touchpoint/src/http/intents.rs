@@ -110,12 +110,12 @@ fn too_many_joins(app: &AppState) -> ApiError {
     ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "many people are joining; try again in a moment")
 }
 
-/// Applies an intent: `Authorization: Bearer <participant token or facilitator key>`.
+/// Applies an intent: `Authorization: Bearer <participant token, facilitator key or helper key>`.
 #[utoipa::path(
     post,
     path = "/api/rooms/{code}/intents",
     tag = "participants",
-    security(("participant_token" = []), ("facilitator_key" = [])),
+    security(("participant_token" = []), ("facilitator_key" = []), ("helper_key" = [])),
     params(("code" = String, Path, description = "The room's code, in any case")),
     request_body = IntentRequest,
     responses(

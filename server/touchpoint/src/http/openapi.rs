@@ -4,7 +4,7 @@
 //! and mounted with `utoipa_axum::routes!`, which takes the path and method
 //! from that same declaration: a route cannot be served without being
 //! described, nor described at an address it is not served at. This module
-//! adds what belongs to no single route (the document's title, the four
+//! adds what belongs to no single route (the document's title, the five
 //! bearer credentials, the refusals that the extractors and the cross-site
 //! rule make of every route they guard) and serves the result at
 //! `/api/openapi.json`. A route lists only the refusals of its own.
@@ -26,6 +26,8 @@ pub const FACILITATOR_KEY: &str = "facilitator_key";
 pub const VIEWER_KEY: &str = "viewer_key";
 /// A participant's token, returned by joining a room.
 pub const PARTICIPANT_TOKEN: &str = "participant_token";
+/// A room's helper key, for table hosts: enters paper contributions and ballots only.
+pub const HELPER_KEY: &str = "helper_key";
 
 /// The document's parts that belong to no route.
 #[derive(utoipa::OpenApi)]
@@ -39,7 +41,7 @@ pub const PARTICIPANT_TOKEN: &str = "participant_token";
 )]
 pub struct Document;
 
-/// Declares the four credentials, all sent as `Authorization: Bearer <credential>`.
+/// Declares the five credentials, all sent as `Authorization: Bearer <credential>`.
 struct BearerCredentials;
 
 impl utoipa::Modify for BearerCredentials {
@@ -50,6 +52,11 @@ impl utoipa::Modify for BearerCredentials {
             (FACILITATOR_KEY, "A room's facilitator key, given once when the room is created."),
             (VIEWER_KEY, "A room's viewer key, in the projector's address: reads the board and nothing else."),
             (PARTICIPANT_TOKEN, "A participant's token, given when they join the room."),
+            (
+                HELPER_KEY,
+                "A room's helper key, for table hosts: enters paper contributions and ballots on someone's \
+                 behalf and reads back its own entries. The facilitator can rotate it.",
+            ),
         ] {
             let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(description)).build();
             components.add_security_scheme(name, SecurityScheme::Http(scheme));
@@ -123,9 +130,15 @@ fn common_refusals(room: bool, method: &HttpMethod, operation: &Operation) -> Ve
         refusals.push((415, vec!["unsupported_media_type"]));
     }
     if !schemes.is_empty() {
-        let mut forbidden = vec!["invalid_token"];
+        // A helper key is checked against the room's present generation wherever it is sent.
+        let mut forbidden = vec!["invalid_token", "key_rotated"];
+        if room {
+            refusals.push((503, vec!["room_unavailable"]));
+        }
         if schemes == [PARTICIPANT_TOKEN] {
             forbidden.push("participant_only");
+        } else if schemes == [HELPER_KEY] {
+            forbidden.push("helper_only");
         } else if schemes.contains(&FACILITATOR_KEY) && !schemes.contains(&PARTICIPANT_TOKEN) {
             forbidden.push("facilitator_only");
         }

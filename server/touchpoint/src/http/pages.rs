@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/accessibility", get(page))
         .route("/join/{code}", get(page))
         .route("/facilitate/{code}", get(page))
+        .route("/help/{code}", get(page))
         .route("/projector/{code}", get(page))
         .route("/remote/{code}", get(page))
         .route("/assets/{*path}", get(asset))

@@ -163,6 +163,12 @@ impl Members {
         }
     }
 
+    /// The connections made with a helper key older than `generation`: a rotation closes them.
+    pub(super) fn helpers_before(&self, generation: u64) -> Vec<ConnId> {
+        let stale = |member: &&Member| matches!(member.role, Role::Helper { generation: g } if g < generation);
+        self.members.values().filter(stale).map(|member| member.conn).collect()
+    }
+
     /// Tells every member to leave, at once and without a word to the others: the room is closing.
     pub(super) fn evict_all(&mut self, eviction: Eviction, metrics: &Metrics) {
         for (_, member) in self.members.drain() {

@@ -191,6 +191,12 @@ impl RoomRegistry {
         self.ask(code, |reply| Command::FollowUps { request, reply }).await
     }
 
+    /// Rotates a room's helper key: every older key opens nothing from now on, and its open
+    /// sockets are closed. Resolves with the new generation once it is durable.
+    pub async fn rotate_helper_key(&self, code: &RoomCode) -> Result<u64, IntentFailure> {
+        self.ask(code, |reply| Command::RotateHelperKey { reply }).await
+    }
+
     pub async fn read(&self, code: &RoomCode, query: Query) -> Result<Value, IntentFailure> {
         self.ask(code, |reply| Command::Read { query, reply }).await
     }

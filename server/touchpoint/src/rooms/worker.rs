@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-use touchpoint_core::identity::{ParticipantId, RoomCode};
+use touchpoint_core::identity::{Role, RoomCode};
 use touchpoint_core::room::intent::{Actor, Intent, IntentError, IntentRequest};
 use touchpoint_core::room::sync::{BoardChange, Outgoing, RoomSync, SyncError};
 use touchpoint_core::room::{Applied, Context, Outcome, RoomDocs, scrub_board};
@@ -70,8 +70,8 @@ pub(super) struct RoomWorker {
     shared: Arc<Shared>,
     docs: RoomDocs,
     sync: RoomSync<ConnId>,
-    /// Intent rates, per participant (and one for the facilitators).
-    rates: HashMap<Option<ParticipantId>, TokenBucket>,
+    /// Intent rates, per participant, one for the facilitators and one for each helper key.
+    rates: HashMap<Actor, TokenBucket>,
     /// The room's ceiling on contributions from all its participants together.
     contributions: TokenBucket,
     members: Members,
@@ -187,11 +187,18 @@ impl RoomWorker {
     async fn process(&mut self, batch: &mut Vec<Command>) -> Result<(), StoreError> {
         let mut out = Batch::default();
         let mut replies: Vec<(Reply<Value>, Result<Value, IntentFailure>)> = Vec::new();
+        let mut rotations: Vec<(Reply<u64>, u64)> = Vec::new();
         for command in batch.drain(..) {
             match command {
                 Command::Join { member, reply } => {
                     if self.members.len() >= self.shared.settings.max_connections {
                         let _ = reply.send(Err(JoinError::RoomFull));
+                        continue;
+                    }
+                    // Checked at the upgrade too; here it is checked in order with rotations.
+                    if matches!(member.role, Role::Helper { generation } if generation != self.docs.helper_generation())
+                    {
+                        let _ = reply.send(Err(JoinError::KeyRotated));
                         continue;
                     }
                     tracing::debug!(conn = member.conn, role = member.role.name(), "joined");
@@ -222,6 +229,16 @@ impl RoomWorker {
                         .and_then(|applied| to_json(&self.record(applied, &mut out)));
                     replies.push((reply, result));
                 }
+                Command::RotateHelperKey { reply } => {
+                    let context = Context { now: unix_now(), new_id: "", min_count: self.shared.settings.min_count };
+                    let (generation, applied) = self.docs.rotate_helper_key(context);
+                    self.record(applied, &mut out);
+                    for conn in self.members.helpers_before(generation) {
+                        self.remove(conn, Some(Eviction::KeyRotated), &mut out.output);
+                    }
+                    tracing::info!(generation, "helper key rotated");
+                    rotations.push((reply, generation));
+                }
                 // Taken out of every batch before it is processed (see `take_close`).
                 Command::Close { reply } => {
                     let _ = reply.send(());
@@ -239,7 +256,7 @@ impl RoomWorker {
                 Command::Read { query, reply } => {
                     let result = match query {
                         Query::Participant(participant) => self
-                            .refuse_erased(Actor::Participant(participant))
+                            .refuse_revoked(Actor::Participant(participant))
                             .and_then(|()| to_json(&self.docs.participant_view(&participant.to_string()))),
                         Query::Erased(participant) => Ok(Value::Bool(self.docs.is_erased(&participant.to_string()))),
                         Query::Results(activity) => self
@@ -249,6 +266,10 @@ impl RoomWorker {
                             .and_then(|results| to_json(&results)),
                         Query::Moderation => to_json(&self.docs.moderation_list()),
                         Query::BoardSize => to_json(&self.sync.board_size(&self.docs.board)),
+                        Query::HelperGeneration => Ok(Value::from(self.docs.helper_generation())),
+                        Query::HelperEntries(generation) => self
+                            .refuse_revoked(Actor::Helper { generation })
+                            .and_then(|()| to_json(&self.docs.helper_view(generation))),
                     };
                     replies.push((reply, result));
                 }
@@ -283,6 +304,9 @@ impl RoomWorker {
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
+        for (reply, generation) in rotations {
+            let _ = reply.send(Ok(generation));
+        }
         if self.n_logged_since_snapshot >= COMPACT_EVERY {
             self.compact_in_background();
         }
@@ -305,26 +329,26 @@ impl RoomWorker {
 
     /// Applies an intent within the participant's rate; its records join the batch.
     fn apply_intent(&mut self, actor: Actor, request: &IntentRequest, out: &mut Batch) -> Result<Value, IntentFailure> {
-        self.refuse_erased(actor)?;
+        self.refuse_revoked(actor)?;
         // A room made without a template has no activities on its board, and takes no intents.
         if !self.docs.has_template() {
             return Err(IntentFailure::Refused(IntentError::NoTemplate));
         }
         let now = std::time::Instant::now();
         let settings = &self.shared.settings;
-        let (key, rate) = match actor {
-            Actor::Participant(participant) => (Some(participant), settings.intents_per_sec),
-            // Facilitators type up paper cards in quick succession.
-            Actor::Facilitator => (None, settings.facilitator_intent_factor * settings.intents_per_sec),
+        let rate = match actor {
+            Actor::Participant(_) => settings.intents_per_sec,
+            // Facilitators and helpers type up paper cards in quick succession.
+            Actor::Facilitator | Actor::Helper { .. } => settings.facilitator_intent_factor * settings.intents_per_sec,
         };
         let burst = settings.intent_burst * rate;
-        let bucket = self.rates.entry(key).or_insert_with(|| TokenBucket::new(rate, burst, now));
+        let bucket = self.rates.entry(actor).or_insert_with(|| TokenBucket::new(rate, burst, now));
         if !bucket.try_take(1.0, now) {
             self.shared.metrics.reject("intent_rate");
             return Err(IntentFailure::RateLimited);
         }
-        // Facilitators typing up paper entries are bounded by their own rate alone, so a hall
-        // of phones can never crowd out the people running the room.
+        // Facilitators and helpers typing up paper entries are bounded by their own rate alone,
+        // so a hall of phones can never crowd out the people running the room.
         if matches!(actor, Actor::Participant(_))
             && adds_contribution(&request.intent)
             && !self.contributions.try_take(1.0, now)
@@ -352,12 +376,16 @@ impl RoomWorker {
         to_json(&self.record(applied, out))
     }
 
-    /// Refuses a participant who erased themselves: their signed token cannot be revoked, so the
-    /// room, which remembers whom it erased, refuses it on each request it handles.
-    fn refuse_erased(&self, actor: Actor) -> Result<(), IntentFailure> {
+    /// Refuses a participant who erased themselves, and a helper key that was rotated: signed
+    /// credentials cannot be revoked, so the room, which remembers whom it erased and which helper
+    /// key is current, refuses them on each request it handles.
+    fn refuse_revoked(&self, actor: Actor) -> Result<(), IntentFailure> {
         match actor {
             Actor::Participant(participant) if self.docs.is_erased(&participant.to_string()) => {
                 Err(IntentFailure::Erased)
+            }
+            Actor::Helper { generation } if generation != self.docs.helper_generation() => {
+                Err(IntentFailure::KeyRotated)
             }
             _ => Ok(()),
         }

@@ -15,6 +15,7 @@ use super::{Actor, Intent, IntentError, OnBehalfOf, Profile};
 use crate::room::activity::ActivityView;
 use crate::room::contribution::{Contributed, Header, Owner};
 use crate::room::docs::Context;
+use crate::room::helper;
 use crate::room::layout::{ASSISTED_OWNER, ActivityKind, Collection, Stage, board, ledger};
 use crate::room::participation::participation;
 use crate::room::value::{from_any, to_any};
@@ -56,6 +57,8 @@ pub(crate) enum AuditAction {
     MoveChoice,
     SetBudget,
     Snapshot,
+    /// The helper key was replaced (which generation is kept in the ledger, not here).
+    RotateHelperKey,
 }
 
 /// One entry of the audit trail.
@@ -144,8 +147,26 @@ impl Change<'_, '_> {
     pub fn participant(&self) -> Result<String, IntentError> {
         match self.actor {
             Actor::Participant(id) => Ok(id.to_string()),
-            Actor::Facilitator => Err(IntentError::ParticipantOnly),
+            Actor::Facilitator | Actor::Helper { .. } => Err(IntentError::ParticipantOnly),
         }
+    }
+
+    /// Whether the one who asks types in paper entries (the facilitator or a helper).
+    pub fn enters_paper(&self) -> bool {
+        matches!(self.actor, Actor::Facilitator | Actor::Helper { .. })
+    }
+
+    /// Remembers that the helper who asks typed in `id`, so that it may read and take it back.
+    pub fn record_helper_entry(&mut self, id: &str) {
+        if let Actor::Helper { generation } = self.actor {
+            helper::record_entry(self.ledger, id, generation);
+        }
+    }
+
+    /// Whether `id` was typed in by the helper who asks (with its key's present generation).
+    pub fn is_own_helper_entry(&self, id: &str) -> bool {
+        let Actor::Helper { generation } = self.actor else { return false };
+        helper::entered_by(self.ledger, id).is_some_and(|by| by.generation == generation)
     }
 
     /// The activity a contribution goes to: of the right kind, and open (facilitators
@@ -163,9 +184,9 @@ impl Change<'_, '_> {
     }
 
     pub fn expect_contributable(&self, view: &ActivityView, behalf: Option<&OnBehalfOf>) -> Result<(), IntentError> {
-        match (self.actor, behalf) {
-            (Actor::Facilitator, Some(_)) if view.stage(self.board)? != Stage::Pending => Ok(()),
-            (Actor::Facilitator, None) => Err(IntentError::ParticipantOnly),
+        match (self.enters_paper(), behalf) {
+            (true, Some(_)) if view.stage(self.board)? != Stage::Pending => Ok(()),
+            (true, None) => Err(IntentError::ParticipantOnly),
             _ => self.arrives_late(view).map(|_| ()),
         }
     }
@@ -180,11 +201,11 @@ impl Change<'_, '_> {
                 let late = self.arrives_late(&ActivityView::read(self.board, activity)?)?;
                 (participant, profile.perspective, profile.role, late)
             }
-            (Actor::Facilitator, Some(behalf)) => {
+            (Actor::Facilitator | Actor::Helper { .. }, Some(behalf)) => {
                 self.check_perspective(behalf.perspective.as_deref(), behalf.role.as_deref())?;
                 (ASSISTED_OWNER.to_owned(), behalf.perspective.clone(), behalf.role.clone(), false)
             }
-            (Actor::Facilitator, None) => return Err(IntentError::ParticipantOnly),
+            (Actor::Facilitator | Actor::Helper { .. }, None) => return Err(IntentError::ParticipantOnly),
         };
         let header = Header {
             id: self.context.new_id.to_owned(),
@@ -207,6 +228,7 @@ impl Change<'_, '_> {
         let late = contribution.header().late;
         let owners = self.ledger.get_or_insert_map(ledger::OWNERS);
         owners.insert(self.ledger, id.as_str(), to_any(&Owner { collection: C::COLLECTION, owner }));
+        self.record_helper_entry(&id);
         // Held wins: a late note that also waits for approval is first of all waiting.
         match (held, late) {
             (true, _) => Outcome::Held { held, id },
@@ -224,7 +246,7 @@ impl Change<'_, '_> {
     }
 
     /// Which collection a contribution id belongs to, from the ledger; a participant may only
-    /// reach their own.
+    /// reach their own, and a helper what it typed in.
     pub fn owned_collection(&self, id: &str) -> Result<Collection, IntentError> {
         let owners = self.ledger.get_map(ledger::OWNERS);
         let Some(Out::Any(entry)) = owners.and_then(|owners| owners.get(self.ledger, id)) else {
@@ -233,6 +255,7 @@ impl Change<'_, '_> {
         let entry: Owner = from_any(&entry).map_err(|_| corrupt_owner(id))?;
         match self.actor {
             Actor::Participant(participant) if entry.owner != participant.to_string() => Err(IntentError::NotYours),
+            Actor::Helper { .. } if !self.is_own_helper_entry(id) => Err(IntentError::NotYours),
             _ => Ok(entry.collection),
         }
     }

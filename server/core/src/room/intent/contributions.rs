@@ -1,9 +1,10 @@
 //! The rules of contributions: cards, PATH notes, ideas, pledges and touchstones, and taking them back.
 //!
 //! A participant contributes to an open activity of the right kind; a
-//! facilitator typing in a paper contribution on someone's behalf may add to a
-//! locked activity too. Every contribution is owned in the ledger, so only its
-//! author (or the facilitator) may change or withdraw it.
+//! facilitator or a helper typing in a paper contribution on someone's behalf
+//! may add to a locked activity too. Every contribution is owned in the
+//! ledger, so only its author (or the facilitator, or for a paper entry the
+//! helper key that typed it in) may change or withdraw it.
 //!
 //! A participant's contribution that arrives after its activity closed (the
 //! phone was offline when it was written) is kept rather than refused: it is
@@ -109,16 +110,21 @@ impl Change<'_, '_> {
         Ok(self.put(&card))
     }
 
-    /// Takes back one's own contribution, unless its activity is locked.
+    /// Takes back one's own contribution, unless its activity is locked (a paper entry may be
+    /// taken back after the close too, by whoever types in paper entries and may reach it).
     pub(super) fn withdraw(&mut self, id: &str) -> Result<Outcome, IntentError> {
         let collection = self.owned_collection(id)?;
         let header: Header = self.contribution(id, collection)?;
-        if ActivityView::read(self.board, &header.activity)?.stage(self.board)? == Stage::Locked {
+        // A paper entry typed in by mistake is corrected whenever it may be typed in, as a paper
+        // ballot is: the facilitator and helpers enter a stack of cards after the close too.
+        let correction = header.assisted && self.enters_paper();
+        if !correction && ActivityView::read(self.board, &header.activity)?.stage(self.board)? == Stage::Locked {
             return Err(IntentError::ActivityNotOpen);
         }
         self.board.get_or_insert_map(collection.root()).remove(self.board, id);
         self.ledger.get_or_insert_map(ledger::OWNERS).remove(self.ledger, id);
         self.withdraw_follow_ups(&[id]);
+        self.ledger.get_or_insert_map(ledger::HELPER_ENTRIES).remove(self.ledger, id);
         self.forget_held(id);
         Ok(Outcome::Withdrawn { id: id.to_owned(), withdrawn: true })
     }
@@ -225,6 +231,7 @@ impl Change<'_, '_> {
             let by = match self.actor {
                 Actor::Participant(_) => ContactBy::Participant,
                 Actor::Facilitator => ContactBy::Facilitator,
+                Actor::Helper { .. } => ContactBy::Helper,
             };
             follow_up::audit(self.ledger, self.context.now, ContactAction::Withdrawn, by, erased);
             self.contacts_erased = true;

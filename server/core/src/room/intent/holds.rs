@@ -40,7 +40,9 @@ impl Change<'_, '_> {
             // An approved contribution hidden or shown again by the facilitator stays approved.
             (None, false) => Vec::new(),
         };
-        let by_setting = screen && matches!(self.actor, Actor::Participant(_)) && self.moderated(&header.activity);
+        // A facilitator's paper contribution is theirs to show; a helper's waits, as a phone's
+        // does, since a helper may not moderate.
+        let by_setting = screen && self.actor != Actor::Facilitator && self.moderated(&header.activity);
         if earlier.is_none() && reasons.is_empty() && !by_setting {
             let map = self.board.get_or_insert_map(C::COLLECTION.root());
             map.insert(self.board, header.id.as_str(), to_any(contribution));

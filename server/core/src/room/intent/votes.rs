@@ -114,14 +114,16 @@ impl Change<'_, '_> {
             self.ledger.get_or_insert_map(ledger::SCORES).insert(self.ledger, key.as_str(), to_any(scores));
         }
         self.ledger.get_or_insert_map(ledger::PAPER_BALLOTS).insert(self.ledger, key.as_str(), to_any(&behalf));
+        self.record_helper_entry(self.context.new_id);
         self.tally_changed(&view)?;
         Ok(Outcome::PaperBallot { id: self.context.new_id.to_owned(), dots, scores: scores.clone() })
     }
 
-    /// The ledger key of a paper ballot by the id its entry answered with; only the facilitator,
-    /// who typed it in, may find it (a participant's withdraw of such an id finds nothing).
+    /// The ledger key of a paper ballot by the id its entry answered with; only the facilitator
+    /// and the helper who typed it in may find it (a participant's withdraw of such an id, or
+    /// another helper key's, finds nothing).
     pub(super) fn paper_ballot_key(&self, id: &str) -> Option<String> {
-        if self.actor != Actor::Facilitator {
+        if self.actor != Actor::Facilitator && !self.is_own_helper_entry(id) {
             return None;
         }
         let voter = paper_voter(id);
@@ -137,6 +139,7 @@ impl Change<'_, '_> {
         for root in [ledger::BALLOTS, ledger::SCORES, ledger::PAPER_BALLOTS] {
             self.ledger.get_or_insert_map(root).remove(self.ledger, key);
         }
+        self.ledger.get_or_insert_map(ledger::HELPER_ENTRIES).remove(self.ledger, id);
         self.tally_changed(&view)?;
         Ok(Outcome::Withdrawn { id: id.to_owned(), withdrawn: true })
     }
