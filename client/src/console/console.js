@@ -1,7 +1,7 @@
 // The facilitator's console: run the event from a laptop. Move the room from
 // one activity to the next, open, close and reveal, keep time, hide a card,
 // change the journey or the options live, type in paper cards quickly, take
-// snapshots and download the data. Every action is an intent sent with the
+// snapshots and download the data; afterwards, tell participants what came of it. Every action is an intent sent with the
 // facilitator key, through the same outbox as the phones (not kept across
 // reloads: a facilitator's click is only worth repeating while it is fresh).
 import { h, mount, focusLater } from '../dom.js'
@@ -15,6 +15,7 @@ import { activityPanel } from './activity.js'
 import { moderationView, moderationMayHaveChanged, waitingCount } from './moderation.js'
 import { lateView } from './late.js'
 import { quarantinedPage } from './quarantine.js'
+import { updatesView } from './updates.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
@@ -188,8 +189,8 @@ function view(ctx) {
       h('h1', { class: 'visually-hidden' }, `Facilitator console: ${room.title}`),
       ctx.notice ? h('p', { id: 'notice', class: `notice ${ctx.notice.kind}` }, ctx.notice.text) : null,
       h('nav', { class: 'tabs', 'aria-label': 'Console sections' },
-        tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data')),
-      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : dataView(ctx)))
+        tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data'), tab('after', 'After the event')),
+      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : ctx.tab === 'after' ? updatesView(ctx) : dataView(ctx)))
 }
 
 function keyForm(ctx) {

@@ -51,6 +51,8 @@ pub struct App {
     pub(crate) join_limiter: Mutex<TokenBucket>,
     /// Participant joins into each existing room (see `Limits::max_joins_per_room_per_sec`).
     pub(crate) room_join_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
+    /// Writes to each room's public updates (see `Limits::max_update_writes_per_room_per_hour`).
+    pub(crate) update_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
     pub(crate) store: Store,
     pub(crate) registry: RoomRegistry,
     pub(crate) metrics: Metrics,
@@ -76,6 +78,11 @@ pub struct RoomCreated {
 impl App {
     pub(crate) fn join_url(&self, code: &RoomCode) -> String {
         format!("{}/join/{code}", self.public_url)
+    }
+
+    /// The room's public page, "You said, we did", which participants keep.
+    pub(crate) fn updates_url(&self, code: &RoomCode) -> String {
+        format!("{}/updates/{code}", self.public_url)
     }
 
     pub(crate) fn projector_url(&self, code: &RoomCode) -> String {

@@ -20,6 +20,7 @@ mod qr;
 mod rooms;
 mod span;
 mod sync;
+mod updates;
 mod upgrade;
 
 use axum::Router;
@@ -60,4 +61,5 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(board::router())
         .merge(exports::router())
         .merge(qr::router())
+        .merge(updates::router())
 }

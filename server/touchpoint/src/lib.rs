@@ -96,6 +96,7 @@ pub(crate) fn open(
         templates,
         join_limiter,
         room_join_limiters: Mutex::default(),
+        update_limiters: Mutex::default(),
         store,
         registry,
         metrics,

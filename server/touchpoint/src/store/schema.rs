@@ -17,7 +17,7 @@ pub const DATABASE: &str = "touchpoint.db";
 /// Files a server writes on its first start; if any exists, the directory has been used before.
 const KEY_FILES: [&str; 2] = ["secret", "admin-token"];
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Refuses a data directory that has been used before (its key files exist) but whose database
 /// is missing or empty: starting afresh there would quietly replace every room with nothing.
@@ -82,7 +82,7 @@ pub fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
-    if version < SCHEMA_VERSION {
+    if version < 2 {
         // SQLite checks its pages, not what they hold: a flipped byte inside a blob reads back
         // without complaint, and a Yjs update can still decode into something else. Each stored
         // blob therefore carries the CRC-32 of its bytes. Rows from before have none and are
@@ -111,6 +111,24 @@ pub fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
                  data BLOB NOT NULL
              );
              PRAGMA user_version = 2;
+             COMMIT;",
+        )?;
+    }
+    if version < SCHEMA_VERSION {
+        // What the programme team tells participants afterwards ("You said, we did") is a table
+        // of its own, not part of either document: it is written months after the event, read
+        // by a public page without loading the room, and no compaction or erasure touches it.
+        db.execute_batch(
+            "BEGIN;
+             CREATE TABLE room_updates (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
+                 text TEXT NOT NULL,
+                 posted_at INTEGER NOT NULL,
+                 edited_at INTEGER
+             );
+             CREATE INDEX room_updates_by_room ON room_updates (room, posted_at);
+             PRAGMA user_version = 3;
              COMMIT;",
         )?;
     }
