@@ -5,8 +5,9 @@
 //! months after the event, when the room is not live, and read by a public page that should
 //! not load a room to show them; no compaction, replay or erasure of the documents concerns
 //! them. They hold no one's personal data, only what the team wrote. A removed update is
-//! deleted, and `secure_delete` overwrites its text in the file; a room's deletion takes its
-//! updates with it.
+//! deleted and a corrected one rewritten, and the write-ahead log is emptied after either, so
+//! with `secure_delete` the old text is in no page of the data directory (a mistake posted in
+//! public should be gone once taken back); a room's deletion takes its updates with it.
 
 use rusqlite::{OptionalExtension, params};
 use touchpoint_core::identity::RoomCode;
@@ -85,13 +86,16 @@ impl Store {
     ) -> Result<Option<PostedUpdate>, StoreError> {
         let code = code.clone();
         self.call(move |db| {
-            db.query_row(
-                "UPDATE room_updates SET text = ?3, edited_at = ?4 WHERE room = ?1 AND id = ?2
-                 RETURNING id, text, posted_at, edited_at",
-                params![code.as_str(), id, text, now()],
-                posted_update,
-            )
-            .optional()
+            let edited = db
+                .query_row(
+                    "UPDATE room_updates SET text = ?3, edited_at = ?4 WHERE room = ?1 AND id = ?2
+                     RETURNING id, text, posted_at, edited_at",
+                    params![code.as_str(), id, text, now()],
+                    posted_update,
+                )
+                .optional()?;
+            forget_old_pages(db)?;
+            Ok(edited)
         })
         .await
     }
@@ -102,10 +106,16 @@ impl Store {
         self.call(move |db| {
             let n_removed =
                 db.execute("DELETE FROM room_updates WHERE room = ?1 AND id = ?2", params![code.as_str(), id])?;
+            forget_old_pages(db)?;
             Ok(n_removed > 0)
         })
         .await
     }
+}
+
+/// Empties the write-ahead log into the database, where `secure_delete` has overwritten what went.
+fn forget_old_pages(db: &rusqlite::Connection) -> rusqlite::Result<()> {
+    db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
 }
 
 fn posted_update(row: &rusqlite::Row<'_>) -> rusqlite::Result<PostedUpdate> {
