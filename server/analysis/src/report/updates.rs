@@ -15,14 +15,14 @@ use touchpoint_core::room::public::{ChosenOption, PublicRoom, RevealedVote};
 
 use super::page::Text;
 use super::words::date;
-use crate::insights::word_counts;
 
 /// Phone first: a readable measure, sizes in `rem` so large text scales everything, long words
 /// broken rather than scrolled. Text is near-black on white; the grey (#4a4a4a) is 8.9:1.
 const CSS: &str = r#"
 :root { color: #111; background: #fff; }
-body { font: 1.125rem/1.55 system-ui, "Segoe UI", Arial, Helvetica, sans-serif; max-width: 40rem; margin: 0 auto; padding: 1rem; overflow-wrap: anywhere; }
-h1 { font-size: 1.75em; line-height: 1.2; margin: .25rem 0 .5rem; }
+body { font: 1.125rem/1.55 system-ui, "Segoe UI", Arial, Helvetica, sans-serif; max-width: 40rem; margin: 0 auto; padding: 1rem; overflow-wrap: break-word; }
+h1, h2, h3 { hyphens: auto; }
+h1 { font-size: 1.6em; line-height: 1.2; margin: .25rem 0 .5rem; }
 h2 { font-size: 1.35em; margin: 2rem 0 .75rem; border-bottom: 2px solid #111; }
 h3 { font-size: 1.1em; margin: 1.5rem 0 .5rem; }
 .kicker { font-weight: bold; text-transform: uppercase; letter-spacing: .05em; margin: 0; }
@@ -62,7 +62,7 @@ pub struct UpdatesPage<'a> {
 pub fn updates_page(page: &UpdatesPage<'_>) -> String {
     let UpdatesPage { room, code, held_at, updates } = *page;
     let name = if room.title.trim().is_empty() { code } else { room.title.as_str() };
-    let words = word_counts(room.touchstones.iter().map(String::as_str));
+    let words = &room.touchstones;
     let body = html! {
         header {
             "\n" p.kicker { "You said, we did" } "\n"
@@ -102,7 +102,7 @@ pub fn updates_page(page: &UpdatesPage<'_>) -> String {
             @if !words.is_empty() {
                 h3 { "What matters most to you" } "\n"
                 ul.words {
-                    @for word in &words {
+                    @for word in words {
                         "\n" li dir="auto" {
                             (Text(&word.word))
                             @if word.count > 1 { span.quiet { " (" (word.count) ")" } }
@@ -189,13 +189,18 @@ fn document(title: &str, body: Markup) -> String {
 
 #[cfg(test)]
 mod tests {
+    use touchpoint_core::room::public::WordGiven;
+
     use super::*;
 
     fn room() -> PublicRoom {
         PublicRoom {
             title: "Pledge <event>".to_owned(),
             programme: Some("North".to_owned()),
-            touchstones: vec!["Kindness".to_owned(), " kindness".to_owned(), "Time".to_owned()],
+            touchstones: vec![
+                WordGiven { word: "Kindness".to_owned(), count: 2 },
+                WordGiven { word: "Time".to_owned(), count: 1 },
+            ],
             votes: vec![RevealedVote {
                 title: "Options".to_owned(),
                 options: vec![
@@ -215,7 +220,8 @@ mod tests {
             "<h1>Pledge &lt;event&gt;</h1>",
             "A workshop held on <time datetime=\"1970-01-01\">1 January 1970</time>, part of North.",
             "<time datetime=\"2026-11-23\">23 November 2026</time><p>We &lt;b&gt;hired&lt;/b&gt;\nthree</p>",
-            "kindness<span class=\"quiet\"> (2)</span>",
+            "Kindness<span class=\"quiet\"> (2)</span>",
+            "<li dir=\"auto\">Time</li>",
             "<li>Call back<span class=\"quiet\">: 12 dots, scored 4.3 out of 5 on average</span></li>",
             "<li>Nobody<span class=\"quiet\"></span></li>",
         ] {

@@ -23,10 +23,17 @@ use super::record::{RoomDescription, activities, contributions, root};
 pub struct PublicRoom {
     pub title: String,
     pub programme: Option<String>,
-    /// The touchstone words on the board, as given (trimmed), in the order they were given.
-    pub touchstones: Vec<String>,
+    /// The touchstone words on the board, folded as the projector's word cloud folds them.
+    pub touchstones: Vec<WordGiven>,
     /// The votes whose results the facilitator revealed, in the order of the event.
     pub votes: Vec<RevealedVote>,
+}
+
+/// A touchstone word and how many gave it, shown as most of them spelled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordGiven {
+    pub word: String,
+    pub count: usize,
 }
 
 /// One revealed vote: its options, the most chosen first.
@@ -51,12 +58,12 @@ impl PublicRoom {
     pub fn read(board: &Doc) -> Self {
         let txn = board.transact();
         let room: RoomDescription = root(&txn, board::ROOM);
-        let touchstones = contributions::<_, Touchstone>(&txn, &BTreeMap::new(), &BTreeMap::new())
+        let words: Vec<String> = contributions::<_, Touchstone>(&txn, &BTreeMap::new(), &BTreeMap::new())
             .into_iter()
             .filter(|touchstone| !touchstone.contribution.header.hidden)
-            .map(|touchstone| touchstone.contribution.word.trim().to_owned())
-            .filter(|word| !word.is_empty())
+            .map(|touchstone| touchstone.contribution.word)
             .collect();
+        let touchstones = fold(words.iter().map(String::as_str));
         let votes = activities(&txn)
             .into_iter()
             .filter(|activity| activity.kind == ActivityKind::Vote && activity.revealed)
@@ -83,6 +90,27 @@ impl PublicRoom {
     }
 }
 
+/// Words counted case-blind, each shown as most people spelled it (on a tie, capitals first),
+/// the most given first, then alphabetically: what the projector's word cloud showed the room.
+fn fold<'a>(words: impl Iterator<Item = &'a str>) -> Vec<WordGiven> {
+    let mut spellings: BTreeMap<String, BTreeMap<&'a str, usize>> = BTreeMap::new();
+    for word in words.map(str::trim).filter(|word| !word.is_empty()) {
+        *spellings.entry(word.to_lowercase()).or_default().entry(word).or_default() += 1;
+    }
+    let mut folded: Vec<WordGiven> = spellings
+        .into_values()
+        .filter_map(|spelled| {
+            let count = spelled.values().sum();
+            // The map is in code-point order, capitals first; the first of the most frequent wins.
+            let most = spelled.values().copied().max()?;
+            let (word, _) = spelled.into_iter().find(|(_, n)| *n == most)?;
+            Some(WordGiven { word: word.to_owned(), count })
+        })
+        .collect();
+    folded.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.word.to_lowercase().cmp(&b.word.to_lowercase())));
+    folded
+}
+
 /// Scores compared, a scored option before an unscored one.
 fn by_score(a: Option<f64>, b: Option<f64>) -> Ordering {
     match (a, b) {
@@ -90,5 +118,28 @@ fn by_score(a: Option<f64>, b: Option<f64>) -> Ordering {
         (Some(_), None) => Ordering::Greater,
         (None, Some(_)) => Ordering::Less,
         (None, None) => Ordering::Equal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(words: &[&str], expected: &[(&str, usize)]) {
+        let folded: Vec<(String, usize)> =
+            fold(words.iter().copied()).into_iter().map(|given| (given.word, given.count)).collect();
+        let expected: Vec<(String, usize)> = expected.iter().map(|(word, n)| ((*word).to_owned(), *n)).collect();
+        assert_eq!(folded, expected, "{words:?}");
+    }
+
+    #[test]
+    fn words_fold_as_the_word_cloud_folds_them() {
+        check(&[], &[]);
+        check(&[" ", ""], &[]);
+        check(&["kindness", "Kindness", "Kindness "], &[("Kindness", 3)]);
+        // A tie between spellings: capitals first.
+        check(&["time", "Time"], &[("Time", 2)]);
+        // The most given first, then alphabetically whatever the case.
+        check(&["hope", "Time", "time", "Being listened to"], &[("Time", 2), ("Being listened to", 1), ("hope", 1)]);
     }
 }
