@@ -16,20 +16,21 @@ use touchpoint_core::room::public::{ChosenOption, PublicRoom, RevealedVote};
 use super::page::Text;
 use super::words::date;
 
-/// Phone first: a readable measure, sizes in `rem` so large text scales everything, long words
-/// broken rather than scrolled. Text is near-black on white; the grey (#4a4a4a) is 8.9:1.
+/// Phone first: a readable measure, sizes in `rem` so large text scales everything, headings
+/// modest enough that a long word still fits a 320 px screen at large text, and a word longer
+/// than the line broken rather than scrolled. Text is near-black on white; the grey (#4a4a4a) is 8.9:1.
 const CSS: &str = r#"
 :root { color: #111; background: #fff; }
-body { font: 1.125rem/1.55 system-ui, "Segoe UI", Arial, Helvetica, sans-serif; max-width: 40rem; margin: 0 auto; padding: 1rem; overflow-wrap: break-word; }
-h1, h2, h3 { hyphens: auto; }
-h1 { font-size: 1.6em; line-height: 1.2; margin: .25rem 0 .5rem; }
-h2 { font-size: 1.35em; margin: 2rem 0 .75rem; border-bottom: 2px solid #111; }
+body { font: 1.125rem/1.55 system-ui, "Segoe UI", Arial, Helvetica, sans-serif; max-width: 40rem; margin: 0 auto; padding: .75rem; overflow-wrap: break-word; }
+h1 { font-size: 1.4em; line-height: 1.2; margin: .25rem 0 .5rem; }
+h2 { font-size: 1.25em; line-height: 1.25; margin: 2rem 0 .75rem; border-bottom: 2px solid #111; }
 h3 { font-size: 1.1em; margin: 1.5rem 0 .5rem; }
 .kicker { font-weight: bold; text-transform: uppercase; letter-spacing: .05em; margin: 0; }
 .quiet { color: #4a4a4a; }
 ol.updates { list-style: none; padding: 0; margin: 0; }
 ol.updates li { border-left: 4px solid #0b5394; padding: .25rem 0 .25rem .75rem; margin: 0 0 1.25rem; }
 ol.updates p { white-space: pre-line; margin: .25rem 0 0; }
+ol.updates li > time { font-weight: bold; }
 ul.words { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem; }
 ul.words li { border: 1px solid #4a4a4a; border-radius: 1rem; padding: .1rem .75rem; }
 ol.options li { margin-bottom: .4rem; }
