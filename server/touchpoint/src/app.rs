@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
+use dashmap::DashMap;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use touchpoint_core::identity::{RoomCode, ServerSecret};
+use touchpoint_core::room::public::PublicRoom;
 use touchpoint_core::template::Template;
 
 use crate::config::ServeConfig;
@@ -53,6 +55,9 @@ pub struct App {
     pub(crate) room_join_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
     /// Writes to each room's public updates (see `Limits::max_update_writes_per_room_per_hour`).
     pub(crate) update_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
+    /// What each room's public page shows of its board, with the store's last sequence number
+    /// it was read at (see `http::updates`).
+    pub(crate) public_rooms: DashMap<RoomCode, (i64, Arc<PublicRoom>)>,
     pub(crate) store: Store,
     pub(crate) registry: RoomRegistry,
     pub(crate) metrics: Metrics,

@@ -97,6 +97,7 @@ pub(crate) fn open(
         join_limiter,
         room_join_limiters: Mutex::default(),
         update_limiters: Mutex::default(),
+        public_rooms: dashmap::DashMap::default(),
         store,
         registry,
         metrics,

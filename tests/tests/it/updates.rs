@@ -171,6 +171,8 @@ async fn the_page_shows_only_what_the_room_could_see() -> anyhow::Result<()> {
     let score = |option: &str, score: u8| json!({ "kind": "set_score", "activity": "options", "option": option, "score": score });
     check(&event.participant(person, score("b", 1)).await?, 200, None);
     check(&event.participant(staff, score("c", 4)).await?, 200, None);
+    // Seen before the erasure, as it was on the board: the page reads the board afresh once it changes.
+    assert!(page(api, code).await?.body.contains("erased-word-7c3e"));
     check(&event.participant(person, json!({ "kind": "erase_me" })).await?, 200, None);
 
     let shown = page(api, code).await?.body;
@@ -265,5 +267,21 @@ async fn updates_and_the_page_outlast_compaction_and_restart_without_loading_the
     let shown = page(&server, &code).await?.body;
     assert!(shown.contains("Posted before the room unloaded") && shown.contains("Posted after the restart"));
     assert!(shown.contains("Listening"), "{shown}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_room_with_damaged_storage_shows_a_closed_page_not_less() -> anyhow::Result<()> {
+    let event = Event::start().await?;
+    let (api, code) = (&*event.server, event.room.code.as_str());
+    // A failing disk flips a byte of the room's stored layout, under the running server.
+    let db = rusqlite::Connection::open(event.server.data_dir().join("touchpoint.db"))?;
+    let mut data: Vec<u8> = db.query_row("SELECT data FROM updates WHERE room = ?1", [code], |row| row.get(0))?;
+    let middle = data.len() / 2;
+    data[middle] ^= 0x5a;
+    db.execute("UPDATE updates SET data = ?1 WHERE room = ?2", rusqlite::params![data, code])?;
+    let closed = page(api, code).await?;
+    assert_eq!(closed.status, 503);
+    assert!(closed.body.contains("<h1>This page is closed for now</h1>"), "{}", closed.body);
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! room is kept.
 
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
@@ -54,7 +55,7 @@ pub async fn page(State(app): State<AppState>, Path(code): Path<String>, headers
 async fn room_page(app: &AppState, code: &str) -> Result<Option<String>, StoreError> {
     let Ok(code) = parse_room_code(code) else { return Ok(None) };
     let Some(record) = lifecycle::find(&app.store, &code).await? else { return Ok(None) };
-    let board = app.store.board(&code).await?;
+    let room = public_room(app, &code).await?;
     let updates: Vec<RoomUpdate> = app
         .store
         .updates(&code)
@@ -62,10 +63,31 @@ async fn room_page(app: &AppState, code: &str) -> Result<Option<String>, StoreEr
         .into_iter()
         .map(|PostedUpdate { text, posted_at, edited_at, .. }| RoomUpdate { text, posted_at, edited_at })
         .collect();
-    let room = tokio::task::spawn_blocking(move || PublicRoom::read(&board)).await.map_err(|_| StoreError::Stopped)?;
     let page = UpdatesPage { room: &room, code: code.as_str(), held_at: record.created_at, updates: &updates };
     Ok(Some(updates_page(&page)))
 }
+
+/// What the page shows of the room's board, read again only when the store holds a newer
+/// update: rebuilding a board costs a read of its whole log, and a page may be opened by a
+/// hall of phones at once.
+async fn public_room(app: &AppState, code: &RoomCode) -> Result<Arc<PublicRoom>, StoreError> {
+    let last_seq = app.store.last_seq(code).await?;
+    if let Some(cached) = app.public_rooms.get(code).filter(|cached| cached.0 == last_seq) {
+        return Ok(cached.1.clone());
+    }
+    let board = app.store.board(code).await?;
+    let room = tokio::task::spawn_blocking(move || PublicRoom::read(&board)).await.map_err(|_| StoreError::Stopped)?;
+    let room = Arc::new(room);
+    // Bounded: a server with more rooms than this read lately reads some boards again.
+    if app.public_rooms.len() >= MAX_CACHED_ROOMS {
+        app.public_rooms.clear();
+    }
+    app.public_rooms.insert(code.clone(), (last_seq, room.clone()));
+    Ok(room)
+}
+
+/// Public pages whose board is kept read, at most.
+const MAX_CACHED_ROOMS: usize = 1024;
 
 /// A page as sent: gzipped where the browser takes it, revalidated by its `ETag`, and allowed to
 /// load and run nothing, since it quotes what people wrote (escaped) and needs only its styles.

@@ -36,6 +36,17 @@ pub enum Posted {
 }
 
 impl Store {
+    /// The sequence number of the room's last stored document update, 0 if none: it moves
+    /// whenever the board may have changed (a board row is removed only by an erasure, which
+    /// logs a new one), so it tells whether what was read of the board is still true.
+    pub async fn last_seq(&self, code: &RoomCode) -> Result<i64, StoreError> {
+        let code = code.clone();
+        self.call(move |db| {
+            db.query_row("SELECT coalesce(max(seq), 0) FROM updates WHERE room = ?1", [code.as_str()], |row| row.get(0))
+        })
+        .await
+    }
+
     /// A room's updates, newest first.
     pub async fn updates(&self, code: &RoomCode) -> Result<Vec<PostedUpdate>, StoreError> {
         let code = code.clone();
