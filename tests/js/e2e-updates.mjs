@@ -114,6 +114,8 @@ main(async () => {
   await con.keyboard.press('Enter')
   await con.getByRole('heading', { name: 'On the page now' }).waitFor()
   await until(con, () => document.querySelectorAll('.update-row').length === 2, null, 'the two updates in the console')
+  // The tab takes focus to its panel once drawn; from there, Tab goes through it.
+  await until(con, () => document.activeElement.id === 'tab-after', null, 'focus on the tab’s panel')
   for (let i = 0; i < 8 && !(await con.evaluate(() => document.activeElement.id === 'update-text')); i++) await con.keyboard.press('Tab')
   check(await con.evaluate(() => document.activeElement.id === 'update-text'), 'the new update’s field is reached with Tab')
   await focusVisible(con, 'the new update’s field')
