@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use dashmap::DashMap;
 use serde::Serialize;
@@ -56,8 +57,8 @@ pub struct App {
     /// Writes to each room's public updates (see `Limits::max_update_writes_per_room_per_hour`).
     pub(crate) update_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
     /// What each room's public page shows of its board, with the store's last sequence number
-    /// it was read at (see `http::updates`).
-    pub(crate) public_rooms: DashMap<RoomCode, (i64, Arc<PublicRoom>)>,
+    /// it was read at and when (see `http::updates`).
+    pub(crate) public_rooms: DashMap<RoomCode, (i64, Instant, Arc<PublicRoom>)>,
     pub(crate) store: Store,
     pub(crate) registry: RoomRegistry,
     pub(crate) metrics: Metrics,

@@ -75,5 +75,5 @@ async fn join_link(app: &AppState, code: &str) -> Result<String, ApiError> {
 }
 
 fn qr_too_long() -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", "the join link is too long for a QR code")
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", "the address is too long for a QR code")
 }

@@ -11,7 +11,7 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -69,25 +69,33 @@ async fn room_page(app: &AppState, code: &str) -> Result<Option<String>, StoreEr
 
 /// What the page shows of the room's board, read again only when the store holds a newer
 /// update: rebuilding a board costs a read of its whole log, and a page may be opened by a
-/// hall of phones at once.
+/// hall of phones at once. What is kept is dropped after [`KEEP_READ`] at most, so the words
+/// of a deleted room, or of someone who erased themselves, stay in memory no longer than that
+/// (they are never served: the room's code, or its last sequence number, no longer matches).
 async fn public_room(app: &AppState, code: &RoomCode) -> Result<Arc<PublicRoom>, StoreError> {
     let last_seq = app.store.last_seq(code).await?;
-    if let Some(cached) = app.public_rooms.get(code).filter(|cached| cached.0 == last_seq) {
-        return Ok(cached.1.clone());
+    let now = Instant::now();
+    let fresh = |at: &Instant| now.saturating_duration_since(*at) < KEEP_READ;
+    if let Some(cached) = app.public_rooms.get(code).filter(|cached| cached.0 == last_seq && fresh(&cached.1)) {
+        return Ok(cached.2.clone());
     }
     let board = app.store.board(code).await?;
     let room = tokio::task::spawn_blocking(move || PublicRoom::read(&board)).await.map_err(|_| StoreError::Stopped)?;
     let room = Arc::new(room);
+    app.public_rooms.retain(|_, (_, at, _)| fresh(at));
     // Bounded: a server with more rooms than this read lately reads some boards again.
     if app.public_rooms.len() >= MAX_CACHED_ROOMS {
         app.public_rooms.clear();
     }
-    app.public_rooms.insert(code.clone(), (last_seq, room.clone()));
+    app.public_rooms.insert(code.clone(), (last_seq, now, room.clone()));
     Ok(room)
 }
 
 /// Public pages whose board is kept read, at most.
 const MAX_CACHED_ROOMS: usize = 1024;
+
+/// How long a board read for a public page is kept: the burst of a hall opening it at once.
+const KEEP_READ: Duration = Duration::from_secs(600);
 
 /// A page as sent: gzipped where the browser takes it, revalidated by its `ETag`, and allowed to
 /// load and run nothing, since it quotes what people wrote (escaped) and needs only its styles.
