@@ -4,9 +4,7 @@
 // the browser but the text being written.
 import { h, focusLater } from '../dom.js'
 import { call, roomApi } from '../api.js'
-import { countView, countedProps } from '../phone/counted.js'
-
-const length = (value) => [...(value || '')].length
+import { countView, countedProps, fitsLimits } from '../phone/counted.js'
 
 export function updatesView(ctx) {
   const u = ctx.updates || (ctx.updates = { list: null, maxChars: 2000, pageUrl: null, draft: '', editing: null, editDraft: '', removing: null, busy: false })
@@ -81,10 +79,7 @@ async function post(ctx) {
     ctx.say('Write the update first.', 'error')
     return focusLater('#update-text')
   }
-  if (length(text) > u.maxChars) {
-    ctx.say(`Not posted: the update is ${length(text) - u.maxChars} characters too long.`, 'error')
-    return focusLater('#update-text')
-  }
+  if (!fitsLimits(ctx, null, [['update-text', 'the update', text, u.maxChars]])) return
   u.busy = true
   try {
     const update = await call('POST', `${roomApi(ctx.code)}/updates`, { token: ctx.key, body: { text } })
