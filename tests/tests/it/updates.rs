@@ -185,11 +185,15 @@ async fn the_page_shows_only_what_the_room_could_see() -> anyhow::Result<()> {
     check(&event.facilitator(json!({ "kind": "reveal_activity", "activity": "options" })).await?, 200, None);
     let shown = page(api, code).await?.body;
     // The person who erased themselves took their dots and score with them.
-    let (b, c) = (shown.find("<li>Option B"), shown.find("<li>Option C"));
+    let (b, c) = (shown.find("<li><bdi>Option B"), shown.find("<li><bdi>Option C"));
     assert!(c.is_some() && c < b, "the most chosen first: {shown}");
-    assert!(shown.contains("<li>Option C<span class=\"quiet\">: 3 dots, scored 4.0 out of 5 on average</span></li>"));
-    assert!(shown.contains("<li>Option B<span class=\"quiet\">: 1 dot</span></li>"), "{shown}");
-    assert!(shown.contains("<li>Option A<span class=\"quiet\"></span></li>"), "{shown}");
+    assert!(
+        shown.contains(
+            "<li><bdi>Option C</bdi><span class=\"quiet\">: 3 dots, scored 4.0 out of 5 on average</span></li>"
+        )
+    );
+    assert!(shown.contains("<li><bdi>Option B</bdi><span class=\"quiet\">: 1 dot</span></li>"), "{shown}");
+    assert!(shown.contains("<li><bdi>Option A</bdi><span class=\"quiet\"></span></li>"), "{shown}");
 
     check(
         &event.facilitator(json!({ "kind": "reveal_activity", "activity": "options", "revealed": false })).await?,

@@ -88,7 +88,7 @@ pub fn updates_page(page: &UpdatesPage<'_>) -> String {
                             @if let Some(edited_at) = update.edited_at {
                                 span.quiet { " (corrected " (when(edited_at)) ")" }
                             }
-                            p { (Text(&update.text)) }
+                            p dir="auto" { (Text(&update.text)) }
                         }
                     }
                     "\n"
@@ -144,7 +144,7 @@ fn chosen(vote: &RevealedVote) -> Markup {
     html! {
         h3 { (Text(&vote.title)) } "\n"
         ol.options {
-            @for option in &vote.options { "\n" li { (Text(&option.label)) span.quiet { (tally(option)) } } }
+            @for option in &vote.options { "\n" li { bdi { (Text(&option.label)) } span.quiet { (tally(option)) } } }
             "\n"
         } "\n"
     }
@@ -220,11 +220,11 @@ mod tests {
         for expected in [
             "<h1>Pledge &lt;event&gt;</h1>",
             "A workshop held on <time datetime=\"1970-01-01\">1 January 1970</time>, part of North.",
-            "<time datetime=\"2026-11-23\">23 November 2026</time><p>We &lt;b&gt;hired&lt;/b&gt;\nthree</p>",
+            "<time datetime=\"2026-11-23\">23 November 2026</time><p dir=\"auto\">We &lt;b&gt;hired&lt;/b&gt;\nthree</p>",
             "Kindness<span class=\"quiet\"> (2)</span>",
             "<li dir=\"auto\">Time</li>",
-            "<li>Call back<span class=\"quiet\">: 12 dots, scored 4.3 out of 5 on average</span></li>",
-            "<li>Nobody<span class=\"quiet\"></span></li>",
+            "<li><bdi>Call back</bdi><span class=\"quiet\">: 12 dots, scored 4.3 out of 5 on average</span></li>",
+            "<li><bdi>Nobody</bdi><span class=\"quiet\"></span></li>",
         ] {
             assert!(html.contains(expected), "{expected} not in {html}");
         }
