@@ -87,7 +87,7 @@ export function joinPanel(code, { big }) {
 }
 
 /** The address of the room's public page ("You said, we did"), as people would type it. */
-export function updatesAddress(code) {
+function updatesAddress(code) {
   return `${location.host}/updates/${code}`
 }
 
@@ -96,8 +96,7 @@ export function updatesAddress(code) {
  * on screen, or the welcome screen (or the last activity, closed) once the last activity closed.
  */
 function lastScreen(room, a) {
-  const pledges = room.activities.filter((x) => x.kind === KIND.PLEDGE)
-  if (!pledges.length) return false
+  if (!room.activities.some((x) => x.kind === KIND.PLEDGE)) return false
   const last = room.activities[room.activities.length - 1]
   if (a && a.kind === KIND.PLEDGE) return a.state === 'locked'
   return last.state === 'locked' && (!a || a.id === last.id)
