@@ -1,7 +1,7 @@
 // The facilitator's console: run the event from a laptop. Move the room from
 // one activity to the next, open, close and reveal, keep time, hide a card,
 // change the journey or the options live, type in paper cards quickly, take
-// snapshots and download the data. Every action is an intent sent with the
+// snapshots and download the data; afterwards, tell participants what came of it. Every action is an intent sent with the
 // facilitator key, through the same outbox as the phones (not kept across
 // reloads: a facilitator's click is only worth repeating while it is fresh).
 import { h, mount, focusLater } from '../dom.js'
@@ -18,6 +18,7 @@ import { followUpsView, loadFollowUps } from './follow-ups.js'
 import { quarantinedPage } from './quarantine.js'
 import { boardMayHaveGrown, boardSizePanel, boardSizeWarning } from './boardsize.js'
 import { helperPanel, loadHelperLink } from './helpers.js'
+import { updatesView } from './updates.js'
 
 export function startConsole(root, code, key) {
   document.title = 'Facilitator console – Touchpoint'
@@ -199,8 +200,8 @@ function view(ctx) {
       boardSizeWarning(ctx),
       h('nav', { class: 'tabs', 'aria-label': 'Console sections' },
         tab('run', 'Run the event'), tab('moderate', waitingCount(ctx) ? `Moderate (${waitingCount(ctx)} waiting)` : 'Moderate'), tab('data', 'Snapshots and data'),
-        tab('follow-ups', 'Follow-ups', () => loadFollowUps(ctx))),
-      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : ctx.tab === 'follow-ups' ? followUpsView(ctx) : dataView(ctx)))
+        tab('follow-ups', 'Follow-ups', () => loadFollowUps(ctx)), tab('after', 'After the event')),
+      ctx.tab === 'run' ? runView(ctx) : ctx.tab === 'moderate' ? moderationView(ctx) : ctx.tab === 'follow-ups' ? followUpsView(ctx) : ctx.tab === 'after' ? updatesView(ctx) : dataView(ctx)))
 }
 
 function keyForm(ctx) {

@@ -340,7 +340,28 @@ function nav(ctx) {
   return h('nav', { class: 'phone-nav', 'aria-label': 'Your pages' },
     item('activity', 'Now'),
     item('mine', 'My contributions'),
-    item('profile', 'About you'))
+    item('profile', 'About you'),
+    h('p', { class: 'nav-after' }, h('a', { href: updatesPath(ctx.code) }, 'What happens next: the page to keep')))
+}
+
+/** The room's public page ("You said, we did"), which people keep to see what came of the event. */
+const updatesPath = (code) => `/updates/${code}`
+
+/**
+ * The event is ending when its last activity has closed or a pledge activity is open: the moment
+ * to offer the page people can come back to, with its address written out to copy or note down.
+ */
+function endingView(ctx) {
+  const activities = ctx.room.activities
+  const last = activities[activities.length - 1]
+  const ending = (last && last.state === 'locked') || activities.some((a) => a.kind === KIND.PLEDGE && a.state === 'open')
+  if (!ending) return null
+  const address = `${location.origin}${updatesPath(ctx.code)}`
+  return h('section', { class: 'keep-page', 'aria-labelledby': 'keep-h' },
+    h('h2', { id: 'keep-h' }, 'Save this page to see what happens next'),
+    h('p', null, 'The team will write there what they do with what was said today, over the coming months.'),
+    h('p', null, h('a', { class: 'button primary', href: updatesPath(ctx.code) }, 'Open the page to keep')),
+    h('p', { class: 'hint' }, 'Bookmark it, or note its address: ', h('span', { class: 'address', dir: 'ltr' }, address)))
 }
 
 function activityScreen(ctx) {
@@ -359,7 +380,8 @@ function activityScreen(ctx) {
       h('p', { class: 'lead' }, 'You are in. The facilitator will start the first activity soon, and this page will change by itself.'),
       h('p', null, 'Nobody will ask your name. What you add is anonymous.'),
       profileSummary(ctx),
-      topNotice())
+      topNotice(),
+      endingView(ctx))
   }
   // Remember which activity a draft belongs to, so a move by the facilitator does not take it away.
   ctx.viewing = a.id
@@ -389,5 +411,5 @@ function activityScreen(ctx) {
   }
   // A closed activity says so first, above anything else.
   const closed = locked ? h('p', { class: 'notice closed' }, 'This activity is closed now. Thank you for taking part. You can see what you added below.') : null
-  return h('div', null, closed, backToCurrent, head, topNotice(), body)
+  return h('div', null, closed, backToCurrent, head, topNotice(), body, endingView(ctx))
 }

@@ -86,6 +86,36 @@ export function joinPanel(code, { big }) {
       h('p', { class: 'room-code' }, formatCode(code))))
 }
 
+/** The address of the room's public page ("You said, we did"), as people would type it. */
+function updatesAddress(code) {
+  return `${location.host}/updates/${code}`
+}
+
+/**
+ * Whether the projector is on the last screen of a pledge event: its pledge activity closed and
+ * on screen, or the welcome screen (or the last activity, closed) once the last activity closed.
+ */
+function lastScreen(room, a) {
+  if (!room.activities.some((x) => x.kind === KIND.PLEDGE)) return false
+  const last = room.activities[room.activities.length - 1]
+  if (a && a.kind === KIND.PLEDGE) return a.state === 'locked'
+  return last.state === 'locked' && (!a || a.id === last.id)
+}
+
+/** The last screen: the page people keep, as a QR code big enough to scan from the back of the hall. */
+function keepPageView(room, code, H) {
+  return h('div', { class: 'board keep-screen' },
+    h('div', { class: 'board-head' },
+      h('div', { class: 'board-title' },
+        h('p', { class: 'kicker' }, room.title),
+        h(H, { class: 'board-heading', id: 'board-now' }, 'Thank you. See what happens next'))),
+    h('div', { class: 'keep-grid' },
+      h('img', { class: 'qr', src: `/api/rooms/${code}/updates-qr.svg`, alt: `QR code of the page that will say what happens next: ${updatesAddress(code)}`, width: 360, height: 360 }),
+      h('div', { class: 'keep-words' },
+        h('p', { class: 'keep-caption' }, 'Scan to keep the page where the team will say what they did with what you said today.'),
+        h('p', { class: 'join-url' }, updatesAddress(code)))))
+}
+
 /**
  * The board of the current activity (or the welcome screen), at heading `level`;
  * `at` is the moment a replayed board stood at; `stage` (stage.js) is the
@@ -94,6 +124,7 @@ export function joinPanel(code, { big }) {
 export function boardView(doc, room, { compact = false, code, level = 1, at = null, stage = null } = {}) {
   const a = room.current && findActivity(room, room.current)
   const H = `h${level}`
+  if (stage && lastScreen(room, a)) return keepPageView(room, code, H)
   const head = h('div', { class: 'board-head' },
     h('div', { class: 'board-title' },
       a ? h('div', { class: 'board-state' }, stateBadge(a),

@@ -11,6 +11,7 @@
 //! - `participation`: the board's count of who joined, as every phone may see it.
 //! - [`view`]: the answers: an intent's [`Outcome`], a participant's view, a vote's results.
 //! - [`record`]: the whole room read as typed records, for after-event analysis.
+//! - [`public`]: what anyone may read of a room afterwards, from its board alone.
 //! - [`sync`]: [`sync::RoomSync`], the y-sync of the board with the room's clients, without a transport.
 
 mod activity;
@@ -23,6 +24,7 @@ pub mod identifying;
 pub mod intent;
 pub mod layout;
 mod participation;
+pub mod public;
 pub mod record;
 pub mod sync;
 mod value;

@@ -6,11 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use dashmap::DashMap;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use touchpoint_core::identity::{RoomCode, ServerSecret};
+use touchpoint_core::room::public::PublicRoom;
 use touchpoint_core::template::Template;
 
 use crate::config::ServeConfig;
@@ -51,6 +54,11 @@ pub struct App {
     pub(crate) join_limiter: Mutex<TokenBucket>,
     /// Participant joins into each existing room (see `Limits::max_joins_per_room_per_sec`).
     pub(crate) room_join_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
+    /// Writes to each room's public updates (see `Limits::max_update_writes_per_room_per_hour`).
+    pub(crate) update_limiters: Mutex<HashMap<RoomCode, TokenBucket>>,
+    /// What each room's public page shows of its board, with the store's last sequence number
+    /// it was read at and when (see `http::updates`).
+    pub(crate) public_rooms: DashMap<RoomCode, (i64, Instant, Arc<PublicRoom>)>,
     pub(crate) store: Store,
     pub(crate) registry: RoomRegistry,
     pub(crate) metrics: Metrics,
@@ -81,6 +89,11 @@ pub struct RoomCreated {
 impl App {
     pub(crate) fn join_url(&self, code: &RoomCode) -> String {
         format!("{}/join/{code}", self.public_url)
+    }
+
+    /// The room's public page, "You said, we did", which participants keep.
+    pub(crate) fn updates_url(&self, code: &RoomCode) -> String {
+        format!("{}/updates/{code}", self.public_url)
     }
 
     pub(crate) fn projector_url(&self, code: &RoomCode) -> String {

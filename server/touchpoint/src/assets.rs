@@ -25,10 +25,7 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 /// A client file by its path under the build output, e.g. `index.html` or `app.js`.
 pub fn serve(path: &str, request: &HeaderMap) -> Option<Response> {
     let File { kind, bytes, gzipped, .. } = FILES.iter().find(|file| file.path == path)?;
-    let accepts_gzip = request
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|coding| coding.trim().starts_with("gzip")));
+    let accepts_gzip = accepts_gzip(request);
     let body = match gzipped {
         Some(gzipped) if accepts_gzip => *gzipped,
         _ => *bytes,
@@ -57,6 +54,14 @@ pub fn serve(path: &str, request: &HeaderMap) -> Option<Response> {
     Some(response)
 }
 
+/// Whether the request says the browser takes gzipped bodies.
+pub(crate) fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|coding| coding.trim().starts_with("gzip")))
+}
+
 /// What a page of the client may load: its own files, the inline router by its hash (no
 /// other inline script), no inline styles (views set styles through the CSSOM), images
 /// from here and `data:` (the favicon), and the room's WebSocket on this host.
@@ -76,6 +81,6 @@ fn content_security_policy(request: &HeaderMap) -> String {
 }
 
 /// A fast, stable hash for ETags (not for security).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }

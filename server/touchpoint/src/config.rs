@@ -318,6 +318,34 @@ pub struct Limits {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub max_contributions_per_room_per_min: u32,
+
+    /// Longest update the programme team may post to a room's public page, in characters.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_MAX_UPDATE_CHARS",
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(u64).range(1..=100_000)
+    )]
+    pub max_update_chars: u64,
+
+    /// Updates one room's public page may hold; past it, one must be removed before another is posted.
+    #[arg(
+        long,
+        env = "TOUCHPOINT_MAX_UPDATES_PER_ROOM",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u64).range(1..=10_000)
+    )]
+    pub max_updates_per_room: u64,
+
+    /// Updates posted, corrected or removed in one room per hour, sustained (bursts up to an
+    /// hour's worth).
+    #[arg(
+        long,
+        env = "TOUCHPOINT_MAX_UPDATE_WRITES_PER_ROOM_PER_HOUR",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_update_writes_per_room_per_hour: u32,
 }
 
 impl ServeConfig {

@@ -22,6 +22,7 @@ mod qr;
 mod rooms;
 mod span;
 mod sync;
+mod updates;
 mod upgrade;
 
 use axum::Router;
@@ -64,4 +65,5 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(exports::router())
         .merge(follow_ups::router())
         .merge(qr::router())
+        .merge(updates::router())
 }

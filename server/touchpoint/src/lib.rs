@@ -97,6 +97,8 @@ pub(crate) fn open(
         templates,
         join_limiter,
         room_join_limiters: Mutex::default(),
+        update_limiters: Mutex::default(),
+        public_rooms: dashmap::DashMap::default(),
         store,
         registry,
         metrics,

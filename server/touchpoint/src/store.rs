@@ -13,12 +13,14 @@
 //! room with a damaged row is quarantined (`damage`) rather than served with
 //! less, and nothing is written over it until `touchpoint repair` (`repair`)
 //! rebuilds it. The tables and their migrations are `schema`; consistent
-//! copies of a running server's database are `backup`.
+//! copies of a running server's database are `backup`. What the programme team posts to a
+//! room's public page afterwards is `updates`.
 
 mod backup;
 mod damage;
 mod repair;
 mod schema;
+mod updates;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +42,7 @@ pub use self::damage::{Damage, StoredRow};
 use self::damage::{checksum, quarantine, quarantine_of, quarantined, rebuild};
 pub use self::repair::{check_command, repair_command};
 use self::schema::{DATABASE, prepare, refuse_lost_database};
+pub use self::updates::{Posted, PostedUpdate};
 use crate::clock::unix_now;
 use crate::metrics::Metrics;
 
@@ -311,8 +314,24 @@ impl Store {
     /// Rebuilds a room's documents from what [`Store::load`] read, off the async workers; a row
     /// that does not decode or apply quarantines the room.
     pub async fn rebuild(&self, code: &RoomCode, stored: StoredRoom) -> Result<RoomDocs, StoreError> {
-        match tokio::task::spawn_blocking(move || stored.into_docs()).await.map_err(|_| StoreError::Stopped)? {
-            Ok(docs) => Ok(docs),
+        self.rebuilt(code, move || stored.into_docs()).await
+    }
+
+    /// A room's board alone, rebuilt from what is stored, for a page that shows what the board
+    /// holds without loading the room; a row that does not decode or apply quarantines it.
+    pub async fn board(&self, code: &RoomCode) -> Result<Doc, StoreError> {
+        let stored = self.load(code).await?;
+        self.rebuilt(code, move || stored.board.into_doc()).await
+    }
+
+    /// Runs a rebuild off the async workers, quarantining the room if it names a damaged row.
+    async fn rebuilt<T: Send + 'static>(
+        &self,
+        code: &RoomCode,
+        rebuild: impl FnOnce() -> Result<T, Damage> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match tokio::task::spawn_blocking(rebuild).await.map_err(|_| StoreError::Stopped)? {
+            Ok(rebuilt) => Ok(rebuilt),
             Err(damage) => {
                 self.quarantine(code, damage.clone()).await?;
                 Err(StoreError::Quarantined(damage))
@@ -485,7 +504,15 @@ impl Store {
         self.call(move |db| {
             let txn = db.transaction()?;
             // Rows a repair set aside go with their room: they may hold what people wrote.
-            for table in ["updates", "snapshots", "named_snapshots", "damaged_rows", "quarantine", "contact_expiry"] {
+            for table in [
+                "updates",
+                "snapshots",
+                "named_snapshots",
+                "damaged_rows",
+                "quarantine",
+                "contact_expiry",
+                "room_updates",
+            ] {
                 txn.execute(&format!("DELETE FROM {table} WHERE room = ?1"), [code.as_str()])?;
             }
             txn.execute("DELETE FROM rooms WHERE code = ?1", [code.as_str()])?;

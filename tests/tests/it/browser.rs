@@ -6,8 +6,9 @@
 //! projector at three sizes, phones at large text, the answer beside every control),
 //! a card that arrives after its activity closed, pledge follow-ups from the phone to the
 //! console and back, a table host typing in a stack of paper cards with the helper link,
-//! the insights report opened from the console, and a room with damaged storage as the
-//! console and the admin see it.
+//! the insights report opened from the console, a room with damaged storage as the
+//! console and the admin see it, and the room's public page ("You said, we did") with the
+//! ways the phone, the projector and the console lead to it.
 //! Screenshots of each view are kept in `tests/artifacts/`.
 //!
 //! Set `TOUCHPOINT_SKIP_BROWSER=1` to skip these on a machine without Chromium.
@@ -371,4 +372,22 @@ async fn a_damaged_room_is_shown_closed_in_the_console_and_listed_for_the_admin(
         assert!(output.contains(&format!("ok - {check}")), "e2e-quarantine.mjs did not report {check:?}:\n{output}");
     }
     Ok(())
+}
+
+#[tokio::test]
+async fn the_updates_page_reads_without_script_and_the_phone_projector_and_console_lead_to_it() -> anyhow::Result<()> {
+    run(
+        "e2e-updates.mjs",
+        &[
+            "the public page reads with scripts off: the updates newest first, the words people gave, the options they chose",
+            "the public page reflows at 320 px with large text, every link big enough to tap",
+            "axe: no WCAG 2.2 AA violations on the public page",
+            "an unknown room has a clear page of its own, answered 404",
+            "at the end of the event the phone offers the page to keep, and its menu links to it",
+            "the projector’s last screen shows the page’s QR code with a caption readable from the back, fitting 1280x720 and 1920x1080",
+            "axe: no WCAG 2.2 AA violations on the projector’s last screen",
+            "the console posts, corrects and removes an update with the keyboard alone, and the public page follows",
+        ],
+    )
+    .await
 }

@@ -18,6 +18,7 @@
 //! - `memory`: a board at its size ceiling, and hundreds joining it at once in bounded memory.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
 //! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
+//! - `updates`: a room's public page ("You said, we did") and the team's updates on it.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
 
 mod analysis;
@@ -37,3 +38,4 @@ mod moderation;
 mod shutdown;
 mod storage;
 mod sync;
+mod updates;

@@ -9,7 +9,8 @@
 //! section on a new page ([`page`]). Charts are SVG ([`charts`]), each with
 //! `role="img"`, a title, and a table of the same numbers after it, and
 //! readable in black and white. Each section of the page is one file of
-//! [`sections`]; numbers become words in [`words`].
+//! [`sections`]; numbers become words in [`words`]. A room's public page for its
+//! participants ([`updates`], "You said, we did") is drawn from the same blocks.
 //!
 //! Every piece of participant text comes from strangers: the page is written
 //! with `maud`, which escapes whatever it is given, so a note that says
@@ -24,6 +25,7 @@ use crate::insights::{self, DEFAULT_MIN_COUNT, Insights};
 mod charts;
 mod page;
 mod sections;
+pub mod updates;
 mod words;
 
 /// How a report is made.

@@ -186,7 +186,7 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-fn date(seconds: i64) -> String {
+pub(crate) fn date(seconds: i64) -> String {
     let (year, month, day) = civil_date(seconds);
     format!("{day} {} {year}", MONTHS.get(month.wrapping_sub(1)).copied().unwrap_or(""))
 }

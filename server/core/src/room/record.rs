@@ -22,6 +22,7 @@ use super::holds::{Held, Status, held_entries};
 use super::intent::{OnBehalfOf, Profile};
 use super::layout::{ActivityKind, Stage, board, ledger, split_ballot_key};
 use super::value::{from_any, from_any_or_default};
+use super::view::VoteResults;
 use crate::template::{Board, Choice, Emotion, Perspective, Segment};
 
 /// Everything a room holds, typed.
@@ -77,6 +78,8 @@ pub struct ActivityRecord {
     pub emotions: Vec<Emotion>,
     pub budget: Option<u32>,
     pub revealed: bool,
+    /// Votes: the results as the board shows them, which it does only while they are revealed.
+    pub results: Option<VoteResults>,
 }
 
 /// A contribution and the participant it is from; `None` for a paper contribution.
@@ -124,6 +127,8 @@ struct StoredActivity {
     budget: Option<u32>,
     #[serde(default)]
     revealed: bool,
+    #[serde(default)]
+    results: Option<VoteResults>,
 }
 
 impl RoomRecord {
@@ -164,11 +169,11 @@ struct SnapshotAt {
 }
 
 /// A root map read whole as one typed value.
-fn root<T: ReadTxn, V: DeserializeOwned + Default>(txn: &T, name: &str) -> V {
+pub(super) fn root<T: ReadTxn, V: DeserializeOwned + Default>(txn: &T, name: &str) -> V {
     txn.get_map(name).map(|map| from_any_or_default(&map.to_json(txn))).unwrap_or_default()
 }
 
-fn activities<T: ReadTxn>(board: &T) -> Vec<ActivityRecord> {
+pub(super) fn activities<T: ReadTxn>(board: &T) -> Vec<ActivityRecord> {
     let stored: BTreeMap<String, yrs::Any> = root(board, board::ACTIVITIES);
     let mut activities: Vec<ActivityRecord> = stored
         .values()
@@ -191,6 +196,7 @@ fn activities<T: ReadTxn>(board: &T) -> Vec<ActivityRecord> {
                 emotions: a.emotions,
                 budget: a.budget,
                 revealed: a.revealed,
+                results: a.results,
             }
         })
         .collect();
@@ -200,7 +206,7 @@ fn activities<T: ReadTxn>(board: &T) -> Vec<ActivityRecord> {
 
 /// A collection's contributions on the board and held back from it; the held ones are marked
 /// hidden, so whatever leaves hidden contributions out leaves them out too.
-fn contributions<T: ReadTxn, C: Contributed>(
+pub(super) fn contributions<T: ReadTxn, C: Contributed>(
     board: &T,
     owners: &BTreeMap<String, Owner>,
     held: &BTreeMap<String, Held>,

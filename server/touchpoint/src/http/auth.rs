@@ -76,6 +76,13 @@ pub struct Facilitator(pub RoomCode);
 #[derive(Debug)]
 pub struct Analyst(pub RoomCode);
 
+/// Whoever may write a room's public updates ("You said, we did"): today its facilitator.
+///
+/// This is the seam for the programme team's own key (issue #14): once programmes exist, their
+/// key is accepted here too, and every updates route follows, since none asks for a role itself.
+#[derive(Debug)]
+pub struct UpdateWriter(pub RoomCode);
+
 /// Whoever may read the board's past: the analysts and the projector, which replays it on the
 /// big screen. The viewer key already syncs the whole board live, so its past tells the
 /// projector nothing the room did not see. Participant tokens stay refused.
@@ -145,6 +152,18 @@ impl FromRequestParts<AppState> for Analyst {
         }
         match bearer_role(app, &room, &parts.headers).await? {
             Role::Facilitator => Ok(Analyst(room)),
+            Role::Viewer | Role::Participant(_) | Role::Helper { .. } => Err(AuthError::FacilitatorOnly.into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for UpdateWriter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let room = room_in_path(parts, app).await?;
+        match bearer_role(app, &room, &parts.headers).await? {
+            Role::Facilitator => Ok(UpdateWriter(room)),
             Role::Viewer | Role::Participant(_) | Role::Helper { .. } => Err(AuthError::FacilitatorOnly.into()),
         }
     }

@@ -249,6 +249,10 @@ mod tests {
             ("/api/rooms/{code}", "delete", "415", "unsupported_media_type"),
             ("/api/rooms", "post", "403", "invalid_token"),
             ("/api/programmes/{programme}/report.html", "get", "404", "programme_not_found"),
+            ("/api/rooms/{code}/updates", "post", "403", "facilitator_only"),
+            ("/api/rooms/{code}/updates", "post", "422", "identifying"),
+            ("/api/rooms/{code}/updates/{id}", "put", "404", "unknown_update"),
+            ("/api/rooms/{code}/updates/{id}", "delete", "404", "room_not_found"),
         ] {
             assert!(says(path, method, status, code), "{method} {path} {status} does not say `{code}`");
         }

@@ -1,4 +1,5 @@
-//! The web client: its pages, its bundled assets, the service worker, and "nothing here".
+//! The web client: its pages, its bundled assets, the service worker, and "nothing here";
+//! also the one page the server writes itself, a room's public updates (`updates`).
 
 use axum::Router;
 use axum::extract::Path;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/help/{code}", get(page))
         .route("/projector/{code}", get(page))
         .route("/remote/{code}", get(page))
+        .route("/updates/{code}", get(super::updates::page))
         .route("/assets/{*path}", get(asset))
         .route("/sw.js", get(service_worker))
 }

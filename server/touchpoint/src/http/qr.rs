@@ -1,4 +1,5 @@
-//! The join link of a room as a QR code, for the projector and for print.
+//! The join link of a room as a QR code, for the projector and for print; and its public
+//! page's, for the projector's last screen.
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -11,7 +12,7 @@ use super::rooms::find_room;
 use crate::app::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(qr_svg)).routes(routes!(qr_png))
+    OpenApiRouter::new().routes(routes!(qr_svg)).routes(routes!(qr_png)).routes(routes!(updates_qr_svg))
 }
 
 /// The join link as an SVG image.
@@ -49,6 +50,24 @@ async fn qr_png(State(app): State<AppState>, Path(code): Path<String>) -> Result
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=3600")], png).into_response())
 }
 
+/// The address of the room's public page ("You said, we did") as an SVG image.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}/updates-qr.svg",
+    tag = "updates",
+    params(("code" = String, Path, description = "The room's code, in any case")),
+    responses(
+        (status = 200, body = String, content_type = "image/svg+xml"),
+        (status = 500, description = "`qr_failed`: the address is too long for a QR code", body = ErrorBody),
+    )
+)]
+async fn updates_qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let record = find_room(&app, &code).await?;
+    let svg = crate::qr::svg(&app.updates_url(&record.code)).ok_or_else(qr_too_long)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=3600")], svg)
+        .into_response())
+}
+
 /// The join link of a room that exists.
 async fn join_link(app: &AppState, code: &str) -> Result<String, ApiError> {
     let record = find_room(app, code).await?;
@@ -56,5 +75,5 @@ async fn join_link(app: &AppState, code: &str) -> Result<String, ApiError> {
 }
 
 fn qr_too_long() -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", "the join link is too long for a QR code")
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr_failed", "the address is too long for a QR code")
 }

@@ -17,7 +17,7 @@ pub const DATABASE: &str = "touchpoint.db";
 /// Files a server writes on its first start; if any exists, the directory has been used before.
 const KEY_FILES: [&str; 2] = ["secret", "admin-token"];
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Refuses a data directory that has been used before (its key files exist) but whose database
 /// is missing or empty: starting afresh there would quietly replace every room with nothing.
@@ -114,7 +114,7 @@ pub fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
-    if version < SCHEMA_VERSION {
+    if version < 3 {
         // When each room's next pledge contact falls due for deletion, so that the hourly sweep
         // wakes exactly the rooms that hold one, not every room ever stored.
         db.execute_batch(
@@ -124,6 +124,24 @@ pub fn prepare(db: &mut Connection) -> rusqlite::Result<()> {
                  due_at INTEGER NOT NULL
              );
              PRAGMA user_version = 3;
+             COMMIT;",
+        )?;
+    }
+    if version < SCHEMA_VERSION {
+        // What the programme team tells participants afterwards ("You said, we did") is a table
+        // of its own, not part of either document: it is written months after the event, read
+        // by a public page without loading the room, and no compaction or erasure touches it.
+        db.execute_batch(
+            "BEGIN;
+             CREATE TABLE room_updates (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 room TEXT NOT NULL REFERENCES rooms (code) ON DELETE CASCADE,
+                 text TEXT NOT NULL,
+                 posted_at INTEGER NOT NULL,
+                 edited_at INTEGER
+             );
+             CREATE INDEX room_updates_by_room ON room_updates (room, posted_at);
+             PRAGMA user_version = 4;
              COMMIT;",
         )?;
     }
