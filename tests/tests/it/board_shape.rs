@@ -35,8 +35,11 @@ async fn a_stock_client_writing_the_board_in_the_wrong_shape_is_refused() -> any
     open_all(&event).await?;
     let (code, key) = (&event.room.code, &event.room.facilitator_key);
 
-    let output =
-        node::run_script("board-shape.mjs", &["--url", &event.server.base_url(), "--room", code, "--key", key]).await?;
+    let output = node::run_script(
+        "board-shape.mjs",
+        &["--url", &event.server.base_url(), "--room", code, &format!("--key={key}")],
+    )
+    .await?;
     assert_eq!(output.lines().filter(|line| line.ends_with("is refused")).count(), 7, "{output}");
     assert!(output.contains("ok - a write in the right shape goes through"), "{output}");
     assert_eq!(event.server.metric("touchpoint_messages_rejected_total", r#"reason="breaks_layout""#).await?, 7.0);
