@@ -87,6 +87,11 @@ pub struct ReportConfig {
     /// The server's data directory.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to keep the rooms in (postgres://user:password@host:port/database) instead of
+    /// SQLite in the data directory, which then keeps only the server's keys.
+    #[arg(long, env = "TOUCHPOINT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -105,6 +110,11 @@ pub struct ExportConfig {
     /// The server's data directory.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to keep the rooms in (postgres://user:password@host:port/database) instead of
+    /// SQLite in the data directory, which then keeps only the server's keys.
+    #[arg(long, env = "TOUCHPOINT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -122,6 +132,11 @@ pub struct ServeConfig {
     /// Directory for the database and the server's keys; created if missing.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to keep the rooms in (postgres://user:password@host:port/database) instead of
+    /// SQLite in the data directory, which then keeps only the server's keys.
+    #[arg(long, env = "TOUCHPOINT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Admin token for creating rooms. If unset, one is generated and kept in the data directory.
     #[arg(long, env = "TOUCHPOINT_ADMIN_TOKEN", hide_env_values = true)]

@@ -47,6 +47,8 @@ pub enum Eviction {
     BoardFull,
     /// The room could not store an update and is restarting.
     RoomFailed,
+    /// The database cannot be reached: the room acknowledges nothing until it is back.
+    StoreUnavailable,
     /// The room was deleted.
     RoomDeleted,
 }
@@ -61,6 +63,7 @@ impl Eviction {
             Eviction::InvalidAwareness => "invalid_awareness",
             Eviction::BoardFull => "board_full",
             Eviction::RoomFailed => "room_failed",
+            Eviction::StoreUnavailable => "store_unavailable",
             Eviction::RoomDeleted => "room_deleted",
         }
     }

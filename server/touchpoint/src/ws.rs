@@ -112,6 +112,9 @@ impl Ending {
                 (CloseCode::Policy, "breaks_layout: the update gives a value of the room document another shape")
             }
             Ending::Evicted(Eviction::RoomFailed) => (CloseCode::Error, "room failed; reconnect to resync"),
+            Ending::Evicted(Eviction::StoreUnavailable) => {
+                (CloseCode::Again, "store_unavailable: the database cannot be reached; reconnect in a moment")
+            }
             Ending::Evicted(Eviction::RoomDeleted) => (CloseCode::Normal, "the room was deleted"),
             Ending::TextFrame => (CloseCode::Unsupported, "binary frames only"),
             Ending::Malformed => (CloseCode::Invalid, "malformed y-protocols message"),
