@@ -35,6 +35,20 @@ pub enum Command {
     Repair(RepairConfig),
     /// Write a consistent copy of the database, safe to take while the server runs.
     Backup(BackupConfig),
+    /// Move every room from one store to another (SQLite to PostgreSQL, or back), checking
+    /// that each room's export reads the same after as before. Stop the server first.
+    Migrate(MigrateConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateConfig {
+    /// The store to read: `sqlite://DATA_DIR` (a data directory) or `postgres://...`.
+    #[arg(long)]
+    pub from: String,
+
+    /// The store to fill, which must hold no room yet: `postgres://...` or `sqlite://DATA_DIR`.
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -341,7 +355,8 @@ impl ServeConfig {
                 | Command::Report(_)
                 | Command::Check(_)
                 | Command::Repair(_)
-                | Command::Backup(_) => None,
+                | Command::Backup(_)
+                | Command::Migrate(_) => None,
             })
             .expect("the defaults parse");
         config.addr = addr;

@@ -43,6 +43,7 @@ pub use self::backup::backup_command;
 use self::damage::rebuild;
 pub use self::damage::{Damage, StoredRow};
 pub use self::repair::{check_command, repair_command};
+pub use self::schema::DATABASE;
 use crate::clock::unix_now;
 use crate::metrics::Metrics;
 
@@ -160,8 +161,17 @@ impl Unverified {
 struct RoomRows {
     /// Each document's snapshot with the sequence number it covers.
     snapshots: Vec<(DocKind, i64, Unverified)>,
-    /// Each logged update with its document; the row's id is its sequence number.
-    updates: Vec<(DocKind, Unverified)>,
+    /// Each logged update, in order.
+    updates: Vec<LoggedRow>,
+}
+
+/// One update of a room's log as a backend read it; the row's id is its sequence number.
+#[derive(Debug)]
+struct LoggedRow {
+    doc: DocKind,
+    /// The second it was stored.
+    at: i64,
+    update: Unverified,
 }
 
 /// A named snapshot as a backend read it.
@@ -172,11 +182,30 @@ struct NamedRow {
     state: Unverified,
 }
 
-/// One update of the board's log as a backend read it, with the second it was stored.
+/// Everything stored of a room, every row verified: what `touchpoint migrate` moves.
 #[derive(Debug)]
-struct HistoryRow {
-    at: i64,
-    update: Unverified,
+pub struct RoomDump {
+    pub record: RoomRecord,
+    /// Each document's snapshot with the sequence number it covers.
+    snapshots: Vec<(DocKind, i64, Vec<u8>)>,
+    /// The log in order: sequence number, document, second stored, update.
+    updates: Vec<(i64, DocKind, i64, Vec<u8>)>,
+    /// The named snapshots: name, time taken, state.
+    named: Vec<(String, i64, Vec<u8>)>,
+}
+
+impl RoomDump {
+    /// The snapshots, each covering the same updates under the sequence numbers the target gave
+    /// them (`new_seqs`, in the order of [`RoomDump::updates`]).
+    fn renumbered_snapshots(&self, new_seqs: &[i64]) -> Vec<(DocKind, i64, &[u8])> {
+        self.snapshots
+            .iter()
+            .map(|(doc, upto_seq, state)| {
+                let covered = self.updates.iter().zip(new_seqs).filter(|((seq, ..), _)| seq <= upto_seq);
+                (*doc, covered.map(|(_, new_seq)| *new_seq).max().unwrap_or(0), state.as_slice())
+            })
+            .collect()
+    }
 }
 
 /// Where the rows live; every method of [`Store`] reaches it through [`dispatch!`].
@@ -385,7 +414,8 @@ impl Store {
     /// The board's history: each logged update in order, with the second it was stored.
     pub async fn history(&self, code: &RoomCode) -> Result<Vec<(i64, i64, Vec<u8>)>, StoreError> {
         let mut history = Vec::new();
-        for HistoryRow { at, update } in dispatch!(self, history_rows(code))? {
+        let board = dispatch!(self, room_rows(code))?.updates.into_iter().filter(|row| row.doc == DocKind::Board);
+        for LoggedRow { at, update, .. } in board {
             match update.verified() {
                 Ok(row) => history.push((row.id, at, row.data)),
                 Err(damage) => return Err(self.quarantine_now(code, damage).await?),
@@ -422,6 +452,33 @@ impl Store {
             }
         }
         Ok(snapshots)
+    }
+
+    /// Reads every row of a room, verified (a damaged one quarantines it), to move it elsewhere.
+    pub async fn dump_room(&self, code: &RoomCode) -> Result<Option<RoomDump>, StoreError> {
+        let Some(record) = self.room(code).await? else { return Ok(None) };
+        let rows = dispatch!(self, room_rows(code))?;
+        let mut dump = RoomDump { record, snapshots: Vec::new(), updates: Vec::new(), named: Vec::new() };
+        for (doc, upto_seq, state) in rows.snapshots {
+            match state.verified() {
+                Ok(state) => dump.snapshots.push((doc, upto_seq, state.data)),
+                Err(damage) => return Err(self.quarantine_now(code, damage).await?),
+            }
+        }
+        for LoggedRow { doc, at, update } in rows.updates {
+            match update.verified() {
+                Ok(update) => dump.updates.push((update.id, doc, at, update.data)),
+                Err(damage) => return Err(self.quarantine_now(code, damage).await?),
+            }
+        }
+        dump.named = self.named_snapshots(code).await?;
+        Ok(Some(dump))
+    }
+
+    /// Stores a room read from another store, in one transaction: its log keeps its order and
+    /// each snapshot covers the same updates, under this store's sequence numbers.
+    pub async fn import_room(&self, dump: RoomDump) -> Result<(), StoreError> {
+        dispatch!(self, import_room(dump))
     }
 
     /// Quarantines a room (once: the first damage found stays its reason), says so where a human
@@ -466,7 +523,7 @@ fn verify_rows(rows: RoomRows) -> Result<StoredRoom, Damage> {
             DocKind::Ledger => (room.ledger.snapshot, covered[1]) = (Some(snapshot), seq),
         }
     }
-    for (doc, update) in rows.updates {
+    for LoggedRow { doc, update, .. } in rows.updates {
         // Rows a snapshot covers are verified too: the board's log is the room's history.
         let update = update.verified()?;
         let seq = update.id;

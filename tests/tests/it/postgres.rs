@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use touchpoint::ServeConfig;
 use touchpoint_tests::event::{Event, check, id_of, root};
+use touchpoint_tests::process::{run_binary, run_cli};
 use touchpoint_tests::{ADMIN_TOKEN, PgCluster, ProcessServer, TestServer};
 use yrs::Text;
 
 use crate::analysis::erasure_leaves_no_trace;
 use crate::durability::kill_9_loses_nothing_acknowledged_by;
 use crate::interop::the_stock_yjs_client_works_with;
-use crate::storage::assert_quarantined;
+use crate::storage::{assert_quarantined, room_with_an_idea};
 
 /// A fresh database in the shared cluster, and the configuration that keeps rooms there.
 async fn fresh_database() -> anyhow::Result<(String, impl FnOnce(&mut ServeConfig) + Clone)> {
@@ -220,4 +221,57 @@ async fn postgresql_crashing_stops_acknowledgements_and_the_node_recovers_by_its
     let rejoined = event.server.connect(&code, &event.room.facilitator_key).await?;
     assert!(root(&rejoined.doc, "ideas").get(&recovered).is_some());
     Ok(())
+}
+
+#[tokio::test]
+async fn migrate_moves_every_room_from_sqlite_to_postgresql_with_identical_exports() -> anyhow::Result<()> {
+    let mut server = ProcessServer::start().await?;
+    let (first, second) = (room_with_an_idea(&server, "First").await?, room_with_an_idea(&server, "Second").await?);
+    let lock = json!({ "kind": "lock_activity", "activity": "ideas", "key": "lock" });
+    check(&server.intent(&first.code, &first.facilitator_key, &lock).await?, 200, None);
+    // The rooms compacted by a clean stop, then the second's log grown as a kill leaves it.
+    server.terminate().await?;
+    server.restart().await?;
+    let idea = json!({ "kind": "add_idea", "activity": "ideas", "text": "in the log only", "on_behalf_of": {}, "key": "late" });
+    check(&server.intent(&second.code, &second.facilitator_key, &idea).await?, 200, None);
+    server.kill9().await?;
+
+    let url = PgCluster::shared()?.fresh_database().await?;
+    let from = format!("sqlite://{}", server.data_dir().display());
+    let args = ["migrate", "--from", from.as_str(), "--to", url.as_str()].map(std::ffi::OsStr::new);
+    let output = run_binary(&args).await?;
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{said}");
+    // The two rooms and the demo room `serve` made.
+    assert!(said.contains("3 rooms moved"), "{said}");
+
+    let out = tempfile::tempdir()?;
+    for room in [&first, &second] {
+        let before = export_json(&room.code, &out.path().join("sqlite"), server.data_dir(), &[]).await?;
+        let to_postgres = ["--database-url", url.as_str()];
+        let after = export_json(&room.code, &out.path().join("postgres"), server.data_dir(), &to_postgres).await?;
+        assert!(before["ideas"].as_array().is_some_and(|ideas| !ideas.is_empty()), "{before}");
+        assert_eq!(before, after, "room {} reads differently after the move", room.code);
+    }
+
+    // A second run would merge into rooms that are there already: refused.
+    let again = run_binary(&args).await?;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("holds rooms already"));
+    Ok(())
+}
+
+/// A room's JSON export, written by `touchpoint export` with `extra` arguments.
+async fn export_json(
+    code: &str,
+    out: &std::path::Path,
+    data_dir: &std::path::Path,
+    extra: &[&str],
+) -> anyhow::Result<Value> {
+    let mut args = vec!["export", code, "--format", "json"];
+    args.extend(extra);
+    args.push("--out");
+    let output = run_cli(&args, out, data_dir).await?;
+    anyhow::ensure!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    Ok(serde_json::from_str(&std::fs::read_to_string(out.join(format!("{code}.json")))?)?)
 }

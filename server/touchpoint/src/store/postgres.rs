@@ -25,7 +25,9 @@ use tokio_postgres::{NoTls, Row};
 use touchpoint_core::identity::RoomCode;
 
 use super::damage::{Damage, StoredRow, checksum};
-use super::{DocKind, HistoryRow, MAX_GROUP, NamedRow, Record, RoomRecord, RoomRows, StoreError, Unverified, now};
+use super::{
+    DocKind, LoggedRow, MAX_GROUP, NamedRow, Record, RoomDump, RoomRecord, RoomRows, StoreError, Unverified, now,
+};
 use crate::metrics::Metrics;
 
 /// The migrations, in order; a database records how many it has had.
@@ -88,23 +90,10 @@ impl Postgres {
     }
 
     pub async fn create_room(&self, record: RoomRecord, first_update: Vec<u8>) -> Result<(), StoreError> {
-        let template = record.template.as_ref().map(|template| serde_json::to_string(template).unwrap_or_default());
         deadline(async {
             let mut client = self.pool.get().await?;
             let txn = client.transaction().await?;
-            txn.execute(
-                "INSERT INTO rooms (code, title, is_demo, created_at, template, programme)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &record.code.as_str(),
-                    &record.title,
-                    &record.is_demo,
-                    &record.created_at,
-                    &template,
-                    &record.programme,
-                ],
-            )
-            .await?;
+            insert_room(&txn, &record).await?;
             txn.execute(
                 "INSERT INTO updates (room, doc, data, at, crc) VALUES ($1, $2, $3, $4, $5)",
                 &[
@@ -116,6 +105,41 @@ impl Postgres {
                 ],
             )
             .await?;
+            Ok(txn.commit().await?)
+        })
+        .await
+    }
+
+    pub async fn import_room(&self, dump: RoomDump) -> Result<(), StoreError> {
+        let room = dump.record.code.as_str();
+        deadline(async {
+            let mut client = self.pool.get().await?;
+            let txn = client.transaction().await?;
+            insert_room(&txn, &dump.record).await?;
+            let mut new_seqs = Vec::with_capacity(dump.updates.len());
+            for (_, doc, at, data) in &dump.updates {
+                let row = txn
+                    .query_one(
+                        "INSERT INTO updates (room, doc, data, at, crc) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+                        &[&room, &(*doc as i16), data, at, &checksum(data)],
+                    )
+                    .await?;
+                new_seqs.push(row.get(0));
+            }
+            for (doc, upto_seq, state) in dump.renumbered_snapshots(&new_seqs) {
+                txn.execute(
+                    "INSERT INTO snapshots (room, doc, upto_seq, state, crc) VALUES ($1, $2, $3, $4, $5)",
+                    &[&room, &(doc as i16), &upto_seq, &state, &checksum(state)],
+                )
+                .await?;
+            }
+            for (name, taken_at, state) in &dump.named {
+                txn.execute(
+                    "INSERT INTO named_snapshots (room, name, taken_at, state, crc) VALUES ($1, $2, $3, $4, $5)",
+                    &[&room, name, taken_at, state, &checksum(state)],
+                )
+                .await?;
+            }
             Ok(txn.commit().await?)
         })
         .await
@@ -178,7 +202,8 @@ impl Postgres {
             let client = self.pool.get().await?;
             let snapshots =
                 client.prepare_cached("SELECT id, doc, upto_seq, state, crc FROM snapshots WHERE room = $1");
-            let updates = client.prepare_cached("SELECT seq, doc, data, crc FROM updates WHERE room = $1 ORDER BY seq");
+            let updates =
+                client.prepare_cached("SELECT seq, doc, data, crc, at FROM updates WHERE room = $1 ORDER BY seq");
             let (snapshots, updates) = (snapshots.await?, updates.await?);
             let mut rows = RoomRows::default();
             for row in client.query(&snapshots, &[&code.as_str()]).await? {
@@ -186,8 +211,8 @@ impl Postgres {
                 rows.snapshots.push((DocKind::from_stored(row.get::<_, i16>(1).into()), row.get(2), state));
             }
             for row in client.query(&updates, &[&code.as_str()]).await? {
-                rows.updates
-                    .push((DocKind::from_stored(row.get::<_, i16>(1).into()), unverified(&row, "updates", 2, 3)));
+                let doc = DocKind::from_stored(row.get::<_, i16>(1).into());
+                rows.updates.push(LoggedRow { doc, at: row.get(4), update: unverified(&row, "updates", 2, 3) });
             }
             Ok(rows)
         })
@@ -209,16 +234,6 @@ impl Postgres {
                 state: unverified(row, "named_snapshots", 3, 4),
             })
             .collect())
-    }
-
-    pub async fn history_rows(&self, code: &RoomCode) -> Result<Vec<HistoryRow>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT seq, at, data, crc FROM updates WHERE room = $1 AND doc = $2 ORDER BY seq",
-                &[&code.as_str(), &(DocKind::Board as i16)],
-            )
-            .await?;
-        Ok(rows.iter().map(|row| HistoryRow { at: row.get(1), update: unverified(row, "updates", 2, 3) }).collect())
     }
 
     /// Writes both snapshots and drops the ledger's covered log in one transaction; the room's
@@ -483,6 +498,17 @@ fn unreachable(error: &tokio_postgres::Error) -> bool {
             error.is_closed() || std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>())
         }
     }
+}
+
+/// Inserts a room's `rooms` row.
+async fn insert_room(txn: &deadpool_postgres::Transaction<'_>, record: &RoomRecord) -> Result<(), StoreError> {
+    let template = record.template.as_ref().map(|template| serde_json::to_string(template).unwrap_or_default());
+    txn.execute(
+        &format!("INSERT INTO rooms ({ROOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+        &[&record.code.as_str(), &record.title, &record.is_demo, &record.created_at, &template, &record.programme],
+    )
+    .await?;
+    Ok(())
 }
 
 /// A blob and its checksum from the columns of a row that hold them; the id is column 0.

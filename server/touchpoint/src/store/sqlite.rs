@@ -16,7 +16,9 @@ use touchpoint_core::identity::RoomCode;
 
 use super::damage::{Damage, StoredRow, checksum, quarantine, quarantine_of, quarantined};
 use super::schema::{DATABASE, prepare, refuse_lost_database};
-use super::{DocKind, HistoryRow, MAX_GROUP, NamedRow, Record, RoomRecord, RoomRows, StoreError, Unverified, now};
+use super::{
+    DocKind, LoggedRow, MAX_GROUP, NamedRow, Record, RoomDump, RoomRecord, RoomRows, StoreError, Unverified, now,
+};
 use crate::metrics::Metrics;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -67,21 +69,9 @@ impl Sqlite {
     }
 
     pub async fn create_room(&self, record: RoomRecord, first_update: Vec<u8>) -> Result<(), StoreError> {
-        let template = record.template.as_ref().map(|template| serde_json::to_string(template).unwrap_or_default());
         self.call(move |db| {
             let txn = db.transaction()?;
-            txn.execute(
-                "INSERT INTO rooms (code, title, is_demo, created_at, template, programme)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    record.code.as_str(),
-                    record.title,
-                    record.is_demo,
-                    record.created_at,
-                    template,
-                    record.programme
-                ],
-            )?;
+            insert_room(&txn, &record)?;
             txn.execute(
                 "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
@@ -92,6 +82,36 @@ impl Sqlite {
                     checksum(&first_update)
                 ],
             )?;
+            txn.commit()
+        })
+        .await
+    }
+
+    pub async fn import_room(&self, dump: RoomDump) -> Result<(), StoreError> {
+        self.call(move |db| {
+            let txn = db.transaction()?;
+            insert_room(&txn, &dump.record)?;
+            let room = dump.record.code.as_str();
+            let mut new_seqs = Vec::with_capacity(dump.updates.len());
+            for (_, doc, at, data) in &dump.updates {
+                txn.execute(
+                    "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![room, *doc as i64, data, at, checksum(data)],
+                )?;
+                new_seqs.push(txn.last_insert_rowid());
+            }
+            for (doc, upto_seq, state) in dump.renumbered_snapshots(&new_seqs) {
+                txn.execute(
+                    "INSERT INTO snapshots (room, doc, upto_seq, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![room, doc as i64, upto_seq, state, checksum(state)],
+                )?;
+            }
+            for (name, taken_at, state) in &dump.named {
+                txn.execute(
+                    "INSERT INTO named_snapshots (room, name, taken_at, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![room, name, taken_at, state, checksum(state)],
+                )?;
+            }
             txn.commit()
         })
         .await
@@ -161,10 +181,11 @@ impl Sqlite {
                 rows.snapshots.push((DocKind::from_stored(row.get(1)?), row.get(2)?, state));
             }
             let mut statement =
-                db.prepare_cached("SELECT seq, doc, data, crc FROM updates WHERE room = ?1 ORDER BY seq")?;
+                db.prepare_cached("SELECT seq, doc, data, crc, at FROM updates WHERE room = ?1 ORDER BY seq")?;
             let mut found = statement.query([code.as_str()])?;
             while let Some(row) = found.next()? {
-                rows.updates.push((DocKind::from_stored(row.get(1)?), unverified(row, "updates", 0, 2, 3)?));
+                let update = unverified(row, "updates", 0, 2, 3)?;
+                rows.updates.push(LoggedRow { doc: DocKind::from_stored(row.get(1)?), at: row.get(4)?, update });
             }
             Ok(rows)
         })
@@ -183,21 +204,6 @@ impl Sqlite {
             while let Some(row) = found.next()? {
                 let state = unverified(row, "named_snapshots", 0, 3, 4)?;
                 rows.push(NamedRow { name: row.get(1)?, taken_at: row.get(2)?, state });
-            }
-            Ok(rows)
-        })
-        .await
-    }
-
-    pub async fn history_rows(&self, code: &RoomCode) -> Result<Vec<HistoryRow>, StoreError> {
-        let code = code.clone();
-        self.call(move |db| {
-            let mut statement =
-                db.prepare("SELECT seq, at, data, crc FROM updates WHERE room = ?1 AND doc = ?2 ORDER BY seq")?;
-            let mut found = statement.query(params![code.as_str(), DocKind::Board as i64])?;
-            let mut rows = Vec::new();
-            while let Some(row) = found.next()? {
-                rows.push(HistoryRow { at: row.get(1)?, update: unverified(row, "updates", 0, 2, 3)? });
             }
             Ok(rows)
         })
@@ -322,6 +328,16 @@ impl Sqlite {
         self.requests.send(Request::Job(job)).map_err(|_| StoreError::Stopped)?;
         Ok(answer.await.map_err(|_| StoreError::Stopped)??)
     }
+}
+
+/// Inserts a room's `rooms` row.
+fn insert_room(txn: &rusqlite::Transaction<'_>, record: &RoomRecord) -> rusqlite::Result<()> {
+    let template = record.template.as_ref().map(|template| serde_json::to_string(template).unwrap_or_default());
+    txn.execute(
+        &format!("INSERT INTO rooms ({ROOM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        params![record.code.as_str(), record.title, record.is_demo, record.created_at, template, record.programme],
+    )?;
+    Ok(())
 }
 
 /// A blob and its checksum from the columns of a row that hold its id, data and crc.
