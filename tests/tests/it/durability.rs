@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use anyhow::Context;
 use serde_json::json;
 use touchpoint_tests::event::{id_of, keyed, template};
 use touchpoint_tests::{ADMIN_TOKEN, ProcessServer};
@@ -34,7 +35,13 @@ pub(crate) async fn kill_9_loses_nothing_acknowledged_by(mut server: ProcessServ
             tokio::task::yield_now().await;
         }
     });
-    // And types up ideas from paper, one intent after another, keeping the ids answered.
+    // The observer has seen plenty before any intent competes with the edits for the room's
+    // commits (a facilitator over its message rate is closed, and its queued edits with it).
+    let observed = observer.doc.get_or_insert_text("notes");
+    let enough = observer.receive_until(|doc| observed.get_string(&doc.transact()).len() > 2000);
+    tokio::time::timeout(Duration::from_secs(60), enough).await.context("the observer saw too little in time")??;
+    // Then the facilitator also types up ideas from paper, one intent after another, keeping
+    // the ids answered, and the server is killed once some are.
     let n_answered = Arc::new(AtomicUsize::new(0));
     let intents = tokio::spawn({
         let (api, code, key, n_answered) =
@@ -57,9 +64,7 @@ pub(crate) async fn kill_9_loses_nothing_acknowledged_by(mut server: ProcessServ
             answered
         }
     });
-    let observed = observer.doc.get_or_insert_text("notes");
-    observer.receive_until(|doc| observed.get_string(&doc.transact()).len() > 2000).await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while n_answered.load(Ordering::Relaxed) < 10 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

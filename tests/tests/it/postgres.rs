@@ -224,7 +224,7 @@ async fn postgresql_crashing_stops_acknowledgements_and_the_node_recovers_by_its
 }
 
 #[tokio::test]
-async fn migrate_moves_every_room_from_sqlite_to_postgresql_with_identical_exports() -> anyhow::Result<()> {
+async fn migrate_moves_every_room_to_postgresql_and_back_with_identical_exports() -> anyhow::Result<()> {
     let mut server = ProcessServer::start().await?;
     let (first, second) = (room_with_an_idea(&server, "First").await?, room_with_an_idea(&server, "Second").await?);
     let lock = json!({ "kind": "lock_activity", "activity": "ideas", "key": "lock" });
@@ -258,6 +258,18 @@ async fn migrate_moves_every_room_from_sqlite_to_postgresql_with_identical_expor
     let again = run_binary(&args).await?;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("holds rooms already"));
+
+    // And back again, into a new data directory: the same exports.
+    let back = tempfile::tempdir()?;
+    let into = format!("sqlite://{}", back.path().display());
+    let args = ["migrate", "--from", url.as_str(), "--to", into.as_str()].map(std::ffi::OsStr::new);
+    let output = run_binary(&args).await?;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    for room in [&first, &second] {
+        let before = export_json(&room.code, &out.path().join("sqlite"), server.data_dir(), &[]).await?;
+        let after = export_json(&room.code, &out.path().join("back"), back.path(), &[]).await?;
+        assert_eq!(before, after, "room {} reads differently after moving back", room.code);
+    }
     Ok(())
 }
 
