@@ -75,12 +75,7 @@ pub(crate) async fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Re
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let metrics = Metrics::default();
     // Before the keys: their presence is how the store tells a used directory that lost its database.
-    let (store, store_runner) = Store::open(&config.data_dir, config.database_url.as_deref(), metrics.clone())
-        .await
-        .with_context(|| match config.database_url {
-            Some(_) => "opening the PostgreSQL database".to_owned(),
-            None => format!("opening the database in {}", config.data_dir.display()),
-        })?;
+    let (store, store_runner) = Store::open(&config.data_dir, config.database_url.as_deref(), metrics.clone()).await?;
     let secret = keys::load_or_create_secret(&config.data_dir)?;
     let admin_token = keys::load_or_create_admin_token(&config.data_dir, config.admin_token.as_deref())?;
     let templates = workshops::load(&config.workshops_dir);

@@ -31,6 +31,7 @@ mod sqlite;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::Context;
 use bytes::Bytes;
 use dashmap::DashMap;
 use thiserror::Error;
@@ -267,11 +268,13 @@ impl Store {
     ) -> anyhow::Result<(Store, StoreRunner)> {
         let (backend, runner) = match database_url {
             Some(url) => {
-                let (backend, task) = postgres::Postgres::open(url, metrics.clone()).await?;
+                let (backend, task) =
+                    postgres::Postgres::open(url, metrics.clone()).await.context("opening the PostgreSQL database")?;
                 (Backend::Postgres(backend), StoreRunner::Task(task))
             }
             None => {
-                let (backend, thread) = sqlite::Sqlite::open(data_dir, metrics.clone())?;
+                let (backend, thread) = sqlite::Sqlite::open(data_dir, metrics.clone())
+                    .with_context(|| format!("opening the database in {}", data_dir.display()))?;
                 (Backend::Sqlite(backend), StoreRunner::Thread(thread))
             }
         };
