@@ -84,9 +84,10 @@ impl ApiError {
     }
 
     /// The database cannot be reached: nothing is saved meanwhile, and the server reconnects by
-    /// itself. Logged with its cause (the operator must bring the database back).
+    /// itself. A warning per request, since every phone retries; the store logs the error once
+    /// per failed commit.
     pub fn store_unavailable(cause: &dyn std::error::Error) -> Self {
-        tracing::error!(cause = %CauseChain(cause), "the database cannot be reached");
+        tracing::warn!(cause = %CauseChain(cause), "the database cannot be reached");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
