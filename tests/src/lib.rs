@@ -9,6 +9,7 @@
 pub mod event;
 pub mod http;
 pub mod node;
+pub mod postgres;
 pub mod process;
 pub mod yclient;
 
@@ -24,6 +25,7 @@ use tokio::task::JoinHandle;
 use touchpoint::ServeConfig;
 
 pub use crate::http::HttpResponse;
+pub use crate::postgres::PgCluster;
 pub use crate::process::ProcessServer;
 pub use crate::yclient::{Received, YClient};
 

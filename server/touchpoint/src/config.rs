@@ -35,6 +35,20 @@ pub enum Command {
     Repair(RepairConfig),
     /// Write a consistent copy of the database, safe to take while the server runs.
     Backup(BackupConfig),
+    /// Move every room from one store to another (SQLite to PostgreSQL, or back), checking
+    /// that each room's export reads the same after as before. Stop the server first.
+    Migrate(MigrateConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateConfig {
+    /// The store to read: `sqlite://DATA_DIR` (a data directory) or `postgres://...`.
+    #[arg(long)]
+    pub from: String,
+
+    /// The store to fill, which must hold no room yet: `postgres://...` or `sqlite://DATA_DIR`.
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -87,6 +101,11 @@ pub struct ReportConfig {
     /// The server's data directory.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to keep the rooms in (postgres://user:password@host:port/database) instead of
+    /// SQLite in the data directory, which then keeps only the server's keys.
+    #[arg(long, env = "TOUCHPOINT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -105,6 +124,11 @@ pub struct ExportConfig {
     /// The server's data directory.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to keep the rooms in (postgres://user:password@host:port/database) instead of
+    /// SQLite in the data directory, which then keeps only the server's keys.
+    #[arg(long, env = "TOUCHPOINT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -122,6 +146,11 @@ pub struct ServeConfig {
     /// Directory for the database and the server's keys; created if missing.
     #[arg(long, env = "TOUCHPOINT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to keep the rooms in (postgres://user:password@host:port/database) instead of
+    /// SQLite in the data directory, which then keeps only the server's keys.
+    #[arg(long, env = "TOUCHPOINT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Admin token for creating rooms. If unset, one is generated and kept in the data directory.
     #[arg(long, env = "TOUCHPOINT_ADMIN_TOKEN", hide_env_values = true)]
@@ -359,7 +388,8 @@ impl ServeConfig {
                 | Command::Report(_)
                 | Command::Check(_)
                 | Command::Repair(_)
-                | Command::Backup(_) => None,
+                | Command::Backup(_)
+                | Command::Migrate(_) => None,
             })
             .expect("the defaults parse");
         config.addr = addr;

@@ -115,8 +115,7 @@ fn board_json(state: &[u8]) -> serde_json::Value {
 /// The `export` command: writes a room's JSON or CSV files into a directory.
 pub async fn export_command(config: ExportConfig) -> anyhow::Result<()> {
     let code = RoomCode::parse(&config.code).context("reading the room code")?;
-    let (store, thread) = Store::open(&config.data_dir, Metrics::default())
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let (store, runner) = Store::open(&config.data_dir, config.database_url.as_deref(), Metrics::default()).await?;
     let Some(dataset) = dataset(&store, &code).await? else { bail!("there is no room {code}") };
     drop(store);
     std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
@@ -139,7 +138,7 @@ pub async fn export_command(config: ExportConfig) -> anyhow::Result<()> {
     for path in written {
         println!("{}", path.display());
     }
-    thread.join().map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
+    runner.finished().await?;
     Ok(())
 }
 
@@ -150,15 +149,14 @@ pub async fn report_command(config: ReportConfig) -> anyhow::Result<()> {
     } else {
         ReportScope::Room(RoomCode::parse(&config.room_or_programme).context("reading the room code")?)
     };
-    let (store, thread) = Store::open(&config.data_dir, Metrics::default())
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let (store, runner) = Store::open(&config.data_dir, config.database_url.as_deref(), Metrics::default()).await?;
     let Some(html) = report(&store, &scope, config.min_count).await? else {
         bail!("there is no room {}", config.room_or_programme)
     };
     drop(store);
     write(&config.out, &html)?;
     println!("{}", config.out.display());
-    thread.join().map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
+    runner.finished().await?;
     Ok(())
 }
 

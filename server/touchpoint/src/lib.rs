@@ -4,7 +4,7 @@
 //! tests can start the real server on port 0 and stop it when they like.
 //! The shutdown order is: stop accepting, cancel every room and socket task
 //! (sockets close with 1001), let rooms compact into the store, wait for the
-//! tasks under a deadline, then let the store thread finish its queue.
+//! tasks under a deadline, then let the store finish its queue of commits.
 
 mod app;
 mod assets;
@@ -16,6 +16,7 @@ mod http;
 mod keys;
 mod listener;
 mod metrics;
+mod migrate;
 mod qr;
 mod rate;
 mod rooms;
@@ -41,10 +42,11 @@ use crate::clock::unix_now;
 pub use crate::config::ServeConfig;
 pub use crate::exports::{export_command, report_command};
 use crate::metrics::Metrics;
+pub use crate::migrate::migrate_command;
 use crate::rate::TokenBucket;
 use crate::rooms::{RoomRegistry, lifecycle};
 pub use crate::shutdown::shutdown_signal;
-use crate::store::Store;
+use crate::store::{Store, StoreRunner};
 pub use crate::store::{backup_command, check_command, repair_command};
 
 /// Opens the data directory and serves on `listener` until `shutdown` resolves.
@@ -54,31 +56,27 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the listening address")?;
-    let (app, store_thread) = open(config, address)?;
-    serve(listener, app, store_thread, shutdown).await
+    let (app, store_runner) = open(config, address).await?;
+    serve(listener, app, store_runner, shutdown).await
 }
 
 /// The `serve` command: bind, make sure the demo room exists, print how to reach it, serve.
 pub async fn serve_command(config: ServeConfig) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let address = listener.local_addr().context("reading the listening address")?;
-    let (app, store_thread) = open(config, address)?;
+    let (app, store_runner) = open(config, address).await?;
     let demo = lifecycle::demo(&app.store, &app.templates).await.context("preparing the demo room")?;
     print_welcome(&app, &app.room_created(&demo));
-    serve(listener, app, store_thread, shutdown_signal()).await
+    serve(listener, app, store_runner, shutdown_signal()).await
 }
 
 /// Prepares the data directory and everything shared; `address` is where the listener is bound.
-pub(crate) fn open(
-    config: ServeConfig,
-    address: SocketAddr,
-) -> anyhow::Result<(AppState, std::thread::JoinHandle<()>)> {
+pub(crate) async fn open(config: ServeConfig, address: SocketAddr) -> anyhow::Result<(AppState, StoreRunner)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let metrics = Metrics::default();
     // Before the keys: their presence is how the store tells a used directory that lost its database.
-    let (store, store_thread) = Store::open(&config.data_dir, metrics.clone())
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let (store, store_runner) = Store::open(&config.data_dir, config.database_url.as_deref(), metrics.clone()).await?;
     let secret = keys::load_or_create_secret(&config.data_dir)?;
     let admin_token = keys::load_or_create_admin_token(&config.data_dir, config.admin_token.as_deref())?;
     let templates = workshops::load(&config.workshops_dir);
@@ -106,13 +104,13 @@ pub(crate) fn open(
         tracker,
         shutdown,
     };
-    Ok((AppState::new(app), store_thread))
+    Ok((AppState::new(app), store_runner))
 }
 
 async fn serve(
     listener: TcpListener,
     app: AppState,
-    store_thread: std::thread::JoinHandle<()>,
+    store_runner: StoreRunner,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(address = %app.public_url, "listening");
@@ -126,12 +124,9 @@ async fn serve(
     if tokio::time::timeout(grace, app.tracker.wait()).await.is_err() {
         tracing::warn!(?grace, "some rooms or connections did not finish in time");
     }
-    // The store thread ends once the last handle is gone and its queue is drained.
+    // The store's runner ends once the last handle is gone and its queue is drained.
     drop(app);
-    tokio::task::spawn_blocking(move || store_thread.join())
-        .await
-        .context("waiting for the store")?
-        .map_err(|_| anyhow::anyhow!("the store thread panicked"))?;
+    store_runner.finished().await.context("waiting for the store")?;
     tracing::info!("stopped");
     Ok(())
 }

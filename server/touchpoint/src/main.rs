@@ -19,5 +19,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Check(config) => touchpoint::check_command(config),
         Command::Repair(config) => touchpoint::repair_command(config),
         Command::Backup(config) => touchpoint::backup_command(config),
+        Command::Migrate(config) => touchpoint::migrate_command(config).await,
     }
 }

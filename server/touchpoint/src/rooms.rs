@@ -48,6 +48,8 @@ pub enum Eviction {
     BoardFull,
     /// The room could not store an update and is restarting.
     RoomFailed,
+    /// The database cannot be reached: the room acknowledges nothing until it is back.
+    StoreUnavailable,
     /// The room was deleted.
     RoomDeleted,
     /// Its credential is a helper key the facilitator has since rotated.
@@ -64,6 +66,7 @@ impl Eviction {
             Eviction::InvalidAwareness => "invalid_awareness",
             Eviction::BoardFull => "board_full",
             Eviction::RoomFailed => "room_failed",
+            Eviction::StoreUnavailable => "store_unavailable",
             Eviction::RoomDeleted => "room_deleted",
             Eviction::KeyRotated => "key_rotated",
         }

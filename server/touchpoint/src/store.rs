@@ -1,47 +1,51 @@
-//! The durable store: one SQLite database in the data directory.
+//! The durable store: SQLite in the data directory, or PostgreSQL.
 //!
 //! Each of a room's two documents (the board everyone syncs and the ledger
 //! only the server reads) lives as a snapshot (its whole state, encoded as
 //! one Yjs update) plus the log of updates accepted since. Every accepted update is
 //! appended to the log and committed before the room relays it, so a crash
-//! loses nothing that anyone has seen. One thread owns the connection: it
-//! takes every append waiting in its queue and commits them in a single
-//! transaction (group commit), so a busy server pays one fsync for many
-//! updates. Async callers never block on SQLite; they await a reply.
+//! loses nothing that anyone has seen. Appends waiting at the same moment are
+//! committed in a single transaction (group commit), so a busy server pays
+//! one flush for many updates.
+//!
+//! [`Store`] is the one API the rest of the server sees; it holds what both
+//! backends share (verifying rows, quarantine, the rooms verified so far) and
+//! hands the SQL to a [`Backend`]: `sqlite` (one thread owning the
+//! connection; the default, with zero set-up) or `postgres` (a pool and a
+//! committer task, for `--database-url`). A new store operation is one
+//! method on each backend and one [`dispatch!`] here.
 //!
 //! Every blob carries a checksum, and every read verifies what it returns: a
 //! room with a damaged row is quarantined (`damage`) rather than served with
 //! less, and nothing is written over it until `touchpoint repair` (`repair`)
-//! rebuilds it. The tables and their migrations are `schema`; consistent
-//! copies of a running server's database are `backup`. What the programme team posts to a
-//! room's public page afterwards is `updates`.
+//! rebuilds it. The SQLite tables and their migrations are `schema`;
+//! consistent copies of a running server's database are `backup`. What the
+//! programme team posts to a room's public page afterwards is `updates`.
 
 mod backup;
 mod damage;
+mod postgres;
 mod repair;
 mod schema;
-mod updates;
+mod sqlite;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread;
-use std::time::Instant;
 
+use anyhow::Context;
 use bytes::Bytes;
 use dashmap::DashMap;
-use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot};
 use touchpoint_core::identity::RoomCode;
 use touchpoint_core::room::RoomDocs;
 use touchpoint_core::template::Template;
 use yrs::Doc;
 
 pub use self::backup::backup_command;
+use self::damage::rebuild;
 pub use self::damage::{Damage, StoredRow};
-use self::damage::{checksum, quarantine, quarantine_of, quarantined, rebuild};
 pub use self::repair::{check_command, repair_command};
-use self::schema::{DATABASE, prepare, refuse_lost_database};
+pub use self::schema::DATABASE;
 pub use self::updates::{Posted, PostedUpdate};
 use crate::clock::unix_now;
 use crate::metrics::Metrics;
@@ -54,6 +58,13 @@ pub enum StoreError {
     /// SQLite's own error is the source, for logs that print the chain.
     #[error("database error")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL answered with an error that is not about reaching it (a bug or a broken schema).
+    #[error("database error")]
+    Postgres(#[source] tokio_postgres::Error),
+    /// PostgreSQL cannot be reached (down, restarting, or not answering in time): nothing is
+    /// acknowledged meanwhile, and the store connects again by itself when it returns.
+    #[error("the database cannot be reached")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the store has stopped")]
     Stopped,
     #[error("the commit failed; see the log")]
@@ -138,88 +149,156 @@ impl StoredDoc {
     }
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-type Append = (RoomCode, Vec<Record>, oneshot::Sender<Result<i64, StoreError>>);
-
-enum Request {
-    Append(Append),
-    Job(Job),
+/// A blob as a backend read it, with the checksum stored beside it, not verified yet.
+#[derive(Debug)]
+struct Unverified {
+    row: StoredRow,
+    crc: Option<i64>,
 }
 
-/// A cheap-to-clone handle to the store thread.
+impl Unverified {
+    fn verified(self) -> Result<StoredRow, Damage> {
+        self.row.verify(self.crc).map(|()| self.row)
+    }
+}
+
+/// A room's snapshots and log as a backend read them (the log in order of sequence number).
+#[derive(Debug, Default)]
+struct RoomRows {
+    /// Each document's snapshot with the sequence number it covers.
+    snapshots: Vec<(DocKind, i64, Unverified)>,
+    /// Each logged update, in order.
+    updates: Vec<LoggedRow>,
+}
+
+/// One update of a room's log as a backend read it; the row's id is its sequence number.
+#[derive(Debug)]
+struct LoggedRow {
+    doc: DocKind,
+    /// The second it was stored.
+    at: i64,
+    update: Unverified,
+}
+
+/// A named snapshot as a backend read it.
+#[derive(Debug)]
+struct NamedRow {
+    name: String,
+    taken_at: i64,
+    state: Unverified,
+}
+
+/// Everything stored of a room, every row verified: what `touchpoint migrate` moves.
+#[derive(Debug)]
+pub struct RoomDump {
+    pub record: RoomRecord,
+    /// Each document's snapshot with the sequence number it covers.
+    snapshots: Vec<(DocKind, i64, Vec<u8>)>,
+    /// The log in order: sequence number, document, second stored, update.
+    updates: Vec<(i64, DocKind, i64, Vec<u8>)>,
+    /// The named snapshots: name, time taken, state.
+    named: Vec<(String, i64, Vec<u8>)>,
+}
+
+impl RoomDump {
+    /// The snapshots, each covering the same updates under the sequence numbers the target gave
+    /// them (`new_seqs`, in the order of [`RoomDump::updates`]).
+    fn renumbered_snapshots(&self, new_seqs: &[i64]) -> Vec<(DocKind, i64, &[u8])> {
+        self.snapshots
+            .iter()
+            .map(|(doc, upto_seq, state)| {
+                let covered = self.updates.iter().zip(new_seqs).filter(|((seq, ..), _)| seq <= upto_seq);
+                (*doc, covered.map(|(_, new_seq)| *new_seq).max().unwrap_or(0), state.as_slice())
+            })
+            .collect()
+    }
+}
+
+/// Where the rows live; every method of [`Store`] reaches it through [`dispatch!`].
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// Calls the same method, with the same arguments, on whichever backend the store has.
+macro_rules! dispatch {
+    ($store:expr, $method:ident($($arg:expr),*)) => {
+        match &$store.backend {
+            Backend::Sqlite(backend) => backend.$method($($arg),*).await,
+            Backend::Postgres(backend) => backend.$method($($arg),*).await,
+        }
+    };
+}
+
+// After `dispatch!`, which its methods use too.
+mod updates;
+
+/// What must finish after the last [`Store`] handle is dropped: the queued commits.
+#[derive(Debug)]
+pub enum StoreRunner {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
+}
+
+impl StoreRunner {
+    /// Waits until every queued commit has been made (or has failed and been answered).
+    pub async fn finished(self) -> anyhow::Result<()> {
+        match self {
+            StoreRunner::Thread(thread) => tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| anyhow::anyhow!("the store thread panicked")),
+            StoreRunner::Task(task) => Ok(task.await?),
+        }
+    }
+}
+
+/// A cheap-to-clone handle to the store.
 #[derive(Debug, Clone)]
 pub struct Store {
-    requests: mpsc::UnboundedSender<Request>,
+    backend: Backend,
     metrics: Metrics,
     /// Rooms whose every row has verified since this process started (see [`Store::room`]).
     verified: Arc<DashMap<RoomCode, ()>>,
 }
 
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Request::Append((room, records, _)) => write!(f, "Append({room}, {} records)", records.len()),
-            Request::Job(_) => f.write_str("Job"),
-        }
-    }
-}
-
 impl Store {
-    /// Opens (or creates) `touchpoint.db` in `data_dir` and starts the store thread.
+    /// Opens the store: PostgreSQL at `database_url` if there is one, otherwise `touchpoint.db`
+    /// in `data_dir` (refused if the directory was used before and its database has gone, see
+    /// [`StoreError::DatabaseLost`]); either is migrated to the current schema first.
     ///
-    /// A directory used before whose database has gone is refused (see
-    /// [`StoreError::DatabaseLost`]). The thread stops once every handle is dropped and its
-    /// queue is drained, so pending commits always complete.
-    pub fn open(data_dir: &Path, metrics: Metrics) -> Result<(Store, thread::JoinHandle<()>), StoreError> {
-        let connection = open_database(data_dir)?;
-        let n_quarantined: i64 = connection.query_row("SELECT count(*) FROM quarantine", [], |row| row.get(0))?;
-        metrics.rooms_quarantined.set(n_quarantined);
-        let (requests, queue) = mpsc::unbounded_channel();
-        let thread_metrics = metrics.clone();
-        let thread = thread::Builder::new()
-            .name("store".to_owned())
-            .spawn(move || serve(connection, queue, thread_metrics))
-            .map_err(|_| StoreError::Stopped)?;
-        Ok((Store { requests, metrics, verified: Arc::default() }, thread))
+    /// The runner finishes once every handle is dropped and its queue is drained, so pending
+    /// commits always complete.
+    pub async fn open(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        metrics: Metrics,
+    ) -> anyhow::Result<(Store, StoreRunner)> {
+        let (backend, runner) = match database_url {
+            Some(url) => {
+                let (backend, task) =
+                    postgres::Postgres::open(url, metrics.clone()).await.context("opening the PostgreSQL database")?;
+                (Backend::Postgres(backend), StoreRunner::Task(task))
+            }
+            None => {
+                let (backend, thread) = sqlite::Sqlite::open(data_dir, metrics.clone())
+                    .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+                (Backend::Sqlite(backend), StoreRunner::Thread(thread))
+            }
+        };
+        let store = Store { backend, metrics, verified: Arc::default() };
+        store.count_quarantined().await?;
+        Ok((store, runner))
     }
 
     /// Makes records durable; resolves once they are committed, with the last sequence number.
     pub async fn append(&self, room: &RoomCode, records: Vec<Record>) -> Result<i64, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.requests.send(Request::Append((room.clone(), records, reply))).map_err(|_| StoreError::Stopped)?;
-        answer.await.map_err(|_| StoreError::Stopped)?
+        dispatch!(self, append(room, records))
     }
 
     /// Creates a room with its board's first update (the layout from its template), at once.
     pub async fn create_room(&self, record: RoomRecord, first_update: Vec<u8>) -> Result<(), StoreError> {
-        let template = record.template.as_ref().map(|template| serde_json::to_string(template).unwrap_or_default());
-        self.call(move |db| {
-            let txn = db.transaction()?;
-            txn.execute(
-                "INSERT INTO rooms (code, title, is_demo, created_at, template, programme)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    record.code.as_str(),
-                    record.title,
-                    record.is_demo,
-                    record.created_at,
-                    template,
-                    record.programme
-                ],
-            )?;
-            txn.execute(
-                "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    record.code.as_str(),
-                    DocKind::Board as i64,
-                    first_update,
-                    record.created_at,
-                    checksum(&first_update)
-                ],
-            )?;
-            txn.commit()
-        })
-        .await
+        dispatch!(self, create_room(record, first_update))
     }
 
     /// What is known of a room, `None` if there is none; a quarantined room is an error.
@@ -228,87 +307,55 @@ impl Store {
     /// damaged room is refused on every route from the first request, not only once a join
     /// loads it; the cost is one read of the room, as its first load makes anyway.
     pub async fn room(&self, code: &RoomCode) -> Result<Option<RoomRecord>, StoreError> {
-        let (code, metrics, verified) = (code.clone(), self.metrics.clone(), self.verified.clone());
-        self.call(move |db| {
-            if let Some(damage) = quarantine_of(db, code.as_str())? {
-                return Ok(Err(StoreError::Quarantined(damage)));
+        if let Some(damage) = dispatch!(self, quarantine_of(code))? {
+            return Err(StoreError::Quarantined(damage));
+        }
+        let record = dispatch!(self, record(code))?;
+        // Only rooms that exist are remembered: guessed codes must not grow the set.
+        if record.is_some() && !self.verified.contains_key(code) {
+            let rows = dispatch!(self, room_rows(code))?;
+            let named = dispatch!(self, named_rows(code))?;
+            let verdict = verify_rows(rows)
+                .map(drop)
+                .and_then(|()| named.into_iter().try_for_each(|named| named.state.verified().map(drop)));
+            if let Err(damage) = verdict {
+                return Err(self.quarantine_now(code, damage).await?);
             }
-            let record = db
-                .query_row(
-                    "SELECT code, title, is_demo, created_at, template, programme FROM rooms WHERE code = ?1",
-                    [code.as_str()],
-                    room_record,
-                )
-                .optional()?
-                .flatten();
-            // Only rooms that exist are remembered: guessed codes must not grow the set.
-            if record.is_some() && !verified.contains_key(&code) {
-                let verdict = match read_room(db, &code)? {
-                    Ok(_) => verify_named_snapshots(db, &code)?,
-                    Err(error) => Err(error),
-                };
-                if let Err(StoreError::Quarantined(damage)) = verdict {
-                    quarantine(db, &code, &damage, now(), &metrics)?;
-                    return Ok(Err(StoreError::Quarantined(damage)));
-                }
-                verified.insert(code, ());
-            }
-            Ok(Ok(record))
-        })
-        .await?
+            self.verified.insert(code.clone(), ());
+        }
+        Ok(record)
     }
 
     /// Every room, oldest first, each with its quarantine if it has one (for the admin).
     ///
-    /// Rooms this process has not verified yet are verified first, one store job each, so the
+    /// Rooms this process has not verified yet are verified first, one at a time, so the
     /// admin sees every damaged room, not only those someone has opened, while commits go on
     /// between them.
     pub async fn rooms(&self) -> Result<Vec<(RoomRecord, Option<(Damage, i64)>)>, StoreError> {
-        let codes = self
-            .call(|db| {
-                let mut statement = db.prepare("SELECT code FROM rooms")?;
-                let codes = statement.query_map([], |row| row.get::<_, String>(0))?;
-                Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect::<Vec<_>>())
-            })
-            .await?;
-        for code in codes.iter().filter(|code| !self.verified.contains_key(*code)) {
-            match self.room(code).await {
+        let records = dispatch!(self, records())?;
+        for record in records.iter().filter(|record| !self.verified.contains_key(&record.code)) {
+            match self.room(&record.code).await {
                 Ok(_) | Err(StoreError::Quarantined(_)) => {}
                 Err(error) => return Err(error),
             }
         }
-        let metrics = self.metrics.clone();
-        self.call(move |db| {
-            let mut quarantines: std::collections::HashMap<_, _> =
-                quarantined(db)?.into_iter().map(|(code, damage, since)| (code, (damage, since))).collect();
-            // The admin looks here after a repair: the count follows what the table says now.
-            metrics.rooms_quarantined.set(quarantines.len() as i64);
-            let mut statement = db.prepare(
-                "SELECT code, title, is_demo, created_at, template, programme FROM rooms ORDER BY created_at, code",
-            )?;
-            let records = statement.query_map([], room_record)?;
-            let mut rooms = Vec::new();
-            for record in records {
-                if let Some(record) = record? {
-                    let quarantine = quarantines.remove(&record.code);
-                    rooms.push((record, quarantine));
-                }
-            }
-            Ok(rooms)
-        })
-        .await
-    }
-
-    /// Quarantines a room whose stored rows failed to rebuild its documents.
-    pub async fn quarantine(&self, code: &RoomCode, damage: Damage) -> Result<(), StoreError> {
-        let (code, metrics) = (code.clone(), self.metrics.clone());
-        self.call(move |db| quarantine(db, &code, &damage, now(), &metrics)).await
+        let quarantined = dispatch!(self, quarantined())?;
+        // The admin looks here after a repair: the count follows what the table says now.
+        self.metrics.rooms_quarantined.set(quarantined.len() as i64);
+        let mut quarantines: std::collections::HashMap<_, _> =
+            quarantined.into_iter().map(|(code, damage, since)| (code, (damage, since))).collect();
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let quarantine = quarantines.remove(&record.code);
+                (record, quarantine)
+            })
+            .collect())
     }
 
     /// Whether a room is quarantined, and by which row.
     pub async fn quarantine_of(&self, code: &RoomCode) -> Result<Option<Damage>, StoreError> {
-        let code = code.clone();
-        self.call(move |db| quarantine_of(db, code.as_str())).await
+        dispatch!(self, quarantine_of(code))
     }
 
     /// Rebuilds a room's documents from what [`Store::load`] read, off the async workers; a row
@@ -332,49 +379,35 @@ impl Store {
     ) -> Result<T, StoreError> {
         match tokio::task::spawn_blocking(rebuild).await.map_err(|_| StoreError::Stopped)? {
             Ok(rebuilt) => Ok(rebuilt),
-            Err(damage) => {
-                self.quarantine(code, damage.clone()).await?;
-                Err(StoreError::Quarantined(damage))
-            }
+            Err(damage) => Err(self.quarantine_now(code, damage).await?),
         }
     }
 
     /// The demo room made at first start, if there is one.
     pub async fn demo_room(&self) -> Result<Option<RoomRecord>, StoreError> {
-        self.call(|db| {
-            db.query_row(
-                "SELECT code, title, is_demo, created_at, template, programme FROM rooms
-                 WHERE is_demo = 1 ORDER BY created_at LIMIT 1",
-                [],
-                room_record,
-            )
-            .optional()
-        })
-        .await
-        .map(Option::flatten)
+        dispatch!(self, demo_room())
     }
 
     /// Reads a room's documents: their snapshots and the updates logged after them.
     ///
     /// Every row read is verified; the first that fails quarantines the room.
     pub async fn load(&self, code: &RoomCode) -> Result<StoredRoom, StoreError> {
-        let (code, metrics) = (code.clone(), self.metrics.clone());
-        self.call(move |db| {
-            let room = read_room(db, &code)?;
-            if let Err(StoreError::Quarantined(damage)) = &room {
-                quarantine(db, &code, damage, now(), &metrics)?;
-            }
-            Ok(room)
-        })
-        .await?
+        if let Some(damage) = dispatch!(self, quarantine_of(code))? {
+            return Err(StoreError::Quarantined(damage));
+        }
+        match verify_rows(dispatch!(self, room_rows(code))?) {
+            Ok(room) => Ok(room),
+            Err(damage) => Err(self.quarantine_now(code, damage).await?),
+        }
     }
 
     /// Writes snapshots of both documents as of `upto_seq`, so a load reads only what came after.
     ///
-    /// The ledger's log up to that point is dropped. The board's log is kept: it is the room's
-    /// history, replayed by analysts; only an erasure truncates it (see [`Store::purge`]).
-    /// An older snapshot never overwrites a newer one, so a room unloading late cannot undo
-    /// the compaction of its successor.
+    /// The ledger's log up to that point is dropped, in the same transaction. The board's log
+    /// is kept: it is the room's history, replayed by analysts; only an erasure truncates it
+    /// (see [`Store::purge`]). An older snapshot never overwrites a newer one, so a room
+    /// unloading late cannot undo the compaction of its successor, and a quarantined room keeps
+    /// its rows as they are, damaged ones included, for repair.
     pub async fn compact(
         &self,
         code: &RoomCode,
@@ -382,38 +415,17 @@ impl Store {
         board: Vec<u8>,
         ledger: Vec<u8>,
     ) -> Result<(), StoreError> {
-        let code = code.clone();
-        self.call(move |db| {
-            let txn = db.transaction()?;
-            // A quarantined room keeps its rows as they are, damaged ones included, for repair.
-            if let Some(damage) = quarantine_of(&txn, code.as_str())? {
-                return Ok(Err(StoreError::Quarantined(damage)));
-            }
-            for (doc, state) in [(DocKind::Board, board), (DocKind::Ledger, ledger)] {
-                let crc = checksum(&state);
-                txn.execute(
-                    "INSERT INTO snapshots (room, doc, upto_seq, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (room, doc) DO UPDATE
-                     SET upto_seq = excluded.upto_seq, state = excluded.state, crc = excluded.crc
-                     WHERE excluded.upto_seq > snapshots.upto_seq",
-                    params![code.as_str(), doc as i64, upto_seq, state, crc],
-                )?;
-            }
-            txn.execute(
-                "DELETE FROM updates WHERE room = ?1 AND doc = ?2
-                 AND seq <= (SELECT upto_seq FROM snapshots WHERE room = ?1 AND doc = ?2)",
-                params![code.as_str(), DocKind::Ledger as i64],
-            )?;
-            txn.commit().map(Ok)
-        })
-        .await?
+        match dispatch!(self, compact(code, upto_seq, board, ledger))? {
+            Some(damage) => Err(StoreError::Quarantined(damage)),
+            None => Ok(()),
+        }
     }
 
     /// Makes an erasure reach every stored copy: both documents' logs are folded into fresh
     /// snapshots, the board's history restarts from its erased state, the named snapshots the
-    /// room scrubbed replace theirs (by name), the room's damaged rows set aside by `repair` are
-    /// dropped, and the write-ahead log is emptied, so no page of the database file still holds
-    /// what was erased.
+    /// room scrubbed replace theirs (by name), and the room's damaged rows set aside by
+    /// `repair` are dropped (a row that does not decode cannot be scrubbed of one person's
+    /// parts, so it goes whole). Each backend then clears what it keeps of deleted rows.
     pub async fn purge(
         &self,
         code: &RoomCode,
@@ -423,35 +435,13 @@ impl Store {
         scrubbed: Vec<(String, Vec<u8>)>,
     ) -> Result<(), StoreError> {
         self.compact(code, upto_seq, board.clone(), ledger).await?;
-        let code = code.clone();
-        self.call(move |db| {
-            let txn = db.transaction()?;
-            txn.execute("DELETE FROM updates WHERE room = ?1 AND seq <= ?2", params![code.as_str(), upto_seq])?;
-            // History goes on from the erased state: replaying it from here is still whole.
-            let crc = checksum(&board);
-            txn.execute(
-                "INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![code.as_str(), DocKind::Board as i64, board, now(), crc],
-            )?;
-            for (name, state) in scrubbed {
-                let crc = checksum(&state);
-                txn.execute(
-                    "UPDATE named_snapshots SET state = ?3, crc = ?4 WHERE room = ?1 AND name = ?2",
-                    params![code.as_str(), name, state, crc],
-                )?;
-            }
-            // Rows `repair` set aside do not decode, so whose parts they hold cannot be told:
-            // they go whole, since an erasure may never wait on an admin.
-            txn.execute("DELETE FROM damaged_rows WHERE room = ?1", params![code.as_str()])?;
-            txn.commit()?;
-            db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        })
-        .await
+        dispatch!(self, purge(code, upto_seq, board, scrubbed))
     }
 
     /// Makes the deletion of pledge contacts reach every stored copy of the ledger: its log is
-    /// folded into a fresh snapshot (which no longer holds them) and dropped, and the
-    /// write-ahead log emptied. The board, which never held a contact, keeps its history.
+    /// folded into a fresh snapshot (which no longer holds them) and dropped, and what the
+    /// backend keeps of deleted rows let go of (see [`sqlite::Sqlite::forget_deleted`]). The
+    /// board, which never held a contact, keeps its history.
     pub async fn purge_ledger(
         &self,
         code: &RoomCode,
@@ -460,127 +450,106 @@ impl Store {
         ledger: Vec<u8>,
     ) -> Result<(), StoreError> {
         self.compact(code, upto_seq, board, ledger).await?;
-        self.call(|db| db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))).await
+        dispatch!(self, forget_deleted())
     }
 
     /// Rooms holding a pledge contact due for deletion at `now` (seconds since the Unix epoch),
     /// except quarantined ones, which nothing writes to until they are repaired.
     pub async fn rooms_with_contacts_due(&self, now: i64) -> Result<Vec<RoomCode>, StoreError> {
-        self.call(move |db| {
-            let mut statement = db.prepare(
-                "SELECT room FROM contact_expiry WHERE due_at <= ?1 AND room NOT IN (SELECT room FROM quarantine)",
-            )?;
-            let codes = statement.query_map([now], |row| row.get::<_, String>(0))?;
-            Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
-        })
-        .await
+        dispatch!(self, rooms_with_contacts_due(now))
     }
 
     /// The board's history: each logged update in order, with the second it was stored.
     pub async fn history(&self, code: &RoomCode) -> Result<Vec<(i64, i64, Vec<u8>)>, StoreError> {
-        let (code, metrics) = (code.clone(), self.metrics.clone());
-        self.call(move |db| {
-            let mut statement =
-                db.prepare("SELECT seq, at, data, crc FROM updates WHERE room = ?1 AND doc = ?2 ORDER BY seq")?;
-            let mut rows = statement.query(params![code.as_str(), DocKind::Board as i64])?;
-            let mut history = Vec::new();
-            while let Some(row) = rows.next()? {
-                let stored = StoredRow { table: "updates", id: row.get(0)?, data: row.get(2)? };
-                if let Err(damage) = stored.verify(row.get(3)?) {
-                    quarantine(db, &code, &damage, now(), &metrics)?;
-                    return Ok(Err(StoreError::Quarantined(damage)));
-                }
-                history.push((stored.id, row.get(1)?, stored.data));
+        let mut history = Vec::new();
+        let board = dispatch!(self, room_rows(code))?.updates.into_iter().filter(|row| row.doc == DocKind::Board);
+        for LoggedRow { at, update, .. } in board {
+            match update.verified() {
+                Ok(row) => history.push((row.id, at, row.data)),
+                Err(damage) => return Err(self.quarantine_now(code, damage).await?),
             }
-            Ok(Ok(history))
-        })
-        .await?
+        }
+        Ok(history)
     }
 
-    /// Removes a room and everything stored of it.
+    /// Removes a room and everything stored of it, the rows a repair set aside included (they
+    /// may hold what people wrote).
     pub async fn delete_room(&self, code: &RoomCode) -> Result<(), StoreError> {
         self.verified.remove(code);
-        let code = code.clone();
-        self.call(move |db| {
-            let txn = db.transaction()?;
-            // Rows a repair set aside go with their room: they may hold what people wrote.
-            for table in [
-                "updates",
-                "snapshots",
-                "named_snapshots",
-                "damaged_rows",
-                "quarantine",
-                "contact_expiry",
-                "room_updates",
-            ] {
-                txn.execute(&format!("DELETE FROM {table} WHERE room = ?1"), [code.as_str()])?;
-            }
-            txn.execute("DELETE FROM rooms WHERE code = ?1", [code.as_str()])?;
-            txn.commit()?;
-            db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        })
-        .await
+        dispatch!(self, delete_room(code))
     }
 
     /// Codes of the rooms of a programme, oldest first.
     pub async fn programme_rooms(&self, programme: &str) -> Result<Vec<RoomCode>, StoreError> {
-        let programme = programme.to_owned();
-        self.call(move |db| {
-            let mut statement = db.prepare("SELECT code FROM rooms WHERE programme = ?1 ORDER BY created_at, code")?;
-            let codes = statement.query_map([programme], |row| row.get::<_, String>(0))?;
-            Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
-        })
-        .await
+        dispatch!(self, programme_rooms(programme))
     }
 
     /// Codes of the rooms created before `cutoff` (seconds since the Unix epoch), except
     /// quarantined ones: their damaged rows wait for a person to repair or delete them.
     pub async fn rooms_created_before(&self, cutoff: i64) -> Result<Vec<RoomCode>, StoreError> {
-        self.call(move |db| {
-            let mut statement = db.prepare(
-                "SELECT code FROM rooms WHERE created_at < ?1 AND code NOT IN (SELECT room FROM quarantine)",
-            )?;
-            let codes = statement.query_map([cutoff], |row| row.get::<_, String>(0))?;
-            Ok(codes.filter_map(|code| code.ok().and_then(|code| RoomCode::parse(&code).ok())).collect())
-        })
-        .await
+        dispatch!(self, rooms_created_before(cutoff))
     }
 
     /// The named snapshots of a room, oldest first: name, time taken, and the board's state.
     pub async fn named_snapshots(&self, code: &RoomCode) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
-        let (code, metrics) = (code.clone(), self.metrics.clone());
-        self.call(move |db| {
-            let mut statement = db.prepare_cached(
-                "SELECT rowid, name, taken_at, state, crc FROM named_snapshots WHERE room = ?1
-                 ORDER BY taken_at, rowid",
-            )?;
-            let mut rows = statement.query([code.as_str()])?;
-            let mut snapshots = Vec::new();
-            while let Some(row) = rows.next()? {
-                let stored = StoredRow { table: "named_snapshots", id: row.get(0)?, data: row.get(3)? };
-                if let Err(damage) = stored.verify(row.get(4)?) {
-                    quarantine(db, &code, &damage, now(), &metrics)?;
-                    return Ok(Err(StoreError::Quarantined(damage)));
-                }
-                snapshots.push((row.get(1)?, row.get(2)?, stored.data));
+        let mut snapshots = Vec::new();
+        for NamedRow { name, taken_at, state } in dispatch!(self, named_rows(code))? {
+            match state.verified() {
+                Ok(row) => snapshots.push((name, taken_at, row.data)),
+                Err(damage) => return Err(self.quarantine_now(code, damage).await?),
             }
-            Ok(Ok(snapshots))
-        })
-        .await?
+        }
+        Ok(snapshots)
     }
 
-    /// Runs `job` on the store thread and returns its result.
-    async fn call<T: Send + 'static>(
-        &self,
-        job: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |db| {
-            // The caller may have given up waiting; the job's work is done either way.
-            let _ = reply.send(job(db));
-        });
-        self.requests.send(Request::Job(job)).map_err(|_| StoreError::Stopped)?;
-        Ok(answer.await.map_err(|_| StoreError::Stopped)??)
+    /// Reads every row of a room, verified (a damaged one quarantines it), to move it elsewhere.
+    pub async fn dump_room(&self, code: &RoomCode) -> Result<Option<RoomDump>, StoreError> {
+        let Some(record) = self.room(code).await? else { return Ok(None) };
+        let rows = dispatch!(self, room_rows(code))?;
+        let mut dump = RoomDump { record, snapshots: Vec::new(), updates: Vec::new(), named: Vec::new() };
+        for (doc, upto_seq, state) in rows.snapshots {
+            match state.verified() {
+                Ok(state) => dump.snapshots.push((doc, upto_seq, state.data)),
+                Err(damage) => return Err(self.quarantine_now(code, damage).await?),
+            }
+        }
+        for LoggedRow { doc, at, update } in rows.updates {
+            match update.verified() {
+                Ok(update) => dump.updates.push((update.id, doc, at, update.data)),
+                Err(damage) => return Err(self.quarantine_now(code, damage).await?),
+            }
+        }
+        dump.named = self.named_snapshots(code).await?;
+        Ok(Some(dump))
+    }
+
+    /// Stores a room read from another store, in one transaction: its log keeps its order and
+    /// each snapshot covers the same updates, under this store's sequence numbers.
+    pub async fn import_room(&self, dump: RoomDump) -> Result<(), StoreError> {
+        dispatch!(self, import_room(dump))
+    }
+
+    /// Quarantines a room (once: the first damage found stays its reason), says so where a human
+    /// will see it, counts it, and returns the error to answer with.
+    async fn quarantine_now(&self, code: &RoomCode, damage: Damage) -> Result<StoreError, StoreError> {
+        if dispatch!(self, quarantine(code, &damage, now()))? {
+            tracing::error!(
+                room = %code,
+                table = %damage.table,
+                row = damage.row,
+                reason = %damage.reason,
+                "a stored row is damaged: the room is quarantined until `touchpoint repair` rebuilds it"
+            );
+        }
+        self.count_quarantined().await?;
+        Ok(StoreError::Quarantined(damage))
+    }
+
+    /// Counted from the table, not incremented: a repair run from another process lowers it.
+    async fn count_quarantined(&self) -> Result<(), StoreError> {
+        let n_quarantined = dispatch!(self, quarantined())?.len();
+        self.metrics.rooms_quarantined.set(n_quarantined as i64);
+        Ok(())
     }
 }
 
@@ -589,293 +558,41 @@ fn now() -> i64 {
     unix_now() as i64
 }
 
-/// A `rooms` row; `None` for a row that is not ours (a code or template that no longer parses).
-fn room_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<RoomRecord>> {
-    let code: String = row.get(0)?;
-    let template: Option<String> = row.get(4)?;
-    let Ok(code) = RoomCode::parse(&code) else { return Ok(None) };
-    let template = match template.map(|json| serde_json::from_str(&json)) {
-        Some(Err(_)) => return Ok(None),
-        Some(Ok(template)) => Some(template),
-        None => None,
-    };
-    Ok(Some(RoomRecord {
-        code,
-        title: row.get(1)?,
-        is_demo: row.get(2)?,
-        created_at: row.get(3)?,
-        template,
-        programme: row.get(5)?,
-    }))
-}
-
-/// Opens the database of a data directory, refusing one that has been lost, and migrates it.
-fn open_database(data_dir: &Path) -> Result<Connection, StoreError> {
-    refuse_lost_database(data_dir)?;
-    let mut connection = Connection::open(data_dir.join(DATABASE))?;
-    prepare(&mut connection)?;
-    Ok(connection)
-}
-
-/// Verifies a room's named snapshots, which a load does not read.
-fn verify_named_snapshots(db: &Connection, code: &RoomCode) -> rusqlite::Result<Result<(), StoreError>> {
-    let mut statement = db.prepare_cached("SELECT rowid, state, crc FROM named_snapshots WHERE room = ?1")?;
-    let mut rows = statement.query([code.as_str()])?;
-    while let Some(row) = rows.next()? {
-        let stored = StoredRow { table: "named_snapshots", id: row.get(0)?, data: row.get(1)? };
-        if let Err(damage) = stored.verify(row.get(2)?) {
-            return Ok(Err(StoreError::Quarantined(damage)));
-        }
-    }
-    Ok(Ok(()))
-}
-
-/// A room's snapshots and log as stored, every row verified; `Err(Quarantined)` names the first
-/// damaged row, or the row that quarantined the room before.
-fn read_room(db: &Connection, code: &RoomCode) -> rusqlite::Result<Result<StoredRoom, StoreError>> {
-    if let Some(damage) = quarantine_of(db, code.as_str())? {
-        return Ok(Err(StoreError::Quarantined(damage)));
-    }
+/// Verifies every row of a room and sorts them into its documents; the first damaged row is the
+/// error.
+fn verify_rows(rows: RoomRows) -> Result<StoredRoom, Damage> {
     let mut room = StoredRoom::default();
     let mut covered = [0i64; 2];
-    let mut statement = db.prepare_cached("SELECT rowid, doc, upto_seq, state, crc FROM snapshots WHERE room = ?1")?;
-    let mut rows = statement.query([code.as_str()])?;
-    while let Some(row) = rows.next()? {
-        let (doc, seq): (i64, i64) = (row.get(1)?, row.get(2)?);
-        let stored = StoredRow { table: "snapshots", id: row.get(0)?, data: row.get(3)? };
-        if let Err(damage) = stored.verify(row.get(4)?) {
-            return Ok(Err(StoreError::Quarantined(damage)));
-        }
+    for (doc, seq, snapshot) in rows.snapshots {
+        let snapshot = snapshot.verified()?;
         room.last_seq = room.last_seq.max(seq);
-        if doc == DocKind::Board as i64 {
-            (room.board.snapshot, covered[0]) = (Some(stored), seq);
-        } else {
-            (room.ledger.snapshot, covered[1]) = (Some(stored), seq);
+        match doc {
+            DocKind::Board => (room.board.snapshot, covered[0]) = (Some(snapshot), seq),
+            DocKind::Ledger => (room.ledger.snapshot, covered[1]) = (Some(snapshot), seq),
         }
     }
-    let mut statement = db.prepare_cached("SELECT seq, doc, data, crc FROM updates WHERE room = ?1 ORDER BY seq")?;
-    let mut rows = statement.query([code.as_str()])?;
-    while let Some(row) = rows.next()? {
-        let (seq, doc): (i64, i64) = (row.get(0)?, row.get(1)?);
-        let stored = StoredRow { table: "updates", id: seq, data: row.get(2)? };
+    for LoggedRow { doc, update, .. } in rows.updates {
         // Rows a snapshot covers are verified too: the board's log is the room's history.
-        if let Err(damage) = stored.verify(row.get(3)?) {
-            return Ok(Err(StoreError::Quarantined(damage)));
-        }
-        let (doc, covered) =
-            if doc == DocKind::Board as i64 { (&mut room.board, covered[0]) } else { (&mut room.ledger, covered[1]) };
+        let update = update.verified()?;
+        let seq = update.id;
+        let (doc, covered) = match doc {
+            DocKind::Board => (&mut room.board, covered[0]),
+            DocKind::Ledger => (&mut room.ledger, covered[1]),
+        };
         // Rows a snapshot covers remain only if a compaction raced an append; the snapshot has them.
         if seq > covered {
-            doc.updates.push(stored);
+            doc.updates.push(update);
             room.has_log = true;
         }
         room.last_seq = room.last_seq.max(seq);
     }
-    Ok(Ok(room))
+    Ok(room)
 }
 
-fn serve(mut db: Connection, mut queue: mpsc::UnboundedReceiver<Request>, metrics: Metrics) {
-    let mut batch = Vec::with_capacity(MAX_GROUP);
-    while let Some(first) = queue.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        let mut appends = Vec::new();
-        for request in batch.drain(..) {
-            match request {
-                Request::Append(append) => appends.push(append),
-                Request::Job(job) => job(&mut db),
-            }
-        }
-        if !appends.is_empty() {
-            commit_appends(&mut db, appends, &metrics);
-        }
-    }
-}
-
-fn commit_appends(db: &mut Connection, appends: Vec<Append>, metrics: &Metrics) {
-    let started = Instant::now();
-    let result = (|| -> rusqlite::Result<Vec<i64>> {
-        let txn = db.transaction()?;
-        let mut last_seqs = Vec::with_capacity(appends.len());
-        {
-            let mut insert =
-                txn.prepare_cached("INSERT INTO updates (room, doc, data, at, crc) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            let at = now();
-            let mut keep = txn.prepare_cached(
-                "INSERT OR REPLACE INTO named_snapshots (room, name, taken_at, state, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut expire =
-                txn.prepare_cached("INSERT OR REPLACE INTO contact_expiry (room, due_at) VALUES (?1, ?2)")?;
-            let mut unexpire = txn.prepare_cached("DELETE FROM contact_expiry WHERE room = ?1")?;
-            for (room, records, _) in &appends {
-                let mut last = 0;
-                for record in records {
-                    match record {
-                        Record::Update { doc, data } => {
-                            insert.execute(params![room.as_str(), *doc as i64, data.as_ref(), at, checksum(data)])?;
-                            last = txn.last_insert_rowid();
-                        }
-                        Record::Snapshot { name, taken_at, state } => {
-                            keep.execute(params![room.as_str(), name, taken_at, state, checksum(state)])?;
-                        }
-                        Record::ContactExpiry(Some(due_at)) => {
-                            expire.execute(params![room.as_str(), due_at])?;
-                        }
-                        Record::ContactExpiry(None) => {
-                            unexpire.execute([room.as_str()])?;
-                        }
-                    }
-                }
-                last_seqs.push(last);
-            }
-        }
-        txn.commit()?;
-        Ok(last_seqs)
-    })();
-    metrics.store_commit_seconds.observe(started.elapsed().as_secs_f64());
-    match result {
-        Ok(last_seqs) => {
-            for ((_, _, reply), seq) in appends.into_iter().zip(last_seqs) {
-                let _ = reply.send(Ok(seq));
-            }
-        }
-        Err(error) => {
-            let error = &error as &dyn std::error::Error;
-            tracing::error!(error, n_appends = appends.len(), "store commit failed");
-            for (_, _, reply) in appends {
-                let _ = reply.send(Err(StoreError::CommitFailed));
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(code: &RoomCode) -> RoomRecord {
-        RoomRecord {
-            code: code.clone(),
-            title: "Test".to_owned(),
-            is_demo: false,
-            created_at: 1,
-            template: None,
-            programme: None,
-        }
-    }
-
-    fn board(data: &'static [u8]) -> Record {
-        Record::Update { doc: DocKind::Board, data: Bytes::from_static(data) }
-    }
-
-    #[tokio::test]
-    async fn appends_survive_reopening_and_compaction_keeps_later_updates() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let code = RoomCode::parse("ABCDEFGHJK")?;
-        {
-            let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
-            store.create_room(record(&code), b"zero".to_vec()).await?;
-            let ledger = Record::Update { doc: DocKind::Ledger, data: Bytes::from_static(b"private") };
-            let first = store.append(&code, vec![board(b"one"), ledger, board(b"two")]).await?;
-            store.compact(&code, first, b"board-after-two".to_vec(), b"ledger-after-two".to_vec()).await?;
-            store.append(&code, vec![board(b"three")]).await?;
-            // A stale snapshot (from a room that unloaded late) must not win.
-            store.compact(&code, first - 1, b"stale".to_vec(), b"stale".to_vec()).await?;
-        }
-        let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
-        let room = store.load(&code).await?;
-        let data = |row: &Option<StoredRow>| row.as_ref().map(|row| row.data.clone());
-        assert_eq!(data(&room.board.snapshot), Some(b"board-after-two".to_vec()));
-        assert_eq!(room.board.updates.iter().map(|row| row.data.clone()).collect::<Vec<_>>(), vec![b"three".to_vec()]);
-        assert_eq!(data(&room.ledger.snapshot), Some(b"ledger-after-two".to_vec()));
-        assert!(room.ledger.updates.is_empty());
-        assert_eq!(store.room(&code).await?, Some(record(&code)));
-        Ok(())
-    }
-
-    #[tokio::test]
-    async fn named_snapshots_are_kept_in_order() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let code = RoomCode::parse("ABCDEFGHJK")?;
-        let (store, _thread) = Store::open(dir.path(), Metrics::default())?;
-        store.create_room(record(&code), b"zero".to_vec()).await?;
-        let snapshot = |name: &str, taken_at| Record::Snapshot {
-            name: name.to_owned(),
-            taken_at,
-            state: name.as_bytes().to_vec(),
-        };
-        store.append(&code, vec![board(b"one"), snapshot("after the map", 10)]).await?;
-        store.append(&code, vec![snapshot("after the vote", 20)]).await?;
-        let names: Vec<_> = store.named_snapshots(&code).await?.into_iter().map(|(name, at, _)| (name, at)).collect();
-        assert_eq!(names, vec![("after the map".to_owned(), 10), ("after the vote".to_owned(), 20)]);
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod migration_tests {
-    use yrs::{ReadTxn, StateVector, Text, Transact};
-
-    use super::*;
-
-    /// A database as schema version 1 left it: no checksums, no quarantine.
-    fn version_1(dir: &Path, rows: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
-        let db = Connection::open(dir.join(DATABASE))?;
-        db.execute_batch(
-            "CREATE TABLE rooms (code TEXT PRIMARY KEY, title TEXT NOT NULL, is_demo INTEGER NOT NULL DEFAULT 0,
-                                 created_at INTEGER NOT NULL, template TEXT, programme TEXT);
-             CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, doc INTEGER NOT NULL,
-                                   data BLOB NOT NULL, at INTEGER NOT NULL DEFAULT 0);
-             CREATE INDEX updates_by_room ON updates (room, seq);
-             CREATE TABLE snapshots (room TEXT NOT NULL, doc INTEGER NOT NULL, upto_seq INTEGER NOT NULL,
-                                     state BLOB NOT NULL, PRIMARY KEY (room, doc));
-             CREATE TABLE named_snapshots (room TEXT NOT NULL, name TEXT NOT NULL, taken_at INTEGER NOT NULL,
-                                           state BLOB NOT NULL, PRIMARY KEY (room, name));
-             PRAGMA user_version = 1;",
-        )?;
-        for (code, data) in rows {
-            db.execute("INSERT OR IGNORE INTO rooms (code, title, created_at) VALUES (?1, 'Old', 1)", [code])?;
-            db.execute("INSERT INTO updates (room, doc, data) VALUES (?1, 0, ?2)", params![code, data])?;
-        }
-        Ok(())
-    }
-
-    fn an_update(text: &str) -> Vec<u8> {
-        let doc = Doc::new();
-        let notes = doc.get_or_insert_text("notes");
-        notes.push(&mut doc.transact_mut(), text);
-        doc.transact().encode_state_as_update_v1(&StateVector::default())
-    }
-
-    #[tokio::test]
-    async fn rows_from_before_checksums_are_verified_by_decoding() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let (sound, damaged) = (RoomCode::parse("ABCDEFGHJK")?, RoomCode::parse("BCDEFGHJKM")?);
-        version_1(dir.path(), &[(sound.as_str(), an_update("kept")), (damaged.as_str(), vec![0xff; 16])])?;
-        let metrics = Metrics::default();
-        let (store, _thread) = Store::open(dir.path(), metrics.clone())?;
-
-        let stored = store.load(&sound).await?;
-        let docs = store.rebuild(&sound, stored).await?;
-        assert_eq!(docs.board.transact().state_vector().len(), 1);
-        let refused = store.room(&damaged).await;
-        let Err(StoreError::Quarantined(damage)) = refused else { panic!("not quarantined: {refused:?}") };
-        assert_eq!((damage.table.as_str(), damage.row), ("updates", 2));
-        assert!(damage.reason.starts_with("does not decode"), "{}", damage.reason);
-        assert_eq!(metrics.rooms_quarantined.get(), 1);
-        // New rows carry their checksum.
-        store.append(&sound, vec![Record::Update { doc: DocKind::Board, data: an_update("new").into() }]).await?;
-        let n_checked = store
-            .call(|db| {
-                db.query_row("SELECT count(*) FROM updates WHERE crc IS NOT NULL", [], |row| row.get::<_, i64>(0))
-            })
-            .await?;
-        assert_eq!(n_checked, 1);
-        Ok(())
+impl DocKind {
+    /// The document a stored number names; anything but the board's number is the ledger, as
+    /// the store has always read it.
+    fn from_stored(doc: i64) -> DocKind {
+        if doc == DocKind::Board as i64 { DocKind::Board } else { DocKind::Ledger }
     }
 }

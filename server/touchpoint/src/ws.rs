@@ -112,6 +112,9 @@ impl Ending {
                 (CloseCode::Policy, "breaks_layout: the update gives a value of the room document another shape")
             }
             Ending::Evicted(Eviction::RoomFailed) => (CloseCode::Error, "room failed; reconnect to resync"),
+            Ending::Evicted(Eviction::StoreUnavailable) => {
+                (CloseCode::Again, "store_unavailable: the database cannot be reached; reconnect in a moment")
+            }
             Ending::Evicted(Eviction::RoomDeleted) => (CloseCode::Normal, "the room was deleted"),
             Ending::Evicted(Eviction::KeyRotated) => {
                 (CloseCode::Policy, "key_rotated: this helper key was replaced; ask the facilitator for the new link")

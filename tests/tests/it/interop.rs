@@ -1,10 +1,15 @@
 //! The stock JavaScript client (npm `yjs` + `y-websocket`, unchanged) against the real server.
 
-use touchpoint_tests::{ADMIN_TOKEN, TestServer, node};
+use touchpoint_tests::{ADMIN_TOKEN, Api, TestServer, node};
 
 #[tokio::test]
 async fn the_stock_yjs_client_syncs_writes_reads_and_shares_awareness() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
+    the_stock_yjs_client_works_with(&server).await
+}
+
+/// Runs the interop script against a server and checks that it reports every behaviour.
+pub(crate) async fn the_stock_yjs_client_works_with(server: &Api) -> anyhow::Result<()> {
     let output = node::run_script("interop.mjs", &["--url", &server.base_url(), "--admin-token", ADMIN_TOKEN]).await?;
     for check in [
         "offline edit reaches a participant",

@@ -17,6 +17,8 @@
 //! - `durability`: kill -9 of the real binary loses nothing that was relayed.
 //! - `memory`: a board at its size ceiling, and hundreds joining it at once in bounded memory.
 //! - `shutdown`: graceful shutdown closes sockets with 1001 and flushes rooms.
+//! - `postgres`: the PostgreSQL store against a throwaway cluster: its contract, erasure,
+//!   quarantine, kill -9, PostgreSQL crashing and coming back, the stock Yjs client.
 //! - `storage`: damaged rows quarantine their room; check, repair, backup; the systemd unit.
 //! - `updates`: a room's public page ("You said, we did") and the team's updates on it.
 //! - `interop`: the stock JavaScript `yjs` + `y-websocket` client, unchanged.
@@ -35,6 +37,7 @@ mod intents;
 mod interop;
 mod memory;
 mod moderation;
+mod postgres;
 mod shutdown;
 mod storage;
 mod sync;

@@ -11,13 +11,13 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use touchpoint_tests::event::{check, keyed, root, template};
 use touchpoint_tests::process::run_binary;
-use touchpoint_tests::{ADMIN_TOKEN, ProcessServer, TestRoom, YClient, workspace_root};
+use touchpoint_tests::{ADMIN_TOKEN, Api, ProcessServer, TestRoom, YClient, workspace_root};
 
 /// A stored row as bytes: table, rowid, blob and checksum.
 type RowBytes = (String, i64, Vec<u8>, Option<i64>);
 
 /// Creates a room running the test template with its ideas open and one idea from a participant.
-async fn room_with_an_idea(server: &ProcessServer, title: &str) -> anyhow::Result<TestRoom> {
+pub(crate) async fn room_with_an_idea(server: &Api, title: &str) -> anyhow::Result<TestRoom> {
     let room = server.create_room_with(&json!({ "title": title, "template_definition": template() })).await?;
     let open = json!({ "kind": "open_activity", "activity": "ideas" });
     check(&server.intent(&room.code, &room.facilitator_key, &keyed(open)).await?, 200, None);
@@ -25,7 +25,7 @@ async fn room_with_an_idea(server: &ProcessServer, title: &str) -> anyhow::Resul
     Ok(room)
 }
 
-async fn add_idea(server: &ProcessServer, room: &TestRoom, text: &str) -> anyhow::Result<Value> {
+pub(crate) async fn add_idea(server: &Api, room: &TestRoom, text: &str) -> anyhow::Result<Value> {
     let token = server.participant_token(&room.code).await?;
     let idea = json!({ "kind": "add_idea", "activity": "ideas", "text": text });
     let response = server.intent(&room.code, &token, &keyed(idea)).await?;
@@ -72,7 +72,7 @@ fn flip_byte(db: &Path, table: &str, rowid: i64) -> anyhow::Result<()> {
 }
 
 /// Asserts that every way into the room refuses it as quarantined, the socket with a close frame.
-async fn assert_quarantined(server: &ProcessServer, room: &TestRoom) -> anyhow::Result<()> {
+pub(crate) async fn assert_quarantined(server: &Api, room: &TestRoom) -> anyhow::Result<()> {
     let code = &room.code;
     let key = &room.facilitator_key;
     let idea = keyed(json!({ "kind": "add_idea", "activity": "ideas", "text": "after the damage" }));

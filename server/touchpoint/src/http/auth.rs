@@ -333,7 +333,7 @@ mod tests {
             let mut config = ServeConfig::new(([127, 0, 0, 1], 0).into(), data.path().to_owned());
             config.admin_token = Some(ADMIN.to_owned());
             config.workshops_dir = data.path().join("no-workshops");
-            let (app, _store_thread) = crate::open(config, ([127, 0, 0, 1], 0).into())?;
+            let (app, _store_runner) = crate::open(config, ([127, 0, 0, 1], 0).into()).await?;
             let request = RoomRequest { title: "Room", programme: None, template: None, template_definition: None };
             let room = check(request, &app.templates, app.config.limits.max_title_chars)?;
             let room = lifecycle::create(&app.store, room).await?.code;

@@ -83,6 +83,19 @@ impl ApiError {
         )
     }
 
+    /// The database cannot be reached: nothing is saved meanwhile, and the server reconnects by
+    /// itself. A warning per request, since every phone retries; the store logs the error once
+    /// per failed commit.
+    pub fn store_unavailable(cause: &dyn std::error::Error) -> Self {
+        tracing::warn!(cause = %CauseChain(cause), "the database cannot be reached");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the server cannot reach its database just now, so nothing can be saved; try again in a moment",
+        )
+        .retry_after(5)
+    }
+
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is nothing at this address")
     }
@@ -133,7 +146,9 @@ impl From<StoreError> for ApiError {
         match &error {
             // Logged, with its row, when the room was quarantined.
             StoreError::Quarantined(_) => ApiError::room_quarantined(),
+            StoreError::Unavailable(_) => ApiError::store_unavailable(&error),
             StoreError::Sqlite(_)
+            | StoreError::Postgres(_)
             | StoreError::Stopped
             | StoreError::CommitFailed
             | StoreError::DatabaseLost { .. } => ApiError::internal(&error),
@@ -153,6 +168,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRoomCode(error) => return error.clone().into(),
             AuthError::RoomNotFound => return ApiError::room_not_found(),
             AuthError::Store(StoreError::Quarantined(_)) => return ApiError::room_quarantined(),
+            AuthError::Store(error @ StoreError::Unavailable(_)) => return ApiError::store_unavailable(error),
             AuthError::Store(_) => return ApiError::internal(&error),
             AuthError::RoomUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "room_unavailable"),
             AuthError::Erased => (StatusCode::UNAUTHORIZED, "participant_erased"),

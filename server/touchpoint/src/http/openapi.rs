@@ -116,8 +116,13 @@ fn common_refusals(room: bool, method: &HttpMethod, operation: &Operation) -> Ve
     if room {
         bad_request.push("invalid_room_code");
         refusals.push((404, vec!["room_not_found"]));
-        // A room whose stored data is damaged is refused until it is repaired (`store::damage`).
-        refusals.push((503, vec!["room_quarantined"]));
+        // A room whose stored data is damaged is refused until it is repaired (`store::damage`);
+        // with PostgreSQL as the store, nothing is answered while the database is away.
+        refusals.push((503, vec!["room_quarantined", "store_unavailable"]));
+    } else if !schemes.is_empty() {
+        // The routes with a credential and no room (the admin's rooms, a programme's report)
+        // read or write the store, which PostgreSQL may be away from.
+        refusals.push((503, vec!["store_unavailable"]));
     }
     if operation.request_body.is_some() {
         bad_request.push("invalid_json");

@@ -142,7 +142,12 @@ impl RoomWorker {
                     }
                     if let Err(error) = self.process(&mut batch).await {
                         tracing::error!(error = &error as &dyn Error, "could not store updates; closing the room");
-                        self.members.evict_all(Eviction::RoomFailed, &self.shared.metrics);
+                        // Its members reload from what the store holds when they reconnect.
+                        let eviction = match error {
+                            StoreError::Unavailable(_) => Eviction::StoreUnavailable,
+                            _ => Eviction::RoomFailed,
+                        };
+                        self.members.evict_all(eviction, &self.shared.metrics);
                         return;
                     }
                 }

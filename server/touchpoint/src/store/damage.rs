@@ -5,6 +5,7 @@
 //! table, and from then on the store refuses to read or write the room until
 //! `touchpoint repair` lifts it. Serving a partial room would be worse than
 //! refusing it, since its next compaction would make the loss permanent.
+//! The checks are the same for both backends; the SQL here is SQLite's.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -12,14 +13,12 @@ use touchpoint_core::identity::RoomCode;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
 
-use crate::metrics::Metrics;
-
 /// A stored row that failed to verify or decode: where it is and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Damage {
     /// `updates`, `snapshots` or `named_snapshots`.
     pub table: String,
-    /// The row's SQLite rowid (for `updates`, its sequence number).
+    /// The row's id (SQLite's rowid, PostgreSQL's `id`; for `updates`, its sequence number).
     pub row: i64,
     pub reason: String,
 }
@@ -99,29 +98,11 @@ pub fn quarantined(db: &Connection) -> rusqlite::Result<Vec<(RoomCode, Damage, i
     Ok(rooms)
 }
 
-/// Quarantines a room (once: the first damage found stays its reason), says so where a human
-/// will see it, and counts it.
-pub fn quarantine(
-    db: &Connection,
-    room: &RoomCode,
-    damage: &Damage,
-    now: i64,
-    metrics: &Metrics,
-) -> rusqlite::Result<()> {
+/// Quarantines a room (once: the first damage found stays its reason); whether it was not before.
+pub fn quarantine(db: &Connection, room: &RoomCode, damage: &Damage, now: i64) -> rusqlite::Result<bool> {
     let added = db.execute(
         "INSERT OR IGNORE INTO quarantine (room, row_table, row_id, reason, since) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![room.as_str(), damage.table, damage.row, damage.reason, now],
     )?;
-    if added > 0 {
-        tracing::error!(
-            room = %room,
-            table = %damage.table,
-            row = damage.row,
-            reason = %damage.reason,
-            "a stored row is damaged: the room is quarantined until `touchpoint repair` rebuilds it"
-        );
-    }
-    // Counted from the table, not incremented: a repair run from another process lowers it.
-    metrics.rooms_quarantined.set(db.query_row("SELECT count(*) FROM quarantine", [], |row| row.get(0))?);
-    Ok(())
+    Ok(added > 0)
 }

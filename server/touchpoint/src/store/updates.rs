@@ -10,9 +10,12 @@
 //! public should be gone once taken back); a room's deletion takes its updates with it.
 
 use rusqlite::{OptionalExtension, params};
+use tokio_postgres::Row;
 use touchpoint_core::identity::RoomCode;
 
-use super::{Store, StoreError, now};
+use super::postgres::Postgres;
+use super::sqlite::Sqlite;
+use super::{Backend, Store, StoreError, now};
 
 /// One update as posted (and perhaps corrected since).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,37 @@ impl Store {
     /// whenever the board may have changed (a board row is removed only by an erasure, which
     /// logs a new one), so it tells whether what was read of the board is still true.
     pub async fn last_seq(&self, code: &RoomCode) -> Result<i64, StoreError> {
+        dispatch!(self, last_seq(code))
+    }
+
+    /// A room's updates, newest first.
+    pub async fn updates(&self, code: &RoomCode) -> Result<Vec<PostedUpdate>, StoreError> {
+        dispatch!(self, updates(code))
+    }
+
+    /// Adds an update to a room that has fewer than `max_per_room`; committed when it returns.
+    pub async fn post_update(&self, code: &RoomCode, text: String, max_per_room: usize) -> Result<Posted, StoreError> {
+        dispatch!(self, post_update(code, text, max_per_room))
+    }
+
+    /// Corrects the text of a room's update, keeping its date; `None` if it has no such update.
+    pub async fn edit_update(
+        &self,
+        code: &RoomCode,
+        id: i64,
+        text: String,
+    ) -> Result<Option<PostedUpdate>, StoreError> {
+        dispatch!(self, edit_update(code, id, text))
+    }
+
+    /// Removes a room's update; `false` if it has no such update.
+    pub async fn remove_update(&self, code: &RoomCode, id: i64) -> Result<bool, StoreError> {
+        dispatch!(self, remove_update(code, id))
+    }
+}
+
+impl Sqlite {
+    pub async fn last_seq(&self, code: &RoomCode) -> Result<i64, StoreError> {
         let code = code.clone();
         self.call(move |db| {
             db.query_row("SELECT coalesce(max(seq), 0) FROM updates WHERE room = ?1", [code.as_str()], |row| row.get(0))
@@ -47,7 +81,6 @@ impl Store {
         .await
     }
 
-    /// A room's updates, newest first.
     pub async fn updates(&self, code: &RoomCode) -> Result<Vec<PostedUpdate>, StoreError> {
         let code = code.clone();
         self.call(move |db| {
@@ -61,7 +94,6 @@ impl Store {
         .await
     }
 
-    /// Adds an update to a room that has fewer than `max_per_room`; committed when it returns.
     pub async fn post_update(&self, code: &RoomCode, text: String, max_per_room: usize) -> Result<Posted, StoreError> {
         let code = code.clone();
         self.call(move |db| {
@@ -88,7 +120,6 @@ impl Store {
         .await
     }
 
-    /// Corrects the text of a room's update, keeping its date; `None` if it has no such update.
     pub async fn edit_update(
         &self,
         code: &RoomCode,
@@ -111,7 +142,6 @@ impl Store {
         .await
     }
 
-    /// Removes a room's update; `false` if it has no such update.
     pub async fn remove_update(&self, code: &RoomCode, id: i64) -> Result<bool, StoreError> {
         let code = code.clone();
         self.call(move |db| {
@@ -124,6 +154,67 @@ impl Store {
     }
 }
 
+/// PostgreSQL keeps a corrected or removed text's old row version until vacuum reuses its
+/// space (as for erasure, ARCHITECTURE.md "PostgreSQL mode").
+impl Postgres {
+    pub async fn last_seq(&self, code: &RoomCode) -> Result<i64, StoreError> {
+        let rows = self.query("SELECT coalesce(max(seq), 0) FROM updates WHERE room = $1", &[&code.as_str()]).await?;
+        Ok(rows.first().map_or(0, |row| row.get(0)))
+    }
+
+    pub async fn updates(&self, code: &RoomCode) -> Result<Vec<PostedUpdate>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT id, text, posted_at, edited_at FROM room_updates WHERE room = $1
+                 ORDER BY posted_at DESC, id DESC",
+                &[&code.as_str()],
+            )
+            .await?;
+        Ok(rows.iter().map(posted_row).collect())
+    }
+
+    pub async fn post_update(&self, code: &RoomCode, text: String, max_per_room: usize) -> Result<Posted, StoreError> {
+        let (posted_at, max) = (now(), i64::try_from(max_per_room).unwrap_or(i64::MAX));
+        let added = self
+            .query(
+                "INSERT INTO room_updates (room, text, posted_at)
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM rooms WHERE code = $1)
+                   AND (SELECT count(*) FROM room_updates WHERE room = $1) < $4
+                 RETURNING id, text, posted_at, edited_at",
+                &[&code.as_str(), &text, &posted_at, &max],
+            )
+            .await?;
+        if let Some(row) = added.first() {
+            return Ok(Posted::Added(posted_row(row)));
+        }
+        let room = self.query("SELECT 1 FROM rooms WHERE code = $1", &[&code.as_str()]).await?;
+        Ok(if room.is_empty() { Posted::NoRoom } else { Posted::Full })
+    }
+
+    pub async fn edit_update(
+        &self,
+        code: &RoomCode,
+        id: i64,
+        text: String,
+    ) -> Result<Option<PostedUpdate>, StoreError> {
+        let rows = self
+            .query(
+                "UPDATE room_updates SET text = $3, edited_at = $4 WHERE room = $1 AND id = $2
+                 RETURNING id, text, posted_at, edited_at",
+                &[&code.as_str(), &id, &text, &now()],
+            )
+            .await?;
+        Ok(rows.first().map(posted_row))
+    }
+
+    pub async fn remove_update(&self, code: &RoomCode, id: i64) -> Result<bool, StoreError> {
+        let rows = self
+            .query("DELETE FROM room_updates WHERE room = $1 AND id = $2 RETURNING id", &[&code.as_str(), &id])
+            .await?;
+        Ok(!rows.is_empty())
+    }
+}
+
 /// Empties the write-ahead log into the database, where `secure_delete` has overwritten what went.
 fn forget_old_pages(db: &rusqlite::Connection) -> rusqlite::Result<()> {
     db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -131,4 +222,8 @@ fn forget_old_pages(db: &rusqlite::Connection) -> rusqlite::Result<()> {
 
 fn posted_update(row: &rusqlite::Row<'_>) -> rusqlite::Result<PostedUpdate> {
     Ok(PostedUpdate { id: row.get(0)?, text: row.get(1)?, posted_at: row.get(2)?, edited_at: row.get(3)? })
+}
+
+fn posted_row(row: &Row) -> PostedUpdate {
+    PostedUpdate { id: row.get(0), text: row.get(1), posted_at: row.get(2), edited_at: row.get(3) }
 }
