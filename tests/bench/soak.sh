@@ -13,7 +13,10 @@
 # SOAK_SETTLE (s allowed to return to baseline, 150: more than the server's
 # liveness timeout plus a ping interval, and its room idle time), BASE_PORT, OUT (where
 # soak.json goes, default tests/bench/results/<date>-soak), TOUCHPOINT_BIN
-# (another build of the server), SERVER_CPUS / LOADGEN_CPUS (see scripts/lib.sh).
+# (another build of the server), SERVER_CPUS / LOADGEN_CPUS (see scripts/lib.sh),
+# SOAK_RSS_EVERY (s between samples of the server's RSS into OUT/rss.txt, 5) and
+# SOAK_AFTER (s to keep sampling once the load tool is done, 0: its check stops
+# at the first sample under the limit, which says nothing of where RSS ends).
 # Any other arguments are passed to `touchpoint-bench soak`.
 # Exit status: the load tool's (0 passed, 4 a check failed).
 set -euo pipefail
@@ -67,6 +70,13 @@ start_server touchpoint "$port" "$work/server.log" env RUST_LOG="${TP_LOG:-touch
   --max-intents-per-sec 100000
 
 log "soak: $SOAK_CLIENTS clients over $SOAK_ROOMS rooms, ${SOAK_WARMUP} s warm-up, ${SOAK_SECONDS} s of churn"
+# The server's RSS all along (seconds since the start, KiB), for the picture the check's
+# single figure cannot give.
+( started=$(date +%s)
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    printf '%s %s\n' "$(($(date +%s) - started))" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)"
+    sleep "${SOAK_RSS_EVERY:-5}"
+  done ) >"$OUT/rss.txt" &
 set +e
 TOUCHPOINT_ADMIN_TOKEN="$TOKEN" "${pin_loadgen[@]}" "$BENCH_BIN" soak \
   --touchpoint "http://127.0.0.1:$port" --server-pid "$SERVER_PID" \
@@ -75,6 +85,10 @@ TOUCHPOINT_ADMIN_TOKEN="$TOKEN" "${pin_loadgen[@]}" "$BENCH_BIN" soak \
   --out "$OUT/soak.json" "$@"
 status=$?
 set -e
+if [ "${SOAK_AFTER:-0}" -gt 0 ]; then
+  log "sampling the server's RSS for ${SOAK_AFTER} s more (OUT/rss.txt)"
+  sleep "$SOAK_AFTER"
+fi
 mkdir -p "$OUT/logs" && cp "$work/server.log" "$OUT/logs/server.log" 2>/dev/null || true
 if [ "$status" -eq 0 ]; then
   log "verdict: PASSED (report: $OUT/soak.json)"

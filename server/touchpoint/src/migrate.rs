@@ -4,7 +4,8 @@
 //! Every row is verified as it is read, so a damaged room is not carried over
 //! (quarantined rooms are refused before anything is written: repair them
 //! first). Each room is written in one transaction, and checked before the
-//! next: its export, its named snapshots and its history must read the same
+//! next: its export, its named snapshots, its history and its public page's
+//! updates must read the same
 //! from the target as from the source, or the command stops and says which.
 //! The target must hold no room, so nothing is merged by mistake.
 
@@ -15,7 +16,7 @@ use anyhow::{Context, bail};
 use crate::config::MigrateConfig;
 use crate::exports::dataset;
 use crate::metrics::Metrics;
-use crate::store::{DATABASE, Store};
+use crate::store::{DATABASE, PostedUpdate, Store};
 
 /// A store named on the command line.
 enum Location {
@@ -81,7 +82,11 @@ pub async fn migrate_command(config: MigrateConfig) -> anyhow::Result<()> {
             history.into_iter().map(|(_, at, update)| (at, update)).collect()
         };
         same("history", history(source.history(code).await?) == history(target.history(code).await?))?;
-        println!("{code}: moved; its export, named snapshots and history read the same");
+        let posted = |updates: Vec<PostedUpdate>| -> Vec<(String, i64, Option<i64>)> {
+            updates.into_iter().map(|update| (update.text, update.posted_at, update.edited_at)).collect()
+        };
+        same("public page's updates", posted(source.updates(code).await?) == posted(target.updates(code).await?))?;
+        println!("{code}: moved; its export, named snapshots, history and public page's updates read the same");
     }
     println!(
         "{} rooms moved. Start the server on the new store with the same `secret` and `admin-token` files, \

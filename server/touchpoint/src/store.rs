@@ -198,6 +198,10 @@ pub struct RoomDump {
     updates: Vec<(i64, DocKind, i64, Vec<u8>)>,
     /// The named snapshots: name, time taken, state.
     named: Vec<(String, i64, Vec<u8>)>,
+    /// The updates to its public page, newest first.
+    posted: Vec<PostedUpdate>,
+    /// When its next pledge contact falls due for deletion.
+    contact_due: Option<i64>,
 }
 
 impl RoomDump {
@@ -506,7 +510,9 @@ impl Store {
     pub async fn dump_room(&self, code: &RoomCode) -> Result<Option<RoomDump>, StoreError> {
         let Some(record) = self.room(code).await? else { return Ok(None) };
         let rows = dispatch!(self, room_rows(code))?;
-        let mut dump = RoomDump { record, snapshots: Vec::new(), updates: Vec::new(), named: Vec::new() };
+        let (posted, contact_due) = (self.updates(code).await?, dispatch!(self, contact_due(code))?);
+        let mut dump =
+            RoomDump { record, snapshots: Vec::new(), updates: Vec::new(), named: Vec::new(), posted, contact_due };
         for (doc, upto_seq, state) in rows.snapshots {
             match state.verified() {
                 Ok(state) => dump.snapshots.push((doc, upto_seq, state.data)),

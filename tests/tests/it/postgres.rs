@@ -87,7 +87,7 @@ async fn rooms_logs_compaction_and_named_snapshots_live_in_postgresql() -> anyho
     let (n_board, n_ledger, n_snapshots) = counts(&db, &code).await?;
     assert!(n_board >= 3 && n_ledger >= 2 && n_snapshots == 0, "{n_board} {n_ledger} {n_snapshots}");
     let migrated: i32 = db.query_one("SELECT max(version) FROM schema_migrations", &[]).await?.get(0);
-    assert_eq!(migrated, 1);
+    assert_eq!(migrated, 2);
 
     // A clean stop compacts the room: both snapshots written, the ledger's log gone with it,
     // the board's log kept as the room's history.
@@ -229,6 +229,11 @@ async fn migrate_moves_every_room_to_postgresql_and_back_with_identical_exports(
     let (first, second) = (room_with_an_idea(&server, "First").await?, room_with_an_idea(&server, "Second").await?);
     let lock = json!({ "kind": "lock_activity", "activity": "ideas", "key": "lock" });
     check(&server.intent(&first.code, &first.facilitator_key, &lock).await?, 200, None);
+    // What the team told the room afterwards, on its public page, moves with it.
+    let auth = format!("Bearer {}", first.facilitator_key);
+    let update = json!({ "text": "We have added a Saturday clinic" });
+    let posted = server.post(&format!("/api/rooms/{}/updates", first.code), &[("Authorization", &auth)], Some(&update));
+    assert_eq!(posted.await?.status, 201);
     // The rooms compacted by a clean stop, then the second's log grown as a kill leaves it.
     server.terminate().await?;
     server.restart().await?;
@@ -244,6 +249,7 @@ async fn migrate_moves_every_room_to_postgresql_and_back_with_identical_exports(
     assert!(output.status.success(), "{said}");
     // The two rooms and the demo room `serve` made.
     assert!(said.contains("3 rooms moved"), "{said}");
+    assert!(said.contains("history and public page's updates read the same"), "{said}");
 
     let out = tempfile::tempdir()?;
     for room in [&first, &second] {

@@ -141,6 +141,16 @@ impl Postgres {
                 )
                 .await?;
             }
+            for posted in dump.posted.iter().rev() {
+                txn.execute(
+                    "INSERT INTO room_updates (room, text, posted_at, edited_at) VALUES ($1, $2, $3, $4)",
+                    &[&room, &posted.text, &posted.posted_at, &posted.edited_at],
+                )
+                .await?;
+            }
+            if let Some(due_at) = dump.contact_due {
+                txn.execute("INSERT INTO contact_expiry (room, due_at) VALUES ($1, $2)", &[&room, &due_at]).await?;
+            }
             Ok(txn.commit().await?)
         })
         .await
@@ -339,6 +349,11 @@ impl Postgres {
     /// statement can hasten into an overwrite; ARCHITECTURE.md says what that means for deletion.
     pub async fn forget_deleted(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    pub async fn contact_due(&self, code: &RoomCode) -> Result<Option<i64>, StoreError> {
+        let rows = self.query("SELECT due_at FROM contact_expiry WHERE room = $1", &[&code.as_str()]).await?;
+        Ok(rows.first().map(|row| row.get(0)))
     }
 
     pub async fn rooms_with_contacts_due(&self, now: i64) -> Result<Vec<RoomCode>, StoreError> {

@@ -112,6 +112,15 @@ impl Sqlite {
                     params![room, name, taken_at, state, checksum(state)],
                 )?;
             }
+            for posted in dump.posted.iter().rev() {
+                txn.execute(
+                    "INSERT INTO room_updates (room, text, posted_at, edited_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![room, posted.text, posted.posted_at, posted.edited_at],
+                )?;
+            }
+            if let Some(due_at) = dump.contact_due {
+                txn.execute("INSERT INTO contact_expiry (room, due_at) VALUES (?1, ?2)", params![room, due_at])?;
+            }
             txn.commit()
         })
         .await
@@ -327,6 +336,15 @@ impl Sqlite {
     /// overwritten what was deleted: no page of the data directory keeps it.
     pub async fn forget_deleted(&self) -> Result<(), StoreError> {
         self.call(|db| db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))).await
+    }
+
+    pub async fn contact_due(&self, code: &RoomCode) -> Result<Option<i64>, StoreError> {
+        let code = code.clone();
+        self.call(move |db| {
+            db.query_row("SELECT due_at FROM contact_expiry WHERE room = ?1", [code.as_str()], |row| row.get(0))
+                .optional()
+        })
+        .await
     }
 
     pub async fn rooms_with_contacts_due(&self, now: i64) -> Result<Vec<RoomCode>, StoreError> {
