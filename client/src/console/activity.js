@@ -217,6 +217,40 @@ export function behalfOf(d) {
 }
 
 /**
+ * A paper ballot's dots and scores as typed in, checked with the phone's rules
+ * (whole numbers, at most `max` on one option, `budget` in all, something
+ * given), here as well as by the server, so a slip of the finger is fixed in
+ * place rather than refused after the form has cleared. On a slip it says
+ * what is wrong, moves focus to the field and answers null.
+ */
+export function readPaperBallot(ctx, a, d, { max, budget, first, dotsId }) {
+  const dots = {}
+  const scores = {}
+  for (const [i, o] of (a.options || []).entries()) {
+    const typed = String(d.dots[o.id] || '').trim()
+    if (typed && !(/^[0-9]{1,3}$/.test(typed) && Number(typed) <= max)) {
+      ctx.say(`Dots on “${o.label}” must be a whole number from 0 to ${max}.`, 'error')
+      focusLater(`#${dotsId(o, i)}`)
+      return null
+    }
+    if (typed && Number(typed) > 0) dots[o.id] = Number(typed)
+    if (a.scale && d.scores[o.id]) scores[o.id] = Number(d.scores[o.id])
+  }
+  const placed = Object.values(dots).reduce((sum, n) => sum + n, 0)
+  if (placed > budget) {
+    ctx.say(`That is ${plural(placed, 'dot')}; each person has ${budget}.`, 'error')
+    focusLater(`#${first}`)
+    return null
+  }
+  if (!Object.keys(dots).length && !Object.keys(scores).length) {
+    ctx.say('Type in at least one dot or score first.', 'error')
+    focusLater(`#${first}`)
+    return null
+  }
+  return { dots, scores }
+}
+
+/**
  * A paper voter's whole ballot (their dot stickers on the poster) typed in at
  * once, with the same rules as a phone's: who it is from stays set for the
  * next ballot, the numbers clear, and focus goes back to the first field.
@@ -231,31 +265,9 @@ function paperBallot(ctx, a) {
   const limits = `ballot-limits-${a.id}`
   const dotsId = (o, i) => i === 0 ? first : `ballot-dots-${a.id}-${o.id}`
   const submit = () => {
-    const dots = {}
-    const scores = {}
-    for (const [i, o] of options.entries()) {
-      const typed = (d.dots[o.id] || '').trim()
-      // Checked here as well as by the server, so a slip of the finger is fixed in place
-      // rather than refused after the form has cleared.
-      if (typed && !(/^[0-9]{1,3}$/.test(typed) && Number(typed) <= max)) {
-        ctx.say(`Dots on “${o.label}” must be a whole number from 0 to ${max}.`, 'error')
-        focusLater(`#${dotsId(o, i)}`)
-        return
-      }
-      if (typed && Number(typed) > 0) dots[o.id] = Number(typed)
-      if (a.scale && d.scores[o.id]) scores[o.id] = Number(d.scores[o.id])
-    }
-    const placed = Object.values(dots).reduce((sum, n) => sum + n, 0)
-    if (placed > budget) {
-      ctx.say(`That is ${plural(placed, 'dot')}; each person has ${budget}.`, 'error')
-      focusLater(`#${first}`)
-      return
-    }
-    if (!Object.keys(dots).length && !Object.keys(scores).length) {
-      ctx.say('Type in at least one dot or score first.', 'error')
-      focusLater(`#${first}`)
-      return
-    }
+    const ballot = readPaperBallot(ctx, a, d, { max, budget, first, dotsId })
+    if (!ballot) return
+    const { dots, scores } = ballot
     const item = ctx.act({ kind: 'add_paper_ballot', activity: a.id, dots, scores, on_behalf_of: behalfOf(d) }, 'add a paper ballot')
     // Its id, to take it back if it was a slip of the finger.
     item.onSaved = (result) => { d.last = result && result.id }

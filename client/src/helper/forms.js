@@ -7,7 +7,7 @@
 import { h, focusLater, plural } from '../dom.js'
 import { KIND, VALENCE } from '../board.js'
 import { RATINGS } from '../phone/feedback.js'
-import { select, fromFields, behalfOf } from '../console/activity.js'
+import { select, fromFields, behalfOf, readPaperBallot } from '../console/activity.js'
 
 /** Where each intent's entry lives (`collection` in `GET /helper/entries`). */
 export const COLLECTION_OF = {
@@ -158,30 +158,9 @@ function ballotForm(ctx, a) {
   const dotsId = (o, i) => i === 0 ? first : `helper-dots-${a.id}-${o.id}`
   const scoreId = (o, i) => !budget && i === 0 ? first : `helper-score-${a.id}-${o.id}`
   const submit = () => {
-    const dots = {}
-    const scores = {}
-    for (const [i, o] of options.entries()) {
-      const typed = String(d.dots[o.id] || '').trim()
-      // Checked here too, so a slip of the finger is fixed in place rather than refused after the form cleared.
-      if (typed && !(/^[0-9]{1,3}$/.test(typed) && Number(typed) <= max)) {
-        ctx.say(`Dots on “${o.label}” must be a whole number from 0 to ${max}.`, 'error')
-        focusLater(`#${dotsId(o, i)}`)
-        return
-      }
-      if (typed && Number(typed) > 0) dots[o.id] = Number(typed)
-      if (a.scale && d.scores[o.id]) scores[o.id] = Number(d.scores[o.id])
-    }
-    const placed = Object.values(dots).reduce((sum, n) => sum + n, 0)
-    if (placed > budget) {
-      ctx.say(`That is ${plural(placed, 'dot')}; each person has ${budget}.`, 'error')
-      focusLater(`#${first}`)
-      return
-    }
-    if (!Object.keys(dots).length && !Object.keys(scores).length) {
-      ctx.say('Type in at least one dot or score.', 'error')
-      focusLater(`#${first}`)
-      return
-    }
+    const ballot = readPaperBallot(ctx, a, d, { max, budget, first, dotsId })
+    if (!ballot) return
+    const { dots, scores } = ballot
     ctx.save({ kind: 'add_paper_ballot', activity: a.id, dots, scores, on_behalf_of: behalfOf(ctx.from) })
     d.dots = {}
     d.scores = {}

@@ -232,8 +232,8 @@ async fn migrate_moves_every_room_to_postgresql_and_back_with_identical_exports(
     // What the team told the room afterwards, on its public page, moves with it.
     let auth = format!("Bearer {}", first.facilitator_key);
     let update = json!({ "text": "We have added a Saturday clinic" });
-    let posted = server.post(&format!("/api/rooms/{}/updates", first.code), &[("Authorization", &auth)], Some(&update));
-    assert_eq!(posted.await?.status, 201);
+    let path = format!("/api/rooms/{}/updates", first.code);
+    assert_eq!(server.post(&path, &[("Authorization", &auth)], Some(&update)).await?.status, 201);
     // The rooms compacted by a clean stop, then the second's log grown as a kill leaves it.
     server.terminate().await?;
     server.restart().await?;
