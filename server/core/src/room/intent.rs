@@ -304,6 +304,11 @@ impl Intent {
     /// Whether a helper may ask this: entering a paper contribution or ballot on someone's
     /// behalf, and taking back an entry of its own typed in by mistake.
     pub fn is_paper_entry(&self) -> bool {
+        self.adds_contribution() || matches!(self, Intent::AddPaperBallot { .. } | Intent::Withdraw { .. })
+    }
+
+    /// Whether it adds a contribution to the board (and so counts against a room's ceilings).
+    pub fn adds_contribution(&self) -> bool {
         matches!(
             self,
             Intent::AddCard { .. }
@@ -312,8 +317,6 @@ impl Intent {
                 | Intent::AddPledge { .. }
                 | Intent::AddTouchstone { .. }
                 | Intent::SetFeedback { .. }
-                | Intent::AddPaperBallot { .. }
-                | Intent::Withdraw { .. }
         )
     }
 

@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use touchpoint_core::identity::{Role, RoomCode};
-use touchpoint_core::room::intent::{Actor, Intent, IntentError, IntentRequest};
+use touchpoint_core::room::intent::{Actor, IntentError, IntentRequest};
 use touchpoint_core::room::sync::{BoardChange, Outgoing, RoomSync, SyncError};
 use touchpoint_core::room::{Applied, Context, Outcome, RoomDocs, scrub_board};
 use tracing::Instrument;
@@ -355,14 +355,14 @@ impl RoomWorker {
         // Facilitators and helpers typing up paper entries are bounded by their own rate alone,
         // so a hall of phones can never crowd out the people running the room.
         if matches!(actor, Actor::Participant(_))
-            && adds_contribution(&request.intent)
+            && request.intent.adds_contribution()
             && !self.contributions.try_take(1.0, now)
         {
             self.shared.metrics.reject("room_busy");
             let retry_after_secs = (60.0 / settings.contributions_per_min).ceil() as u64;
             return Err(IntentFailure::RoomBusy { retry_after_secs });
         }
-        if adds_contribution(&request.intent)
+        if request.intent.adds_contribution()
             && !self.sync.board_has_room_for(&self.docs.board, CONTRIBUTION_BOARD_BYTES)
         {
             self.shared.metrics.reject("board_full");
@@ -514,17 +514,4 @@ fn contribution_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let random: [u8; 16] = rand::random();
     random.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
-}
-
-/// Whether an intent adds to the board, and so counts against the room's ceiling on contributions.
-fn adds_contribution(intent: &Intent) -> bool {
-    matches!(
-        intent,
-        Intent::AddCard { .. }
-            | Intent::AddPathNote { .. }
-            | Intent::AddIdea { .. }
-            | Intent::AddPledge { .. }
-            | Intent::AddTouchstone { .. }
-            | Intent::SetFeedback { .. }
-    )
 }
