@@ -282,7 +282,11 @@ impl RoomWorker {
         }
         let Batch { mut output, board, mut records, erased, contacts_erased, follow_ups } = out;
         let n_records = records.len();
-        if n_records > 0 || follow_ups {
+        // Contacts and follow-ups live in the ledger: a batch that stores only board updates (a
+        // facilitator's client writing, the busiest path) cannot move the next deletion, so
+        // the ledger is not read again for it; a room's first batch since loading always is.
+        let ledger_changed = records.iter().any(|record| matches!(record, Record::Update { doc: DocKind::Ledger, .. }));
+        if (n_records > 0 && (ledger_changed || self.contact_expiry.is_none())) || follow_ups {
             records.extend(self.contact_expiry_changed());
         }
         if !records.is_empty() {
