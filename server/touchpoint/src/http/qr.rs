@@ -29,8 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
     let link = join_link(&app, &code).await?;
     let svg = crate::qr::svg(&link).ok_or_else(qr_too_long)?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=3600")], svg)
-        .into_response())
+    Ok(image("image/svg+xml", svg))
 }
 
 /// The join link as a PNG image.
@@ -47,7 +46,7 @@ async fn qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result
 async fn qr_png(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
     let link = join_link(&app, &code).await?;
     let png = crate::qr::png(&link).ok_or_else(qr_too_long)?;
-    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=3600")], png).into_response())
+    Ok(image("image/png", png))
 }
 
 /// The address of the room's public page ("You said, we did") as an SVG image.
@@ -64,8 +63,12 @@ async fn qr_png(State(app): State<AppState>, Path(code): Path<String>) -> Result
 async fn updates_qr_svg(State(app): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
     let record = find_room(&app, &code).await?;
     let svg = crate::qr::svg(&app.updates_url(&record.code)).ok_or_else(qr_too_long)?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=3600")], svg)
-        .into_response())
+    Ok(image("image/svg+xml", svg))
+}
+
+/// A QR code as sent: its address does not change for as long as the room lives.
+fn image(content_type: &'static str, body: impl IntoResponse) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 /// The join link of a room that exists.
